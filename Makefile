@@ -1,0 +1,111 @@
+# seqlm -- make, make check, make bench, make install, make demo
+#   make asan=1 check      AddressSanitizer + UBSan build (objects in build-asan/)
+#   make native=1          -march=native (the default build runs on any x86-64)
+# Every common/*.c goes into the library, every tools/*.c is one program,
+# every tests/unit/*.c is one TAP test program, every tests/t/*.t a shell test.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PYTHON   ?= /usr/bin/python3
+
+PKGS     := htslib zlib openblas
+DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+  ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
+    $(info seqlm: build dependencies missing; running scripts/install-deps.sh)
+    DEPS_RC := $(shell sh scripts/install-deps.sh >&2; echo $$?)
+    ifneq ($(DEPS_RC),0)
+      $(error scripts/install-deps.sh failed; install htslib, zlib, OpenBLAS and pkg-config development packages)
+    endif
+  endif
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
+CPPFLAGS += -Icommon $(PKG_CFLAGS) -D_FILE_OFFSET_BITS=64
+LDLIBS   += $(PKG_LIBS) -lm -pthread
+
+ifeq ($(asan),1)
+  B        := build-asan
+  CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS  += -fsanitize=address,undefined
+  LIB      := $(B)/libcommon.a
+  BIN      := $(B)/bin
+else
+  B        := build
+  LIB      := common/libcommon.a
+  BIN      := bin
+endif
+ifeq ($(native),1)
+  CFLAGS   += -march=native
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:common/%.c=$(B)/common/%.o)
+TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
+PROGS      := $(TOOLS:%=$(BIN)/%)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNITS      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+SHELL_T    := $(wildcard tests/t/*.t)
+MAN        := $(wildcard man/*.1 man/*.5)
+
+.PHONY: all check unit bench demo install uninstall clean golden deps fuzz
+.DELETE_ON_ERROR:
+
+all: $(PROGS)
+
+$(B)/common/%.o: common/%.c $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/tools/%.o: tools/%.c $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BIN)/%: $(B)/tools/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The tests: C unit programs and shell scripts, all TAP, run by prove.
+# SEQLM_BIN tells the shell tests which build to exercise.
+check: $(PROGS) $(UNITS)
+	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) \
+	  prove --exec '' $(UNITS) $(SHELL_T)
+
+bench: $(PROGS)
+	SEQLM_BIN=$(CURDIR)/$(BIN) PYTHON=$(PYTHON) sh bench/run.sh
+
+demo: $(PROGS)
+	SEQLM_BIN=$(CURDIR)/$(BIN) sh examples/demo.sh
+
+golden:
+	$(PYTHON) tests/golden/make_fixtures.py tests/data
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(notdir $(wildcard man/*.1):%=$(DESTDIR)$(PREFIX)/share/man/man1/%)
+	rm -f $(notdir $(wildcard man/*.5):%=$(DESTDIR)$(PREFIX)/share/man/man5/%)
+
+deps:
+	sh scripts/install-deps.sh
+
+clean:
+	rm -rf build build-asan bin common/libcommon.a tests/tmp

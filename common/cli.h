@@ -1,0 +1,79 @@
+/* cli.h -- what every seqlm program does the same way: the program name in
+ * messages, exit codes, the common options (-t -q -v -o -f --help
+ * --version), FTZ/DAZ, OpenBLAS threads, quiet death on EPIPE, checked
+ * close of stdout.  The only global state in the project lives here. */
+#ifndef SEQLM_CLI_H
+#define SEQLM_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#define SEQLM_VERSION "0.1.0"
+
+enum { EXIT_USAGE = 2 };
+
+extern const char *cli_prog;      /* program name for messages */
+extern int cli_verbose;           /* -v raises, -q sets -1 */
+
+/* The common options.  Each tool's getopt string starts with CLI_SHORTOPTS
+ * and its long option table ends with CLI_LONGOPTS; it passes every option
+ * it does not handle itself to cli_common_opt(). */
+#define CLI_SHORTOPTS "t:qvo:f"
+enum { CLI_OPT_HELP = 0x1000, CLI_OPT_VERSION };
+#define CLI_LONGOPTS \
+	{"threads", required_argument, 0, 't'}, \
+	{"quiet", no_argument, 0, 'q'}, \
+	{"verbose", no_argument, 0, 'v'}, \
+	{"output", required_argument, 0, 'o'}, \
+	{"force", no_argument, 0, 'f'}, \
+	{"help", no_argument, 0, CLI_OPT_HELP}, \
+	{"version", no_argument, 0, CLI_OPT_VERSION}, \
+	{0, 0, 0, 0}
+
+typedef struct {
+	int threads;                  /* -t, default 1 */
+	const char *output;           /* -o, NULL = stdout */
+	int force;                    /* -f: binary to a terminal is fine */
+	int argc;                     /* the original command line, for @PG */
+	char **argv;
+} cli_opts;
+
+/* Call first in main(): sets cli_prog, FTZ/DAZ, SIGPIPE default, OpenBLAS to
+ * one thread until -t says otherwise. */
+void cli_init(cli_opts *o, int argc, char **argv);
+/* handles c if it is a common option and returns 1; 0 if it is not.
+ * usage(FILE*) prints the tool's usage; --help prints it to stdout, exit 0. */
+int cli_common_opt(cli_opts *o, int c, const char *arg, void (*usage)(FILE *));
+/* after option parsing: applies threads to OpenBLAS */
+void cli_apply(cli_opts *o);
+/* no input file given and stdin is a terminal: print usage, exit 2 */
+void cli_need_input(int nfiles, void (*usage)(FILE *));
+/* binary output to stdout on a terminal without -f: error, exit 2 */
+void cli_check_binary_out(const cli_opts *o);
+
+void cli_version(void);           /* prog, seqlm, htslib and OpenBLAS versions */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* unless -q */
+/* "prog: error: FILE: msg" with the errno text when err != 0, exit 1 */
+void die_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* fflush + ferror + fclose(stdout); EPIPE is a quiet exit; other errors die */
+void cli_close_stdout(void);
+/* write error on a stream: EPIPE exits quietly, anything else dies */
+void cli_write_failed(const char *what) __attribute__((noreturn));
+
+/* parse helpers: die_usage on bad input */
+long cli_long(const char *opt, const char *s, long lo, long hi);
+double cli_double(const char *opt, const char *s, double lo, double hi);
+/* "1-5", "1,3,7", "2" -> *out (malloc'd), count */
+int cli_int_list(const char *opt, const char *s, long **out);
+double cli_now(void);             /* monotonic seconds */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+/* 64-byte aligned, for BLAS operands; free with free() */
+void *xaligned(size_t n);
+
+#endif

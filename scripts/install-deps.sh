@@ -1,0 +1,26 @@
+#!/bin/sh
+# install-deps.sh -- install seqlm's build and test dependencies.
+# Debian/Ubuntu as root: apt-get.  Elsewhere: print what to install.
+set -e
+PKGS="build-essential pkg-config libhts-dev zlib1g-dev libopenblas-dev perl"
+if pkg-config --exists htslib zlib openblas 2>/dev/null && command -v prove >/dev/null 2>&1; then
+	exit 0
+fi
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+	echo "install-deps: apt-get install $PKGS" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2
+	apt-get install -y -qq --no-install-recommends $PKGS >&2
+	exit 0
+fi
+if command -v apt-get >/dev/null 2>&1; then
+	echo "install-deps: as root, run: apt-get update && apt-get install -y $PKGS" >&2
+else
+	cat >&2 <<MSG
+install-deps: seqlm needs a C compiler, make, pkg-config, perl (prove), and the
+development files of htslib (>= 1.10), zlib and OpenBLAS.  For example:
+  Fedora:  dnf install gcc make pkgconf-pkg-config htslib-devel zlib-devel openblas-devel perl-Test-Harness
+  macOS:   brew install pkg-config htslib openblas
+MSG
+fi
+exit 1
