@@ -57,6 +57,7 @@ MAN        := $(wildcard man/*.1 man/*.5)
 
 .PHONY: all check unit bench demo install uninstall clean golden deps fuzz
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(LIB) $(PROGS)
 

@@ -400,6 +400,8 @@ static int read_frame(tns_reader *r, uint64_t *flen)
 	ssize_t k = rread(r, h, HEAD);
 	if (k < 0) return rfail(r, "read error at byte %llu: %s", (unsigned long long)at, strerror(errno));
 	if (k == 0) return 0;
+	if (memcmp(h, "TNS", k < 3 ? (size_t)k : 3) != 0)
+		return rfail(r, "byte %llu: not a tns frame (bad magic)", (unsigned long long)at);
 	if (k < HEAD)
 		return rfail(r, "truncated: frame at byte %llu cut after %zd bytes", (unsigned long long)at, k);
 	if (memcmp(h, "TNS", 3) != 0 || !strchr("HRE", h[3]) || !h[3])
