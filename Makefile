@@ -91,8 +91,8 @@ check: $(PROGS) $(UNITS) $(HELPERS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) \
 	  prove --exec '' $(UNITS) $(SHELL_T)
 
-bench: $(PROGS)
-	SEQLM_BIN=$(CURDIR)/$(BIN) PYTHON=$(PYTHON) sh bench/run.sh
+bench: $(PROGS) $(HELPERS)
+	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) sh bench/run.sh
 
 demo: $(PROGS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) sh examples/demo.sh
