@@ -275,7 +275,7 @@ def write_fixture(path, tensors):
 
 
 def t2n(t):
-    return t.detach().numpy()
+    return t.detach().numpy().copy()
 
 
 def main(outdir):
