@@ -118,7 +118,7 @@ int cli_common_opt(cli_opts *o, int c, const char *arg, void (*usage)(FILE *))
 {
 	switch (c) {
 	case 't': o->threads = (int)cli_long("-t", arg, 1, 1024); return 1;
-	case 'q': cli_verbose = -1; return 1;
+	case 'q': case CLI_OPT_QUIET: cli_verbose = -1; return 1;
 	case 'v':
 		if (cli_verbose >= 0) cli_verbose++;
 		hts_set_log_level(cli_verbose > 1 ? HTS_LOG_INFO : HTS_LOG_WARNING);
