@@ -26,7 +26,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
-CPPFLAGS += -Icommon $(PKG_CFLAGS) -D_FILE_OFFSET_BITS=64
+CPPFLAGS += -Icommon $(PKG_CFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 LDLIBS   += $(PKG_LIBS) -lm -pthread
 
 ifeq ($(asan),1)
@@ -50,13 +50,16 @@ TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
 PROGS      := $(TOOLS:%=$(BIN)/%)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 UNITS      := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+HELP_SRC   := $(wildcard tests/helpers/*.c)
+HELPERS    := $(HELP_SRC:tests/helpers/%.c=$(B)/tests/%)
 SHELL_T    := $(wildcard tests/t/*.t)
 MAN        := $(wildcard man/*.1 man/*.5)
 
 .PHONY: all check unit bench demo install uninstall clean golden deps fuzz
 .DELETE_ON_ERROR:
+.SECONDARY:
 
-all: $(PROGS)
+all: $(LIB) $(PROGS)
 
 $(B)/common/%.o: common/%.c $(wildcard common/*.h)
 	@mkdir -p $(@D)
@@ -78,9 +81,13 @@ $(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(B)/tests/%: tests/helpers/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 # The tests: C unit programs and shell scripts, all TAP, run by prove.
 # SEQLM_BIN tells the shell tests which build to exercise.
-check: $(PROGS) $(UNITS)
+check: $(PROGS) $(UNITS) $(HELPERS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) \
 	  prove --exec '' $(UNITS) $(SHELL_T)
 

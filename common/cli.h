@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include "tns.h"
 
 #define SEQLM_VERSION "0.1.0"
 
@@ -56,12 +57,24 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* unless -q */
-/* "prog: error: FILE: msg" with the errno text when err != 0, exit 1 */
+/* "prog: error: FILE: msg", exit 1 */
 void die_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* fflush + ferror + fclose(stdout); EPIPE is a quiet exit; other errors die */
 void cli_close_stdout(void);
 /* write error on a stream: EPIPE exits quietly, anything else dies */
 void cli_write_failed(const char *what) __attribute__((noreturn));
+
+/* tns output with the conventions: create (die naming the file on error),
+ * close (EPIPE quiet, other errors die naming the file, no partial file) */
+tns_writer *cli_tns_create(const cli_opts *o, const char *path, const tns_header *h, int flags);
+void cli_tns_close(tns_writer *w);
+
+/* text output (TSV reports...) that never leaves a partial file: FILE is
+ * written as FILE.tmp and renamed by cli_out_close(); NULL or "-" is stdout */
+typedef struct { FILE *fp; char *path, *tmp; } cli_out;
+FILE *cli_out_open(cli_out *out, const char *path);
+void cli_out_close(cli_out *out);     /* checks errors, renames; dies on error */
+void cli_out_abort(cli_out *out);     /* removes the temporary file */
 
 /* parse helpers: die_usage on bad input */
 long cli_long(const char *opt, const char *s, long lo, long hi);

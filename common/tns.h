@@ -109,12 +109,14 @@ int tns_write(tns_writer *w, const char *name, int n, const tns_tensor *t);
 /* pass a record read from another stream through, tensors appended */
 int tns_write_record(tns_writer *w, const tns_record *rec, int n_extra,
                      const tns_tensor *extra);
-/* end frame, flush, close, rename; 0 ok, -1 error (tns_werror) and the
- * temporary file is removed */
+/* end frame, flush, close, rename, free; 0 ok.  On error returns -1, removes
+ * the temporary file and keeps w so the caller can read tns_werror(w); then
+ * call tns_abort(w) to free it. */
 int tns_close(tns_writer *w);
 /* drop everything, remove the temporary file */
 void tns_abort(tns_writer *w);
 const char *tns_werror(const tns_writer *w);
+int tns_werrno(const tns_writer *w);        /* errno of the failure (EPIPE...) */
 uint64_t tns_writer_nrecords(const tns_writer *w);
 
 /* ---- helpers ------------------------------------------------------------ */

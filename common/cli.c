@@ -1,0 +1,315 @@
+/* cli.c -- the conventions every seqlm program shares (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cblas.h>
+#include <htslib/hts.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
+const char *cli_prog = "seqlm";
+int cli_verbose = 0;
+
+/* OpenBLAS's pthread build: stops the worker pool; the next BLAS call starts
+ * it again from the calling thread, whose MXCSR (FTZ/DAZ) the workers then
+ * inherit.  The pool started at load time, before main(), did not. */
+extern void blas_thread_shutdown_(void) __attribute__((weak));
+
+static void set_ftz_daz(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	/* FTZ (bit 15) and DAZ (bit 6): subnormals make sgemm ~200x slower */
+	_mm_setcsr(_mm_getcsr() | 0x8040);
+#endif
+}
+
+void cli_init(cli_opts *o, int argc, char **argv)
+{
+	const char *p = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+	cli_prog = p ? p + 1 : argc > 0 && argv[0] ? argv[0] : "seqlm";
+	memset(o, 0, sizeof *o);
+	o->threads = 1;
+	o->argc = argc;
+	o->argv = argv;
+	hts_set_log_level(HTS_LOG_OFF);   /* we report errors ourselves; -v turns it on */
+	signal(SIGPIPE, SIG_DFL);   /* a closed pipe ends us quietly, like cat */
+	set_ftz_daz();
+	if (blas_thread_shutdown_) blas_thread_shutdown_();
+	openblas_set_num_threads(1);
+}
+
+void cli_apply(cli_opts *o)
+{
+	openblas_set_num_threads(o->threads);
+}
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: %s", cli_prog, kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt); vmsg("error: ", fmt, ap); va_end(ap);
+	exit(EXIT_FAILURE);
+}
+
+void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt); vmsg("error: ", fmt, ap); va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+	exit(EXIT_USAGE);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+	if (cli_verbose < 0) return;
+	va_start(ap, fmt); vmsg("warning: ", fmt, ap); va_end(ap);
+}
+
+void info(const char *fmt, ...)
+{
+	va_list ap;
+	if (cli_verbose < 0) return;
+	va_start(ap, fmt); vmsg("", fmt, ap); va_end(ap);
+}
+
+void die_file(const char *file, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file ? file : "-");
+	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE);
+}
+
+void cli_write_failed(const char *what)
+{
+	if (errno == EPIPE) exit(EXIT_FAILURE);  /* reader went away: say nothing */
+	die("%s: write failed: %s", what ? what : "-", strerror(errno));
+}
+
+void cli_close_stdout(void)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int e = errno;
+	if (fclose(stdout) != 0 && !bad) { bad = 1; e = errno; }
+	if (bad) { errno = e; cli_write_failed("standard output"); }
+}
+
+int cli_common_opt(cli_opts *o, int c, const char *arg, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 't': o->threads = (int)cli_long("-t", arg, 1, 1024); return 1;
+	case 'q': cli_verbose = -1; return 1;
+	case 'v':
+		if (cli_verbose >= 0) cli_verbose++;
+		hts_set_log_level(cli_verbose > 1 ? HTS_LOG_INFO : HTS_LOG_WARNING);
+		return 1;
+	case 'o': o->output = strcmp(arg, "-") == 0 ? NULL : arg; return 1;
+	case 'f': o->force = 1; return 1;
+	case CLI_OPT_HELP: usage(stdout); cli_close_stdout(); exit(0);
+	case CLI_OPT_VERSION: cli_version(); cli_close_stdout(); exit(0);
+	case '?': case ':':
+		fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
+		exit(EXIT_USAGE);
+	}
+	return 0;
+}
+
+void cli_need_input(int nfiles, void (*usage)(FILE *))
+{
+	if (nfiles == 0 && isatty(STDIN_FILENO)) {
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+void cli_check_binary_out(const cli_opts *o)
+{
+	if (!o->output && !o->force && isatty(STDOUT_FILENO))
+		die_usage("refusing to write binary output to a terminal (use -o FILE, a pipe, or -f)");
+}
+
+void cli_version(void)
+{
+	printf("%s (seqlm) %s\n", cli_prog, SEQLM_VERSION);
+	printf("htslib %s\n", hts_version());
+	printf("OpenBLAS %s\n", openblas_get_config());
+}
+
+long cli_long(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	/* accept k/M/G suffixes: -n 10k, --max-train-bytes 20M */
+	if (errno == 0 && end != s && *end && !end[1]) {
+		long m = *end == 'k' || *end == 'K' ? 1000L : *end == 'M' ? 1000000L : *end == 'G' ? 1000000000L : 0;
+		if (m && v <= LONG_MAX / m && v >= LONG_MIN / m) { v *= m; end++; }
+	}
+	if (errno || end == s || *end || v < lo || v > hi)
+		die_usage("%s: expected an integer in [%ld, %ld], got '%s'", opt, lo, hi, s);
+	return v;
+}
+
+double cli_double(const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	double v;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		die_usage("%s: expected a number in [%g, %g], got '%s'", opt, lo, hi, s);
+	return v;
+}
+
+int cli_int_list(const char *opt, const char *s, long **out)
+{
+	int n = 0, m = 8;
+	long *v = xmalloc(m * sizeof *v);
+	const char *p = s;
+	while (*p) {
+		char *end;
+		long a, b;
+		errno = 0;
+		a = strtol(p, &end, 10);
+		if (end == p || errno) die_usage("%s: bad list '%s'", opt, s);
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || errno || b < a || b - a > 1000000) die_usage("%s: bad range in '%s'", opt, s);
+		}
+		for (long x = a; x <= b; x++) {
+			if (n == m) v = xrealloc(v, (m *= 2) * sizeof *v);
+			v[n++] = x;
+		}
+		if (*end == ',') end++;
+		else if (*end) die_usage("%s: bad list '%s'", opt, s);
+		p = end;
+	}
+	if (n == 0) die_usage("%s: empty list", opt);
+	*out = v;
+	return n;
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+	if (!p) die("out of memory (%zu x %zu bytes)", n, m);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p) die("out of memory");
+	return p;
+}
+
+void *xaligned(size_t n)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, 64, n ? (n + 63) & ~(size_t)63 : 64) != 0)
+		die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+tns_writer *cli_tns_create(const cli_opts *o, const char *path, const tns_header *h, int flags)
+{
+	char err[512];
+	if (o->force) flags |= TNS_W_FORCE;
+	tns_writer *w = tns_create(path, h, flags, err, sizeof err);
+	if (!w) {
+		if (!path || strcmp(path, "-") == 0) die_usage("%s", err);
+		die_file(path, "%s", err);
+	}
+	return w;
+}
+
+void cli_tns_close(tns_writer *w)
+{
+	if (tns_close(w) == 0) return;
+	if (tns_werrno(w) == EPIPE) exit(EXIT_FAILURE);
+	fflush(stdout);
+	fprintf(stderr, "%s: error: %s\n", cli_prog, tns_werror(w));
+	tns_abort(w);
+	exit(EXIT_FAILURE);
+}
+
+FILE *cli_out_open(cli_out *out, const char *path)
+{
+	memset(out, 0, sizeof *out);
+	if (!path || strcmp(path, "-") == 0) return out->fp = stdout;
+	out->path = xstrdup(path);
+	if (asprintf(&out->tmp, "%s.tmp", path) < 0) die("out of memory");
+	out->fp = fopen(out->tmp, "w");
+	if (!out->fp) die_file(path, "cannot create %s: %s", out->tmp, strerror(errno));
+	return out->fp;
+}
+
+void cli_out_close(cli_out *out)
+{
+	if (!out->path) { cli_close_stdout(); return; }
+	int bad = fflush(out->fp) != 0 || ferror(out->fp);
+	int e = errno;
+	if (fclose(out->fp) != 0 && !bad) { bad = 1; e = errno; }
+	out->fp = NULL;
+	if (!bad && rename(out->tmp, out->path) < 0) { bad = 1; e = errno; }
+	if (bad) {
+		unlink(out->tmp);
+		die_file(out->path, "write failed: %s", strerror(e));
+	}
+	free(out->path);
+	free(out->tmp);
+	memset(out, 0, sizeof *out);
+}
+
+void cli_out_abort(cli_out *out)
+{
+	if (!out->path) return;
+	if (out->fp) fclose(out->fp);
+	unlink(out->tmp);
+	free(out->path);
+	free(out->tmp);
+	memset(out, 0, sizeof *out);
+}
