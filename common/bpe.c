@@ -56,13 +56,21 @@ void bpe_init(bpe_model *m, int alphabet)
 	m->ncap = m->n_base + 256;
 	m->left = xmalloc(m->ncap * sizeof *m->left);
 	m->right = xmalloc(m->ncap * sizeof *m->right);
-	for (int i = 0; i < m->n; i++) m->left[i] = m->right[i] = -1;
+	m->tlen = xmalloc(m->ncap * sizeof *m->tlen);
+	for (int i = 0; i < m->n; i++) {
+		m->left[i] = m->right[i] = -1;
+		m->tlen[i] = i < TOK_NSPECIAL ? 0 : 1;
+	}
+	if (alphabet == BPE_TEXT) m->tlen[TOK_UNK] = 1;   /* a NUL byte */
 	model_rehash(m, 1024);
 }
 
+static void cache_free(struct bpe_cache *c);
+
 void bpe_free(bpe_model *m)
 {
-	free(m->left); free(m->right); free(m->hkey); free(m->hval);
+	cache_free(m->cache);
+	free(m->left); free(m->right); free(m->tlen); free(m->hkey); free(m->hval);
 	free(m->sym); free(m->nxt); free(m->prv); free(m->pm); free(m->heap);
 	memset(m, 0, sizeof *m);
 }
@@ -85,9 +93,11 @@ int bpe_add_merge(bpe_model *m, int l, int r)
 		m->ncap *= 2;
 		m->left = xrealloc(m->left, m->ncap * sizeof *m->left);
 		m->right = xrealloc(m->right, m->ncap * sizeof *m->right);
+		m->tlen = xrealloc(m->tlen, m->ncap * sizeof *m->tlen);
 	}
 	int id = m->n++;
 	m->left[id] = l; m->right[id] = r;
+	m->tlen[id] = m->tlen[l] + m->tlen[r];
 	if ((uint32_t)(m->n - m->n_base) * 2 > m->hmask) model_rehash(m, (m->hmask + 1) * 2);
 	uint64_t k = pair_key(l, r);
 	uint32_t h = (uint32_t)rng_mix(k) & m->hmask;
@@ -289,6 +299,96 @@ long bpe_piece_len(const char *s, long n)
 	}
 	while (i < n && byte_class(u[i]) == c) i++;
 	return i;
+}
+
+/* ---- text: pre-split and a cache of pieces ------------------------------- */
+
+enum { CACHE_MAX_PIECE = 64, CACHE_MAX_ENTRIES = 1 << 18 };
+
+struct bpe_cache {
+	int32_t *slot;                /* entry + 1, 0 = empty */
+	uint32_t mask;
+	uint64_t *hash;
+	int32_t *koff, *voff;
+	uint8_t *klen, *vlen;
+	long n;
+	char *kbuf;
+	int32_t *vbuf;
+	long kn, vn;
+};
+
+static void cache_free(struct bpe_cache *c)
+{
+	if (!c) return;
+	free(c->slot); free(c->hash); free(c->koff); free(c->voff); free(c->klen); free(c->vlen);
+	free(c->kbuf); free(c->vbuf);
+	free(c);
+}
+
+static struct bpe_cache *cache_new(void)
+{
+	struct bpe_cache *c = xcalloc(1, sizeof *c);
+	c->mask = 2 * CACHE_MAX_ENTRIES - 1;
+	c->slot = xcalloc(c->mask + 1, sizeof *c->slot);
+	c->hash = xmalloc(CACHE_MAX_ENTRIES * sizeof *c->hash);
+	c->koff = xmalloc(CACHE_MAX_ENTRIES * sizeof *c->koff);
+	c->voff = xmalloc(CACHE_MAX_ENTRIES * sizeof *c->voff);
+	c->klen = xmalloc(CACHE_MAX_ENTRIES);
+	c->vlen = xmalloc(CACHE_MAX_ENTRIES);
+	c->kbuf = xmalloc((size_t)CACHE_MAX_ENTRIES * CACHE_MAX_PIECE);
+	c->vbuf = xmalloc((size_t)CACHE_MAX_ENTRIES * CACHE_MAX_PIECE * sizeof *c->vbuf);
+	return c;
+}
+
+long bpe_encode_text(bpe_model *m, const char *s, long n, int32_t *ids, int32_t *pos)
+{
+	if (!m->cache) m->cache = cache_new();
+	struct bpe_cache *c = m->cache;
+	long nt = 0;
+	for (long i = 0; i < n;) {
+		long k = bpe_piece_len(s + i, n - i), got;
+		if (k > CACHE_MAX_PIECE) {
+			got = bpe_encode_segment(m, s + i, k, ids + nt, pos ? pos + nt : NULL);
+			if (pos) for (long j = 0; j < got; j++) pos[nt + j] += (int32_t)i;
+			nt += got; i += k;
+			continue;
+		}
+		uint64_t h = rng_fnv1a(s + i, k);
+		uint32_t sl = (uint32_t)rng_mix(h) & c->mask;
+		int32_t e = -1;
+		for (int32_t x; (x = c->slot[sl]) != 0; sl = (sl + 1) & c->mask) {
+			x--;
+			if (c->hash[x] == h && c->klen[x] == k && !memcmp(c->kbuf + c->koff[x], s + i, k)) { e = x; break; }
+		}
+		if (e < 0) {
+			if (c->n == CACHE_MAX_ENTRIES) {   /* full: start again */
+				memset(c->slot, 0, (c->mask + 1) * sizeof *c->slot);
+				c->n = c->kn = c->vn = 0;
+				sl = (uint32_t)rng_mix(h) & c->mask;
+			}
+			e = (int32_t)c->n++;
+			c->hash[e] = h;
+			c->koff[e] = (int32_t)c->kn;
+			c->klen[e] = (uint8_t)k;
+			memcpy(c->kbuf + c->kn, s + i, k);
+			c->kn += k;
+			c->voff[e] = (int32_t)c->vn;
+			/* positions of a piece's tokens follow from the token lengths */
+			c->vlen[e] = (uint8_t)bpe_encode_segment(m, s + i, k, c->vbuf + c->vn, NULL);
+			c->vn += c->vlen[e];
+			c->slot[sl] = e + 1;
+		}
+		const int32_t *v = c->vbuf + c->voff[e];
+		long p = i;
+		for (int j = 0; j < c->vlen[e]; j++) {
+			ids[nt] = v[j];
+			if (pos) pos[nt] = (int32_t)p;
+			p += m->tlen[v[j]];
+			nt++;
+		}
+		i += k;
+	}
+	return nt;
 }
 
 /* ---- training ------------------------------------------------------------- */

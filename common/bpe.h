@@ -27,11 +27,13 @@ typedef struct {
 	int ncap;                     /* allocated ids of left/right */
 	int n_base;                   /* first merged id */
 	int32_t *left, *right;        /* per id; -1 for specials and the alphabet */
+	int32_t *tlen;                /* per id: bytes it stands for (0 for specials) */
 	int32_t byte_id[256];         /* input byte -> alphabet id */
 	/* pair (left, right) -> merged id, open addressing */
 	uint64_t *hkey;
 	int32_t *hval;
 	uint32_t hmask;
+	struct bpe_cache *cache;      /* text: tokens of recently seen pieces */
 	/* encoder scratch, grown as needed */
 	int32_t *sym, *nxt, *prv, *pm;
 	uint64_t *heap;
@@ -54,6 +56,11 @@ int bpe_from_vocab(bpe_model *m, const tok_vocab *v, char *err, size_t errlen);
  * pre-split piece) of n bytes.  Writes at most n ids, pos[i] = first byte of
  * token i (pos may be NULL).  Returns the number of tokens. */
 long bpe_encode_segment(bpe_model *m, const char *s, long n, int32_t *ids, int32_t *pos);
+
+/* Encodes a whole text document: pre-split, then each piece (through a
+ * cache of recent pieces, which is what makes text fast).  Same contract as
+ * bpe_encode_segment. */
+long bpe_encode_text(bpe_model *m, const char *s, long n, int32_t *ids, int32_t *pos);
 
 /* text pre-split: length of the piece starting at s[0] (1..n) */
 long bpe_piece_len(const char *s, long n);

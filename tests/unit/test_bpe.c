@@ -243,12 +243,43 @@ static void test_presplit_pieces(void)
 	ok(good && i == 11, "pre-split: words keep one leading space, punctuation and whitespace runs apart");
 }
 
+static void test_text_encoder_equals_piecewise_segments(void)
+{
+	rng_t r;
+	rng_seed(&r, 5, 9);
+	bpe_trainer *t = bpe_trainer_new(BPE_TEXT);
+	char doc[2000];
+	for (int d = 0; d < 30; d++) { random_text(&r, doc, 1500); bpe_trainer_add(t, doc, 1500); }
+	bpe_model m;
+	bpe_init(&m, BPE_TEXT);
+	bpe_train(t, 400, &m);
+	int bad = 0;
+	int32_t a[2000], ap[2000], b[2000], bp[2000];
+	for (int trial = 0; trial < 50; trial++) {
+		long n = 1 + rng_below(rng_next(&r), 1999);
+		random_text(&r, doc, n);
+		if (trial == 7) doc[n / 2] = 0;                     /* a NUL byte is <UNK> */
+		long na = bpe_encode_text(&m, doc, n, a, ap), nb = 0;
+		for (long i = 0; i < n;) {
+			long k = bpe_piece_len(doc + i, n - i);
+			long g = bpe_encode_segment(&m, doc + i, k, b + nb, bp + nb);
+			for (long j = 0; j < g; j++) bp[nb + j] += (int32_t)i;
+			nb += g; i += k;
+		}
+		if (na != nb || memcmp(a, b, na * sizeof *a) || memcmp(ap, bp, na * sizeof *ap)) bad++;
+	}
+	ok(bad == 0, "text encoder (cached pieces) equals encoding each piece, positions included");
+	bpe_trainer_free(t);
+	bpe_free(&m);
+}
+
 int main(void)
 {
 	test_presplit_pieces();
 	test_positions_are_token_starts();
 	test_encoder_matches_merge_in_order(BPE_DNA);
 	test_encoder_matches_merge_in_order(BPE_TEXT);
+	test_text_encoder_equals_piecewise_segments();
 	test_dna_training_matches_naive_trainer();
 	test_text_training_matches_naive_trainer();
 	return done_testing();
