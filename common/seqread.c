@@ -404,6 +404,12 @@ seqread *seqread_open(const char *path, const seqread_opts *o, char *err, size_t
 		goto done;
 	}
 	if (f.format == empty_format) { hclose_abruptly(hf); fail(r, "empty file"); goto done; }
+	if (f.format == text_format && f.compression == no_compression && !o->text) {
+		/* htslib wants a sequence line to call it FASTA; a file of headers
+		 * only is FASTA without sequence, and should be reported as that */
+		char c;
+		if (hpeek(hf, &c, 1) == 1 && (c == '>' || c == '@')) f.format = c == '>' ? fasta_format : fastq_format;
+	}
 	int plainish = f.compression == no_compression || f.compression == gzip || f.compression == bgzf;
 	if (o->text) {
 		r->fmt = "text";

@@ -2,9 +2,13 @@
  * k-mers, single nucleotides or bytes, or BPE; also learns BPE vocabularies.
  * Output: a tensor stream, one record per window with tensor "tokens"
  * i32[T], the vocabulary in the header (man/seqtok.1, man/tns.5). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include "bpe.h"
 #include "cli.h"
 #include "kmer.h"
@@ -298,6 +302,19 @@ static int train_piece(void *vc, const char *name, int64_t offset, const char *s
 	return c->bytes >= c->o->max_train;
 }
 
+/* -o naming a device or FIFO (/dev/null, /dev/stdout): write to it as
+ * standard output; writing NAME.tmp and renaming it would replace it */
+static void output_to_special(cli_opts *co)
+{
+	struct stat st;
+	if (!co->output || stat(co->output, &st) < 0 || S_ISREG(st.st_mode)) return;
+	int fd = open(co->output, O_WRONLY);
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) die_file(co->output, "cannot open: %s", strerror(errno));
+	close(fd);
+	co->output = NULL;
+	co->force = 1;
+}
+
 static void add_common_header(tns_header *h, const options *o)
 {
 	tns_header_set(h, "window", "%d", o->wo.T);
@@ -315,6 +332,7 @@ static void add_common_header(tns_header *h, const options *o)
 static int train(options *o, char **files, int nfiles)
 {
 	if (!o->co.output) die_usage("--train-bpe writes a vocabulary file: give it with -o");
+	output_to_special(&o->co);
 	int alphabet = o->text ? BPE_TEXT : BPE_DNA;
 	bpe_model m;
 	bpe_init(&m, alphabet);
@@ -441,6 +459,7 @@ int main(int argc, char **argv)
 	}
 	o.ro.text = o.text;
 	tok_init_mode(&t, &o);
+	output_to_special(&o.co);
 	cli_check_binary_out(&o.co);
 
 	tns_header h;
