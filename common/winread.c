@@ -27,8 +27,9 @@ static int take(winread *w, const tns_record *rec, int slot)
 	for (int i = 0; i < w->T; i++)
 		if (dst[i] < 0 || dst[i] >= w->vocab.n)
 			die_file(w->path, "record %" PRIu64 " (%s): token id %d outside the vocabulary (%d)", rec->index, rec->name, dst[i], w->vocab.n);
-	free(w->name[slot]);
-	w->name[slot] = xstrdup(rec->name);
+	tns_record_free(&w->rec[slot]);
+	tns_record_copy(&w->rec[slot], rec);
+	w->name[slot] = w->rec[slot].name;
 	return 0;
 }
 
@@ -39,6 +40,7 @@ void winread_open(winread *w, const char *path, int fd, int cap)
 	w->path = xstrdup(path ? path : "-");
 	w->cap = cap;
 	w->name = xcalloc(cap, sizeof *w->name);
+	w->rec = xcalloc(cap, sizeof *w->rec);
 	w->r = fd >= 0 ? tns_open_fd(fd, w->path, err, sizeof err) : tns_open(w->path, err, sizeof err);
 	if (!w->r) die_file(w->path, "%s", err);
 	int vr = vocab_from_header(&w->vocab, tns_reader_header(w->r), err, sizeof err);
@@ -71,7 +73,8 @@ int winread_next(winread *w)
 void winread_close(winread *w)
 {
 	tns_close_reader(w->r);
-	for (int i = 0; i < w->cap; i++) free(w->name[i]);
+	for (int i = 0; i < w->cap; i++) tns_record_free(&w->rec[i]);
+	free(w->rec);
 	free(w->name);
 	free(w->tok);
 	free(w->path);

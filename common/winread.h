@@ -16,7 +16,8 @@ typedef struct {
 	int cap;                      /* windows per batch */
 	int n;                        /* windows in the current batch */
 	int32_t *tok;                 /* [cap * T] */
-	char **name;                  /* [cap] record names */
+	char **name;                  /* [cap] record names (in rec) */
+	tns_record *rec;              /* [cap] the whole records, copied */
 	long total;                   /* windows read so far */
 	tok_vocab vocab;              /* the stream's tokenizer */
 	int peeked;                   /* the first record is already in tok[0] */
