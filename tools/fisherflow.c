@@ -77,10 +77,10 @@ int main(int argc, char **argv)
 
 	cli_init(&co, argc, argv);
 	models = xmalloc((argc + 1) * sizeof *models);
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS_NOQ "i:m:n:q:b:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS_NOQ "i:m:n:q:b:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': input = optarg; break;
-		case 'm': models[nmodels++] = optarg; break;
+		case 1: case 'm': models[nmodels++] = optarg; break;
 		case 'n': maxwin = cli_long("-n", optarg, 1, 1L << 50); break;
 		case 'q': q = cli_double("-q", optarg, 0, 1); break;
 		case O_SEED: mask_seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;

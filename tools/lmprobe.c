@@ -192,10 +192,10 @@ int main(int argc, char **argv)
 	cli_init(&co, argc, argv);
 	models = xmalloc((argc + 1) * sizeof *models);
 	p.emit = xmalloc((argc + 1) * sizeof *p.emit);
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS_NOQ "i:m:q:b:z", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS_NOQ "i:m:q:b:z", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': input = optarg; break;
-		case 'm': models[nmodels++] = optarg; break;
+		case 1: case 'm': models[nmodels++] = optarg; break;
 		case 'q': p.q = cli_double("-q", optarg, 0, 1); break;
 		case O_SEED: p.seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
 		case O_EACH: p.mode = MODE_EACH; break;

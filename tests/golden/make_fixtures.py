@@ -12,3 +12,5 @@ subprocess.check_call([sys.executable, os.path.join(here, "bert_ref.py"), os.pat
 subprocess.check_call([sys.executable, os.path.join(here, "engine_windows.py"), os.path.join(data, "engine")])
 os.makedirs(os.path.join(data, "fisher"), exist_ok=True)
 subprocess.check_call([sys.executable, os.path.join(here, "fisher_ref.py"), os.path.join(data, "fisher")])
+os.makedirs(os.path.join(data, "probe"), exist_ok=True)
+subprocess.check_call([sys.executable, os.path.join(here, "probe_ref.py"), os.path.join(data, "probe")])
