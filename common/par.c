@@ -1,10 +1,13 @@
 /* par.c -- fork/join loops and chunked sgemm; see par.h for why. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "par.h"
 #include "cli.h"
 
 extern void openblas_set_num_threads(int);
+extern char *openblas_get_corename(void);
 
 enum { PAR_MAX_THREADS = 256 };
 
@@ -97,10 +100,12 @@ void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
 {
 	if (M <= 0 || N <= 0) return;
 	mm_job j = { ta, tb, M, N, K, 0, M >= N, alpha, beta, A, B, C, lda, ldb, ldc };
-	/* chunks of at least 128 rows (or columns), at most 32 of them: a
-	 * function of the shape alone, so the bits do not depend on nthreads */
+	/* chunks of at least 128 rows (or columns), at most 16 of them: a
+	 * function of the shape alone, so the bits do not depend on nthreads.
+	 * (Each chunk packs the whole other operand again: more chunks cost
+	 * packing, fewer balance worse.) */
 	int dim = j.split_m ? M : N;
-	int chunk = (dim + 31) / 32;
+	int chunk = (dim + 15) / 16;
 	chunk = (chunk + 15) / 16 * 16;
 	if (chunk < 128) chunk = 128;
 	j.chunk = chunk;
@@ -110,4 +115,22 @@ void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
 void par_blas_single(void)
 {
 	openblas_set_num_threads(1);
+}
+
+void par_blas_prefer_avx512(char **argv)
+{
+#if defined(__x86_64__) && defined(__linux__)
+	if (getenv("OPENBLAS_CORETYPE") || getenv("SEQLM_NO_REEXEC")) return;
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+	    !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
+		return;
+	const char *core = openblas_get_corename();
+	if (!core || (strcmp(core, "Haswell") != 0 && strcmp(core, "Zen") != 0)) return;
+	if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0) return;
+	execv("/proc/self/exe", argv);
+	unsetenv("OPENBLAS_CORETYPE");       /* exec failed: go on as we are */
+#else
+	(void)argv;
+#endif
 }

@@ -31,4 +31,14 @@ void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
  * called from inside a par_for task. */
 void par_blas_single(void);
 
+/* OpenBLAS 0.3.21 does not know AVX-512 AMD CPUs (Zen 4/5) and runs its
+ * AVX2 "Haswell" kernels there, at half the sgemm speed its "SkylakeX"
+ * kernels reach on them.  Call first in main(): on such a CPU, unless
+ * OPENBLAS_CORETYPE (or SEQLM_NO_REEXEC) is set, this sets
+ * OPENBLAS_CORETYPE=SkylakeX -- OpenBLAS's documented switch, read when the
+ * library loads -- and re-executes the program with the same arguments
+ * (nothing has been read or written yet).  Returns if there is nothing to
+ * do or the exec fails. */
+void par_blas_prefer_avx512(char **argv);
+
 #endif

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "mlm.h"
 #include "model.h"
+#include "par.h"
 #include "rng.h"
 #include "tns.h"
 #include "vocab.h"
@@ -222,6 +223,7 @@ static void progress(int tty, long step, long steps, double loss, double tps, do
 int main(int argc, char **argv)
 {
 	cli_opts co;
+	par_blas_prefer_avx512(argv);
 	cli_init(&co, argc, argv);
 	opts o = { .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
 	           .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15 };

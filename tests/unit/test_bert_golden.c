@@ -5,7 +5,8 @@
  * counter-based RNG), and the parameters after 3 clipped AdamW steps on the
  * HF cosine schedule.
  *
- * Tolerance, rtol 1e-5 (1e-4 for the updated weights): the norm-wise
+ * Tolerance, rtol 1e-5 (1e-4 for the updated weights, plus the rounding
+ * sensitivity of Adam's step explained below): the norm-wise
  * relative error ||c - r|| / ||r|| <= rtol, and per element
  * |c - r| <= rtol * (|r| + 0.1 max|r|).  The floor term is there because a
  * float32 computation cannot give 5 relative digits to entries that cancel
@@ -186,7 +187,25 @@ int main(void)
 			if (!ok(drift <= 3 * 1e-2, "%s moved at most 3 lr (%.2g) in 3 steps", m.p[i].name, drift)) bad++;
 			continue;
 		}
-		if (!close_tensor(m.params + m.p[i].off, ref, (long)m.p[i].n, 1e-4, what)) bad++;
+		/* Adam's step is about lr g/|g|, so an entry inherits the relative
+		 * error of its gradient: float32 gives gradients to ~1e-6 of the
+		 * tensor's largest, which for an entry with a near-zero gradient is
+		 * an O(1) relative error of its step.  Allowed besides rtol:
+		 * sum(lr) * dg / (|g| + dg), dg = 1e-6 max|g| (g: the first step's
+		 * reference gradient). */
+		char gname[160];
+		snprintf(gname, sizeof gname, "grad.%s", m.p[i].name);
+		const float *g0 = fixture_f32(&fx, gname), *r = fixture_f32(&fx, ref);
+		const float *w = m.params + m.p[i].off;
+		double gmx = 0, rmx = 0, worst_e = 0;
+		size_t n = m.p[i].n;
+		for (size_t j = 0; j < n; j++) gmx = fmax(gmx, fabs(g0[j])), rmx = fmax(rmx, fabs(r[j]));
+		double dg = 1e-6 * gmx, lrsum = lr_at(0, 6, 1, 1e-2, 0) + lr_at(1, 6, 1, 1e-2, 0) + lr_at(2, 6, 1, 1e-2, 0);
+		for (size_t j = 0; j < n; j++) {
+			double tol = 1e-4 * (fabs(r[j]) + 0.1 * rmx) + lrsum * dg / (fabs(g0[j]) + dg);
+			worst_e = fmax(worst_e, fabs(w[j] - r[j]) / tol);
+		}
+		if (!ok(worst_e <= 1, "%s matches (worst error %.2g of its tolerance)", what, worst_e)) bad++;
 	}
 	ok(bad == 0, "every parameter after 3 clipped AdamW steps matches PyTorch");
 	adamw_free(&opt);
