@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "evalmask.h"
 #include "fisher.h"
+#include "par.h"
 #include "winread.h"
 
 static void usage(FILE *fp)
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 	double q = 0.15;
 	uint64_t mask_seed = 1;
 
+	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
 	cli_init(&co, argc, argv);
 	models = xmalloc((argc + 1) * sizeof *models);
 	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS_NOQ "i:m:n:q:b:", longopts, NULL)) != -1) {

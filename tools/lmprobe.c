@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 	memset(&p, 0, sizeof p);
 	p.q = 0.10;
 	p.seed = 1;
+	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
 	cli_init(&co, argc, argv);
 	models = xmalloc((argc + 1) * sizeof *models);
 	p.emit = xmalloc((argc + 1) * sizeof *p.emit);
