@@ -231,7 +231,7 @@ static inline __attribute__((always_inline)) float fexp(float x)
 	p = p * r + 5.0000001201E-1f;
 	p = p * r * r + r + 1.0f;
 	union { float f; int32_t i; } u = { .f = p };
-	u.i += ni << 23;
+	u.i += (int32_t)((uint32_t)ni << 23);   /* scale by 2^n; unsigned: no UB for n < 0 */
 	return u.f;
 }
 

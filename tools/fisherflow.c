@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = optind; i < argc; i++) models[nmodels++] = argv[i];
-	if (nmodels == 0) { usage(stderr); return EXIT_USAGE; }
+	if (nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
 	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
 	cli_apply(&co);
 

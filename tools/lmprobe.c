@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int i = optind; i < argc; i++) models[nmodels++] = argv[i];
-	if (nmodels == 0) { usage(stderr); return EXIT_USAGE; }
+	if (nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
 	if (p.half && p.topk) die_usage("--half and --top exclude each other");
 	if (p.mode == MODE_EACH && p.nemit) die_usage("--emit needs one forward pass per window: not with --mask-each");
 	if (strcmp(input, "-") == 0) cli_need_input(0, usage);

@@ -64,5 +64,7 @@ int main(int argc, char **argv)
 		n++;
 	}
 	printf("tnscmp: %ld records, %ld values equal (largest difference %.3g)\n", n, values, worst);
+	tns_close_reader(g);
+	tns_close_reader(w);
 	return 0;
 }
