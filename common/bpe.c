@@ -21,6 +21,21 @@ static inline uint64_t pair_key(int l, int r) { return (uint64_t)(uint32_t)l << 
 
 /* ---- the model: pair -> merged id ---------------------------------------- */
 
+/* one multiply (Fibonacci hashing): lookups are the inner loop of encoding */
+static inline uint32_t mhash(uint64_t k) { return (uint32_t)((k * 0x9e3779b97f4a7c15ULL) >> 29); }
+
+static inline int lookup(const bpe_model *m, int l, int r)
+{
+	uint64_t k = pair_key(l, r);
+	uint32_t h = mhash(k) & m->hmask;
+	for (;;) {
+		uint64_t x = m->hkey[h];
+		if (x == k) return m->hval[h];
+		if (x == EMPTY_KEY) return -1;
+		h = (h + 1) & m->hmask;
+	}
+}
+
 static void model_rehash(bpe_model *m, uint32_t size)
 {
 	uint64_t *ok = m->hkey;
@@ -32,7 +47,7 @@ static void model_rehash(bpe_model *m, uint32_t size)
 	for (uint32_t i = 0; i < size; i++) m->hkey[i] = EMPTY_KEY;
 	for (uint32_t i = 0; i < osize; i++) {
 		if (ok[i] == EMPTY_KEY) continue;
-		uint32_t h = (uint32_t)rng_mix(ok[i]) & m->hmask;
+		uint32_t h = mhash(ok[i]) & m->hmask;
 		while (m->hkey[h] != EMPTY_KEY) h = (h + 1) & m->hmask;
 		m->hkey[h] = ok[i]; m->hval[h] = ov[i];
 	}
@@ -76,17 +91,7 @@ void bpe_free(bpe_model *m)
 	memset(m, 0, sizeof *m);
 }
 
-int bpe_lookup(const bpe_model *m, int l, int r)
-{
-	uint64_t k = pair_key(l, r);
-	uint32_t h = (uint32_t)rng_mix(k) & m->hmask;
-	for (;;) {
-		uint64_t x = m->hkey[h];
-		if (x == k) return m->hval[h];
-		if (x == EMPTY_KEY) return -1;
-		h = (h + 1) & m->hmask;
-	}
-}
+int bpe_lookup(const bpe_model *m, int l, int r) { return lookup(m, l, r); }
 
 int bpe_add_merge(bpe_model *m, int l, int r)
 {
@@ -101,7 +106,7 @@ int bpe_add_merge(bpe_model *m, int l, int r)
 	m->tlen[id] = m->tlen[l] + m->tlen[r];
 	if ((uint32_t)(m->n - m->n_base) * 2 > m->hmask) model_rehash(m, (m->hmask + 1) * 2);
 	uint64_t k = pair_key(l, r);
-	uint32_t h = (uint32_t)rng_mix(k) & m->hmask;
+	uint32_t h = mhash(k) & m->hmask;
 	while (m->hkey[h] != EMPTY_KEY) h = (h + 1) & m->hmask;
 	m->hkey[h] = k; m->hval[h] = id;
 	return id;
@@ -221,7 +226,7 @@ long bpe_encode_segment(bpe_model *m, const char *s, long n, int32_t *ids, int32
 	}
 	nxt[n - 1] = -1;
 	for (long i = 0; i + 1 < n; i++) {
-		int z = bpe_lookup(m, sym[i], sym[i + 1]);
+		int z = lookup(m, sym[i], sym[i + 1]);
 		pm[i] = z;
 		if (z >= 0) PUSH(z, (int32_t)i);
 	}
@@ -256,12 +261,12 @@ long bpe_encode_segment(bpe_model *m, const char *s, long n, int32_t *ids, int32
 				nxt[p] = r;
 				if (r >= 0) prv[r] = p;
 				if (l >= 0) {
-					int y = bpe_lookup(m, sym[l], z);
+					int y = lookup(m, sym[l], z);
 					pm[l] = y;
 					if (y >= 0) PUSH(y, l);
 				}
 				if (r >= 0) {
-					int y = bpe_lookup(m, z, sym[r]);
+					int y = lookup(m, z, sym[r]);
 					pm[p] = y;
 					if (y >= 0) PUSH(y, p);
 				} else pm[p] = -1;
