@@ -429,7 +429,6 @@ int main(int argc, char **argv)
 	o.ro.threads = o.co.threads;
 	o.ro.text = 0;
 	if (o.overlap >= o.max_bp) die_usage("--overlap must be smaller than --max-bp");
-	if (o.ro.para && !o.text) die_usage("--para goes with --text");
 	if (stride > k) die_usage("--stride %d is larger than --kmer %d", stride, k);
 	if ((o.vocab_file != NULL) + (o.train_bpe > 0) + use_char > 1)
 		die_usage("choose one of --vocab, --train-bpe and --char");
@@ -442,6 +441,7 @@ int main(int argc, char **argv)
 	if (!nfiles) nfiles = 1;
 
 	if (o.train_bpe) {
+		if (o.ro.para && !o.text) die_usage("--para goes with --text");
 		o.ro.text = o.text;
 		return train(&o, files, nfiles);
 	}
@@ -458,6 +458,7 @@ int main(int argc, char **argv)
 		kmer_vocab(&t.v, t.k, t.stride);
 	}
 	o.ro.text = o.text;
+	if (o.ro.para && !o.text) die_usage("--para goes with --text");
 	tok_init_mode(&t, &o);
 	output_to_special(&o.co);
 	cli_check_binary_out(&o.co);
