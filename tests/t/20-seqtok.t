@@ -22,6 +22,7 @@ golden "--split train keeps the rest" ref.train.expected --split train --eval-fr
 golden "--skip-n 0.5 drops windows that are mostly N" ref.skipn.expected --skip-n=0.5 --max-bp 200 -T 64 ref.fa
 golden "BGZF input gives the same tokens" ref.k6.expected ref.fa.gz
 golden "gzip input gives the same tokens" ref.k6.expected ref_gzip.fa.gz
+golden "-t 2 (threaded BGZF) gives the same windows" ref.k6.expected -t 2 -z ref.fa.gz
 golden "FASTQ input (samtools fastq of reads.bam)" reads.k6.expected -T 40 reads.fq
 golden "BAM: reads on the reverse strand come back reverse-complemented, secondaries skipped" reads.k6.expected -T 40 reads.bam
 golden "CRAM without a reference decodes where the file allows it" reads.k6.expected -T 40 reads.cram
