@@ -267,8 +267,8 @@ static int sam_next(seqread *r, const char **name)
 		if (rc == -1) return 0;
 		if (rc < -1) {
 			if (r->hts->format.format == cram)
-				return fail(r, "cannot decode a CRAM record; if the file needs its reference, "
-				               "give it with --reference FILE (or REF_PATH)");
+				return fail(r, "cannot decode a CRAM record: it needs its reference (give it with "
+				               "--reference FILE or REF_PATH), or the file is truncated or corrupt");
 			return fail(r, "corrupt or truncated %s record", r->fmt);
 		}
 		bam1_t *b = r->b;

@@ -94,9 +94,9 @@ static void fail_file(tns_writer *w, const char *file, const char *msg)
 	die_file(file, "%s", msg);
 }
 
-static void tok_init_mode(tokenizer *t, const options *o)
+/* bases (bytes) each token stands for, to name windows by what they cover */
+static void tok_init_lengths(tokenizer *t)
 {
-	(void)o;
 	t->toklen = xmalloc(t->v.n * sizeof *t->toklen);
 	for (int i = 0; i < t->v.n; i++) t->toklen[i] = vocab_is_special(i) ? 1 : t->v.len[i];
 }
@@ -459,7 +459,7 @@ int main(int argc, char **argv)
 	}
 	o.ro.text = o.text;
 	if (o.ro.para && !o.text) die_usage("--para goes with --text");
-	tok_init_mode(&t, &o);
+	tok_init_lengths(&t);
 	output_to_special(&o.co);
 	cli_check_binary_out(&o.co);
 

@@ -83,12 +83,16 @@ printf '>a\n>b\n\n' > "$T/noseq.fa"
 head -c 1200 ref_gzip.fa.gz > "$T/trunc.fa.gz"
 head -c 1200 ref.fa.gz > "$T/trunc.bgz.fa.gz"
 printf '@r1\nACGT\n+\nII\n' > "$T/trunc.fq"
+head -c 20000 reads.bam > "$T/trunc.bam"
+printf '@HD\tVN:1.6\n@SQ\tSN:c\tLN:9\nr1\t4\t*\t0\t0\t*\t*\t0\t0\t*\t*\n' > "$T/noseq.sam"
 bad "not a sequence file" ".*text.txt: not a sequence file" text.txt
 bad "a binary non-sequence file" ".*dna_bpe300.tns: not a sequence file" dna_bpe300.tns
 bad "empty file" ".*empty.fa: empty file" "$T/empty.fa"
 bad "truncated gzip" ".*trunc.fa.gz: .*truncated" "$T/trunc.fa.gz"
 bad "truncated BGZF" ".*trunc.bgz.fa.gz: .*truncated" "$T/trunc.bgz.fa.gz"
 bad "truncated FASTQ" ".*trunc.fq: .*truncated" "$T/trunc.fq"
+bad "truncated BAM" ".*trunc.bam: .*truncated" "$T/trunc.bam"
+bad "BAM without any read sequence" ".*noseq.sam: no sequence" "$T/noseq.sam"
 bad "FASTA with no sequence" ".*noseq.fa: no sequence" "$T/noseq.fa"
 bad "a good file then a bad one: still no output" ".*empty.fa: empty file" ref.fa "$T/empty.fa"
 bad "unknown vocabulary file" ".*text.txt: not a vocabulary file" --vocab text.txt ref.fa
