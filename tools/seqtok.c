@@ -34,7 +34,7 @@ static void usage(FILE *fp)
 "                         output, a token stream or a model file)\n"
 "      --train-bpe N      learn a BPE vocabulary of N tokens (specials\n"
 "                         included) and write it, header only, to -o\n"
-"      --max-train-bytes N  learn from at most N bytes (default 100000000)\n"
+"      --max-train-bytes N  learn from at most N bytes (default 50000000)\n"
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
@@ -392,7 +392,7 @@ int main(int argc, char **argv)
 	o.wo.split_seed = 42;
 	o.wo.max_windows = -1;
 	o.max_bp = 2000;
-	o.max_train = 100000000;
+	o.max_train = 50000000;
 	int k = 6, stride = 0, use_char = 0, c;
 	int set_kmer = 0;
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "k:cr:T:n:z", longopts, NULL)) != -1) {
