@@ -212,8 +212,11 @@ static void each_piece(options *o, char **files, int nfiles, piece_fn f, void *c
 				if (n < 0) break;
 				total += n;
 				free(dname);
-				if (asprintf(&dname, "%s:%lld", strcmp(path, "-") ? path : "stdin",
-				             (long long)seqread_line(r)) < 0) die("out of memory");
+				/* the file's base name: the split must not depend on how
+				 * the path was spelled */
+				const char *base = strrchr(path, '/');
+				base = strcmp(path, "-") == 0 ? "stdin" : base ? base + 1 : path;
+				if (asprintf(&dname, "%s:%lld", base, (long long)seqread_line(r)) < 0) die("out of memory");
 				stop = f(ctx, dname, 0, doc.s, n);
 				continue;
 			}
