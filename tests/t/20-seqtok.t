@@ -103,4 +103,22 @@ fails_with "a DNA vocabulary cannot encode text" 2 "DNA vocabulary" seqtok --tex
 fails_with "k-mers of text: usage error" 2 "needs --char" seqtok --text text.txt
 fails_with "--overlap not below --max-bp: usage error" 2 "overlap" seqtok --max-bp 10 --overlap 10 ref.fa
 
+# damaged input never crashes: each of 60 copies of a fixture with a few bytes
+# overwritten either tokenises or fails with one error line
+crash=0
+for f in ref.fa reads.fq reads.bam reads.cram ref.fa.gz ref_gzip.fa.gz; do
+	sz=$(wc -c < "$f")
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		cp "$f" "$T/m"
+		for off in $(awk -v s="$sz" -v r="$i$sz" 'BEGIN { srand(r); for (k = 0; k < 3; k++) print int(rand() * s) }'); do
+			printf '\377' | dd of="$T/m" bs=1 seek="$off" conv=notrunc 2>/dev/null
+		done
+		seqtok "$T/m" > /dev/null 2> "$T/m.err"; rc=$?
+		if [ $rc -gt 1 ] || grep -q 'Sanitizer\|runtime error' "$T/m.err" || { [ $rc = 1 ] && ! grep -q '^seqtok: error: ' "$T/m.err"; }; then
+			crash=$((crash + 1)); echo "# $f damaged at $off: exit $rc"; head -3 "$T/m.err" | sed 's/^/#   /'
+		fi
+	done
+done
+ok $crash "damaged inputs (60): a clean exit or 'seqtok: error:', never a crash"
+
 done_testing
