@@ -209,7 +209,7 @@ static void each_piece(options *o, char **files, int nfiles, piece_fn f, void *c
 		while (!stop && (rc = seqread_next(r, &name)) > 0) {
 			if (o->text) {
 				long n = read_doc(r, &doc);
-				if (n < 0) break;
+				if (n < 0) { rc = -1; break; }
 				total += n;
 				free(dname);
 				/* the file's base name: the split must not depend on how
