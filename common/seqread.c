@@ -35,7 +35,8 @@ struct seqread {
 	char *path;
 	seqread_opts o;
 	/* FASTA, FASTQ, text: our own parser over BGZF (plain, gzip or BGZF) */
-	BGZF *bgzf;
+	BGZF *bgzf;                   /* gzip or BGZF input */
+	hFILE *hf;                    /* uncompressed input, read directly */
 	char *buf;
 	long bpos, blen;
 	int eof, at_line_start;
@@ -80,9 +81,9 @@ static int fill(seqread *r)
 {
 	if (r->bpos < r->blen) return 1;
 	if (r->eof) return 0;
-	ssize_t n = bgzf_read(r->bgzf, r->buf, BUFSZ);
-	if (n < 0) return fail(r, "read error: truncated or corrupt %s data",
-	                       r->bgzf->is_compressed ? "compressed" : "input");
+	/* hread of a large block goes straight into buf: one copy fewer */
+	ssize_t n = r->bgzf ? bgzf_read(r->bgzf, r->buf, BUFSZ) : hread(r->hf, r->buf, BUFSZ);
+	if (n < 0) return fail(r, "read error: %s", r->bgzf ? "truncated or corrupt compressed data" : strerror(errno));
 	r->bpos = 0;
 	r->blen = n;
 	if (n == 0) { r->eof = 1; return 0; }
@@ -440,6 +441,12 @@ seqread *seqread_open(const char *path, const seqread_opts *o, char *err, size_t
 		goto done;
 	}
 	if (!plainish) { hclose_abruptly(hf); fail(r, "unsupported compression (use gzip or bgzip)"); goto done; }
+	if (f.compression == no_compression) {
+		r->hf = hf;
+		r->buf = xmalloc(BUFSZ);
+		rc = 0;
+		goto done;
+	}
 	r->bgzf = bgzf_hopen(hf, "r");
 	if (!r->bgzf) { hclose_abruptly(hf); fail(r, "cannot open: %s", strerror(errno)); goto done; }
 	if (f.compression == bgzf) {
@@ -483,6 +490,7 @@ void seqread_close(seqread *r)
 {
 	if (!r) return;
 	if (r->bgzf) bgzf_close(r->bgzf);
+	if (r->hf) hclose_abruptly(r->hf);
 	if (r->itr) hts_itr_destroy(r->itr);
 	if (r->idx) hts_idx_destroy(r->idx);
 	if (r->b) bam_destroy1(r->b);
