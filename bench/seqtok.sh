@@ -7,6 +7,8 @@
 # dmel_chr2R.fa, english_core.txt; default examples/data), SEQTOK_BENCH_MB
 # (MB of DNA and of text for BPE, default 20), SEQTOK_BENCH_REPS (best of,
 # default 3).  Times are wall-clock seconds; one thread for seqtok.
+# spm_train needs minutes for 20 MB of DNA (about 5 on 2 slow cores);
+# SEQTOK_BENCH_MB=2 gives a quick run.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${SEQLM_BIN:=$TOP/bin}"
