@@ -54,12 +54,17 @@ int main(void)
 			/* mostly clean bases (the 16-byte fast path), some of everything */
 			raw[i] = x < 90 ? "ACGTN"[x % 5] : (char)rng_below(rng_next(&r), 256);
 		}
+		if (trial & 1) {                     /* FASTA-like lines of a random width */
+			long w = 5 + rng_below(rng_next(&r), 80);
+			for (long i = 0; i < n; i++) raw[i] = (i + 1) % (w + 1) == 0 ? '\n' : "ACGTN"[i % 5];
+			if (n > 10 && trial % 4 == 1) raw[n / 2] = 'a';
+		}
 		long m = 0;
 		for (long i = 0; i < n; i++) { char c = ref_norm1((unsigned char)raw[i]); if (c) b[m++] = c; }
 		long got = tok_dna_normalise(raw, n, a);
 		if (got != m || memcmp(a, b, m)) bad++;
 	}
-	ok(bad == 0, "normalisation: upper case, U as T, IUPAC and symbols N, white space dropped (300 random inputs)");
+	ok(bad == 0, "normalisation: upper case, U as T, IUPAC and symbols N, white space and new lines dropped (300 random inputs)");
 	memcpy(a, "acgt\tnRyu\r\nACGU", 15);
 	ok(tok_dna_normalise(a, 15, a) == 12 && !memcmp(a, "ACGTNNNTACGT", 12), "normalisation in place");
 
