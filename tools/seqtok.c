@@ -34,7 +34,7 @@ static void usage(FILE *fp)
 "                         output, a token stream or a model file)\n"
 "      --train-bpe N      learn a BPE vocabulary of N tokens (specials\n"
 "                         included) and write it, header only, to -o\n"
-"      --max-train-bytes N  learn from at most N bytes (default 100000000)\n"
+"      --max-train-bytes N  learn from at most N bytes (default 50000000)\n"
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
@@ -86,6 +86,11 @@ typedef struct {
 	tns_writer *w;
 } out_ctx;
 
+/* seqtok does no linear algebra, but cli_apply() -> openblas_set_num_threads()
+ * restarts OpenBLAS's worker pool, whose idle thread spins in sched_yield
+ * and takes CPU from the tokeniser; stop it again (a weak symbol, as in cli.c) */
+extern void blas_thread_shutdown_(void) __attribute__((weak));
+
 /* an error after the output was created: remove it, then die */
 static void fail_file(tns_writer *w, const char *file, const char *msg) __attribute__((noreturn));
 static void fail_file(tns_writer *w, const char *file, const char *msg)
@@ -94,9 +99,9 @@ static void fail_file(tns_writer *w, const char *file, const char *msg)
 	die_file(file, "%s", msg);
 }
 
-static void tok_init_mode(tokenizer *t, const options *o)
+/* bases (bytes) each token stands for, to name windows by what they cover */
+static void tok_init_lengths(tokenizer *t)
 {
-	(void)o;
 	t->toklen = xmalloc(t->v.n * sizeof *t->toklen);
 	for (int i = 0; i < t->v.n; i++) t->toklen[i] = vocab_is_special(i) ? 1 : t->v.len[i];
 }
@@ -204,11 +209,14 @@ static void each_piece(options *o, char **files, int nfiles, piece_fn f, void *c
 		while (!stop && (rc = seqread_next(r, &name)) > 0) {
 			if (o->text) {
 				long n = read_doc(r, &doc);
-				if (n < 0) break;
+				if (n < 0) { rc = -1; break; }
 				total += n;
 				free(dname);
-				if (asprintf(&dname, "%s:%lld", strcmp(path, "-") ? path : "stdin",
-				             (long long)seqread_line(r)) < 0) die("out of memory");
+				/* the file's base name: the split must not depend on how
+				 * the path was spelled */
+				const char *base = strrchr(path, '/');
+				base = strcmp(path, "-") == 0 ? "stdin" : base ? base + 1 : path;
+				if (asprintf(&dname, "%s:%lld", base, (long long)seqread_line(r)) < 0) die("out of memory");
 				stop = f(ctx, dname, 0, doc.s, n);
 				continue;
 			}
@@ -392,7 +400,7 @@ int main(int argc, char **argv)
 	o.wo.split_seed = 42;
 	o.wo.max_windows = -1;
 	o.max_bp = 2000;
-	o.max_train = 100000000;
+	o.max_train = 50000000;
 	int k = 6, stride = 0, use_char = 0, c;
 	int set_kmer = 0;
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "k:cr:T:n:z", longopts, NULL)) != -1) {
@@ -426,10 +434,10 @@ int main(int argc, char **argv)
 		}
 	}
 	cli_apply(&o.co);
+	if (blas_thread_shutdown_) blas_thread_shutdown_();
 	o.ro.threads = o.co.threads;
 	o.ro.text = 0;
 	if (o.overlap >= o.max_bp) die_usage("--overlap must be smaller than --max-bp");
-	if (o.ro.para && !o.text) die_usage("--para goes with --text");
 	if (stride > k) die_usage("--stride %d is larger than --kmer %d", stride, k);
 	if ((o.vocab_file != NULL) + (o.train_bpe > 0) + use_char > 1)
 		die_usage("choose one of --vocab, --train-bpe and --char");
@@ -442,6 +450,7 @@ int main(int argc, char **argv)
 	if (!nfiles) nfiles = 1;
 
 	if (o.train_bpe) {
+		if (o.ro.para && !o.text) die_usage("--para goes with --text");
 		o.ro.text = o.text;
 		return train(&o, files, nfiles);
 	}
@@ -458,7 +467,8 @@ int main(int argc, char **argv)
 		kmer_vocab(&t.v, t.k, t.stride);
 	}
 	o.ro.text = o.text;
-	tok_init_mode(&t, &o);
+	if (o.ro.para && !o.text) die_usage("--para goes with --text");
+	tok_init_lengths(&t);
 	output_to_special(&o.co);
 	cli_check_binary_out(&o.co);
 
