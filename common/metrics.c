@@ -163,21 +163,26 @@ double met_kl_uniform_rev(const float *p, int V)
 double met_nll_bits(float p) { return p > 0 ? -log2((double)p) : INFINITY; }
 double met_perplexity(double mean_bits) { return exp2(mean_bits); }
 
+/* JSD = 1/2 sum a log2(2a/(a+c)) + c log2(2c/(a+c)): the ratio form keeps
+ * its accuracy when a and c are close (the JS distance is the square root
+ * of this, so an absolute error e becomes sqrt(e)); identical inputs give
+ * exactly 0 */
 MET_CLONES
-double met_jsd_lp(const float *p, const float *lp, const float *q, const float *lq, int V)
+double met_jsd(const float *p, const float *q, int V)
 {
 	double S = 0;
+	v8f tiny = splat(1e-30f), two = splat(2.0f);
 	for (int b = 0; b < V; b += BLOCK) {
 		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
 		v8f h = {0};
 		for (; i + 8 <= e; i += 8) {
-			v8f a = load8(p + i), c = load8(q + i), m = a + c;
-			h += a * load8(lp + i) + c * load8(lq + i) - m * vlog2(m * 0.5f);
+			v8f a = load8(p + i), c = load8(q + i), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
 		}
 		if (i < e) {
 			int n = e - i;
-			v8f a = load_tail(p + i, n), c = load_tail(q + i, n), m = a + c;
-			h += a * load_tail(lp + i, n) + c * load_tail(lq + i, n) - m * vlog2(m * 0.5f);
+			v8f a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
 		}
 		S += hsum(h);
 	}
@@ -185,20 +190,12 @@ double met_jsd_lp(const float *p, const float *lp, const float *q, const float *
 	return S < 0 ? 0 : S > 1 ? 1 : S;
 }
 
-/* log2 of p, and of p floored, in scratch of 2V */
+/* log2 of p (or of p floored), V floats from malloc */
 static float *logs_of(const float *p, int V, float floor)
 {
 	float *l = xmalloc(sizeof(float) * (V ? V : 1));
 	met_log2_vec(p, l, V, floor);
 	return l;
-}
-
-double met_jsd(const float *p, const float *q, int V)
-{
-	float *lp = logs_of(p, V, 0), *lq = logs_of(q, V, 0);
-	double d = met_jsd_lp(p, lp, q, lq, V);
-	free(lp); free(lq);
-	return d;
 }
 
 double met_js_distance(const float *p, const float *q, int V) { return sqrt(met_jsd(p, q, V)); }
@@ -320,17 +317,18 @@ void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
 {
 	if (kept >= V && mass > 0) {
 		float w = (float)(1 / mass), lw = (float)log2(mass);
-		for (int i = 0; i < V; i++) { q[i] = p[i] * w; lq[i] = lp[i] - lw; }
+		for (int i = 0; i < V; i++) q[i] = p[i] * w;
+		if (lq) for (int i = 0; i < V; i++) lq[i] = lp[i] - lw;
 		return;
 	}
 	memset(q, 0, sizeof(float) * V);
-	memset(lq, 0, sizeof(float) * V);
+	if (lq) memset(lq, 0, sizeof(float) * V);
 	if (!(mass > 0)) return;
 	double lw = log2(mass);
 	for (int i = 0; i < kept; i++) {
 		int j = order[i];
 		q[j] = (float)(p[j] / mass);
-		lq[j] = (float)(lp[j] - lw);
+		if (lq) lq[j] = (float)(lp[j] - lw);
 	}
 }
 

@@ -47,9 +47,9 @@ double met_nll_bits(float p);
 double met_perplexity(double mean_bits);
 
 /* ---- two distributions -------------------------------------------------- */
-/* Jensen-Shannon divergence, base 2, in [0, 1] (clamped at 0 against
- * rounding); lp, lq are log2 p, log2 q from met_log2_vec (floor 0) */
-double met_jsd_lp(const float *p, const float *lp, const float *q, const float *lq, int V);
+/* Jensen-Shannon divergence, base 2, in [0, 1] (clamped against rounding),
+ * in the ratio form sum a log2(2a/(a+c)): accurate when p and q are close,
+ * exactly 0 when they are equal */
 double met_jsd(const float *p, const float *q, int V);
 /* Jensen-Shannon distance: sqrt(JSD), base 2, in [0, 1] */
 double met_js_distance(const float *p, const float *q, int V);
@@ -79,7 +79,8 @@ enum { MET_TOPP_NUCLEUS = 0,    /* smallest top set with mass >= p */
 int met_top_p_count(const double *cum, int V, double top_p, int mode, double *mass);
 void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum);
 /* the truncated, renormalised distribution: q[order[i]] = p[order[i]] / mass
- * for i < kept, 0 elsewhere; lq = log2 q (0 where q is 0).  lp = log2 p. */
+ * for i < kept, 0 elsewhere; if lq is not NULL, lq = log2 q (0 where q is
+ * 0) from lp = log2 p. */
 void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
                   int kept, double mass, float *q, float *lq);
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
