@@ -254,6 +254,21 @@ write_tns(f"{OUT}/noprobs.tns", header(), [(n, {k: v for k, v in t.items() if k 
 one = [(n, dict(t, probs=t["probs"][:1])) for n, t in recs[:4]]
 write_tns(f"{OUT}/one_model.tns", header(1), one)
 
+# ---- hand-checkable streams ---------------------------------------------------
+# identical members (JS 0, agreement 1, MI 0), uniform predictions (KL 0),
+# disjoint supports (JS 1)
+same = [(n, dict(t, probs=np.repeat(t["probs"][:1], M, axis=0))) for n, t in recs[:5]]
+write_tns(f"{OUT}/identical.tns", header(), same)
+uni = [(n, dict(t, probs=np.full(t["probs"].shape, 1 / V, np.float32))) for n, t in recs[:5]]
+write_tns(f"{OUT}/uniform.tns", header(), uni)
+dis = []
+for n, t in recs[:5]:
+    p = np.zeros(t["probs"].shape[:2] + (V,), np.float32)
+    p[0, :, :V // 2] = 2 / V
+    p[1, :, V // 2:] = 2 / V
+    dis.append((n, dict(t, probs=p[:2])))
+write_tns(f"{OUT}/disjoint.tns", header(2), dis)
+
 # ---- token stream: unigram and conditional entropies -----------------------
 trans = rng.dirichlet(np.full(20, 0.3), 20)
 toks, trs = [], []
