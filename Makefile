@@ -57,6 +57,7 @@ MAN        := $(wildcard man/*.1 man/*.5)
 
 .PHONY: all check unit bench demo install uninstall clean golden deps fuzz
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(LIB) $(PROGS)
 
@@ -90,8 +91,8 @@ check: $(PROGS) $(UNITS) $(HELPERS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) \
 	  prove --exec '' $(UNITS) $(SHELL_T)
 
-bench: $(PROGS)
-	SEQLM_BIN=$(CURDIR)/$(BIN) PYTHON=$(PYTHON) sh bench/run.sh
+bench: $(PROGS) $(HELPERS)
+	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) sh bench/run.sh
 
 demo: $(PROGS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) sh examples/demo.sh
@@ -110,8 +111,30 @@ uninstall:
 	rm -f $(notdir $(wildcard man/*.1):%=$(DESTDIR)$(PREFIX)/share/man/man1/%)
 	rm -f $(notdir $(wildcard man/*.5):%=$(DESTDIR)$(PREFIX)/share/man/man5/%)
 
+# libFuzzer harnesses (clang + libclang-rt-14-dev), ASan + UBSan; each runs
+# FUZZ_SECONDS over its committed seed corpus plus what it finds
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FUZZERS      := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
+fuzz: $(FUZZERS:%=build-fuzz/%)
+	@for f in $(FUZZERS); do \
+	  mkdir -p build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; \
+	  build-fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=4096 \
+	    -artifact_prefix=build-fuzz/$$f- build-fuzz/corpus/$$f tests/fuzz/corpus/$$f 2>build-fuzz/$$f.log \
+	    || { tail -n 60 build-fuzz/$$f.log; exit 1; }; \
+	  grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)' build-fuzz/$$f.log; \
+	  grep -Eo 'cov: [0-9]+ ft: [0-9]+' build-fuzz/$$f.log | tail -n 1; \
+	done
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  $(CPPFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
+
 deps:
 	sh scripts/install-deps.sh
 
 clean:
-	rm -rf build build-asan bin common/libcommon.a tests/tmp
+	rm -rf build build-asan build-fuzz bin common/libcommon.a tests/tmp

@@ -40,7 +40,9 @@ void cli_init(cli_opts *o, int argc, char **argv)
 	o->threads = 1;
 	o->argc = argc;
 	o->argv = argv;
+	hts_set_log_level(HTS_LOG_OFF);   /* we report errors ourselves; -v turns it on */
 	signal(SIGPIPE, SIG_DFL);   /* a closed pipe ends us quietly, like cat */
+	opterr = 0;                 /* cli_common_opt() words the message */
 	set_ftz_daz();
 	if (blas_thread_shutdown_) blas_thread_shutdown_();
 	openblas_set_num_threads(1);
@@ -116,15 +118,19 @@ int cli_common_opt(cli_opts *o, int c, const char *arg, void (*usage)(FILE *))
 {
 	switch (c) {
 	case 't': o->threads = (int)cli_long("-t", arg, 1, 1024); return 1;
-	case 'q': cli_verbose = -1; return 1;
-	case 'v': if (cli_verbose >= 0) cli_verbose++; return 1;
+	case 'q': case CLI_OPT_QUIET: cli_verbose = -1; return 1;
+	case 'v':
+		if (cli_verbose >= 0) cli_verbose++;
+		hts_set_log_level(cli_verbose > 1 ? HTS_LOG_INFO : HTS_LOG_WARNING);
+		return 1;
 	case 'o': o->output = strcmp(arg, "-") == 0 ? NULL : arg; return 1;
 	case 'f': o->force = 1; return 1;
 	case CLI_OPT_HELP: usage(stdout); cli_close_stdout(); exit(0);
 	case CLI_OPT_VERSION: cli_version(); cli_close_stdout(); exit(0);
 	case '?': case ':':
-		fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-		exit(EXIT_USAGE);
+		if (optopt && optopt < 0x1000 && optopt != '?' && (!o->argv[optind - 1] || o->argv[optind - 1][1] != '-'))
+			die_usage("option -%c is unknown or needs a value", optopt);
+		die_usage("option %s is unknown or needs a value", optind > 0 ? o->argv[optind - 1] : "?");
 	}
 	return 0;
 }

@@ -20,10 +20,13 @@ extern int cli_verbose;           /* -v raises, -q sets -1 */
  * and its long option table ends with CLI_LONGOPTS; it passes every option
  * it does not handle itself to cli_common_opt(). */
 #define CLI_SHORTOPTS "t:qvo:f"
-enum { CLI_OPT_HELP = 0x1000, CLI_OPT_VERSION };
+/* for tools whose -q is something else (lmprobe, fisherflow: the mask
+ * probability, as the paper's protocol names it): quiet is --quiet only */
+#define CLI_SHORTOPTS_NOQ "t:vo:f"
+enum { CLI_OPT_HELP = 0x1000, CLI_OPT_VERSION, CLI_OPT_QUIET };
 #define CLI_LONGOPTS \
 	{"threads", required_argument, 0, 't'}, \
-	{"quiet", no_argument, 0, 'q'}, \
+	{"quiet", no_argument, 0, CLI_OPT_QUIET}, \
 	{"verbose", no_argument, 0, 'v'}, \
 	{"output", required_argument, 0, 'o'}, \
 	{"force", no_argument, 0, 'f'}, \

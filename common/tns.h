@@ -74,6 +74,9 @@ typedef struct tns_reader tns_reader;
 /* path "-" or NULL is stdin.  Reads and checks the header.  On failure
  * returns NULL and, if err is not NULL, writes a message to err. */
 tns_reader *tns_open(const char *path, char *err, size_t errlen);
+/* the same on an open file descriptor (taken over: closed by
+ * tns_close_reader); name is used in messages */
+tns_reader *tns_open_fd(int fd, const char *name, char *err, size_t errlen);
 const tns_header *tns_reader_header(const tns_reader *r);
 const char *tns_reader_path(const tns_reader *r); /* "-" for stdin */
 /* 1: a record was read into rec; 0: verified end of stream; -1: error

@@ -1,0 +1,22 @@
+# lib.sh -- helpers for the benchmarks (sourced).  Every benchmark runs our
+# tool and its peer in the same run and prints both and the ratio.
+: "${SEQLM_BIN:=$(cd "$(dirname "$0")/.." && pwd)/bin}"
+PATH=$SEQLM_BIN:$PATH; export PATH
+BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqlm-bench.XXXXXX"); trap 'rm -rf "$BENCH_TMP"' EXIT
+: "${REPS:=3}"
+now() { date +%s.%N; }
+# median_time CMD...: median wall seconds over $REPS runs of sh -c "CMD"
+median_time() {
+	i=0; : > "$BENCH_TMP/times"
+	while [ $i -lt "$REPS" ]; do
+		t0=$(now); sh -c "$1" >/dev/null 2>"$BENCH_TMP/err" || { echo "bench: failed: $1" >&2; cat "$BENCH_TMP/err" >&2; return 1; }
+		t1=$(now); awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.6f\n", b - a}' >> "$BENCH_TMP/times"; i=$((i + 1))
+	done
+	sort -g "$BENCH_TMP/times" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+}
+# report NAME OURS_S PEER_NAME PEER_S BYTES_OR_EMPTY
+report() {
+	awk -v n="$1" -v a="$2" -v pn="$3" -v b="$4" -v bytes="${5:-0}" 'BEGIN {
+		if (bytes > 0) printf "%-34s seqlm %7.3f s (%6.2f GB/s)   %-14s %7.3f s (%6.2f GB/s)   ratio %.2fx\n", n, a, bytes/a/1e9, pn, b, bytes/b/1e9, b/a;
+		else printf "%-34s seqlm %7.3f s   %-14s %7.3f s   ratio %.2fx\n", n, a, pn, b, b/a }'
+}

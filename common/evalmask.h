@@ -1,0 +1,21 @@
+/* evalmask.h -- the analysis mask: which positions of a window are masked
+ * when a model is probed (lmprobe), its Fisher measured (fisherflow) or a
+ * held-out set evaluated (lmtrain --eval).
+ *
+ * Each non-special, non-pad position is chosen independently with
+ * probability q, by a counter-based draw keyed by (seed, record name,
+ * position), so every model of an ensemble sees the same mask, in any order,
+ * at any thread count and batch size.  All chosen positions become <MASK>
+ * at once (the paper's protocol). */
+#ifndef SEQLM_EVALMASK_H
+#define SEQLM_EVALMASK_H
+
+#include <stdint.h>
+
+/* positions chosen in tokens[0..T), ascending, into pos[]; returns their count */
+int evalmask_select(uint64_t seed, const char *record_name, const int32_t *tokens,
+                    int T, double q, int32_t *pos);
+/* copies tokens to masked with <MASK> at pos[0..P) */
+void evalmask_apply(const int32_t *tokens, int T, const int32_t *pos, int P, int32_t *masked);
+
+#endif

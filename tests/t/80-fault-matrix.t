@@ -1,0 +1,97 @@
+#!/bin/sh
+# The fault-injection matrix: every program against damaged input and failing
+# output.  Expected: exit 1 (2 for usage), one line "prog: error: ...", no
+# output file left behind, no sanitizer report.  Prints the matrix as a table.
+. "$(dirname "$0")/lib.sh"
+MK=$SEQLM_TESTBIN/mktns
+MATRIX=$T/matrix.tsv
+: > "$MATRIX"
+
+# case PROG CASE WANT_RC OUT CMD...: runs CMD; OUT is an output file that must
+# not exist afterwards ("-" for none); checks the exit status, the message
+# and the sanitizers
+case_() {
+	_p=$1 _c=$2 _want=$3 _out=$4; shift 4
+	"$@" > "$T/.o" 2> "$T/.e"; _rc=$?
+	_why=""
+	[ "$_rc" = "$_want" ] || _why="exit $_rc, want $_want"
+	if [ -z "$_why" ] && [ "$_want" = 1 ]; then
+		[ "$(grep -c . "$T/.e")" = 1 ] && grep -q "^$_p: error: " "$T/.e" || _why="message: $(head -c 200 "$T/.e" | tr '\n' '|')"
+	fi
+	if [ -z "$_why" ] && [ "$_want" = 2 ]; then   # the error, then "Try 'prog --help'"
+		head -1 "$T/.e" | grep -q "^$_p: error: " && [ "$(grep -c . "$T/.e")" -le 2 ] || _why="message: $(head -c 200 "$T/.e" | tr '\n' '|')"
+	fi
+	grep -q "Sanitizer\|runtime error" "$T/.e" && _why="sanitizer report"
+	[ "$_out" != - ] && { [ -e "$_out" ] || [ -e "$_out.tmp" ]; } && _why="left $_out behind"
+	if [ -z "$_why" ]; then printf '%s\t%s\tok\n' "$_p" "$_c" >> "$MATRIX"; ok 0 "$_p: $_c"
+	else printf '%s\t%s\tFAIL\n' "$_p" "$_c" >> "$MATRIX"; ok 1 "$_p: $_c"; echo "# $_why"; fi
+}
+# pipe_closed PROG CMD...: output into a pipe closed after 100 bytes: quiet
+pipe_closed() {
+	_p=$1; shift
+	{ "$@" 2> "$T/.e"; } | head -c 100 > /dev/null
+	if [ ! -s "$T/.e" ]; then printf '%s\t%s\tok\n' "$_p" "stdout closed early" >> "$MATRIX"; ok 0 "$_p: stdout closed early is quiet"
+	else printf '%s\t%s\tFAIL\n' "$_p" "stdout closed early" >> "$MATRIX"; ok 1 "$_p: stdout closed early is quiet"; sed 's/^/# /' "$T/.e" | head -3; fi
+}
+# damaged copies of a stream: truncated at 12 offsets, 12 single bit flips
+truncations() { # SRC: files $T/trunc.N
+	_s=$(wc -c < "$1"); _i=0
+	for _f in 1 3 7 13 29 41 53 61 71 83 89 97; do
+		head -c $((_s * _f / 100)) "$1" > "$T/trunc.$_i"; _i=$((_i + 1))
+	done
+}
+flips() { # SRC: files $T/flip.N, a different bit in a different byte each
+	_s=$(wc -c < "$1"); _i=0
+	for _f in 2 5 11 17 23 31 37 43 59 67 79 91; do
+		cp "$1" "$T/flip.$_i"
+		_at=$((_s * _f / 100)); _b=$(od -An -tu1 -j "$_at" -N1 "$1" | tr -d ' ')
+		printf "\\$(printf '%03o' $(( (_b ^ (1 << (_i % 8))) )))" | dd of="$T/flip.$_i" bs=1 seek="$_at" conv=notrunc 2>/dev/null
+		_i=$((_i + 1))
+	done
+}
+unreadable() { # CMD...: run as an unprivileged user when we are root
+	if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; else "$@"; fi
+}
+# a stream that declares a 15 GiB tensor (descriptor edited, CRC fixed)
+huge_tensor() { # SRC DST
+	"$PYTHON" - "$1" "$2" <<'PY' 2>/dev/null || perl -e 'exit 1'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+p = b.find(b"TNSR")
+nl = struct.unpack_from("<I", b, p + 36)[0]
+d = p + 40 + (nl + 7) // 8 * 8
+struct.pack_into("<Q", b, d + 8, 15 << 30)      # dim 0 of the first tensor
+flen = struct.unpack_from("<Q", b, p + 8)[0]
+struct.pack_into("<I", b, p + 4, zlib.crc32(bytes(b[p + 8:p + flen])))
+open(sys.argv[2], "wb").write(b)
+PY
+}
+stream_cases() { # PROG GOOD-STREAM CMD-PREFIX...: the input-side cases for a stream reader; FILE appended
+	_p=$1 _g=$2; shift 2
+	truncations "$_g"; flips "$_g"
+	_i=0; while [ $_i -lt 12 ]; do case_ "$_p" "truncated input ($_i)" 1 - "$@" "$T/trunc.$_i"; _i=$((_i + 1)); done
+	_i=0; while [ $_i -lt 12 ]; do case_ "$_p" "bit flip ($_i)" 1 - "$@" "$T/flip.$_i"; _i=$((_i + 1)); done
+	: > "$T/zero.tns"
+	case_ "$_p" "zero-length file" 1 - "$@" "$T/zero.tns"
+	case_ "$_p" "empty stdin" 1 - sh -c '"$@" - < /dev/null' sh "$@"
+	case_ "$_p" "directory as input" 1 - "$@" "$T"
+	case_ "$_p" "missing file" 1 - "$@" "$T/missing.tns"
+	cp "$_g" "$T/unreadable.tns"; chmod 000 "$T/unreadable.tns"
+	case_ "$_p" "unreadable file" 1 - unreadable "$@" "$T/unreadable.tns"
+	if huge_tensor "$_g" "$T/huge.tns"; then case_ "$_p" "15 GiB declared tensor" 1 - "$@" "$T/huge.tns"
+	else skip "$_p: 15 GiB declared tensor (needs python3)"; fi
+}
+
+# ---- tnsview ----
+$MK -n 4 -o "$T/good.tns"
+stream_cases tnsview "$T/good.tns" tnsview
+case_ tnsview "stdout is /dev/full" 1 - sh -c 'tnsview "$1" > /dev/full' sh "$T/good.tns"
+case_ tnsview "output in a missing folder" 1 "$T/no/out.tns" tnsview --copy -o "$T/no/out.tns" "$T/good.tns"
+case_ tnsview "--copy to /dev/full" 1 - sh -c 'tnsview --copy "$1" > /dev/full' sh "$T/good.tns"
+$MK -b 8 -o "$T/big.tns"
+pipe_closed tnsview tnsview -n -1 "$T/big.tns"
+case_ tnsview "usage error" 2 - tnsview --no-such-option
+
+echo "# fault matrix (program, case, result):"
+awk -F'\t' '{printf "#   %-10s %-32s %s\n", $1, $2, $3}' "$MATRIX"
+done_testing
