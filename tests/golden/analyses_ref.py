@@ -382,4 +382,12 @@ def emb_table(one_sided):
 cols = ["model_a", "model_b", "metric", "k", "value", "std"]
 write_tsv("embeddings.tsv", cols, emb_table(False))
 write_tsv("embeddings_onesided.tsv", cols, emb_table(True))
-print(f"wrote fixtures to {OUT}")
+# the toy ensemble for the man pages' EXAMPLES (tests/t/90-man-examples.t
+# runs them in a folder holding tests/data/demo)
+DEMO = os.path.join(OUT, "..", "demo")
+os.makedirs(DEMO, exist_ok=True)
+for src, dst in [("probs_f32", "toy_probes"), ("tokens", "toy_windows"), ("emb1", "toy_m1"), ("emb2", "toy_m2"),
+                 ("emb3", "toy_m3")]:
+    with open(f"{OUT}/{src}.tns", "rb") as a, open(f"{DEMO}/{dst}.tns", "wb") as b:
+        b.write(a.read())
+print(f"wrote fixtures to {OUT} and {DEMO}/toy_*.tns")

@@ -64,9 +64,5 @@ entropy -o "$T/never.tsv" "$D/nan.tns" 2>/dev/null
 run_ok "--help" entropy --help
 grep -q "top-K" "$T/.out"; ok $? "--help says what top-K input cannot give"
 
-# man page EXAMPLES run as written (lines starting "$ " in the EXAMPLES section)
-cp "$D/probs_f32.tns" "$T/probes.tns"; cp "$D/tokens.tns" "$T/windows.tns"
-sed -n '/^\.SH EXAMPLES/,/^\.SH /p' "$TOP/man/entropy.1" | sed -n 's/^\$ //p' | sed 's/\\-/-/g; s/\\e/\\/g' >"$T/ex.sh"
-[ -s "$T/ex.sh" ]; ok $? "man/entropy.1 has EXAMPLES"
-(cd "$T" && sh -e ex.sh >/dev/null 2>"$T/ex.err"); ok $? "man/entropy.1 EXAMPLES run"
+# the man page's EXAMPLES run in tests/t/90-man-examples.t (with tests/data/demo)
 done_testing

@@ -60,10 +60,5 @@ fails_with "a top-p outside (0,1]" 2 "top-p" disagree -p 1.5 "$D/probs_f32.tns"
 run_ok "--help" disagree --help
 grep -q "top-K" "$T/.out"; ok $? "--help says what top-K input cannot give"
 
-# man page EXAMPLES run as written
-cp "$D/probs_f32.tns" "$T/probes.tns"
-for i in 1 2 3; do cp "$D/emb$i.tns" "$T/m$i.tns"; done
-sed -n '/^\.SH EXAMPLES/,/^\.SH /p' "$TOP/man/disagree.1" | sed -n 's/^\$ //p' | sed 's/\\-/-/g; s/\\e/\\/g' >"$T/ex.sh"
-[ -s "$T/ex.sh" ]; ok $? "man/disagree.1 has EXAMPLES"
-(cd "$T" && sh -e ex.sh >/dev/null 2>"$T/ex.err"); ok $? "man/disagree.1 EXAMPLES run"
+# the man page's EXAMPLES run in tests/t/90-man-examples.t (with tests/data/demo)
 done_testing
