@@ -5,7 +5,8 @@
  * All logarithms are base 2 (bits).  A distribution is a float vector of V
  * entries.  The per-distribution kernels are vectorised (GCC vector
  * extensions, compiled for AVX-512, AVX2 and plain x86-64 and picked at run
- * time) around a fast log2 whose absolute error is below 3e-7; sums are
+ * time) around a fast log2 whose absolute error is below 1e-7 (plus the
+ * rounding of its float result); sums are
  * accumulated in double per block, so results agree with a float64
  * reference to about 1e-6 relative. */
 #ifndef SEQLM_METRICS_H
@@ -33,6 +34,10 @@ typedef struct {
 
 /* one pass: entropy, sum, max, argmax */
 void met_row_stats(const float *p, int V, met_row *s);
+/* met_row_stats plus lp = log2 p and lf = log2 max(p, 1e-10), in one pass */
+void met_row_logs(const float *p, int V, float *lp, float *lf, met_row *s);
+/* out = the mean of M rows of V */
+void met_mean_rows(const float *const *rows, int M, int V, float *out);
 /* the authors' entropy: -sum p log2(p + 1e-10) */
 double met_entropy_eps(const float *p, int V);
 /* KL(p || uniform) = log2 V - H (textbook) */
@@ -51,6 +56,11 @@ double met_perplexity(double mean_bits);
  * in the ratio form sum a log2(2a/(a+c)): accurate when p and q are close,
  * exactly 0 when they are equal */
 double met_jsd(const float *p, const float *q, int V);
+/* the same for truncated distributions, visiting only a's support: qa, qb
+ * dense (zeros outside their supports), ia the ka indices where qa > 0,
+ * suma, sumb the sums of qa and qb.  Tokens in one support add half their
+ * mass; only the shared ones need logarithms. */
+double met_jsd_sparse(const float *qa, const int32_t *ia, int ka, double suma, const float *qb, double sumb);
 /* Jensen-Shannon distance: sqrt(JSD), base 2, in [0, 1] */
 double met_js_distance(const float *p, const float *q, int V);
 /* KL(p || q) in bits; lp = log2 p (floor 0), lfq = log2 max(q, 1e-10):
@@ -83,6 +93,9 @@ void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
  * 0) from lp = log2 p. */
 void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
                   int kept, double mass, float *q, float *lq);
+/* cum[i] = sum of p log2 p over order[0..i] (lp = log2 p), so that the
+ * entropy of a truncation to k entries of mass Z is log2 Z - cum[k-1]/Z */
+void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum);
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc);
 

@@ -76,7 +76,7 @@ typedef struct {
 	float **buf, **lp, **lf, **q, **tmp;
 	int32_t **order;
 	uint32_t **scratch;
-	double **cum;
+	double **cum, **cplp;
 	/* per position results */
 	double *js;                   /* P x ntp x npair */
 	double *mi;                   /* P x ntp */
@@ -101,18 +101,18 @@ static void do_position(void *arg, int j, int tid)
 	for (int m = 0; m < M; m++) {
 		met_row row;
 		p[m] = probs_row(c->ps, c->pr, m, j, c->buf[tid] + (size_t)m * V);
-		met_row_stats(p[m], V, &row);
+		met_row_logs(p[m], V, lp + (size_t)m * V, lf + (size_t)m * V, &row);
 		if (isnan(row.sum) || fabs(row.sum - 1) > sum_tol(c->ps->kind)) {
 			c->bad[j] = 1 + m; c->badsum[j] = row.sum;
 			return;
 		}
 		am[m] = row.argmax;
 		h[m] = row.entropy;
-		met_log2_vec(p[m], lp + (size_t)m * V, V, 0);
-		met_log2_vec(p[m], lf + (size_t)m * V, V, MET_EPS);
 		if (need_sort) {
-			met_argsort_desc(p[m], V, c->order[tid] + (size_t)m * V, c->scratch[tid]);
-			met_cumsum_sorted(p[m], c->order[tid] + (size_t)m * V, V, c->cum[tid] + (size_t)m * V);
+			int32_t *o = c->order[tid] + (size_t)m * V;
+			met_argsort_desc(p[m], V, o, c->scratch[tid]);
+			met_cumsum_sorted(p[m], o, V, c->cum[tid] + (size_t)m * V);
+			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cplp[tid] + (size_t)m * V);
 		}
 	}
 	int k = 0;
@@ -125,33 +125,39 @@ static void do_position(void *arg, int j, int tid)
 		}
 	for (int t = 0; t < c->ntp; t++) {
 		const float *qq[M];
-		double hq[M];
+		double hq[M], sq[M];
+		int kept[M];
 		for (int m = 0; m < M; m++) {
-			if (c->tp[t] >= 1) { qq[m] = p[m]; hq[m] = h[m]; continue; }
+			if (c->tp[t] >= 1) { qq[m] = p[m]; hq[m] = h[m]; kept[m] = V; continue; }
 			double mass;
 			const double *cum = c->cum[tid] + (size_t)m * V;
-			int kept = met_top_p_count(cum, V, c->tp[t], c->mode, &mass);
+			const int32_t *o = c->order[tid] + (size_t)m * V;
+			kept[m] = met_top_p_count(cum, V, c->tp[t], c->mode, &mass);
 			float *qm = q + (size_t)m * V;
-			met_truncate(p[m], NULL, c->order[tid] + (size_t)m * V, V, kept, mass, qm, NULL);
+			met_truncate(p[m], NULL, o, V, kept[m], mass, qm, NULL);
 			qq[m] = qm;
-			met_row r;
-			met_row_stats(qm, V, &r);
-			hq[m] = r.entropy;
+			double s = 0;
+			for (int i = 0; i < kept[m]; i++) s += qm[o[i]];
+			sq[m] = s;
+			/* entropy of the truncation from the sorted prefix sums */
+			double ht = log2(mass) - c->cplp[tid][(size_t)m * V + kept[m] - 1] / mass;
+			hq[m] = ht > 0 ? ht : 0;
 		}
 		k = 0;
 		for (int a = 0; a < M; a++)
-			for (int b = a + 1; b < M; b++, k++)
-				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(met_jsd(qq[a], qq[b], V));
-		/* the ensemble's mean distribution: rows are not contiguous when
-		 * truncated, so average them here */
-		float *mean = c->tmp[tid];
-		for (int i = 0; i < V; i++) {
-			float s = 0;
-			for (int m = 0; m < M; m++) s += qq[m][i];
-			mean[i] = s / M;
-		}
+			for (int b = a + 1; b < M; b++, k++) {
+				double d;
+				int x = kept[a] <= kept[b] ? a : b, y = x == a ? b : a;
+				/* small supports: visit the smaller one only (text-like,
+				 * peaked predictions); otherwise the dense vector loop */
+				if (c->tp[t] < 1 && 16 * kept[x] < V)
+					d = met_jsd_sparse(qq[x], c->order[tid] + (size_t)x * V, kept[x], sq[x], qq[y], sq[y]);
+				else d = met_jsd(qq[a], qq[b], V);
+				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
+			}
 		met_row r;
-		met_row_stats(mean, V, &r);
+		met_mean_rows(qq, M, V, c->tmp[tid]);
+		met_row_stats(c->tmp[tid], V, &r);
 		double mh = 0;
 		for (int m = 0; m < M; m++) mh += hq[m];
 		double mi = r.entropy - mh / M;
@@ -210,6 +216,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, (size_t)M * V, sizeof(int32_t)),
 			              (uint32_t **)thread_bufs(threads, 4 * (size_t)V, sizeof(uint32_t)),
+			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
@@ -288,7 +295,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	if (M) {
 		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
-		free_bufs(c.scratch, threads); free_bufs(c.cum, threads);
+		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads);
 	}
 	free(c.js); free(c.mi); free(c.agree); free(c.klab); free(c.klba); free(c.bad); free(c.badsum);
 	free(sjs); free(smi); free(sag); free(sab); free(sba);
