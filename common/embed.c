@@ -12,11 +12,11 @@
 #include "metrics.h"
 
 /* LAPACK from OpenBLAS (Debian ships it inside libopenblas; no lapacke.h) */
-extern void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda,
-                    double *s, double *u, const int *ldu, double *vt, const int *ldvt,
-                    double *work, const int *lwork, int *iwork, int *info);
+extern void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda,
+                    float *s, float *u, const int *ldu, float *vt, const int *ldvt,
+                    float *work, const int *lwork, int *iwork, int *info);
 
-#define EMB_MAX_V 32768           /* V x V matrices: 4 GiB at this size */
+#define EMB_MAX_V 32768           /* V x V matrices: 4 GiB at this size; ids fit 16 bits */
 
 /* V x V buffers: 2 MiB aligned and on huge pages where the kernel allows,
  * because 4 KiB page faults on 64 MiB matrices cost as much as the maths
@@ -63,8 +63,9 @@ void emb_parallel_for(int threads, int n, void (*fn)(void *ctx, int i, int tid),
 typedef struct {
 	int V;
 	float *cos;                   /* V x V */
-	int32_t *order;               /* V x V, self last */
+	uint16_t *order;              /* V x V, self last */
 	uint32_t **scratch;           /* per thread, 4V */
+	int32_t **tmp;                /* per thread, V */
 } sort_ctx;
 
 static void sort_row(void *arg, int i, int tid)
@@ -73,7 +74,10 @@ static void sort_row(void *arg, int i, int tid)
 	int V = c->V;
 	float *row = c->cos + (size_t)i * V;
 	row[i] = -INFINITY;           /* self last: excluded */
-	met_argsort_desc(row, V, c->order + (size_t)i * V, c->scratch[tid]);
+	int32_t *o = c->tmp[tid];
+	uint16_t *dst = c->order + (size_t)i * V;
+	met_argsort_desc(row, V, o, c->scratch[tid]);
+	for (int j = 0; j < V; j++) dst[j] = (uint16_t)o[j];
 }
 
 typedef struct {
@@ -191,13 +195,16 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 				for (int j = bj; j < bj + 64 && j < i; j++) g[(size_t)i * n + j] = g[(size_t)j * n + i];
 
 	/* neighbour order per row */
-	m->order = big_alloc(sizeof(int32_t) * (size_t)n * n);
+	m->order = big_alloc(sizeof(uint16_t) * (size_t)n * n);
 	if (threads < 1) threads = 1;
-	sort_ctx sc = {n, g, m->order, xmalloc(sizeof(uint32_t *) * threads)};
-	for (int t = 0; t < threads; t++) sc.scratch[t] = xmalloc(sizeof(uint32_t) * 4 * n);
+	sort_ctx sc = {n, g, m->order, xmalloc(sizeof(uint32_t *) * threads), xmalloc(sizeof(int32_t *) * threads)};
+	for (int t = 0; t < threads; t++) {
+		sc.scratch[t] = xmalloc(sizeof(uint32_t) * 4 * n);
+		sc.tmp[t] = xmalloc(sizeof(int32_t) * n);
+	}
 	emb_parallel_for(threads, n, sort_row, &sc);
-	for (int t = 0; t < threads; t++) free(sc.scratch[t]);
-	free(sc.scratch);
+	for (int t = 0; t < threads; t++) { free(sc.scratch[t]); free(sc.tmp[t]); }
+	free(sc.scratch); free(sc.tmp);
 
 	/* the RBF Gram matrix, centred, in g's memory */
 	if (!(flags & EMB_NO_RBF)) {
@@ -267,7 +274,7 @@ typedef struct {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
-static void spearman_walk(const int32_t *oa, const int32_t *pos, int V, const int *ks, int nk,
+static void spearman_walk(const uint16_t *oa, const int32_t *pos, int V, const int *ks, int nk,
                           uint64_t *bits, int *wcnt, int32_t *P, double *out, int row, int Vrows)
 {
 	int nw = (V + 63) / 64, c = 0;
@@ -296,7 +303,7 @@ static void pair_row(void *arg, int i, int tid)
 {
 	pair_ctx *c = arg;
 	int V = c->a->V, n1 = V - 1;
-	const int32_t *oa = c->a->order + (size_t)i * V, *ob = c->b->order + (size_t)i * V;
+	const uint16_t *oa = c->a->order + (size_t)i * V, *ob = c->b->order + (size_t)i * V;
 	int32_t *sa = c->stampa[tid], *sb = c->stampb[tid], *pa = c->posa[tid], *pb = c->posb[tid];
 	/* Jaccard: a token joins the intersection when the second side adds it */
 	int inter = 0, k = 0;
@@ -325,25 +332,27 @@ static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(co
 
 /* Procrustes as scipy.spatial.procrustes, from C = A'B of the centred
  * matrices: M = C / (|A| |B|) = U S V'; disparity 1 - (sum S)^2, R = U V',
- * and B is mapped to B R'. */
+ * and B is mapped to B R'.  The SVD is LAPACK's sgesdd (single precision:
+ * half the time of dgesdd; the sum of the singular values is good to
+ * about 1e-6, as is C itself, a float product). */
 static int procrustes(const emb_model *a, const emb_model *b, const float *C, emb_pair *out,
                       char *err, int errlen)
 {
 	int d = a->d, V = a->V, info = 0, lwork = -1;
-	double *M = xmalloc(sizeof(double) * d * d), *S = xmalloc(sizeof(double) * d);
-	double *U = xmalloc(sizeof(double) * d * d), *VT = xmalloc(sizeof(double) * d * d), wq;
+	float *M = xmalloc(sizeof(float) * d * d), *S = xmalloc(sizeof(float) * d);
+	float *U = xmalloc(sizeof(float) * d * d), *VT = xmalloc(sizeof(float) * d * d), wq;
 	int *iw = xmalloc(sizeof(int) * 8 * d);
 	double w = 1 / (a->xc_norm * b->xc_norm);
-	for (int i = 0; i < d * d; i++) M[i] = C[i] * w;
+	for (int i = 0; i < d * d; i++) M[i] = (float)(C[i] * w);
 	/* LAPACK is column-major: it sees M' = U1 S VT1, so M = VT1' S U1' and
 	 * R' = (U V')' = U1 VT1, which read row-major is R. */
-	dgesdd_("A", &d, &d, M, &d, S, U, &d, VT, &d, &wq, &lwork, iw, &info);
+	sgesdd_("A", &d, &d, M, &d, S, U, &d, VT, &d, &wq, &lwork, iw, &info);
 	lwork = (int)wq;
-	double *work = xmalloc(sizeof(double) * (lwork > 1 ? lwork : 1));
-	if (!info) dgesdd_("A", &d, &d, M, &d, S, U, &d, VT, &d, work, &lwork, iw, &info);
+	float *work = xmalloc(sizeof(float) * (lwork > 1 ? lwork : 1));
+	if (!info) sgesdd_("A", &d, &d, M, &d, S, U, &d, VT, &d, work, &lwork, iw, &info);
 	free(work); free(iw); free(M);
 	if (info) {
-		snprintf(err, errlen, "SVD failed (LAPACK dgesdd info %d)", info);
+		snprintf(err, errlen, "SVD failed (LAPACK sgesdd info %d)", info);
 		free(S); free(U); free(VT);
 		return -1;
 	}
@@ -351,20 +360,22 @@ static int procrustes(const emb_model *a, const emb_model *b, const float *C, em
 	for (int i = 0; i < d; i++) s += S[i];
 	out->disparity = 1 - s * s;
 	if (out->disparity < 0) out->disparity = 0;
-	double *Rd = xmalloc(sizeof(double) * d * d);
-	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1, U, d, VT, d, 0, Rd, d);
-	float *R = xmalloc(sizeof(float) * d * d), *Y = big_alloc(sizeof(float) * (size_t)V * d);
-	for (int i = 0; i < d * d; i++) R[i] = (float)Rd[i];
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, V, d, d, 1, b->xc, d, R, d, 0, Y, d);
+	/* B R' in blocks of rows: fresh memory is slow to fault in, keep it small */
+	enum { YB = 256 };
+	float *R = xmalloc(sizeof(float) * d * d), *Y = xmalloc(sizeof(float) * (size_t)YB * d);
+	cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, d, d, d, 1, U, d, VT, d, 0, R, d);
 	double cs = 0;
 	for (int i = 0; i < V; i++) {
-		const float *x = a->xc + (size_t)i * d, *y = Y + (size_t)i * d;
+		if (i % YB == 0)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, V - i < YB ? V - i : YB, d, d, 1,
+			            b->xc + (size_t)i * d, d, R, d, 0, Y, d);
+		const float *x = a->xc + (size_t)i * d, *y = Y + (size_t)(i % YB) * d;
 		double xy = 0, xx = 0, yy = 0;
 		for (int j = 0; j < d; j++) { xy += (double)x[j] * y[j]; xx += (double)x[j] * x[j]; yy += (double)y[j] * y[j]; }
 		if (xx > 0 && yy > 0) cs += xy / sqrt(xx * yy);
 	}
 	out->procrustes_cos = cs / V;
-	free(Rd); free(R); free(Y); free(S); free(U); free(VT);
+	free(R); free(Y); free(S); free(U); free(VT);
 	return 0;
 }
 

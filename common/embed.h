@@ -29,7 +29,7 @@
 
 typedef struct {
 	int V, d;                     /* rows used, columns */
-	int32_t *order;               /* V x V: row i's neighbours by descending cosine, i last */
+	uint16_t *order;              /* V x V: row i's neighbours by descending cosine, i last */
 	float *xc;                    /* V x d, columns centred */
 	double xc_norm;               /* ||xc||_F */
 	double gram_norm;             /* ||xc' xc||_F, for linear CKA */

@@ -306,9 +306,10 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 
 /* ---- --embeddings -------------------------------------------------------- */
 
-/* the word-embedding matrix of a model file (copied: the reader's buffer
- * is reused), with its vocabulary hash */
-static float *read_embeddings(const char *file, int *V, int *d, uint64_t *vhash)
+/* prepare model m from a model file's word-embedding matrix, read in place
+ * (no copy: fresh memory is slow to fault in) */
+static void load_embeddings(const char *file, emb_model *m, int first, int flags, int threads,
+                            int *V, int *d, uint64_t *vhash)
 {
 	char err[1024];
 	tns_reader *r = tns_open(file, err, sizeof err);
@@ -319,9 +320,8 @@ static float *read_embeddings(const char *file, int *V, int *d, uint64_t *vhash)
 	tns_header_get_int(h, "vocab_size", &hv);
 	tns_header_get_int(h, "hidden_size", &hd);
 	tns_record rec;
-	int rc;
-	float *E = NULL;
-	while ((rc = tns_read(r, &rec)) > 0) {
+	int rc, found = 0;
+	while (!found && (rc = tns_read(r, &rec)) > 0) {
 		if (strcmp(rec.name, "params")) continue;
 		const tns_tensor *t = tns_get(&rec, EMB_TENSOR);
 		if (!t) die_file(file, "record params has no %s: not a model file?", EMB_TENSOR);
@@ -330,14 +330,15 @@ static float *read_embeddings(const char *file, int *V, int *d, uint64_t *vhash)
 			die_file(file, "%s is %lldx%lld but the header says vocab_size %lld, hidden_size %lld", EMB_TENSOR,
 			         (long long)t->dim[0], (long long)t->dim[1], (long long)hv, (long long)hd);
 		*V = (int)t->dim[0]; *d = (int)t->dim[1];
-		E = xmalloc(t->nbytes);
-		memcpy(E, t->data, t->nbytes);
-		break;
+		if (first >= *V) die_file(file, "only %d rows", *V);
+		double t0 = cli_now();
+		if (emb_model_init(m, t->data, *V, *d, first, flags, threads, err, sizeof err) < 0) die_file(file, "%s", err);
+		if (cli_verbose > 0) info("%s: %dx%d embeddings prepared in %.2f s", file, *V - first, *d, cli_now() - t0);
+		found = 1;
 	}
-	if (rc < 0) die_file(file, "%s", tns_error(r));
-	if (!E) die_file(file, "no record named params: not a model file?");
+	if (!found && rc < 0) die_file(file, "%s", tns_error(r));
+	if (!found) die_file(file, "no record named params: not a model file?");
 	tns_close_reader(r);
-	return E;
 }
 
 static int run_embeddings(int nf, char **files, FILE *out, cli_out *co, long *ks, int nk, int user_k,
@@ -351,15 +352,10 @@ static int run_embeddings(int nf, char **files, FILE *out, cli_out *co, long *ks
 	for (int i = 0; i < nf; i++) {
 		int V, d;
 		uint64_t vh;
-		float *E = read_embeddings(files[i], &V, &d, &vh);
+		load_embeddings(files[i], &m[i], first, flags, threads, &V, &d, &vh);
 		if (i == 0) { V0 = V; d0 = d; h0 = vh; }
 		else if (V != V0 || d != d0) { cli_out_abort(co); die_file(files[i], "embeddings are %dx%d, %s's %dx%d", V, d, files[0], V0, d0); }
 		else if (vh != h0) { cli_out_abort(co); die_file(files[i], "a different vocabulary from %s's (@TK hash)", files[0]); }
-		if (first >= V) { cli_out_abort(co); die_file(files[i], "only %d rows", V); }
-		double t0 = cli_now();
-		if (emb_model_init(&m[i], E, V, d, first, flags, threads, err, sizeof err) < 0) { cli_out_abort(co); die_file(files[i], "%s", err); }
-		if (cli_verbose > 0) info("%s: %dx%d embeddings prepared in %.2f s", files[i], V - first, d, cli_now() - t0);
-		free(E);
 	}
 	int rows = V0 - first, *k = xmalloc(sizeof(int) * (nk ? nk : 1)), n = 0;
 	for (int i = 0; i < nk; i++) {
