@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include "cli.h"
 #include "embed.h"
 #include "metrics.h"
@@ -31,6 +32,16 @@ static void *big_alloc(size_t n)
 #endif
 	return p;
 }
+
+/* -v -v: the time of each step, for profiling */
+static double cpu_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+#define STEP(what) do { if (cli_verbose > 1) { double t_ = cli_now(), c_ = cpu_now(); \
+	info("  %-24s %.3f s (cpu %.3f s)", what, t_ - t_step, c_ - c_step); t_step = t_; c_step = c_; } } while (0)
 
 /* ---- threads ------------------------------------------------------------- */
 typedef struct {
@@ -165,6 +176,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
                    int threads, char *err, int errlen)
 {
 	memset(m, 0, sizeof *m);
+	double t_step = cli_now(), c_step = cpu_now();
 	int n = V - first;
 	if (n < 3 || d < 1) { snprintf(err, errlen, "need at least 3 rows and 1 column, have %d x %d", n, d); return -1; }
 	if (n > EMB_MAX_V) { snprintf(err, errlen, "%d rows: more than the %d the V x V analyses allow", n, EMB_MAX_V); return -1; }
@@ -188,6 +200,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 	 * flops, and 3-4x faster than sgemm in OpenBLAS 0.3.21 here) */
 	float *g = big_alloc(sizeof(float) * (size_t)n * n);
 	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, d, 1, xn, d, 0, g, n);
+	STEP("cosines (ssyrk)");
 	free(xn);
 	for (int bi = 0; bi < n; bi += 64)       /* mirror, in tiles for the cache */
 		for (int bj = 0; bj <= bi; bj += 64)
@@ -203,6 +216,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 		sc.tmp[t] = xmalloc(sizeof(int32_t) * n);
 	}
 	emb_parallel_for(threads, n, sort_row, &sc);
+	STEP("neighbour sort");
 	for (int t = 0; t < threads; t++) { free(sc.scratch[t]); free(sc.tmp[t]); }
 	free(sc.scratch); free(sc.tmp);
 
@@ -211,6 +225,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 		rbf_ctx rc = {n, g, n2, nrm, 0, xmalloc(sizeof(double) * n), 0, xmalloc(sizeof(double) * n)};
 		emb_parallel_for(threads, n, rbf_dist_row, &rc);
 		m->sigma2 = lower_median(g, (size_t)n * n);
+		STEP("distances, median");
 		if (!(m->sigma2 > 0)) {
 			snprintf(err, errlen, "RBF bandwidth is 0 (most rows are identical)");
 			free(rc.rowmean); free(rc.rowsq); free(g); free(n2); free(nrm);
@@ -219,8 +234,10 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 		}
 		rc.inv2s2 = 1 / (2 * m->sigma2);
 		emb_parallel_for(threads, n, rbf_exp_row, &rc);
+		STEP("exp");
 		rc.grand = sum_d(rc.rowmean, n) / n;
 		emb_parallel_for(threads, n, rbf_centre_row, &rc);
+		STEP("centre");
 		m->kc_norm = sqrt(sum_d(rc.rowsq, n));
 		m->kc = g;
 		free(rc.rowmean); free(rc.rowsq);
@@ -245,6 +262,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 	s = 0;
 	for (size_t i = 0; i < (size_t)d * d; i++) s += (double)gg[i] * gg[i];
 	m->gram_norm = sqrt(s);
+	STEP("centred copy, Gram");
 	free(gg);
 	return 0;
 }
@@ -261,10 +279,10 @@ typedef struct {
 	int nk, kmax, one_sided;
 	const int *ks;                /* ascending */
 	double *jac, *spear;          /* nk x V, per row */
-	int32_t **posa, **posb, **stampa, **stampb;
+	uint16_t **posa, **posb, **stampa, **stampb; /* 16 bits: the per-row tables stay in L1 */
 	uint64_t **bits;
 	int **wcnt;
-	int32_t **P;
+	uint16_t **P;
 } pair_ctx;
 
 /* Spearman of the cosines to the first k of order `oa` as seen by the
@@ -274,8 +292,8 @@ typedef struct {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
-static void spearman_walk(const uint16_t *oa, const int32_t *pos, int V, const int *ks, int nk,
-                          uint64_t *bits, int *wcnt, int32_t *P, double *out, int row, int Vrows)
+static void spearman_walk(const uint16_t *oa, const uint16_t *pos, int V, const int *ks, int nk,
+                          uint64_t *bits, int *wcnt, uint16_t *P, double *out, int row, int Vrows)
 {
 	int nw = (V + 63) / 64, c = 0;
 	memset(bits, 0, sizeof(uint64_t) * nw);
@@ -304,22 +322,23 @@ static void pair_row(void *arg, int i, int tid)
 	pair_ctx *c = arg;
 	int V = c->a->V, n1 = V - 1;
 	const uint16_t *oa = c->a->order + (size_t)i * V, *ob = c->b->order + (size_t)i * V;
-	int32_t *sa = c->stampa[tid], *sb = c->stampb[tid], *pa = c->posa[tid], *pb = c->posb[tid];
+	uint16_t *sa = c->stampa[tid], *sb = c->stampb[tid], *pa = c->posa[tid], *pb = c->posb[tid];
+	uint16_t st = (uint16_t)(i + 1);
 	/* Jaccard: a token joins the intersection when the second side adds it */
 	int inter = 0, k = 0;
 	for (int t = 0; k < c->nk; t++) {
 		int x = oa[t], y = ob[t];
-		sa[x] = i + 1;
-		if (sb[x] == i + 1) inter++;
-		sb[y] = i + 1;
-		if (sa[y] == i + 1) inter++;
+		sa[x] = st;
+		inter += sb[x] == st;
+		sb[y] = st;
+		inter += sa[y] == st;
 		while (k < c->nk && t + 1 == c->ks[k]) {
 			c->jac[(size_t)k * V + i] = (double)inter / (2.0 * c->ks[k] - inter);
 			k++;
 		}
 	}
 	/* positions of every token in each order (self excluded: never looked up) */
-	for (int t = 0; t < n1; t++) { pa[oa[t]] = t; pb[ob[t]] = t; }
+	for (int t = 0; t < n1; t++) { pa[oa[t]] = (uint16_t)t; pb[ob[t]] = (uint16_t)t; }
 	for (int j = 0; j < c->nk; j++) c->spear[(size_t)j * V + i] = 0;
 	spearman_walk(oa, pb, n1, c->ks, c->nk, c->bits[tid], c->wcnt[tid], c->P[tid], c->spear, i, V);
 	if (!c->one_sided) {
@@ -410,6 +429,7 @@ int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, in
                 int threads, double *jac, double *spear, emb_pair *out, char *err, int errlen)
 {
 	int V = a->V, d = a->d;
+	double t_step = cli_now(), c_step = cpu_now();
 	if (b->V != V || b->d != d) {
 		snprintf(err, errlen, "embedding shapes differ: %d x %d and %d x %d", V, d, b->V, b->d);
 		return -1;
@@ -433,23 +453,26 @@ int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, in
 	               xmalloc(sizeof(void *) * threads), xmalloc(sizeof(void *) * threads),
 	               xmalloc(sizeof(void *) * threads)};
 	for (int t = 0; t < threads; t++) {
-		pc.P[t] = xmalloc(sizeof(int32_t) * V);
-		pc.posa[t] = xmalloc(sizeof(int32_t) * V);
-		pc.posb[t] = xmalloc(sizeof(int32_t) * V);
-		pc.stampa[t] = xcalloc(V, sizeof(int32_t));
-		pc.stampb[t] = xcalloc(V, sizeof(int32_t));
+		pc.P[t] = xmalloc(sizeof(uint16_t) * V);
+		pc.posa[t] = xmalloc(sizeof(uint16_t) * V);
+		pc.posb[t] = xmalloc(sizeof(uint16_t) * V);
+		pc.stampa[t] = xcalloc(V, sizeof(uint16_t));
+		pc.stampb[t] = xcalloc(V, sizeof(uint16_t));
 		pc.bits[t] = xmalloc(sizeof(uint64_t) * ((V + 63) / 64));
 		pc.wcnt[t] = xmalloc(sizeof(int) * ((V + 63) / 64));
 	}
-	/* Procrustes (an SVD, mostly serial) runs beside the row work */
+	/* Procrustes (an SVD, mostly serial) runs beside the row work, which
+	 * still gets every thread: the two share the cores */
 	float *C = xaligned(sizeof(float) * d * d);
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, V, 1, a->xc, d, b->xc, d, 0, C, d);
+	STEP("C = A'B");
 	proc_job pj = {a, b, C, out, err, errlen, 0};
 	pthread_t th;
 	int spawned = threads > 1 && !pthread_create(&th, NULL, proc_run, &pj);
 	if (!spawned) proc_run(&pj);
-	if (nu) emb_parallel_for(spawned ? threads - 1 : threads, V, pair_row, &pc);
+	if (nu) emb_parallel_for(threads, V, pair_row, &pc);
 	if (spawned) pthread_join(th, NULL);
+	STEP("rows; SVD joined");
 	for (int i = 0; i < nk; i++) {
 		int u = 0;
 		while (ks[u] != k[i]) u++;
@@ -477,6 +500,7 @@ int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, in
 		double part[64];
 		dot_ctx dc = {a->kc, b->kc, (size_t)V * V, part, np};
 		emb_parallel_for(threads, np, dot_part, &dc);
+		STEP("RBF dot");
 		out->cka_rbf = sum_d(part, np) / (a->kc_norm * b->kc_norm);
 	}
 	return 0;
