@@ -24,7 +24,13 @@ ours=$(median_time "disagree $f")
 report "disagree, 11 top-p values (1 thread)" "$ours" "cat" "$peer" "$bytes"
 ours=$(median_time "disagree -t 2 $f")
 report "disagree, 11 top-p values, -t 2" "$ours" "cat" "$peer" "$bytes"
-rm -f "$f"
+"$MK" -M 5 -V 4096 -P 20 -n "$BENCH_RECORDS" -h -o "$BENCH_TMP/probs16.tns" || exit 1
+b16=$(wc -c < "$BENCH_TMP/probs16.tns")
+cat "$BENCH_TMP/probs16.tns" > /dev/null
+peer=$(median_time "cat $BENCH_TMP/probs16.tns > /dev/null")
+ours=$(median_time "entropy -b 0 $BENCH_TMP/probs16.tns")
+report "entropy -b 0, f16 probs" "$ours" "cat" "$peer" "$b16"
+rm -f "$f" "$BENCH_TMP/probs16.tns"
 
 for i in 1 2 3 4 5; do "$MK" -E -V 4096 -d 768 -s $i -o "$BENCH_TMP/m$i.tns" || exit 1; done
 REPS=1

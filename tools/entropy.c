@@ -380,6 +380,8 @@ int main(int argc, char **argv)
 	if (rc < 0) { if (w) tns_abort(w); cli_out_abort(&out); die_file(file, "%s", tns_error(r)); }
 	if (!a.M && !w) { cli_out_abort(&out); die_file(file, "no masked positions in the stream: nothing to measure"); }
 	int topk = ps.kind == PROBS_TOPK;
+	if (topk && !o.rank)
+		warn("%s: top-K input: entropy, KL to uniform, perplexity and NLL need full probabilities (printed NA)", file);
 	if (w) cli_tns_close(w);
 	else if (o.rank) {
 		int n = topk ? ps.K : a.V;
