@@ -608,6 +608,7 @@ static int parse_record(tns_reader *r, uint64_t len, uint64_t at, tns_record *re
 	rec->t = r->t;
 	rec->index = r->nrec;
 	rec->offset = at;
+	rec->mem = NULL;
 	return 0;
 }
 
@@ -671,6 +672,42 @@ const tns_tensor *tns_get_typed(const tns_record *rec, const char *name, tns_dty
 	const tns_tensor *t = tns_get(rec, name);
 	if (!t || t->dtype != dtype || (ndim >= 0 && t->ndim != ndim)) return NULL;
 	return t;
+}
+
+void tns_record_copy(tns_record *dst, const tns_record *src)
+{
+	size_t bytes = strlen(src->name) + 1, at;
+	for (int i = 0; i < src->n; i++) bytes += PAD64(src->t[i].nbytes) + strlen(src->t[i].name) + 1;
+	void *mem = NULL;
+	if (posix_memalign(&mem, TNS_ALIGN, PAD64(bytes) + TNS_ALIGN) != 0) { fputs("tns: out of memory\n", stderr); abort(); }
+	unsigned char *p = mem;
+	*dst = *src;
+	dst->t = malloc((src->n ? src->n : 1) * sizeof *dst->t);
+	if (!dst->t) { fputs("tns: out of memory\n", stderr); abort(); }
+	at = 0;
+	for (int i = 0; i < src->n; i++) {            /* payloads first: aligned */
+		dst->t[i] = src->t[i];
+		dst->t[i].data = p + at;
+		if (src->t[i].nbytes) memcpy(p + at, src->t[i].data, src->t[i].nbytes);
+		at += PAD64(src->t[i].nbytes);
+	}
+	for (int i = 0; i < src->n; i++) {
+		size_t l = strlen(src->t[i].name) + 1;
+		memcpy(p + at, src->t[i].name, l);
+		dst->t[i].name = (char *)p + at;
+		at += l;
+	}
+	memcpy(p + at, src->name, strlen(src->name) + 1);
+	dst->name = (char *)p + at;
+	dst->mem = mem;
+}
+
+void tns_record_free(tns_record *r)
+{
+	if (!r->mem) return;          /* a reader's record owns nothing */
+	free(r->mem);
+	free(r->t);
+	memset(r, 0, sizeof *r);
 }
 
 /* ---- writing ------------------------------------------------------------- */

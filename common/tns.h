@@ -38,6 +38,7 @@ typedef struct {
 	tns_tensor *t;
 	uint64_t index;               /* record number, from 0 */
 	uint64_t offset;              /* byte offset of its frame in the (uncompressed) stream */
+	void *mem;                    /* storage of a copy (tns_record_copy), else NULL */
 } tns_record;
 
 /* ---- header: text lines "@XX\t..." ------------------------------------- */
@@ -94,6 +95,10 @@ const tns_tensor *tns_get(const tns_record *rec, const char *name);
 const tns_tensor *tns_get_typed(const tns_record *rec, const char *name,
                                 tns_dtype dtype, int ndim);
 int64_t tns_numel(const tns_tensor *t);
+/* a deep copy of a record (name, tensors, 64-byte aligned payloads) that
+ * outlives the reader; free with tns_record_free */
+void tns_record_copy(tns_record *dst, const tns_record *src);
+void tns_record_free(tns_record *r);
 
 /* ---- writing ------------------------------------------------------------ */
 typedef struct tns_writer tns_writer;

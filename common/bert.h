@@ -1,0 +1,153 @@
+/* bert.h -- a BERT masked language model with HuggingFace BertForMaskedLM
+ * semantics, forward and backward, in the style of llm.c: every layer is a
+ * *_forward / *_backward pair over flat float arrays, all parameters live in
+ * one contiguous buffer (and all gradients in another of the same layout),
+ * addressed by their HF names.
+ *
+ * Layout of a batch: B records of T tokens, row r = b*T + t; hidden states
+ * are [B*T, d] row-major.  Attention uses a key padding mask (<PAD> keys get
+ * probability 0, as HF's additive -inf mask does), position ids 0..T-1 and
+ * token type 0 everywhere.
+ *
+ * Dropout (training only) sits where HF puts it: after the embedding
+ * LayerNorm, on the attention probabilities, and on the outputs of the
+ * attention-output and FFN-output dense layers before their residual adds.
+ * The keep/drop decision of every element is a pure function of
+ * (seed, step, record, site, element): see bert_drop_keep(). */
+#ifndef SEQLM_BERT_H
+#define SEQLM_BERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	int vocab_size;               /* V */
+	int hidden;                   /* d */
+	int layers;                   /* L */
+	int heads;                    /* h, divides d */
+	int ffn;                      /* intermediate_size */
+	int max_pos;                  /* max_position_embeddings */
+	int type_vocab;               /* type_vocab_size (1) */
+	float ln_eps;                 /* 1e-12 */
+	float hidden_drop;            /* hidden_dropout_prob, 0.1 */
+	float attn_drop;              /* attention_probs_dropout_prob, 0.1 */
+} bert_config;
+
+/* HF defaults, with the sizes of the named architecture ("4M", "20M", "90M",
+ * PAPER.md) and vocabulary V; -1 if the name is unknown */
+int bert_config_named(bert_config *c, const char *name, int vocab_size);
+/* NULL if c is usable, else what is wrong with it */
+const char *bert_config_check(const bert_config *c);
+
+/* one named parameter tensor: HF name and PyTorch shape */
+typedef struct {
+	char name[96];
+	int ndim;
+	int64_t dim[2];
+	size_t off, n;                /* offset and size in floats in the buffer */
+} bert_param;
+
+/* pointers into one buffer laid out by the parameter table */
+typedef struct {
+	float *qw, *qb, *kw, *kb, *vw, *vb;    /* attention.self.{query,key,value} */
+	float *ow, *ob, *ln1w, *ln1b;          /* attention.output.{dense,LayerNorm} */
+	float *iw, *ib;                        /* intermediate.dense [ffn,d] */
+	float *fw, *fb, *ln2w, *ln2b;          /* output.{dense [d,ffn],LayerNorm} */
+} bert_layer_w;
+
+typedef struct {
+	float *wte, *wpe, *wtt, *eln_w, *eln_b;   /* bert.embeddings.* */
+	bert_layer_w *layer;                       /* L */
+	float *cls_bias;                           /* cls.predictions.bias [V] */
+	float *tw, *tb, *tln_w, *tln_b;            /* cls.predictions.transform.* */
+} bert_weights;
+
+typedef struct {
+	bert_config c;
+	int np;                       /* number of parameter tensors */
+	bert_param *p;                /* the table, in file/buffer order */
+	size_t n;                     /* total floats */
+	float *params;  bert_weights w;
+	float *grads;   bert_weights g;   /* NULL until bert_alloc_grads() */
+	int nthreads;
+} bert_model;
+
+/* builds the table and allocates zeroed parameters; 0 or -1 (bad config) */
+int bert_init(bert_model *m, const bert_config *c);
+void bert_free(bert_model *m);
+void bert_alloc_grads(bert_model *m);       /* zeroed */
+void bert_zero_grads(bert_model *m);
+void bert_set_threads(bert_model *m, int nthreads);
+/* binds a buffer of m->n floats to the weight pointers */
+void bert_bind(const bert_model *m, float *buf, bert_weights *w);
+/* index of a parameter by HF name, -1 if none */
+int bert_param_find(const bert_model *m, const char *name);
+/* HF BertForMaskedLM._init_weights: normal(0, 0.02) for Linear and
+ * Embedding weights, zero biases, LayerNorm weight 1 bias 0, the <PAD> row
+ * of the word embeddings zero, cls.predictions.bias zero.  Each tensor
+ * draws from its own stream keyed by (seed, tensor index). */
+void bert_init_weights(bert_model *m, uint64_t seed);
+/* FNV-1a 64 over the parameter bytes in table order */
+uint64_t bert_hash(const bert_model *m);
+
+/* dropout identity of a forward pass; rec0 is added to record indices so
+ * micro-batches of one batch draw what the whole batch would */
+typedef struct {
+	uint64_t seed, step;
+	int rec0;
+} bert_drop;
+
+/* dropout sites */
+enum { BERT_SITE_EMB = 0 };
+static inline int bert_site_attn(int l) { return 1 + 3 * l; }
+static inline int bert_site_attn_out(int l) { return 2 + 3 * l; }
+static inline int bert_site_ffn_out(int l) { return 3 + 3 * l; }
+/* drop threshold: an element is kept when its 16-bit draw is >= this */
+static inline uint32_t bert_drop_threshold(float p)
+{
+	double t = (double)p * 65536.0 + 0.5;
+	return t >= 65536.0 ? 65536u : (uint32_t)t;
+}
+/* Keep flags of n consecutive elements of a slab starting at element e0
+ * (e0 multiple of 4): element e draws 16 bits, bits 16*(e%4).. of
+ * rng_mix(base + K*(e/4 + 1)), base = rng_hash4(seed, step, record, site). */
+void bert_drop_mask(uint64_t seed, uint64_t step, uint64_t record, int site,
+                    uint64_t e0, size_t n, float p, uint8_t *keep);
+
+/* Activations of one batch.  train != 0 keeps every layer's intermediate
+ * values for the backward pass; otherwise layers share one scratch set and
+ * only the hidden states (all L+1) are kept. */
+typedef struct bert_acts bert_acts;
+bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train);
+void bert_acts_free(bert_acts *a);
+
+/* Encoder forward of B <= capacity records of T tokens (tokens[B*T]);
+ * drop NULL = no dropout (inference). */
+void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
+                  const bert_drop *drop);
+/* hidden states after layer l (0 = embeddings output, L = last), [B*T,d] */
+const float *bert_hidden(const bert_acts *a, int l);
+
+/* MLM head + mean cross-entropy over the positions with labels[r] >= 0
+ * (labels[B*T]); the vocabulary projection runs only at those rows.
+ * Returns the mean loss (0 if no position is labelled); per-row losses and
+ * the probabilities are kept for bert_backward. */
+float bert_mlm_loss(bert_model *m, bert_acts *a, const int32_t *labels);
+int bert_nmasked(const bert_acts *a, int b0, int nb);   /* labelled rows of records [b0,b0+nb) */
+
+/* Backward of forward + mlm_loss for records [b0, b0+nb) only (the whole
+ * batch: 0, B), with d loss / d logit = scale * (p - onehot) at their
+ * labelled rows (scale = 1/nmasked for the batch mean).  Gradients are
+ * ADDED to m->grads. */
+void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale);
+
+/* Inference head at chosen rows (row = b*T + t) of the last forward:
+ * out[nrows, V] gets logits, or softmax probabilities if probs != 0. */
+void bert_head(bert_model *m, bert_acts *a, const int *rows, int nrows, float *out, int probs);
+
+/* floating-point operations of one training step (fwd+bwd) per token, the
+ * convention used for the GFLOP/s figures (2 per multiply-add, matrix
+ * products only, vocabulary projection at a fraction mask_frac of rows) */
+double bert_train_flops_per_token(const bert_config *c, int T, double mask_frac);
+
+#endif

@@ -1,0 +1,32 @@
+/* mlm.c -- training masks; see mlm.h */
+#include "mlm.h"
+#include "rng.h"
+#include "vocab.h"
+
+/* salt so mask draws never coincide with dropout draws keyed by the same
+ * seed and step (bert_drop_mask keys on small site numbers) */
+#define MLM_SALT 0x6d6c6d2d6d61736bULL
+
+int mlm_mask(const int32_t *tok, int T, int V, uint64_t seed, uint64_t step,
+             uint64_t record, double prob, int32_t *in, int32_t *labels)
+{
+	uint64_t s = rng_mix(seed ^ MLM_SALT);
+	int n = 0;
+	for (int t = 0; t < T; t++) {
+		int32_t x = tok[t];
+		labels[t] = -1;
+		in[t] = x;
+		if (x < TOK_NSPECIAL) continue;
+		uint64_t h = rng_hash4(s, step, record, (uint64_t)t);
+		if (rng_u01(h) >= prob) continue;
+		labels[t] = x;
+		n++;
+		uint64_t h2 = rng_mix(h ^ 0x243f6a8885a308d3ULL);
+		double u = rng_u01(h2);
+		if (u < 0.8)
+			in[t] = TOK_MASK;
+		else if (u < 0.9)
+			in[t] = TOK_NSPECIAL + (int32_t)rng_below(rng_mix(h2 + 1), (uint32_t)(V - TOK_NSPECIAL));
+	}
+	return n;
+}

@@ -1,0 +1,75 @@
+/* window.c -- token windows and the train/eval split (see window.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "rng.h"
+#include "vocab.h"
+#include "window.h"
+
+enum { NAME_MAX_LEN = 4096 };
+
+void win_init(win_writer *w, const win_opts *o, win_write_fn write, void *ctx)
+{
+	memset(w, 0, sizeof *w);
+	w->o = *o;
+	w->write = write;
+	w->ctx = ctx;
+	w->win = xmalloc(o->T * sizeof *w->win);
+	w->name = xmalloc(NAME_MAX_LEN);
+}
+
+void win_free(win_writer *w)
+{
+	free(w->win);
+	free(w->name);
+	memset(w, 0, sizeof *w);
+}
+
+int win_is_eval(const char *name, uint64_t seed, double eval_frac)
+{
+	/* a pure function of the name, so the split does not depend on the
+	 * order or grouping of the input files */
+	uint64_t h = rng_hash4(seed, rng_fnv1a(name, strlen(name)), 0x73706c6974ULL, 0);
+	return rng_u01(h) < eval_frac;
+}
+
+int win_in_split(const win_opts *o, const char *name)
+{
+	if (o->split == WIN_ALL) return 1;
+	return win_is_eval(name, o->split_seed, o->eval_frac) == (o->split == WIN_EVAL);
+}
+
+static long count_n(const char *s, long n)
+{
+	long c = 0;
+	for (long i = 0; i < n; i++) c += s[i] == 'N';
+	return c;
+}
+
+int win_chunk(win_writer *w, const char *prefix, int64_t offset, const char *bytes, long nbytes,
+              const int32_t *ids, const int32_t *pos, long nt, const int *toklen)
+{
+	int T = w->o.T, per = T - 2;
+	(void)nbytes;
+	for (long a = 0; a < nt; a += per) {
+		long b = a + per < nt ? a + per : nt;
+		int64_t beg = pos[a], end = pos[b - 1] + toklen[ids[b - 1]];
+		if (w->o.skip_n >= 0 && bytes && count_n(bytes + beg, end - beg) > w->o.skip_n * (double)(end - beg)) {
+			w->n_dropped_n++;
+			continue;
+		}
+		snprintf(w->name, NAME_MAX_LEN, "%s:%lld-%lld", prefix, (long long)(offset + beg + 1),
+		         (long long)(offset + end));
+		if (!win_in_split(&w->o, w->name)) { w->n_other_split++; continue; }
+		int32_t *x = w->win;
+		x[0] = TOK_CLS;
+		memcpy(x + 1, ids + a, (b - a) * sizeof *x);
+		x[b - a + 1] = TOK_SEP;
+		for (long i = b - a + 2; i < T; i++) x[i] = TOK_PAD;
+		if (w->write(w->ctx, w->name, x, T) < 0) return -1;
+		if (w->o.max_windows >= 0 && ++w->nwritten >= w->o.max_windows) return 1;
+		if (w->o.max_windows < 0) w->nwritten++;
+	}
+	return 0;
+}

@@ -1,0 +1,124 @@
+/* winread.c -- token windows in batches (see winread.h). */
+#include "winread.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "model.h"
+
+static int take(winread *w, const tns_record *rec, int slot)
+{
+	const tns_tensor *t = tns_get(rec, "tokens");
+	if (!t || t->dtype != TNS_I32 || t->ndim != 1)
+		die_file(w->path, "record %" PRIu64 " (%s) has no i32[T] 'tokens' tensor (not seqtok output?)", rec->index, rec->name);
+	if (w->T == 0) {
+		if (t->dim[0] < 2 || t->dim[0] > (1 << 20)) die_file(w->path, "record %s: bad window length %" PRId64, rec->name, t->dim[0]);
+		w->T = (int)t->dim[0];
+		w->tok = xmalloc((size_t)w->cap * w->T * sizeof *w->tok);
+	}
+	if (t->dim[0] != w->T)
+		die_file(w->path, "record %" PRIu64 " (%s): window of %" PRId64 " tokens, the stream's first has %d", rec->index, rec->name, t->dim[0], w->T);
+	int32_t *dst = w->tok + (size_t)slot * w->T;
+	memcpy(dst, t->data, (size_t)w->T * sizeof *dst);
+	for (int i = 0; i < w->T; i++)
+		if (dst[i] < 0 || dst[i] >= w->vocab.n)
+			die_file(w->path, "record %" PRIu64 " (%s): token id %d outside the vocabulary (%d)", rec->index, rec->name, dst[i], w->vocab.n);
+	tns_record_free(&w->rec[slot]);
+	tns_record_copy(&w->rec[slot], rec);
+	w->name[slot] = w->rec[slot].name;
+	return 0;
+}
+
+void winread_open(winread *w, const char *path, int fd, int cap)
+{
+	char err[512];
+	memset(w, 0, sizeof *w);
+	w->path = xstrdup(path ? path : "-");
+	w->cap = cap;
+	w->name = xcalloc(cap, sizeof *w->name);
+	w->rec = xcalloc(cap, sizeof *w->rec);
+	w->r = fd >= 0 ? tns_open_fd(fd, w->path, err, sizeof err) : tns_open(w->path, err, sizeof err);
+	if (!w->r) die_file(w->path, "%s", err);
+	int vr = vocab_from_header(&w->vocab, tns_reader_header(w->r), err, sizeof err);
+	if (vr == -1) die_file(w->path, "no tokenizer vocabulary in the header (not seqtok output?)");
+	if (vr < 0) die_file(w->path, "%s", err);
+	/* read the first record now, so T is known before any batch */
+	tns_record rec;
+	int rc = tns_read(w->r, &rec);
+	if (rc < 0) die_file(w->path, "%s", tns_error(w->r));
+	if (rc == 0) die_file(w->path, "no token windows in the input");
+	take(w, &rec, 0);
+	w->peeked = 1;
+}
+
+int winread_next(winread *w)
+{
+	tns_record rec;
+	w->n = 0;
+	if (w->peeked) { w->n = 1; w->peeked = 0; }
+	while (w->n < w->cap) {
+		int rc = tns_read(w->r, &rec);
+		if (rc < 0) die_file(w->path, "%s", tns_error(w->r));
+		if (rc == 0) break;
+		take(w, &rec, w->n++);
+	}
+	w->total += w->n;
+	return w->n;
+}
+
+void winread_close(winread *w)
+{
+	tns_close_reader(w->r);
+	for (int i = 0; i < w->cap; i++) tns_record_free(&w->rec[i]);
+	free(w->rec);
+	free(w->name);
+	free(w->tok);
+	free(w->path);
+	vocab_free(&w->vocab);
+	memset(w, 0, sizeof *w);
+}
+
+int winread_spool_stdin(void)
+{
+	FILE *fp = tmpfile();
+	char *buf = xmalloc(1 << 20);
+	ssize_t k;
+	if (!fp) die("cannot create a temporary file: %s", strerror(errno));
+	int fd = fileno(fp);
+	while ((k = read(STDIN_FILENO, buf, 1 << 20)) != 0) {
+		if (k < 0 && errno == EINTR) continue;
+		if (k < 0) die_file("-", "read error: %s", strerror(errno));
+		for (ssize_t off = 0; off < k;) {
+			ssize_t wr = write(fd, buf + off, k - off);
+			if (wr < 0 && errno == EINTR) continue;
+			if (wr < 0) die("cannot write a temporary file: %s", strerror(errno));
+			off += wr;
+		}
+	}
+	free(buf);
+	int keep = dup(fd);      /* the FILE may go; the unlinked file stays open */
+	fclose(fp);
+	return keep;
+}
+
+void winread_load_model(const winread *w, const char *path, bert_model *m, tns_header *h)
+{
+	char err[512];
+	tns_header mh;
+	if (model_load(path, m, &mh, NULL, NULL, err, sizeof err) < 0) die_file(path, "%s", err);
+	uint64_t hash = vocab_header_hash(&mh);
+	if (!hash) die_file(path, "the model has no tokenizer vocabulary in its header");
+	if (hash != w->vocab.hash)
+		die_file(path, "the model's vocabulary (%016" PRIx64 ") is not the one of %s (%016" PRIx64 "): trained on another tokenizer",
+		         hash, w->path, w->vocab.hash);
+	if (m->c.vocab_size != w->vocab.n)
+		die_file(path, "the model's vocab_size %d is not the stream's %d", m->c.vocab_size, w->vocab.n);
+	if (w->T > m->c.max_pos)
+		die_file(path, "windows of %d tokens exceed the model's %d positions (max_position_embeddings)", w->T, m->c.max_pos);
+	if (h) *h = mh;
+	else tns_header_free(&mh);
+}

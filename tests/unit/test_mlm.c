@@ -1,0 +1,46 @@
+/* test_mlm.c -- the training mask: rates, specials untouched, keyed
+ * determinism. */
+#include <string.h>
+#include "tap.h"
+#include "mlm.h"
+#include "vocab.h"
+
+int main(void)
+{
+	enum { T = 128, V = 100, R = 2000 };
+	int32_t tok[T], in[T], lab[T], in2[T], lab2[T];
+	long sel = 0, nonspec = 0, nmask = 0, nrand = 0, nsame = 0, special_touched = 0, bad_rand = 0;
+	for (int r = 0; r < R; r++) {
+		for (int t = 0; t < T; t++)
+			tok[t] = t == 0 ? TOK_CLS : t == 100 ? TOK_SEP : t > 100 ? TOK_PAD : t == 50 ? TOK_UNK : 5 + (r * 31 + t * 7) % (V - 5);
+		int n = mlm_mask(tok, T, V, 1, 7, r, 0.15, in, lab);
+		sel += n;
+		for (int t = 0; t < T; t++) {
+			if (tok[t] < TOK_NSPECIAL) {
+				if (lab[t] != -1 || in[t] != tok[t]) special_touched++;
+				continue;
+			}
+			nonspec++;
+			if (lab[t] < 0) { if (in[t] != tok[t]) special_touched++; continue; }
+			if (lab[t] != tok[t]) bad_rand++;
+			if (in[t] == TOK_MASK) nmask++;
+			else if (in[t] == tok[t]) nsame++;
+			else { nrand++; if (in[t] < TOK_NSPECIAL || in[t] >= V) bad_rand++; }
+		}
+	}
+	double f = (double)sel / nonspec;
+	ok(f > 0.145 && f < 0.155, "15%% of non-special positions selected (%.4f)", f);
+	ok(special_touched == 0, "special positions and unselected positions are never changed");
+	ok(fabs((double)nmask / sel - 0.8) < 0.01, "80%% of selected become <MASK> (%.4f)", (double)nmask / sel);
+	ok(fabs((double)nrand / sel - 0.1) < 0.01, "about 10%% become another token (%.4f)", (double)nrand / sel);
+	ok(fabs((double)nsame / sel - 0.1) < 0.01, "about 10%% stay unchanged (%.4f)", (double)nsame / sel);
+	ok(bad_rand == 0, "labels are the original tokens, random tokens are non-special ids below V");
+	mlm_mask(tok, T, V, 1, 7, 3, 0.15, in, lab);
+	mlm_mask(tok, T, V, 1, 7, 3, 0.15, in2, lab2);
+	ok(!memcmp(in, in2, sizeof in) && !memcmp(lab, lab2, sizeof lab), "same key, same mask");
+	mlm_mask(tok, T, V, 2, 7, 3, 0.15, in2, lab2);
+	ok(memcmp(lab, lab2, sizeof lab) != 0, "another seed, another mask");
+	mlm_mask(tok, T, V, 1, 8, 3, 0.15, in2, lab2);
+	ok(memcmp(lab, lab2, sizeof lab) != 0, "another step, another mask");
+	return done_testing();
+}

@@ -1,0 +1,352 @@
+/* lmprobe -- masked predictions of an ensemble: for each token window, the
+ * same seeded positions are masked for every model, and each model's
+ * softmax at those positions is appended to the record.
+ *
+ * Every record is computed on its own (its own forward pass, one thread),
+ * records of a batch spread over the threads: the bits of a record's output
+ * depend on nothing but the record and the models, whatever -b and -t. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bert.h"
+#include "cli.h"
+#include "evalmask.h"
+#include "par.h"
+#include "winread.h"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+"Usage: lmprobe [options] MODEL.tns... [-i WINDOWS.tns] > PROBS.tns\n"
+"       seqtok --split eval x.fa | lmprobe m*.tns | disagree\n"
+"Masks the same positions of every token window for every model and appends\n"
+"each model's predictive distribution at those positions to the record:\n"
+"  mask_pos i32[P], labels i32[P] (the true tokens), probs f32[M,P,V]\n"
+"(model order as given).  The input tensors pass through.\n"
+"\n"
+"Input:\n"
+"  -i, --input FILE      token windows (seqtok output; default stdin)\n"
+"  -m, --model FILE      a model; may repeat; models may also be positional\n"
+"Masking (the paper's protocol: all chosen positions become <MASK> at once):\n"
+"  -q, --mask-prob X     probability a non-special position is masked (0.10)\n"
+"      --mask-seed N     mask seed (default 1); the mask is a function of the\n"
+"                        seed, the record name and the position only\n"
+"      --mask-each       mask every position, one at a time (the exact\n"
+"                        pseudo-likelihood; one forward pass per position)\n"
+"      --mask-positions  mask the positions of the input's 'mask_pos' tensor\n"
+"Output:\n"
+"      --half            probs as f16\n"
+"      --top K           sparse: top_ids i32[M,P,K], top_probs f32[M,P,K] and\n"
+"                        top_rest f32[M,P] (the mass outside the top K)\n"
+"      --emit WHAT       also hidden:L (hidden states after layer L, 0 = the\n"
+"                        embedding layer) or embeddings (= hidden:0), one\n"
+"                        tensor per model: hidden.L.m<i> f32[T,d]; may repeat\n"
+"  -z, --bgzf            BGZF-compress the output\n"
+"  -o, --output FILE     output stream (default stdout)\n"
+"  -b, --batch N         windows read per batch (default 32)\n"
+"  -t, --threads N       threads (default 1); output identical for any N, -b\n"
+"  -f, --force           binary output to a terminal\n"
+"      --quiet           no messages (-q is the mask probability here)\n"
+"  -v, --verbose         report speed\n"
+"      --help            this help\n"
+"      --version         version, with htslib and OpenBLAS versions\n"
+"\n"
+"Exit status: 0 success, 1 error, 2 usage.  See lmprobe(1).\n");
+}
+
+enum { O_SEED = 0x2000, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT };
+enum { MODE_SAMPLE, MODE_EACH, MODE_GIVEN };
+
+typedef struct {
+	int M, V, T, d_max;
+	bert_model *m;
+	int mode, half, topk;
+	int *emit;                    /* layers to emit, nemit */
+	int nemit;
+	double q;
+	uint64_t seed;
+	int nthreads;
+	bert_acts **acts;             /* [thread * M + model] */
+	int each_cap;                 /* copies per forward pass in --mask-each */
+	winread *w;
+	/* per record of the batch */
+	int32_t **pos;                /* mask positions */
+	int *P;
+	float **probs;                /* [M, P, V] */
+	float **hid;                  /* [nemit, M, T, d] (per model its own d) */
+	int32_t **in;                 /* scratch input per thread [each_cap * T] */
+	int *rows;                    /* scratch rows per thread [each_cap] (thread * each_cap) */
+} probe;
+
+static void die_record(const probe *p, int b, const char *what)
+{
+	die_file(p->w->path, "record %s: %s", p->w->name[b], what);
+}
+
+/* the positions of record b: sampled, every eligible, or given */
+static void choose(probe *p, int b)
+{
+	const int32_t *tok = p->w->tok + (size_t)b * p->T;
+	int T = p->T, P = 0;
+	p->pos[b] = xrealloc(p->pos[b], (size_t)T * sizeof **p->pos);
+	if (p->mode == MODE_SAMPLE) P = evalmask_select(p->seed, p->w->name[b], tok, T, p->q, p->pos[b]);
+	else if (p->mode == MODE_EACH) P = evalmask_select(p->seed, p->w->name[b], tok, T, 1.0, p->pos[b]);
+	else {
+		const tns_tensor *t = tns_get(&p->w->rec[b], "mask_pos");
+		if (!t || t->dtype != TNS_I32 || t->ndim != 1) die_record(p, b, "no i32 'mask_pos' tensor (--mask-positions)");
+		if (t->dim[0] > T) die_record(p, b, "more mask positions than tokens");
+		const int32_t *s = t->data;
+		for (int i = 0; i < t->dim[0]; i++) {
+			if (s[i] < 0 || s[i] >= T || (i && s[i] <= s[i - 1])) die_record(p, b, "mask_pos must be ascending positions inside the window");
+			p->pos[b][P++] = s[i];
+		}
+	}
+	p->P[b] = P;
+}
+
+static void run_record(probe *p, int th, int b)
+{
+	const int32_t *tok = p->w->tok + (size_t)b * p->T;
+	int T = p->T, V = p->V, P = p->P[b], M = p->M;
+	const int32_t *pos = p->pos[b];
+	int32_t *in = p->in[th];
+	int *rows = p->rows + (size_t)th * (p->each_cap > T ? p->each_cap : T);
+	for (int k = 0; k < M; k++) {
+		bert_model *m = &p->m[k];
+		bert_acts *a = p->acts[th * M + k];
+		float *out = p->probs[b] + (size_t)k * P * V;
+		if (p->mode != MODE_EACH) {
+			evalmask_apply(tok, T, pos, P, in);
+			bert_forward(m, a, in, 1, T, NULL);
+			for (int i = 0; i < P; i++) rows[i] = pos[i];
+			if (P) bert_head(m, a, rows, P, out, 1);
+			for (int e = 0; e < p->nemit; e++) {
+				size_t off = 0;
+				for (int j = 0; j < k; j++) off += (size_t)T * p->m[j].c.hidden;
+				size_t per = 0;
+				for (int j = 0; j < M; j++) per += (size_t)T * p->m[j].c.hidden;
+				memcpy(p->hid[b] + e * per + off, bert_hidden(a, p->emit[e]), (size_t)T * m->c.hidden * sizeof(float));
+			}
+		} else {
+			/* one copy of the window per position, each with that one
+			 * position masked, in passes of each_cap copies */
+			for (int i0 = 0; i0 < P; i0 += p->each_cap) {
+				int n = P - i0 < p->each_cap ? P - i0 : p->each_cap;
+				for (int j = 0; j < n; j++) {
+					evalmask_apply(tok, T, pos + i0 + j, 1, in + (size_t)j * T);
+					rows[j] = j * T + pos[i0 + j];
+				}
+				bert_forward(m, a, in, n, T, NULL);
+				bert_head(m, a, rows, n, out + (size_t)i0 * V, 1);
+			}
+		}
+	}
+}
+
+typedef struct { probe *p; int n; } batch_ctx;
+
+static void run_thread(void *ctx, int th)
+{
+	batch_ctx *c = ctx;
+	for (int b = th; b < c->n; b += c->p->nthreads) run_record(c->p, th, b);
+}
+
+/* the top K of each distribution: ids by descending probability (ties by id) */
+static void top_k(const float *pr, int V, int K, int32_t *ids, float *val, float *rest)
+{
+	int n = 0;
+	double mass = 0;
+	for (int v = 0; v < V; v++) {
+		float x = pr[v];
+		if (n == K && !(x > val[K - 1])) continue;
+		int j = n < K ? n++ : K - 1;
+		while (j > 0 && x > val[j - 1]) { val[j] = val[j - 1]; ids[j] = ids[j - 1]; j--; }
+		val[j] = x;
+		ids[j] = v;
+	}
+	for (int i = 0; i < n; i++) mass += val[i];
+	*rest = (float)(1.0 - mass < 0 ? 0 : 1.0 - mass);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"input", required_argument, 0, 'i'}, {"model", required_argument, 0, 'm'},
+		{"mask-prob", required_argument, 0, 'q'}, {"mask-seed", required_argument, 0, O_SEED},
+		{"mask-each", no_argument, 0, O_EACH}, {"mask-positions", no_argument, 0, O_GIVEN},
+		{"half", no_argument, 0, O_HALF}, {"top", required_argument, 0, O_TOP},
+		{"emit", required_argument, 0, O_EMIT}, {"bgzf", no_argument, 0, 'z'},
+		{"batch", required_argument, 0, 'b'},
+		CLI_LONGOPTS
+	};
+	cli_opts co;
+	probe p;
+	const char *input = "-";
+	char **models;
+	int nmodels = 0, c, B = 32, bgzf = 0;
+	memset(&p, 0, sizeof p);
+	p.q = 0.10;
+	p.seed = 1;
+	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
+	cli_init(&co, argc, argv);
+	models = xmalloc((argc + 1) * sizeof *models);
+	p.emit = xmalloc((argc + 1) * sizeof *p.emit);
+	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS_NOQ "i:m:q:b:z", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i': input = optarg; break;
+		case 1: case 'm': models[nmodels++] = optarg; break;
+		case 'q': p.q = cli_double("-q", optarg, 0, 1); break;
+		case O_SEED: p.seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
+		case O_EACH: p.mode = MODE_EACH; break;
+		case O_GIVEN: p.mode = MODE_GIVEN; break;
+		case O_HALF: p.half = 1; break;
+		case O_TOP: p.topk = (int)cli_long("--top", optarg, 1, 1 << 20); break;
+		case O_EMIT:
+			if (!strcmp(optarg, "embeddings")) p.emit[p.nemit++] = 0;
+			else if (!strncmp(optarg, "hidden:", 7)) p.emit[p.nemit++] = (int)cli_long("--emit hidden:", optarg + 7, 0, 1000);
+			else die_usage("--emit: hidden:LAYER or embeddings, not '%s'", optarg);
+			break;
+		case 'z': bgzf = 1; break;
+		case 'b': B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
+		default: cli_common_opt(&co, c, optarg, usage);
+		}
+	}
+	for (int i = optind; i < argc; i++) models[nmodels++] = argv[i];
+	if (nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
+	if (p.half && p.topk) die_usage("--half and --top exclude each other");
+	if (p.mode == MODE_EACH && p.nemit) die_usage("--emit needs one forward pass per window: not with --mask-each");
+	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
+	cli_apply(&co);
+	cli_check_binary_out(&co);
+
+	winread w;
+	winread_open(&w, input, -1, B);
+	p.w = &w;
+	p.M = nmodels;
+	p.T = w.T;
+	p.V = w.vocab.n;
+	p.nthreads = co.threads;
+	p.m = xcalloc(nmodels, sizeof *p.m);
+	tns_header h;
+	tns_header_copy(&h, tns_reader_header(w.r));
+	for (int k = 0; k < nmodels; k++) {
+		tns_header mh;
+		winread_load_model(&w, models[k], &p.m[k], &mh);
+		bert_set_threads(&p.m[k], 1);        /* parallel over records instead */
+		for (int e = 0; e < p.nemit; e++)
+			if (p.emit[e] > p.m[k].c.layers)
+				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
+		const char *mhash = tns_header_get(&mh, "model_hash");
+		tns_header_add(&h, "@MO\tID:%d\tPA:%s\tH:%s\tAR:%dx%d", k, models[k], mhash ? mhash : "none",
+		               p.m[k].c.layers, p.m[k].c.hidden);
+		tns_header_free(&mh);
+	}
+	tns_header_set(&h, "probe_models", "%d", nmodels);
+	tns_header_set(&h, "probe_vocab_size", "%d", p.V);
+	tns_header_set(&h, "probe_mask_prob", "%g", p.mode == MODE_SAMPLE ? p.q : p.mode == MODE_EACH ? 1.0 : -1.0);
+	tns_header_set(&h, "probe_mask_seed", "%" PRIu64, p.seed);
+	tns_header_set(&h, "probe_mask_mode", "%s", p.mode == MODE_SAMPLE ? "sample" : p.mode == MODE_EACH ? "each" : "given");
+	char extra[64];
+	snprintf(extra, sizeof extra, "\tSD:%" PRIu64, p.seed);
+	tns_header_add_pg(&h, "lmprobe", SEQLM_VERSION, argc, argv, extra);
+	tns_writer *out = cli_tns_create(&co, co.output, &h, bgzf ? TNS_W_BGZF : 0);
+	tns_writer_threads(out, co.threads);
+	tns_header_free(&h);
+
+	p.each_cap = p.mode == MODE_EACH ? 16 : 1;
+	int per_pass = p.mode == MODE_EACH ? p.each_cap : 1;
+	p.acts = xcalloc((size_t)p.nthreads * nmodels, sizeof *p.acts);
+	for (int th = 0; th < p.nthreads; th++)
+		for (int k = 0; k < nmodels; k++) p.acts[th * nmodels + k] = bert_acts_new(&p.m[k], per_pass, p.T, 0);
+	p.in = xcalloc(p.nthreads, sizeof *p.in);
+	for (int th = 0; th < p.nthreads; th++) p.in[th] = xmalloc((size_t)per_pass * p.T * sizeof(int32_t));
+	p.rows = xmalloc((size_t)p.nthreads * (p.each_cap > p.T ? p.each_cap : p.T) * sizeof *p.rows);
+	p.pos = xcalloc(B, sizeof *p.pos);
+	p.P = xcalloc(B, sizeof *p.P);
+	p.probs = xcalloc(B, sizeof *p.probs);
+	p.hid = xcalloc(B, sizeof *p.hid);
+	size_t hid_per = 0;
+	for (int k = 0; k < nmodels; k++) hid_per += (size_t)p.T * p.m[k].c.hidden;
+
+	long nrec = 0, ntok = 0;
+	double t0 = cli_now();
+	int n;
+	while ((n = winread_next(&w)) > 0) {
+		for (int b = 0; b < n; b++) {
+			choose(&p, b);
+			p.probs[b] = xrealloc(p.probs[b], ((size_t)nmodels * p.P[b] * p.V + 1) * sizeof(float));
+			if (p.nemit) p.hid[b] = xrealloc(p.hid[b], (size_t)p.nemit * hid_per * sizeof(float));
+		}
+		batch_ctx bc = {&p, n};
+		par_for(p.nthreads, p.nthreads, run_thread, &bc);
+		for (int b = 0; b < n; b++) {
+			int P = p.P[b], M = nmodels, V = p.V;
+			tns_tensor *t = xmalloc((5 + (size_t)p.nemit * M) * sizeof *t);
+			char (*names)[48] = xmalloc(((size_t)p.nemit * M + 1) * sizeof *names);
+			int nt = 0;
+			int32_t *labels = xmalloc(((size_t)P + 1) * sizeof *labels);
+			const int32_t *tok = w.tok + (size_t)b * p.T;
+			for (int i = 0; i < P; i++) labels[i] = tok[p.pos[b][i]];
+			if (p.mode != MODE_GIVEN) t[nt++] = tns_tensor_1d("mask_pos", TNS_I32, P, p.pos[b]);
+			t[nt++] = tns_tensor_1d("labels", TNS_I32, P, labels);
+			void *extra1 = NULL, *extra2 = NULL, *extra3 = NULL;
+			const float *pr = p.probs[b];
+			for (size_t i = 0; i < (size_t)M * P * V; i++)   /* a NaN here is a broken model */
+				if (!isfinite(pr[i])) die_file(models[i / ((size_t)P * V)], "non-finite probabilities (a corrupt or diverged model)");
+			if (p.topk) {
+				int K = p.topk < V ? p.topk : V;
+				int32_t *ids = xmalloc(((size_t)M * P * K + 1) * sizeof *ids);
+				float *val = xmalloc(((size_t)M * P * K + 1) * sizeof *val), *rest = xmalloc(((size_t)M * P + 1) * sizeof *rest);
+				for (size_t r = 0; r < (size_t)M * P; r++) top_k(pr + r * V, V, K, ids + r * K, val + r * K, rest + r);
+				t[nt++] = tns_tensor_make("top_ids", TNS_I32, 3, (int64_t[]){M, P, K}, ids);
+				t[nt++] = tns_tensor_make("top_probs", TNS_F32, 3, (int64_t[]){M, P, K}, val);
+				t[nt++] = tns_tensor_make("top_rest", TNS_F32, 2, (int64_t[]){M, P}, rest);
+				extra1 = ids, extra2 = val, extra3 = rest;
+			} else if (p.half) {
+				uint16_t *hh = xmalloc(((size_t)M * P * V + 1) * sizeof *hh);
+				for (size_t i = 0; i < (size_t)M * P * V; i++) hh[i] = tns_f32_to_f16(pr[i]);
+				t[nt++] = tns_tensor_make("probs", TNS_F16, 3, (int64_t[]){M, P, V}, hh);
+				extra1 = hh;
+			} else {
+				t[nt++] = tns_tensor_make("probs", TNS_F32, 3, (int64_t[]){M, P, V}, pr);
+			}
+			for (int e = 0; e < p.nemit; e++) {
+				size_t off = 0;
+				for (int k = 0; k < M; k++) {
+					snprintf(names[e * M + k], sizeof *names, "hidden.%d.m%d", p.emit[e], k);
+					t[nt++] = tns_tensor_make(names[e * M + k], TNS_F32, 2,
+					                          (int64_t[]){p.T, p.m[k].c.hidden}, p.hid[b] + e * hid_per + off);
+					off += (size_t)p.T * p.m[k].c.hidden;
+				}
+			}
+			if (tns_write_record(out, &w.rec[b], nt, t) < 0) cli_tns_close(out);
+			free(labels);
+			free(t);
+			free(names);
+			free(extra1);
+			free(extra2);
+			free(extra3);
+			nrec++;
+			ntok += P;
+		}
+	}
+	if (cli_verbose > 0) {
+		double dt = cli_now() - t0;
+		info("%ld windows, %ld masked positions, %d models: %.0f window tokens/s", nrec, ntok, nmodels,
+		     (double)nrec * p.T * nmodels / (dt > 0 ? dt : 1));
+	}
+	cli_tns_close(out);
+	for (int th = 0; th < p.nthreads; th++) {
+		for (int k = 0; k < nmodels; k++) bert_acts_free(p.acts[th * nmodels + k]);
+		free(p.in[th]);
+	}
+	for (int b = 0; b < B; b++) { free(p.pos[b]); free(p.probs[b]); free(p.hid[b]); }
+	for (int k = 0; k < nmodels; k++) bert_free(&p.m[k]);
+	free(p.acts); free(p.in); free(p.rows); free(p.pos); free(p.P); free(p.probs); free(p.hid);
+	free(p.m); free(p.emit); free(models);
+	winread_close(&w);
+	cli_close_stdout();
+	return 0;
+}
