@@ -2,7 +2,6 @@
  * matrices (see embed.h for the definitions). */
 #include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "cli.h"
 #include "embed.h"
 #include "metrics.h"
+#include "par.h"
 
 /* LAPACK from OpenBLAS (Debian ships it inside libopenblas; no lapacke.h) */
 extern void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda,
@@ -43,31 +43,41 @@ static double cpu_now(void)
 #define STEP(what) do { if (cli_verbose > 1) { double t_ = cli_now(), c_ = cpu_now(); \
 	info("  %-24s %.3f s (cpu %.3f s)", what, t_ - t_step, c_ - c_step); t_step = t_; c_step = c_; } } while (0)
 
-/* ---- threads ------------------------------------------------------------- */
+/* ---- threads ------------------------------------------------------------ */
+/* par_for with one task per thread, each task taking rows from a shared
+ * counter (rows differ in cost); results go to per-row slots, so they do
+ * not depend on which thread ran which row */
 typedef struct {
 	void (*fn)(void *, int, int);
 	void *ctx;
-	int n, tid, threads;
-} par_job;
+	int n;
+	int next;                     /* atomic */
+	void (*first)(void *);        /* task 0 runs this before taking rows */
+	void *first_ctx;
+} rows_job;
 
-static void *par_run(void *arg)
+static void rows_task(void *arg, int tid)
 {
-	par_job *j = arg;
-	for (int i = j->tid; i < j->n; i += j->threads) j->fn(j->ctx, i, j->tid);
-	return NULL;
+	rows_job *j = arg;
+	if (tid == 0 && j->first) j->first(j->first_ctx);
+	for (;;) {
+		int i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+		if (i >= j->n) break;
+		j->fn(j->ctx, i, tid);
+	}
+}
+
+static void rows_run(int threads, int n, void (*fn)(void *, int, int), void *ctx,
+                     void (*first)(void *), void *first_ctx)
+{
+	if (threads < 1) threads = 1;
+	rows_job j = {fn, ctx, n, 0, first, first_ctx};
+	par_for(threads, threads, rows_task, &j);
 }
 
 void emb_parallel_for(int threads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx)
 {
-	if (threads < 1) threads = 1;
-	if (threads > n) threads = n > 0 ? n : 1;
-	par_job job[threads];
-	pthread_t th[threads];
-	for (int t = 0; t < threads; t++) job[t] = (par_job){fn, ctx, n, t, threads};
-	for (int t = 1; t < threads; t++)
-		if (pthread_create(&th[t], NULL, par_run, &job[t])) die("cannot start a thread");
-	par_run(&job[0]);
-	for (int t = 1; t < threads; t++) pthread_join(th[t], NULL);
+	rows_run(threads, n, fn, ctx, NULL, NULL);
 }
 
 /* ---- one model ----------------------------------------------------------- */
@@ -406,11 +416,10 @@ typedef struct {
 	int errlen, rc;
 } proc_job;
 
-static void *proc_run(void *arg)
+static void proc_run(void *arg)
 {
 	proc_job *j = arg;
 	j->rc = procrustes(j->a, j->b, j->C, j->out, j->err, j->errlen);
-	return NULL;
 }
 
 typedef struct { const float *x, *y; size_t n; double *part; int nparts; } dot_ctx;
@@ -467,11 +476,7 @@ int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, in
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, V, 1, a->xc, d, b->xc, d, 0, C, d);
 	STEP("C = A'B");
 	proc_job pj = {a, b, C, out, err, errlen, 0};
-	pthread_t th;
-	int spawned = threads > 1 && !pthread_create(&th, NULL, proc_run, &pj);
-	if (!spawned) proc_run(&pj);
-	if (nu) emb_parallel_for(threads, V, pair_row, &pc);
-	if (spawned) pthread_join(th, NULL);
+	rows_run(threads, nu ? V : 0, pair_row, &pc, proc_run, &pj);
 	STEP("rows; SVD joined");
 	for (int i = 0; i < nk; i++) {
 		int u = 0;

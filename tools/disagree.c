@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "embed.h"
 #include "metrics.h"
+#include "par.h"
 #include "probs.h"
 #include "tns.h"
 #include "vocab.h"
@@ -427,6 +428,7 @@ int main(int argc, char **argv)
 	cli_opts co;
 	int c, mode = MET_TOPP_NUCLEUS, matrix = 0, emb = 0, one_sided = 0, first = TOK_NSPECIAL, flags = 0, user_k = 0;
 	const char *tps = DEFAULT_TOP_P, *klist = DEFAULT_K;
+	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
 	cli_init(&co, argc, argv);
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "p:k:", longopts, NULL)) != -1) {
 		switch (c) {
