@@ -1,0 +1,586 @@
+/* metrics.c -- entropies, divergences, top-p, bootstrap and n-gram entropy
+ * (see metrics.h).  The loops over V are written with GCC vector extensions
+ * (8 floats) so they vectorise at -O2, and the hot ones are compiled three
+ * times (AVX-512, AVX2+FMA, baseline x86-64) and chosen at load time: the
+ * default build runs on any x86-64 and still streams at memory speed. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "metrics.h"
+#include "rng.h"
+
+/* 32-byte vectors in static inline helpers: the ABI note does not matter */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define MET_CLONES
+#endif
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+#define BLOCK 512                 /* floats summed in float before going to double */
+
+static inline v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+static inline void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+/* the n < 8 remaining entries, zero padded: zeros add nothing to any sum here */
+static inline v8f load_tail(const float *p, int n)
+{
+	v8f v = {0};
+	for (int i = 0; i < n; i++) v[i] = p[i];
+	return v;
+}
+static inline v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+/* C has no ?: on vectors: select by mask */
+static inline v8f vmax(v8f a, v8f b) { v8i m = a > b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline v8f vmin(v8f a, v8f b) { v8i m = a < b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline double hsum(v8f v)
+{
+	double s = 0;
+	for (int i = 0; i < 8; i++) s += v[i];
+	return s;
+}
+
+/* log2 x = e + log2 m with m in [sqrt(1/2), sqrt(2)); log2(1 + t) = t P(t)
+ * with P of degree 8 fitted (least squares, Chebyshev nodes) on that
+ * interval: |error| < 6e-8, no division, and log2 1 = 0 exactly.
+ * x = 0 gives -127 (finite, so 0 log 0 = 0). */
+static inline v8f vlog2(v8f x)
+{
+	v8i b = (v8i)x;
+	v8i e = ((b >> 23) & 0xff) - 127;
+	v8i mb = (b & 0x007fffff) | 0x3f800000;
+	v8i big = (v8i)((v8f)mb > splat(1.41421356f));  /* -1 where m > sqrt 2 */
+	mb -= big & 0x00800000;       /* m /= 2 */
+	e -= big;                     /* e += 1 */
+	v8f t = (v8f)mb - 1.0f;
+	v8f P = splat(0.1261487752199173f);
+	P = P * t - 0.20742154121398926f;
+	P = P * t + 0.21566997468471527f;
+	P = P * t - 0.23892028629779816f;
+	P = P * t + 0.2879182994365692f;
+	P = P * t - 0.36070483922958374f;
+	P = P * t + 0.48091059923171997f;
+	P = P * t - 0.7213473320007324f;
+	P = P * t + 1.4426950216293335f;
+	return __builtin_convertvector(e, v8f) + t * P;
+}
+
+float met_log2f(float x) { return vlog2(splat(x))[0]; }
+
+MET_CLONES
+void met_log2_vec(const float *x, float *y, int n, float floor)
+{
+	int i = 0;
+	v8f f = splat(floor);
+	for (; i + 8 <= n; i += 8) {
+		v8f v = load8(x + i);
+		if (floor > 0) v = vmax(v, f);
+		store8(y + i, vlog2(v));
+	}
+	if (i < n) {
+		v8f v = load_tail(x + i, n - i);
+		if (floor > 0) v = vmax(v, f);
+		v = vlog2(v);
+		for (int j = 0; i + j < n; j++) y[i + j] = v[j];
+	}
+}
+
+MET_CLONES
+static void row_kernel(const float *p, int V, double *plogp, double *sum, float *pmax, float *pmin)
+{
+	v8f mx = splat(-INFINITY), mn = splat(INFINITY);
+	double H = 0, S = 0;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		v8f h = {0}, s = {0};
+		for (; i + 8 <= e; i += 8) {
+			v8f v = load8(p + i);
+			h += v * vlog2(v);
+			s += v;
+			mx = vmax(v, mx);
+			mn = vmin(v, mn);
+		}
+		if (i < e) {
+			v8f v = load_tail(p + i, e - i);
+			h += v * vlog2(v);
+			s += v;
+			for (int j = 0; i + j < e; j++) {
+				if (v[j] > mx[0]) mx[0] = v[j];
+				if (v[j] < mn[0]) mn[0] = v[j];
+			}
+		}
+		H += hsum(h);
+		S += hsum(s);
+	}
+	float a = mx[0], c = mn[0];
+	for (int j = 1; j < 8; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
+	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+}
+
+void met_row_stats(const float *p, int V, met_row *s)
+{
+	double plogp;
+	float pmin;
+	row_kernel(p, V, &plogp, &s->sum, &s->pmax, &pmin);
+	s->entropy = plogp == 0 ? 0 : -plogp;
+	if (pmin < 0) s->sum = NAN;   /* a negative probability is as bad as NaN */
+	s->argmax = 0;
+	for (int i = 0; i < V; i++) if (p[i] == s->pmax) { s->argmax = i; break; }
+}
+
+MET_CLONES
+static void row_logs_kernel(const float *p, int V, float *lp, float *lf, double *plogp, double *sum,
+                            float *pmax, float *pmin)
+{
+	v8f mx = splat(-INFINITY), mn = splat(INFINITY), fl = splat(-33.219280948873624f);
+	double H = 0, S = 0;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		v8f h = {0}, s = {0};
+		for (; i + 8 <= e; i += 8) {
+			v8f v = load8(p + i), l = vlog2(v);
+			store8(lp + i, l);
+			store8(lf + i, vmax(l, fl));
+			h += v * l;
+			s += v;
+			mx = vmax(v, mx);
+			mn = vmin(v, mn);
+		}
+		if (i < e) {
+			v8f v = load_tail(p + i, e - i), l = vlog2(v), f = vmax(l, fl);
+			h += v * l;
+			s += v;
+			for (int j = 0; i + j < e; j++) {
+				lp[i + j] = l[j]; lf[i + j] = f[j];
+				if (v[j] > mx[0]) mx[0] = v[j];
+				if (v[j] < mn[0]) mn[0] = v[j];
+			}
+		}
+		H += hsum(h);
+		S += hsum(s);
+	}
+	float a = mx[0], c = mn[0];
+	for (int j = 1; j < 8; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
+	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+}
+
+void met_row_logs(const float *p, int V, float *lp, float *lf, met_row *s)
+{
+	double plogp;
+	float pmin;
+	row_logs_kernel(p, V, lp, lf, &plogp, &s->sum, &s->pmax, &pmin);
+	s->entropy = plogp == 0 ? 0 : -plogp;
+	if (pmin < 0) s->sum = NAN;
+	s->argmax = 0;
+	for (int i = 0; i < V; i++) if (p[i] == s->pmax) { s->argmax = i; break; }
+}
+
+MET_CLONES
+void met_mean_rows(const float *const *rows, int M, int V, float *out)
+{
+	float w = 1.0f / M;
+	int i = 0;
+	for (; i + 8 <= V; i += 8) {
+		v8f s = {0};
+		for (int m = 0; m < M; m++) s += load8(rows[m] + i);
+		store8(out + i, s * w);
+	}
+	for (; i < V; i++) {
+		float s = 0;
+		for (int m = 0; m < M; m++) s += rows[m][i];
+		out[i] = s * w;
+	}
+}
+
+MET_CLONES
+static double sum_plog_floor(const float *p, int V, float add, float floor, int weight_by_p)
+{
+	double S = 0;
+	v8f a = splat(add), f = splat(floor);
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		v8f h = {0};
+		for (; i + 8 <= e; i += 8) {
+			v8f v = load8(p + i), x = v + a;
+			x = vmax(x, f);
+			h += weight_by_p ? v * vlog2(x) : vlog2(x);
+		}
+		for (; i < e; i++) {
+			float x = p[i] + add;
+			if (x < floor) x = floor;
+			S += weight_by_p ? p[i] * met_log2f(x) : met_log2f(x);
+		}
+		S += hsum(h);
+	}
+	return S;
+}
+
+double met_entropy_eps(const float *p, int V)
+{
+	double s = sum_plog_floor(p, V, MET_EPS, 0, 1);
+	return s == 0 ? 0 : -s;
+}
+
+double met_kl_uniform(double H, int V) { return log2((double)V) - H; }
+
+double met_kl_uniform_rev(const float *p, int V)
+{
+	return -log2((double)V) - sum_plog_floor(p, V, 0, MET_EPS, 0) / V;
+}
+
+double met_nll_bits(float p) { return p > 0 ? -log2((double)p) : INFINITY; }
+double met_perplexity(double mean_bits) { return exp2(mean_bits); }
+
+/* JSD = 1/2 sum a log2(2a/(a+c)) + c log2(2c/(a+c)): the ratio form keeps
+ * its accuracy when a and c are close (the JS distance is the square root
+ * of this, so an absolute error e becomes sqrt(e)); identical inputs give
+ * exactly 0 */
+MET_CLONES
+double met_jsd(const float *p, const float *q, int V)
+{
+	double S = 0;
+	v8f tiny = splat(1e-30f), two = splat(2.0f);
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		v8f h = {0};
+		for (; i + 8 <= e; i += 8) {
+			v8f a = load8(p + i), c = load8(q + i), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+		}
+		if (i < e) {
+			int n = e - i;
+			v8f a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+		}
+		S += hsum(h);
+	}
+	S *= 0.5;
+	return S < 0 ? 0 : S > 1 ? 1 : S;
+}
+
+double met_jsd_sparse(const float *qa, const int32_t *ia, int ka, double suma, const float *qb, double sumb)
+{
+	/* tokens in one support only add half their mass: a log2(2a/a) = a */
+	double ia_sum = 0, ib_sum = 0, t = 0;
+	for (int u = 0; u < ka; u++) {
+		int i = ia[u];
+		float a = qa[i], c = qb[i];
+		if (c <= 0) continue;
+		ia_sum += a; ib_sum += c;
+		float r = 2 * a / (a + c);
+		t += a * met_log2f(r) + c * met_log2f(2 - r);
+	}
+	double S = 0.5 * ((suma - ia_sum) + (sumb - ib_sum) + t);
+	return S < 0 ? 0 : S > 1 ? 1 : S;
+}
+
+void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum)
+{
+	double s = 0;
+	for (int i = 0; i < V; i++) { s += (double)p[order[i]] * lp[order[i]]; cum[i] = s; }
+}
+
+/* log2 of p (or of p floored), V floats from malloc */
+static float *logs_of(const float *p, int V, float floor)
+{
+	float *l = xmalloc(sizeof(float) * (V ? V : 1));
+	met_log2_vec(p, l, V, floor);
+	return l;
+}
+
+double met_js_distance(const float *p, const float *q, int V) { return sqrt(met_jsd(p, q, V)); }
+
+MET_CLONES
+double met_kl_lp(const float *p, const float *lp, const float *lfq, int V)
+{
+	double S = 0;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		v8f h = {0};
+		for (; i + 8 <= e; i += 8) h += load8(p + i) * (load8(lp + i) - load8(lfq + i));
+		for (; i < e; i++) S += p[i] * (lp[i] - lfq[i]);
+		S += hsum(h);
+	}
+	return S < 0 ? 0 : S;
+}
+
+double met_kl(const float *p, const float *q, int V)
+{
+	float *lp = logs_of(p, V, 0), *lq = logs_of(q, V, MET_EPS);
+	double d = met_kl_lp(p, lp, lq, V);
+	free(lp); free(lq);
+	return d;
+}
+
+MET_CLONES
+static void mean_rows(const float *p, int M, int V, float *out)
+{
+	float w = 1.0f / M;
+	int i = 0;
+	for (; i + 8 <= V; i += 8) {
+		v8f s = {0};
+		for (int m = 0; m < M; m++) s += load8(p + (size_t)m * V + i);
+		store8(out + i, s * w);
+	}
+	for (; i < V; i++) {
+		float s = 0;
+		for (int m = 0; m < M; m++) s += p[(size_t)m * V + i];
+		out[i] = s * w;
+	}
+}
+
+double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp)
+{
+	met_row r;
+	double mh = 0;
+	for (int m = 0; m < M; m++) {
+		if (h) mh += h[m];
+		else { met_row_stats(p + (size_t)m * V, V, &r); mh += r.entropy; }
+	}
+	mean_rows(p, M, V, tmp);
+	met_row_stats(tmp, V, &r);
+	double mi = r.entropy - mh / M;
+	return mi < 0 ? 0 : mi;
+}
+
+/* ---- sorting and top-p -------------------------------------------------- */
+
+/* LSD radix sort on the float bits mapped to an unsigned order and
+ * complemented (descending), 11 bits a pass; a pass whose digit is the same for all
+ * keys is skipped (the exponent bits of a distribution often are). */
+void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
+{
+	uint32_t *k0 = scratch, *k1 = scratch + V, *i0 = scratch + 2 * (size_t)V, *i1 = scratch + 3 * (size_t)V;
+	uint32_t cnt[2048];
+	for (int i = 0; i < V; i++) {
+		uint32_t b;
+		memcpy(&b, p + i, 4);
+		b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
+		k0[i] = ~b;
+		i0[i] = i;
+	}
+	for (int shift = 0; shift < 32; shift += 11) {
+		memset(cnt, 0, sizeof cnt);
+		for (int i = 0; i < V; i++) cnt[(k0[i] >> shift) & 2047]++;
+		if (V == 0 || cnt[(k0[0] >> shift) & 2047] == (uint32_t)V) continue;
+		uint32_t sum = 0;
+		for (int d = 0; d < 2048; d++) { uint32_t c = cnt[d]; cnt[d] = sum; sum += c; }
+		for (int i = 0; i < V; i++) {
+			uint32_t d = (k0[i] >> shift) & 2047, at = cnt[d]++;
+			k1[at] = k0[i];
+			i1[at] = i0[i];
+		}
+		uint32_t *t = k0; k0 = k1; k1 = t;
+		t = i0; i0 = i1; i1 = t;
+	}
+	for (int i = 0; i < V; i++) order[i] = (int32_t)i0[i];
+}
+
+void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
+{
+	double s = 0;
+	for (int i = 0; i < V; i++) { s += p[order[i]]; cum[i] = s; }
+}
+
+int met_top_p_count(const double *cum, int V, double top_p, int mode, double *mass)
+{
+	int n;
+	if (V <= 0) { if (mass) *mass = 0; return 0; }
+	if (top_p >= 1) n = V;
+	else if (mode == MET_TOPP_NUCLEUS) {
+		/* first i with cum[i] >= top_p; n = i + 1 (V if the mass never gets there) */
+		int lo = 0, hi = V;
+		while (lo < hi) { int mid = lo + (hi - lo) / 2; if (cum[mid] >= top_p) hi = mid; else lo = mid + 1; }
+		n = lo < V ? lo + 1 : V;
+	} else {
+		/* number of i with cum[i] <= top_p, at least 1 */
+		int lo = 0, hi = V;
+		while (lo < hi) { int mid = lo + (hi - lo) / 2; if (cum[mid] <= top_p) lo = mid + 1; else hi = mid; }
+		n = lo < 1 ? 1 : lo;
+	}
+	if (mass) *mass = cum[n - 1];
+	return n;
+}
+
+void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
+                  int kept, double mass, float *q, float *lq)
+{
+	if (kept >= V && mass > 0) {
+		float w = (float)(1 / mass), lw = (float)log2(mass);
+		for (int i = 0; i < V; i++) q[i] = p[i] * w;
+		if (lq) for (int i = 0; i < V; i++) lq[i] = lp[i] - lw;
+		return;
+	}
+	memset(q, 0, sizeof(float) * V);
+	if (lq) memset(lq, 0, sizeof(float) * V);
+	if (!(mass > 0)) return;
+	double lw = log2(mass);
+	for (int i = 0; i < kept; i++) {
+		int j = order[i];
+		q[j] = (float)(p[j] / mass);
+		if (lq) lq[j] = (float)(lp[j] - lw);
+	}
+}
+
+void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc)
+{
+	for (int r = 0; r < V; r++) acc[r] += p[order[r]];
+}
+
+/* ---- bootstrap ----------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+double met_percentile(double *x, int n, double q)
+{
+	if (n <= 0) return NAN;
+	qsort(x, n, sizeof *x, cmp_double);
+	double pos = q * (n - 1);
+	int lo = (int)floor(pos);
+	if (lo >= n - 1) return x[n - 1];
+	double f = pos - lo;
+	return x[lo] + f * (x[lo + 1] - x[lo]);
+}
+
+void met_bootstrap_ratios(const double *num, int S, const double *den, int64_t R, int B,
+                          uint64_t seed, double level, double *lo, double *hi)
+{
+	if (R <= 0 || B <= 0) {
+		for (int s = 0; s < S; s++) lo[s] = hi[s] = NAN;
+		return;
+	}
+	double *vals = xmalloc(sizeof(double) * S * B), *acc = xmalloc(sizeof(double) * S);
+	for (int b = 0; b < B; b++) {
+		double d = 0;
+		memset(acc, 0, sizeof(double) * S);
+		for (int64_t j = 0; j < R; j++) {
+			uint32_t r = rng_below(rng_hash4(seed, (uint64_t)b, (uint64_t)j, 0), (uint32_t)R);
+			d += den[r];
+			for (int s = 0; s < S; s++) acc[s] += num[(size_t)s * R + r];
+		}
+		for (int s = 0; s < S; s++) vals[(size_t)s * B + b] = d > 0 ? acc[s] / d : NAN;
+	}
+	double a = (1 - level) / 2;
+	for (int s = 0; s < S; s++) {
+		double *v = vals + (size_t)s * B;
+		int n = 0;
+		for (int b = 0; b < B; b++) if (!isnan(v[b])) v[n++] = v[b];
+		lo[s] = met_percentile(v, n, a);
+		hi[s] = met_percentile(v, n, 1 - a);
+	}
+	free(vals); free(acc);
+}
+
+void met_bootstrap_ratio(const double *num, const double *den, int64_t R, int B,
+                         uint64_t seed, double level, double *lo, double *hi)
+{
+	met_bootstrap_ratios(num, 1, den, R, B, seed, level, lo, hi);
+}
+
+/* ---- n-gram counts ------------------------------------------------------- */
+
+struct met_gram {
+	int L;                        /* ints per key */
+	uint64_t cap, n;              /* slots (a power of 2), used */
+	int32_t *key;                 /* cap x L */
+	uint64_t *cnt;                /* 0 = empty slot */
+};
+
+static met_gram *gram_new(int L)
+{
+	met_gram *g = xcalloc(1, sizeof *g);
+	g->L = L; g->cap = 1024;
+	g->key = xmalloc(sizeof(int32_t) * g->cap * (L ? L : 1));
+	g->cnt = xcalloc(g->cap, sizeof(uint64_t));
+	return g;
+}
+
+static void gram_free(met_gram *g)
+{
+	if (!g) return;
+	free(g->key); free(g->cnt); free(g);
+}
+
+static uint64_t gram_hash(const int32_t *k, int L)
+{
+	uint64_t h = 0x243f6a8885a308d3ULL;
+	for (int i = 0; i < L; i++) h = rng_mix(h ^ (uint32_t)k[i]);
+	return h;
+}
+
+static void gram_put(met_gram *g, const int32_t *k, uint64_t add);
+
+static void gram_grow(met_gram *g)
+{
+	met_gram old = *g;
+	g->cap *= 2; g->n = 0;
+	g->key = xmalloc(sizeof(int32_t) * g->cap * g->L);
+	g->cnt = xcalloc(g->cap, sizeof(uint64_t));
+	for (uint64_t i = 0; i < old.cap; i++)
+		if (old.cnt[i]) gram_put(g, old.key + i * old.L, old.cnt[i]);
+	free(old.key); free(old.cnt);
+}
+
+static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+{
+	if (2 * (g->n + 1) > g->cap) gram_grow(g);
+	uint64_t mask = g->cap - 1, i = gram_hash(k, g->L) & mask;
+	size_t bytes = sizeof(int32_t) * g->L;
+	while (g->cnt[i] && memcmp(g->key + i * g->L, k, bytes)) i = (i + 1) & mask;
+	if (!g->cnt[i]) { memcpy(g->key + i * g->L, k, bytes); g->n++; }
+	g->cnt[i] += add;
+}
+
+/* sum over slots of c log2 c */
+static double gram_clogc(const met_gram *g)
+{
+	double s = 0;
+	for (uint64_t i = 0; i < g->cap; i++)
+		if (g->cnt[i] > 1) s += (double)g->cnt[i] * log2((double)g->cnt[i]);
+	return s;
+}
+
+void met_ngram_init(met_ngram *g, int order)
+{
+	g->order = order;
+	g->n = 0;
+	g->joint = gram_new(order + 1);
+	g->ctx = order > 0 ? gram_new(order) : NULL;
+}
+
+void met_ngram_free(met_ngram *g)
+{
+	gram_free(g->joint);
+	gram_free(g->ctx);
+	g->joint = g->ctx = NULL;
+}
+
+void met_ngram_add(met_ngram *g, const int32_t *tok, int64_t n)
+{
+	int k = g->order;
+	for (int64_t t = k; t < n; t++) {
+		gram_put(g->joint, tok + t - k, 1);
+		if (k) gram_put(g->ctx, tok + t - k, 1);
+		g->n++;
+	}
+}
+
+void met_ngram_entropy(const met_ngram *g, met_ngram_result *r)
+{
+	double N = (double)g->n;
+	r->n = g->n;
+	r->grams = g->joint->n;
+	r->contexts = g->ctx ? g->ctx->n : (g->n ? 1 : 0);
+	if (!g->n) { r->plugin = r->miller_madow = NAN; return; }
+	double cc = g->ctx ? gram_clogc(g->ctx) : N * log2(N);
+	r->plugin = (cc - gram_clogc(g->joint)) / N;
+	if (r->plugin < 0) r->plugin = 0;
+	r->miller_madow = r->plugin + ((double)r->grams - (double)r->contexts) / (2 * N * M_LN2);
+}

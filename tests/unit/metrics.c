@@ -1,0 +1,208 @@
+/* metrics.c -- unit tests of common/metrics.c: hand-checked values and the
+ * edge cases of PAPER.md (a), (b). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+#include "rng.h"
+#include "tap.h"
+
+static void test_log2(void)
+{
+	double worst = 0;
+	for (int i = 0; i < 100000; i++) {
+		float x = (float)exp2(-40.0 + 41.0 * i / 100000);
+		double e = fabs(met_log2f(x) - log2((double)x));
+		if (e > worst) worst = e;
+	}
+	ok(worst < 4e-6, "fast log2 is within float rounding of log2 from 2^-40 to 2 (worst %.2g)", worst);
+	ok(met_log2f(1.0f) == 0, "log2(1) is exactly 0");
+	ok(isfinite(met_log2f(0.0f)) && 0.0f * met_log2f(0.0f) == 0, "log2(0) is finite, so 0 log 0 = 0");
+	float x[13], y[13];
+	for (int i = 0; i < 13; i++) x[i] = 0.1f * (i + 1);
+	met_log2_vec(x, y, 13, 0);
+	int same = 1;
+	for (int i = 0; i < 13; i++) same &= fabs(y[i] - log2(x[i])) < 1e-6;
+	ok(same, "met_log2_vec handles a length that is not a multiple of 8");
+	met_log2_vec(x, y, 13, 0.5f);
+	ok(fabs(y[0] - (-1)) < 1e-6 && fabs(y[12] - log2(1.3)) < 1e-6, "met_log2_vec floors its input when asked");
+}
+
+static void test_uniform(void)
+{
+	enum { V = 4096 };
+	static float p[V];
+	for (int i = 0; i < V; i++) p[i] = 1.0f / V;
+	met_row r;
+	met_row_stats(p, V, &r);
+	is_close(r.entropy, 12, 1e-6, 0, "uniform over 4096: entropy is 12 bits");
+	is_close(met_kl_uniform(r.entropy, V), 0, 0, 1e-5, "uniform: KL(p||U) is 0");
+	is_close(met_kl_uniform_rev(p, V), 0, 0, 1e-5, "uniform: the authors' KL(U||p) is 0");
+	is_close(r.sum, 1, 1e-6, 0, "uniform: sums to 1");
+	ok(r.argmax == 0, "ties: argmax is the first index");
+	is_close(met_perplexity(r.entropy), 4096, 1e-5, 0, "perplexity 2^H of uniform is V");
+}
+
+static void test_one_hot(void)
+{
+	float p[37] = {0};
+	p[20] = 1;
+	met_row r;
+	met_row_stats(p, 37, &r);
+	ok(r.entropy == 0, "one-hot: entropy exactly 0 (0 log 0 = 0)");
+	ok(r.argmax == 20 && r.pmax == 1, "one-hot: argmax and max");
+	is_close(met_entropy_eps(p, 37), -log2(1 + 1e-10), 0, 1e-9, "one-hot: the authors' entropy adds 1e-10 in the log");
+	is_close(met_kl_uniform_rev(p, 37), (1.0 / 37) * (36 * (log2(1e-10) * -1) + 0) + log2(1.0 / 37), 1e-5, 0,
+	         "one-hot: KL(U||p) with p floored at 1e-10");
+	is_close(met_nll_bits(0.25f), 2, 1e-12, 0, "NLL of p = 1/4 is 2 bits");
+	ok(isinf(met_nll_bits(0)), "NLL of p = 0 is infinite");
+	float z[3] = {0.5f, 0, 0.5f};
+	met_row_stats(z, 3, &r);
+	is_close(r.entropy, 1, 1e-6, 0, "zeros add nothing: (1/2, 0, 1/2) has 1 bit");
+	float bad[3] = {0.5f, NAN, 0.5f};
+	met_row_stats(bad, 3, &r);
+	ok(isnan(r.sum), "a NaN shows in the sum");
+	float neg[3] = {0.7f, -0.1f, 0.4f};
+	met_row_stats(neg, 3, &r);
+	ok(isnan(r.sum), "a negative probability shows as a NaN sum");
+}
+
+static void test_js(void)
+{
+	enum { V = 100 };
+	float p[V], q[V], a[V] = {0}, b[V] = {0};
+	rng_t g;
+	rng_seed(&g, 7, 0);
+	double s = 0, t = 0;
+	for (int i = 0; i < V; i++) { p[i] = (float)rng_uniform(&g); q[i] = (float)rng_uniform(&g); s += p[i]; t += q[i]; }
+	for (int i = 0; i < V; i++) { p[i] /= s; q[i] /= t; }
+	ok(met_jsd(p, p, V) == 0, "identical distributions: JSD exactly 0");
+	for (int i = 0; i < V / 2; i++) a[i] = 2.0f / V;
+	for (int i = V / 2; i < V; i++) b[i] = 2.0f / V;
+	is_close(met_js_distance(a, b, V), 1, 1e-6, 0, "disjoint supports: JS distance 1");
+	is_close(met_jsd(p, q, V), met_jsd(q, p, V), 1e-6, 0, "JSD is symmetric");
+	double want = 0;
+	for (int i = 0; i < V; i++) {
+		double m = 0.5 * ((double)p[i] + q[i]);
+		want += 0.5 * (p[i] * log2(p[i] / m) + q[i] * log2(q[i] / m));
+	}
+	is_close(met_jsd(p, q, V), want, 1e-5, 0, "JSD matches the definition in double");
+	float h[2] = {1, 0}, u[2] = {0.5f, 0.5f};
+	double w2 = 0.5 * log2(1 / 0.75) + 0.5 * (0.5 * log2(0.5 / 0.75) + 0.5 * log2(0.5 / 0.25));
+	is_close(met_jsd(h, u, 2), w2, 1e-6, 0, "JSD((1,0),(1/2,1/2)) by hand");
+	float r[2] = {0.75f, 0.25f};
+	is_close(met_kl(r, u, 2), 0.75 * log2(1.5) + 0.25 * log2(0.5), 1e-6, 0, "KL((3/4,1/4)||(1/2,1/2)) by hand");
+	is_close(met_kl(h, u, 2), 1, 1e-6, 0, "KL((1,0)||(1/2,1/2)) = 1 bit");
+	is_close(met_kl(u, h, 2), 0.5 * log2(0.5) + 0.5 * (log2(0.5) - log2(1e-10)), 1e-5, 0, "KL to a zero is finite: q floored at 1e-10");
+	float ens[4] = {1, 0, 0, 1}, tmp[2];
+	is_close(met_mutual_info(ens, 2, 2, NULL, tmp), 1, 1e-6, 0, "two confident members disagreeing: MI 1 bit");
+	float same[4] = {0.3f, 0.7f, 0.3f, 0.7f};
+	is_close(met_mutual_info(same, 2, 2, NULL, tmp), 0, 0, 1e-7, "identical members: MI 0");
+}
+
+static void test_sort_top_p(void)
+{
+	float p[6] = {0.1f, 0.3f, 0.05f, 0.3f, 0.2f, 0.05f};
+	int32_t o[6];
+	uint32_t sc[24];
+	met_argsort_desc(p, 6, o, sc);
+	int want[6] = {1, 3, 4, 0, 2, 5};
+	ok(!memcmp(o, want, sizeof want), "argsort: descending, ties by ascending index");
+	float c[5] = {-0.5f, 0.25f, -1, 0.75f, 0};
+	int32_t oc[5];
+	met_argsort_desc(c, 5, oc, sc);
+	int wc[5] = {3, 1, 4, 0, 2};
+	ok(!memcmp(oc, wc, sizeof wc), "argsort: negative values (cosines) sort too");
+	float q[3] = {0.5f, 0.3f, 0.2f};
+	int32_t oq[3];
+	double cum[3], mass;
+	met_argsort_desc(q, 3, oq, sc);
+	met_cumsum_sorted(q, oq, 3, cum);
+	ok(met_top_p_count(cum, 3, 0.6, MET_TOPP_NUCLEUS, &mass) == 2, "nucleus 0.6 of (.5,.3,.2): the smallest set with mass >= p, 2");
+	is_close(mass, 0.8, 1e-7, 0, "its mass is 0.8");
+	ok(met_top_p_count(cum, 3, 0.6, MET_TOPP_AUTHORS, NULL) == 1, "authors' 0.6: the largest prefix with mass <= p, 1");
+	ok(met_top_p_count(cum, 3, 0.3, MET_TOPP_NUCLEUS, NULL) == 1 && met_top_p_count(cum, 3, 0.3, MET_TOPP_AUTHORS, NULL) == 1,
+	   "both keep at least the top token");
+	ok(met_top_p_count(cum, 3, 0.5, MET_TOPP_NUCLEUS, NULL) == 1, "nucleus: mass exactly p is enough");
+	ok(met_top_p_count(cum, 3, 1, MET_TOPP_NUCLEUS, NULL) == 3 && met_top_p_count(cum, 3, 1, MET_TOPP_AUTHORS, NULL) == 3,
+	   "p = 1 keeps everything in both forms");
+	float t[3];
+	int k = met_top_p_count(cum, 3, 0.6, MET_TOPP_NUCLEUS, &mass);
+	met_truncate(q, NULL, oq, 3, k, mass, t, NULL);
+	ok(fabs(t[0] - 0.625) < 1e-7 && fabs(t[1] - 0.375) < 1e-7 && t[2] == 0, "truncation renormalises the kept mass");
+	double acc[3] = {0};
+	met_rank_accumulate(q, oq, 3, acc);
+	ok(acc[0] == q[0] && acc[2] == q[2], "rank curve adds the sorted values");
+}
+
+static void test_bootstrap(void)
+{
+	double x[5] = {4, 1, 3, 2, 5};
+	is_close(met_percentile(x, 5, 0.25), 2, 1e-12, 0, "percentile 25 of 1..5 is 2 (numpy linear)");
+	double y[4] = {1, 2, 3, 4};
+	is_close(met_percentile(y, 4, 0.25), 1.75, 1e-12, 0, "percentile 25 of 1..4 is 1.75 (numpy linear)");
+	enum { R = 50 };
+	double num[R], den[R], lo, hi, lo2, hi2;
+	for (int i = 0; i < R; i++) { den[i] = 1 + i % 3; num[i] = den[i] * (i % 7); }
+	met_bootstrap_ratio(num, den, R, 500, 42, 0.95, &lo, &hi);
+	met_bootstrap_ratio(num, den, R, 500, 42, 0.95, &lo2, &hi2);
+	ok(lo == lo2 && hi == hi2, "bootstrap: same seed, same interval");
+	double sn = 0, sd = 0;
+	for (int i = 0; i < R; i++) { sn += num[i]; sd += den[i]; }
+	ok(lo < sn / sd && sn / sd < hi, "bootstrap: the interval holds the estimate (%.3f < %.3f < %.3f)", lo, sn / sd, hi);
+	met_bootstrap_ratio(num, den, R, 500, 43, 0.95, &lo2, &hi2);
+	ok(lo != lo2 || hi != hi2, "bootstrap: another seed, other draws");
+	for (int i = 0; i < R; i++) num[i] = 0.5 * den[i];
+	met_bootstrap_ratio(num, den, R, 200, 1, 0.95, &lo, &hi);
+	ok(fabs(lo - 0.5) < 1e-12 && fabs(hi - 0.5) < 1e-12, "bootstrap: a constant ratio has a zero-width interval");
+	met_bootstrap_ratio(num, den, 0, 200, 1, 0.95, &lo, &hi);
+	ok(isnan(lo) && isnan(hi), "bootstrap: no records, NaN");
+}
+
+static void test_ngram(void)
+{
+	int32_t s[100];
+	for (int i = 0; i < 100; i++) s[i] = 5 + i % 2;
+	met_ngram g0, g1;
+	met_ngram_result r;
+	met_ngram_init(&g0, 0);
+	met_ngram_init(&g1, 1);
+	met_ngram_add(&g0, s, 100);
+	met_ngram_add(&g1, s, 100);
+	met_ngram_entropy(&g0, &r);
+	is_close(r.plugin, 1, 1e-12, 0, "ABAB...: unigram entropy 1 bit");
+	is_close(r.miller_madow, 1 + 1 / (2 * 100 * M_LN2), 1e-12, 0, "Miller-Madow adds (K-1)/(2N ln 2)");
+	met_ngram_entropy(&g1, &r);
+	ok(r.plugin == 0 && r.n == 99 && r.contexts == 2 && r.grams == 2, "ABAB...: first-order conditional entropy 0");
+	is_close(r.miller_madow, 0, 0, 1e-15, "and no correction when every context has one successor");
+	int32_t t[3] = {7, 8, 9};
+	met_ngram_add(&g1, t, 3);
+	met_ngram_add(&g1, t, 1);
+	met_ngram_entropy(&g1, &r);
+	ok(r.n == 101, "contexts do not cross sequences: 2 more events, not 3");
+	met_ngram_free(&g0);
+	met_ngram_free(&g1);
+	met_ngram g3;
+	met_ngram_init(&g3, 3);
+	rng_t q;
+	rng_seed(&q, 3, 0);
+	int32_t *big = malloc(sizeof(int32_t) * 20000);
+	for (int i = 0; i < 20000; i++) big[i] = 5 + (int)rng_below(rng_next(&q), 50);
+	met_ngram_add(&g3, big, 20000);
+	met_ngram_entropy(&g3, &r);
+	ok(r.grams > 10000 && r.plugin < log2(50), "the count table grows past its first size");
+	met_ngram_free(&g3);
+	free(big);
+}
+
+int main(void)
+{
+	test_log2();
+	test_uniform();
+	test_one_hot();
+	test_js();
+	test_sort_top_p();
+	test_bootstrap();
+	test_ngram();
+	return done_testing();
+}
