@@ -86,11 +86,6 @@ typedef struct {
 	tns_writer *w;
 } out_ctx;
 
-/* seqtok does no linear algebra, but cli_apply() -> openblas_set_num_threads()
- * restarts OpenBLAS's worker pool, whose idle thread spins in sched_yield
- * and takes CPU from the tokeniser; stop it again (a weak symbol, as in cli.c) */
-extern void blas_thread_shutdown_(void) __attribute__((weak));
-
 /* an error after the output was created: remove it, then die */
 static void fail_file(tns_writer *w, const char *file, const char *msg) __attribute__((noreturn));
 static void fail_file(tns_writer *w, const char *file, const char *msg)
@@ -433,8 +428,8 @@ int main(int argc, char **argv)
 			if (!cli_common_opt(&o.co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
 	}
-	cli_apply(&o.co);
-	if (blas_thread_shutdown_) blas_thread_shutdown_();
+	/* no cli_apply(): seqtok does no linear algebra, -t is for (de)compression,
+	 * and OpenBLAS workers would only spin idle beside the tokeniser */
 	o.ro.threads = o.co.threads;
 	o.ro.text = 0;
 	if (o.overlap >= o.max_bp) die_usage("--overlap must be smaller than --max-bp");
