@@ -49,8 +49,12 @@ a=$(best "$SEQTOK" "$W/chr20.fa")
 b=; have seqkit && b=$(best seqkit seq -s "$W/chr20.fa")
 report "6-mer tokens, chr20 (uncompressed)" "$N" "$a" "$b" "seqkit seq -s"
 if [ -x /usr/bin/time ]; then
-	/usr/bin/time -f "%M" -o "$W/rss" "$SEQTOK" "$W/chr20.fa" > /dev/null
-	echo "  seqtok peak memory on chr20: $(cat "$W/rss") KB"
+	/usr/bin/time -f "%M KB, CPU %U s user + %S s sys" -o "$W/rss" "$SEQTOK" "$W/chr20.fa" > /dev/null
+	echo "  seqtok on chr20: peak memory $(cat "$W/rss") (one thread)"
+	if have seqkit; then
+		/usr/bin/time -f "%M KB, CPU %U s user + %S s sys" -o "$W/rss" seqkit seq -s "$W/chr20.fa" > /dev/null
+		echo "  seqkit on chr20: peak memory $(cat "$W/rss") (Go: may use every core)"
+	fi
 fi
 
 # ---- BPE on DNA and text: the same bytes for both tools ----
