@@ -305,19 +305,6 @@ static int train_piece(void *vc, const char *name, int64_t offset, const char *s
 	return c->bytes >= c->o->max_train;
 }
 
-/* -o naming a device or FIFO (/dev/null, /dev/stdout): write to it as
- * standard output; writing NAME.tmp and renaming it would replace it */
-static void output_to_special(cli_opts *co)
-{
-	struct stat st;
-	if (!co->output || stat(co->output, &st) < 0 || S_ISREG(st.st_mode)) return;
-	int fd = open(co->output, O_WRONLY);
-	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) die_file(co->output, "cannot open: %s", strerror(errno));
-	close(fd);
-	co->output = NULL;
-	co->force = 1;
-}
-
 static void add_common_header(tns_header *h, const options *o)
 {
 	tns_header_set(h, "window", "%d", o->wo.T);
@@ -335,7 +322,6 @@ static void add_common_header(tns_header *h, const options *o)
 static int train(options *o, char **files, int nfiles)
 {
 	if (!o->co.output) die_usage("--train-bpe writes a vocabulary file: give it with -o");
-	output_to_special(&o->co);
 	int alphabet = o->text ? BPE_TEXT : BPE_DNA;
 	bpe_model m;
 	bpe_init(&m, alphabet);
@@ -464,7 +450,6 @@ int main(int argc, char **argv)
 	o.ro.text = o.text;
 	if (o.ro.para && !o.text) die_usage("--para goes with --text");
 	tok_init_lengths(&t);
-	output_to_special(&o.co);
 	cli_check_binary_out(&o.co);
 
 	tns_header h;
