@@ -127,10 +127,10 @@ fuzz: $(FUZZERS:%=build-fuzz/%)
 	  grep -Eo 'cov: [0-9]+ ft: [0-9]+' build-fuzz/$$f.log | tail -n 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(wildcard common/*.h)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/memfile.h $(COMMON_SRC) $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Itests/fuzz \
 	  $(CPPFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
 
 deps:

@@ -2,7 +2,6 @@
 """plots.py OUT -- the figures of examples/reproduce.sh from its TSVs:
 OUT/plots/{rank,js_topp,jaccard_k,fisher_share,fisher_flow,loss}.png.
 Needs matplotlib (Debian: python3-matplotlib)."""
-import csv
 import glob
 import math
 import os
@@ -12,27 +11,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-CONDITIONS = [("text-bpe", "English, BPE"), ("dna-bpe", "DNA, BPE"),
-              ("dna-6mer", "DNA, 6-mers"), ("dna-char", "DNA, nucleotides")]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tsvlib import fisher_shares, num, present, rows  # noqa: E402
+
 COLOURS = {"text-bpe": "tab:blue", "dna-bpe": "tab:orange", "dna-6mer": "tab:red", "dna-char": "tab:purple"}
-
-
-def rows(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-def num(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def present(out):
-    return [(c, label) for c, label in CONDITIONS if os.path.isdir(os.path.join(out, c))]
 
 
 def plot_rank(out, conds, dest):
@@ -97,16 +79,10 @@ def plot_jaccard(out, conds, dest):
 
 def group_shares(path):
     """mean share per group over models: embeddings, encoder (all layers), head"""
-    per = {}
-    for r in rows(path):
-        g = r["group"]
-        g = "encoder" if g.startswith("encoder") else g
-        per.setdefault(r["model"], {}).setdefault(g, 0.0)
-        per[r["model"]][g] += num(r["share"])
+    per = fisher_shares(path)
     if not per:
         return None
-    groups = ["embeddings", "encoder", "head"]
-    return {g: sum(m.get(g, 0.0) for m in per.values()) / len(per) for g in groups}
+    return {g: sum(m.get(g, 0.0) for m in per.values()) / len(per) for g in ["embeddings", "encoder", "head"]}
 
 
 def plot_fisher(out, conds, dest):

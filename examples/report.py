@@ -2,29 +2,15 @@
 """report.py OUT > REPORT.md -- the report of examples/reproduce.sh: one
 table per finding, text and DNA side by side, the measured numbers, the
 paper's claim, and whether the claim reproduced at this scale."""
-import csv
 import math
 import os
 import statistics
 import sys
 
-CONDITIONS = [("text-bpe", "English, BPE"), ("dna-bpe", "DNA, BPE"),
-              ("dna-6mer", "DNA, 6-mers"), ("dna-char", "DNA, nucleotides")]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tsvlib import CONDITIONS, fisher_shares, num, rows  # noqa: E402
+
 DNA = ["dna-bpe", "dna-6mer", "dna-char"]
-
-
-def rows(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return list(csv.DictReader(f, delimiter="\t"))
-
-
-def num(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def ms(values):
@@ -146,11 +132,7 @@ def main(out):
     emb = {}
     for c, label in conds:
         for est in ["window", "batch"]:
-            per = {}
-            for r in rows(os.path.join(out, c, "fisher_%s.tsv" % est)):
-                g = "encoder" if r["group"].startswith("encoder") else r["group"]
-                per.setdefault(r["model"], {}).setdefault(g, 0.0)
-                per[r["model"]][g] += num(r["share"])
+            per = fisher_shares(os.path.join(out, c, "fisher_%s.tsv" % est))
             if not per:
                 continue
             vals = {g: ms([m.get(g, 0.0) for m in per.values()]) for g in ["embeddings", "encoder", "head"]}

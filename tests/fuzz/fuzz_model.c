@@ -2,28 +2,19 @@
  * vocabulary, parameter tensors (names, shapes, dtypes), optimiser records,
  * model hash.  Any input must load as a model or fail cleanly; a loaded
  * model must run a forward pass.  Build and run: make fuzz. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#include <htslib/hts.h>
+#include "memfile.h"
 #include "bert.h"
 #include "model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
 	char err[512];
-	if (fd < 0) {
-		hts_set_log_level(HTS_LOG_OFF);
-		fd = memfd_create("fuzz", 0);
-		if (fd < 0) abort();
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size) abort();
+	const char *path;
+	memfile(data, size, &path);
 	bert_model m;
 	adamw opt = {0};
 	int has_adam = 0;

@@ -2,14 +2,12 @@
  * FASTQ, SAM, BAM, CRAM (plain, gzip, BGZF) and text, read in pieces, then
  * normalised and cut into 6-mers, single nucleotides and BPE pieces.  Any
  * input must give sequences or a clean error.  Build and run: make fuzz. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
-#include <htslib/hts.h>
+#include "memfile.h"
 #include "bpe.h"
 #include "kmer.h"
 #include "seqread.h"
@@ -42,15 +40,8 @@ static void drain(const char *path, int text)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-	if (fd < 0) {
-		hts_set_log_level(HTS_LOG_OFF);
-		fd = memfd_create("fuzz", 0);
-		if (fd < 0) abort();
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	}
-	if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size) abort();
+	const char *path;
+	memfile(data, size, &path);
 	drain(path, 0);
 	drain(path, 1);
 	return 0;

@@ -216,6 +216,22 @@ class BertForMaskedLM(nn.Module):
         return loss, logits, hidden
 
 
+def test_weights(model):
+    """weights for the fixtures: larger than HF's init so every path carries
+    signal, LayerNorm weights and all biases random too; then rounded to
+    float32, so the C engine and the reference start from equal values"""
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "LayerNorm.weight" in n:
+                p.copy_(1.0 + 0.2 * torch.randn_like(p))
+            elif n.endswith("bias"):
+                p.copy_(0.1 * torch.randn_like(p))
+            else:
+                p.copy_(0.3 * torch.randn_like(p))
+        for p in model.parameters():
+            p.copy_(p.float().double())
+
+
 def param_names(model):
     """HF names in the order of the C parameter table (state_dict order)"""
     return [n for n, _ in model.named_parameters()]
@@ -283,22 +299,9 @@ def main(outdir):
     c = Cfg(V=40, L=2, d=16, h=2, ffn=32, max_pos=16)
     B, T = 3, 12
     model = BertForMaskedLM(c).double()
-    # weights larger than HF's init so every path carries signal; LayerNorm
-    # weights and all biases random too
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if "LayerNorm.weight" in n:
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
-            elif n.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
-            else:
-                p.copy_(0.3 * torch.randn_like(p))
+    test_weights(model)
     names = order_like_c(model)
     params = dict(model.named_parameters())
-    # float32-representable starting weights, so C and Python start equal
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(p.float().double())
     w0 = [(n, t2n(params[n]).astype(np.float32)) for n in names]
 
     g = torch.Generator().manual_seed(99)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_ref import Cfg, BertForMaskedLM, order_like_c, write_fixture, t2n, PAD, CLS, SEP, MASK  # noqa: E402
+from bert_ref import Cfg, BertForMaskedLM, order_like_c, test_weights, write_fixture, t2n, PAD, CLS, SEP, MASK  # noqa: E402
 
 BATCH = 2   # windows per batch for the batch estimator
 
@@ -36,15 +36,7 @@ def main(outdir):
     c = Cfg(V=40, L=2, d=16, h=2, ffn=32, max_pos=16)
     B, T = 5, 12
     model = BertForMaskedLM(c).double()
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if "LayerNorm.weight" in n:
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
-            elif n.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
-            else:
-                p.copy_(0.3 * torch.randn_like(p))
-            p.copy_(p.float().double())          # start from float32 values
+    test_weights(model)
     names = order_like_c(model)
     params = dict(model.named_parameters())
     g = torch.Generator().manual_seed(7)

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from bert_ref import Cfg, BertForMaskedLM, order_like_c, hash4, PAD, CLS, SEP, MASK  # noqa: E402
+from bert_ref import Cfg, BertForMaskedLM, order_like_c, test_weights, hash4, PAD, CLS, SEP, MASK  # noqa: E402
 from tns_io import write_tns  # noqa: E402
 
 M64 = (1 << 64) - 1
@@ -54,15 +54,7 @@ def main(outdir):
     V, T, q, seed = 40, 16, 0.3, 3
     c = Cfg(V=V, L=2, d=16, h=2, ffn=32, max_pos=16)
     model = BertForMaskedLM(c).double()
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if "LayerNorm.weight" in n:
-                p.copy_(1.0 + 0.2 * torch.randn_like(p))
-            elif n.endswith("bias"):
-                p.copy_(0.1 * torch.randn_like(p))
-            else:
-                p.copy_(0.3 * torch.randn_like(p))
-            p.copy_(p.float().double())
+    test_weights(model)
     names = order_like_c(model)
     params = dict(model.named_parameters())
     vl = vocab_lines(V)

@@ -1,0 +1,40 @@
+"""tsvlib.py -- what plots.py and report.py share: the conditions of the
+reproduction and reading its TSVs."""
+import csv
+import math
+import os
+
+CONDITIONS = [("text-bpe", "English, BPE"), ("dna-bpe", "DNA, BPE"),
+              ("dna-6mer", "DNA, 6-mers"), ("dna-char", "DNA, nucleotides")]
+
+
+def rows(path):
+    """the rows of a TSV with a header line, as dicts; [] if it is missing"""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def num(x):
+    """a float, NaN for NA or nothing"""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def present(out):
+    """the conditions that have a folder under out"""
+    return [(c, label) for c, label in CONDITIONS if os.path.isdir(os.path.join(out, c))]
+
+
+def fisher_shares(path):
+    """fisherflow's TSV as {model: {embeddings, encoder, head: share}}, the
+    encoder layers summed"""
+    per = {}
+    for r in rows(path):
+        g = "encoder" if r["group"].startswith("encoder") else r["group"]
+        per.setdefault(r["model"], {}).setdefault(g, 0.0)
+        per[r["model"]][g] += num(r["share"])
+    return per
