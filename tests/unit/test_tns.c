@@ -103,7 +103,7 @@ static void test_round_trip_every_dtype_and_rank(void)
 	tns_record rec;
 	int good = 1, nrec = 0;
 	while (tns_read(r, &rec) > 0) {
-		char want[32];
+		char want[64];
 		snprintf(want, sizeof want, "seq%d:%d-%d", nrec, nrec * 10 + 1, nrec * 10 + 10);
 		good &= strcmp(rec.name, want) == 0 && rec.n == 30;
 		for (int i = 0; i < rec.n; i++) {
