@@ -10,7 +10,9 @@
 #include "metrics.h"
 #include "rng.h"
 
-/* 32-byte vectors in static inline helpers: the ABI note does not matter */
+/* 32-byte vectors in static inline helpers: always inlined into each
+ * clone, so the ABI note does not matter (an out-of-line helper shared by
+ * an AVX clone and a baseline one would be called with the wrong ABI) */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -23,20 +25,20 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 #define BLOCK 512                 /* floats summed in float before going to double */
 
-static inline v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-static inline void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+static inline __attribute__((always_inline)) void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 /* the n < 8 remaining entries, zero padded: zeros add nothing to any sum here */
-static inline v8f load_tail(const float *p, int n)
+static inline __attribute__((always_inline)) v8f load_tail(const float *p, int n)
 {
 	v8f v = {0};
 	for (int i = 0; i < n; i++) v[i] = p[i];
 	return v;
 }
-static inline v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+static inline __attribute__((always_inline)) v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 /* C has no ?: on vectors: select by mask */
-static inline v8f vmax(v8f a, v8f b) { v8i m = a > b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
-static inline v8f vmin(v8f a, v8f b) { v8i m = a < b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
-static inline double hsum(v8f v)
+static inline __attribute__((always_inline)) v8f vmax(v8f a, v8f b) { v8i m = a > b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline __attribute__((always_inline)) v8f vmin(v8f a, v8f b) { v8i m = a < b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline __attribute__((always_inline)) double hsum(v8f v)
 {
 	double s = 0;
 	for (int i = 0; i < 8; i++) s += v[i];
@@ -47,7 +49,7 @@ static inline double hsum(v8f v)
  * with P of degree 8 fitted (least squares, Chebyshev nodes) on that
  * interval: |error| < 6e-8, no division, and log2 1 = 0 exactly.
  * x = 0 gives -127 (finite, so 0 log 0 = 0). */
-static inline v8f vlog2(v8f x)
+static inline __attribute__((always_inline)) v8f vlog2(v8f x)
 {
 	v8i b = (v8i)x;
 	v8i e = ((b >> 23) & 0xff) - 127;
@@ -56,15 +58,14 @@ static inline v8f vlog2(v8f x)
 	mb -= big & 0x00800000;       /* m /= 2 */
 	e -= big;                     /* e += 1 */
 	v8f t = (v8f)mb - 1.0f;
-	v8f P = splat(0.1261487752199173f);
-	P = P * t - 0.20742154121398926f;
-	P = P * t + 0.21566997468471527f;
-	P = P * t - 0.23892028629779816f;
-	P = P * t + 0.2879182994365692f;
-	P = P * t - 0.36070483922958374f;
-	P = P * t + 0.48091059923171997f;
-	P = P * t - 0.7213473320007324f;
-	P = P * t + 1.4426950216293335f;
+	/* Estrin's scheme: a short dependency chain, so that the out-of-order
+	 * core overlaps iterations */
+	v8f t2 = t * t, t4 = t2 * t2;
+	v8f p01 = 1.4426950216293335f - 0.7213473320007324f * t;
+	v8f p23 = 0.48091059923171997f - 0.36070483922958374f * t;
+	v8f p45 = 0.2879182994365692f - 0.23892028629779816f * t;
+	v8f p67 = 0.21566997468471527f - 0.20742154121398926f * t;
+	v8f P = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * 0.1261487752199173f);
 	return __builtin_convertvector(e, v8f) + t * P;
 }
 
