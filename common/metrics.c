@@ -69,7 +69,23 @@ static inline __attribute__((always_inline)) v8f vlog2(v8f x)
 	return __builtin_convertvector(e, v8f) + t * P;
 }
 
-float met_log2f(float x) { return vlog2(splat(x))[0]; }
+/* the same computation on one float (the scalar tails and sparse loops) */
+float met_log2f(float x)
+{
+	int32_t b;
+	memcpy(&b, &x, 4);
+	int32_t e = ((b >> 23) & 0xff) - 127, mb = (b & 0x007fffff) | 0x3f800000;
+	float m;
+	memcpy(&m, &mb, 4);
+	if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+	float t = m - 1.0f, t2 = t * t, t4 = t2 * t2;
+	float p01 = 1.4426950216293335f - 0.7213473320007324f * t;
+	float p23 = 0.48091059923171997f - 0.36070483922958374f * t;
+	float p45 = 0.2879182994365692f - 0.23892028629779816f * t;
+	float p67 = 0.21566997468471527f - 0.20742154121398926f * t;
+	float P = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * 0.1261487752199173f);
+	return (float)e + t * P;
+}
 
 MET_CLONES
 void met_log2_vec(const float *x, float *y, int n, float floor)
