@@ -254,9 +254,9 @@ double met_perplexity(double mean_bits) { return exp2(mean_bits); }
 /* JSD = 1/2 sum a log2(2a/(a+c)) + c log2(2c/(a+c)): the ratio form keeps
  * its accuracy when a and c are close (the JS distance is the square root
  * of this, so an absolute error e becomes sqrt(e)); identical inputs give
- * exactly 0 */
+ * exactly 0.  jsd_sum() returns the sum, not yet halved. */
 MET_CLONES
-double met_jsd(const float *p, const float *q, int V)
+static double jsd_sum(const float *p, const float *q, int V)
 {
 	double S = 0;
 	v8f tiny = splat(1e-30f), two = splat(2.0f);
@@ -274,24 +274,22 @@ double met_jsd(const float *p, const float *q, int V)
 		}
 		S += hsum(h);
 	}
-	S *= 0.5;
-	return S < 0 ? 0 : S > 1 ? 1 : S;
+	return S;
 }
 
-double met_jsd_sparse(const float *qa, const int32_t *ia, int ka, double suma, const float *qb, double sumb)
+static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+
+double met_jsd(const float *p, const float *q, int V) { return clamp01(0.5 * jsd_sum(p, q, V)); }
+
+double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp)
 {
-	/* tokens in one support only add half their mass: a log2(2a/a) = a */
-	double ia_sum = 0, ib_sum = 0, t = 0;
-	for (int u = 0; u < ka; u++) {
-		int i = ia[u];
-		float a = qa[i], c = qb[i];
-		if (c <= 0) continue;
-		ia_sum += a; ib_sum += c;
-		float r = 2 * a / (a + c);
-		t += a * met_log2f(r) + c * met_log2f(2 - r);
-	}
-	double S = 0.5 * ((suma - ia_sum) + (sumb - ib_sum) + t);
-	return S < 0 ? 0 : S > 1 ? 1 : S;
+	/* a's support gathered into a contiguous pair of vectors: a token only
+	 * in a's support adds a (its term a log2 2), one only in b's adds c,
+	 * and those are b's mass outside a's support */
+	float *ga = tmp, *gb = tmp + ka;
+	double inb = 0;
+	for (int u = 0; u < ka; u++) { ga[u] = qa[ia[u]]; gb[u] = qb[ia[u]]; inb += gb[u]; }
+	return clamp01(0.5 * (jsd_sum(ga, gb, ka) + (sumb - inb)));
 }
 
 void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum)

@@ -57,10 +57,10 @@ double met_perplexity(double mean_bits);
  * exactly 0 when they are equal */
 double met_jsd(const float *p, const float *q, int V);
 /* the same for truncated distributions, visiting only a's support: qa, qb
- * dense (zeros outside their supports), ia the ka indices where qa > 0,
- * suma, sumb the sums of qa and qb.  Tokens in one support add half their
- * mass; only the shared ones need logarithms. */
-double met_jsd_sparse(const float *qa, const int32_t *ia, int ka, double suma, const float *qb, double sumb);
+ * dense (zeros outside their supports), ia the ka indices of a's support
+ * (all of qa's non-zeros), sumb the sum of qb; tmp holds 2 ka floats.
+ * Tokens in b's support only add their mass, with no logarithm. */
+double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp);
 /* Jensen-Shannon distance: sqrt(JSD), base 2, in [0, 1] */
 double met_js_distance(const float *p, const float *q, int V);
 /* KL(p || q) in bits; lp = log2 p (floor 0), lfq = log2 max(q, 1e-10):

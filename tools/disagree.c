@@ -78,6 +78,7 @@ typedef struct {
 	int32_t **order;
 	uint32_t **scratch;
 	double **cum, **cplp;
+	float **gath;                 /* 2V, gathered supports */
 	/* per position results */
 	double *js;                   /* P x ntp x npair */
 	double *mi;                   /* P x ntp */
@@ -149,10 +150,9 @@ static void do_position(void *arg, int j, int tid)
 			for (int b = a + 1; b < M; b++, k++) {
 				double d;
 				int x = kept[a] <= kept[b] ? a : b, y = x == a ? b : a;
-				/* small supports: visit the smaller one only (text-like,
-				 * peaked predictions); otherwise the dense vector loop */
-				if (c->tp[t] < 1 && 16 * kept[x] < V)
-					d = met_jsd_sparse(qq[x], c->order[tid] + (size_t)x * V, kept[x], sq[x], qq[y], sq[y]);
+				/* truncated: visit the smaller support only */
+				if (c->tp[t] < 1)
+					d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y], c->gath[tid]);
 				else d = met_jsd(qq[a], qq[b], V);
 				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			}
@@ -219,6 +219,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              (uint32_t **)thread_bufs(threads, 4 * (size_t)V, sizeof(uint32_t)),
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
+			              thread_bufs(threads, 2 * (size_t)V, sizeof(float)),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
 			sag = xcalloc(np, sizeof(double)); sab = xcalloc(np, sizeof(double)); sba = xcalloc(np, sizeof(double));
@@ -296,7 +297,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	if (M) {
 		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
-		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads);
+		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads); free_bufs(c.gath, threads);
 	}
 	free(c.js); free(c.mi); free(c.agree); free(c.klab); free(c.klba); free(c.bad); free(c.badsum);
 	free(sjs); free(smi); free(sag); free(sab); free(sba);
