@@ -369,22 +369,28 @@ double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp
 void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 {
 	uint32_t *k0 = scratch, *k1 = scratch + V, *i0 = scratch + 2 * (size_t)V, *i1 = scratch + 3 * (size_t)V;
-	uint32_t cnt[2048];
+	uint32_t cnt[3][2048];
+	memset(cnt, 0, sizeof cnt);
+	/* the three digit histograms in one read */
 	for (int i = 0; i < V; i++) {
 		uint32_t b;
 		memcpy(&b, p + i, 4);
 		b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
-		k0[i] = ~b;
+		b = ~b;                                         /* descending */
+		k0[i] = b;
 		i0[i] = i;
+		cnt[0][b & 2047]++;
+		cnt[1][(b >> 11) & 2047]++;
+		cnt[2][b >> 22]++;
 	}
-	for (int shift = 0; shift < 32; shift += 11) {
-		memset(cnt, 0, sizeof cnt);
-		for (int i = 0; i < V; i++) cnt[(k0[i] >> shift) & 2047]++;
-		if (V == 0 || cnt[(k0[0] >> shift) & 2047] == (uint32_t)V) continue;
+	for (int pass = 0; pass < 3; pass++) {
+		int shift = 11 * pass;
+		uint32_t *c = cnt[pass];
+		if (V == 0 || c[(k0[0] >> shift) & 2047] == (uint32_t)V) continue;
 		uint32_t sum = 0;
-		for (int d = 0; d < 2048; d++) { uint32_t c = cnt[d]; cnt[d] = sum; sum += c; }
+		for (int d = 0; d < 2048; d++) { uint32_t x = c[d]; c[d] = sum; sum += x; }
 		for (int i = 0; i < V; i++) {
-			uint32_t d = (k0[i] >> shift) & 2047, at = cnt[d]++;
+			uint32_t at = c[(k0[i] >> shift) & 2047]++;
 			k1[at] = k0[i];
 			i1[at] = i0[i];
 		}
