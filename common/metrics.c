@@ -292,10 +292,14 @@ double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *
 	return clamp01(0.5 * (jsd_sum(ga, gb, ka) + (sumb - inb)));
 }
 
-void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum)
+void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum, double *cplp)
 {
-	double s = 0;
-	for (int i = 0; i < V; i++) { s += (double)p[order[i]] * lp[order[i]]; cum[i] = s; }
+	double s = 0, t = 0;
+	for (int i = 0; i < V; i++) {
+		int j = order[i];
+		s += p[j]; cum[i] = s;
+		t += (double)p[j] * lp[j]; cplp[i] = t;
+	}
 }
 
 /* log2 of p (or of p floored), V floats from malloc */

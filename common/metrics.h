@@ -93,9 +93,10 @@ void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
  * 0) from lp = log2 p. */
 void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
                   int kept, double mass, float *q, float *lq);
-/* cum[i] = sum of p log2 p over order[0..i] (lp = log2 p), so that the
- * entropy of a truncation to k entries of mass Z is log2 Z - cum[k-1]/Z */
-void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum);
+/* met_cumsum_sorted and, in the same pass, cplp[i] = sum of p log2 p over
+ * order[0..i] (lp = log2 p), so that the entropy of a truncation to k
+ * entries of mass Z is log2 Z - cplp[k-1]/Z */
+void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum, double *cplp);
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc);
 

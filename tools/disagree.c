@@ -113,8 +113,7 @@ static void do_position(void *arg, int j, int tid)
 		if (need_sort) {
 			int32_t *o = c->order[tid] + (size_t)m * V;
 			met_argsort_desc(p[m], V, o, c->scratch[tid]);
-			met_cumsum_sorted(p[m], o, V, c->cum[tid] + (size_t)m * V);
-			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cplp[tid] + (size_t)m * V);
+			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cum[tid] + (size_t)m * V, c->cplp[tid] + (size_t)m * V);
 		}
 	}
 	int k = 0;
