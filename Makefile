@@ -95,7 +95,7 @@ bench: $(PROGS) $(HELPERS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) sh bench/run.sh
 
 demo: $(PROGS)
-	SEQLM_BIN=$(CURDIR)/$(BIN) sh examples/demo.sh
+	SEQLM_BIN=$(CURDIR)/$(BIN) sh examples/quick.sh
 
 golden:
 	$(PYTHON) tests/golden/make_fixtures.py tests/data

@@ -220,8 +220,9 @@ static inline __attribute__((always_inline)) float fexp(float x)
 	x = x > 88.0f ? 88.0f : x;
 	float t = x * 1.44269504088896341f + 12582912.0f;
 	float n = t - 12582912.0f;
-	union { float f; int32_t i; } ti = { .f = t };
-	int32_t ni = ti.i - 0x4B400000;
+	/* unsigned integer arithmetic: wraps instead of overflowing on NaN input */
+	union { float f; uint32_t u; } ti = { .f = t };
+	uint32_t ni = ti.u - 0x4B400000u;
 	float r = x - n * 0.693359375f + n * 2.12194440e-4f;
 	float p = 1.9875691500E-4f;
 	p = p * r + 1.3981999507E-3f;
@@ -230,8 +231,8 @@ static inline __attribute__((always_inline)) float fexp(float x)
 	p = p * r + 1.6666665459E-1f;
 	p = p * r + 5.0000001201E-1f;
 	p = p * r * r + r + 1.0f;
-	union { float f; int32_t i; } u = { .f = p };
-	u.i += (int32_t)((uint32_t)ni << 23);   /* scale by 2^n; unsigned: no UB for n < 0 */
+	union { float f; uint32_t u; } u = { .f = p };
+	u.u += ni << 23;                        /* scale by 2^n */
 	return u.f;
 }
 

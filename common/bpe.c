@@ -6,8 +6,8 @@
  * (count, pair).  A merge visits only the occurrences of its pair and
  * updates the counts of the neighbouring pairs, so the cost is about the
  * number of merges applied, not the corpus size times the number of merges.
- * Encoding uses a min-heap of (merged id, position): the pair with the
- * lowest merge rank, leftmost first, which is exactly merge-in-order. */
+ * Encoding visits buckets of positions in merge-rank order (see
+ * bpe_encode_segment), which is exactly merge-in-order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +21,21 @@ static inline uint64_t pair_key(int l, int r) { return (uint64_t)(uint32_t)l << 
 
 /* ---- the model: pair -> merged id ---------------------------------------- */
 
+/* one multiply (Fibonacci hashing): lookups are the inner loop of encoding */
+static inline uint32_t mhash(uint64_t k) { return (uint32_t)((k * 0x9e3779b97f4a7c15ULL) >> 29); }
+
+static inline int lookup(const bpe_model *m, int l, int r)
+{
+	uint64_t k = pair_key(l, r);
+	uint32_t h = mhash(k) & m->hmask;
+	for (;;) {
+		uint64_t x = m->hkey[h];
+		if (x == k) return m->hval[h];
+		if (x == EMPTY_KEY) return -1;
+		h = (h + 1) & m->hmask;
+	}
+}
+
 static void model_rehash(bpe_model *m, uint32_t size)
 {
 	uint64_t *ok = m->hkey;
@@ -32,7 +47,7 @@ static void model_rehash(bpe_model *m, uint32_t size)
 	for (uint32_t i = 0; i < size; i++) m->hkey[i] = EMPTY_KEY;
 	for (uint32_t i = 0; i < osize; i++) {
 		if (ok[i] == EMPTY_KEY) continue;
-		uint32_t h = (uint32_t)rng_mix(ok[i]) & m->hmask;
+		uint32_t h = mhash(ok[i]) & m->hmask;
 		while (m->hkey[h] != EMPTY_KEY) h = (h + 1) & m->hmask;
 		m->hkey[h] = ok[i]; m->hval[h] = ov[i];
 	}
@@ -71,21 +86,12 @@ void bpe_free(bpe_model *m)
 {
 	cache_free(m->cache);
 	free(m->left); free(m->right); free(m->tlen); free(m->hkey); free(m->hval);
-	free(m->sym); free(m->nxt); free(m->prv); free(m->pm); free(m->heap);
+	free(m->sym); free(m->nxt); free(m->prv); free(m->pm);
+	free(m->epos); free(m->enext); free(m->head); free(m->tail); free(m->bits);
 	memset(m, 0, sizeof *m);
 }
 
-int bpe_lookup(const bpe_model *m, int l, int r)
-{
-	uint64_t k = pair_key(l, r);
-	uint32_t h = (uint32_t)rng_mix(k) & m->hmask;
-	for (;;) {
-		uint64_t x = m->hkey[h];
-		if (x == k) return m->hval[h];
-		if (x == EMPTY_KEY) return -1;
-		h = (h + 1) & m->hmask;
-	}
-}
+int bpe_lookup(const bpe_model *m, int l, int r) { return lookup(m, l, r); }
 
 int bpe_add_merge(bpe_model *m, int l, int r)
 {
@@ -100,7 +106,7 @@ int bpe_add_merge(bpe_model *m, int l, int r)
 	m->tlen[id] = m->tlen[l] + m->tlen[r];
 	if ((uint32_t)(m->n - m->n_base) * 2 > m->hmask) model_rehash(m, (m->hmask + 1) * 2);
 	uint64_t k = pair_key(l, r);
-	uint32_t h = (uint32_t)rng_mix(k) & m->hmask;
+	uint32_t h = mhash(k) & m->hmask;
 	while (m->hkey[h] != EMPTY_KEY) h = (h + 1) & m->hmask;
 	m->hkey[h] = k; m->hval[h] = id;
 	return id;
@@ -173,48 +179,46 @@ fail:
 
 /* ---- encoding ------------------------------------------------------------- */
 
-static inline void heap_push_min(uint64_t *h, long *n, uint64_t x)
+/* Encoding keeps, per merge rank, a bucket of the positions where that pair
+ * was seen, and visits the buckets in rank order.  A merge only creates
+ * pairs of higher rank (a pair with the new token cannot have been learned
+ * before it), so one forward sweep over the ranks is merge-in-order; stale
+ * positions are skipped by checking the pair now there (pm). */
+static int cmp_pos(const void *a, const void *b)
 {
-	long i = (*n)++;
-	while (i > 0) {
-		long p = (i - 1) >> 1;
-		if (h[p] <= x) break;
-		h[i] = h[p]; i = p;
-	}
-	h[i] = x;
-}
-
-static inline uint64_t heap_pop_min(uint64_t *h, long *n)
-{
-	uint64_t top = h[0], x = h[--*n];
-	long i = 0, m = *n;
-	for (;;) {
-		long c = 2 * i + 1;
-		if (c >= m) break;
-		if (c + 1 < m && h[c + 1] < h[c]) c++;
-		if (x <= h[c]) break;
-		h[i] = h[c]; i = c;
-	}
-	h[i] = x;
-	return top;
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
 }
 
 long bpe_encode_segment(bpe_model *m, const char *s, long n, int32_t *ids, int32_t *pos)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	if (n <= 0) return 0;
-	if (n > m->cap) {
-		m->cap = n + n / 2;
-		free(m->sym); free(m->nxt); free(m->prv); free(m->pm); free(m->heap);
+	if (n > m->cap || m->n > m->vcap) {
+		if (n > m->cap) m->cap = n + n / 2;
+		m->vcap = m->n;
+		free(m->sym); free(m->nxt); free(m->prv); free(m->pm);
+		free(m->epos); free(m->enext); free(m->head); free(m->tail); free(m->bits);
 		m->sym = xmalloc(m->cap * sizeof *m->sym);
 		m->nxt = xmalloc(m->cap * sizeof *m->nxt);
 		m->prv = xmalloc(m->cap * sizeof *m->prv);
 		m->pm = xmalloc(m->cap * sizeof *m->pm);
-		m->heap = xmalloc(2 * m->cap * sizeof *m->heap);
+		m->epos = xmalloc(3 * m->cap * sizeof *m->epos);
+		m->enext = xmalloc(3 * m->cap * sizeof *m->enext);
+		m->head = xmalloc(m->vcap * sizeof *m->head);
+		m->tail = xmalloc(m->vcap * sizeof *m->tail);
+		m->bits = xcalloc((m->vcap + 63) / 64, sizeof *m->bits);
+		for (int i = 0; i < m->vcap; i++) m->head[i] = -1;
 	}
 	int32_t *sym = m->sym, *nxt = m->nxt, *prv = m->prv, *pm = m->pm;
-	uint64_t *heap = m->heap;
-	long nh = 0;
+	int32_t *epos = m->epos, *enext = m->enext, *head = m->head, *tail = m->tail;
+	uint64_t *bits = m->bits;
+	long ne = 0;
+#define PUSH(z, p) do { \
+		int32_t e_ = (int32_t)ne++; epos[e_] = (p); enext[e_] = -1; \
+		if (head[z] < 0) { head[z] = e_; bits[(z) >> 6] |= 1ULL << ((z) & 63); } \
+		else enext[tail[z]] = e_; \
+		tail[z] = e_; } while (0)
 	for (long i = 0; i < n; i++) {
 		sym[i] = m->byte_id[u[i]];
 		prv[i] = (int32_t)i - 1;
@@ -222,45 +226,55 @@ long bpe_encode_segment(bpe_model *m, const char *s, long n, int32_t *ids, int32
 	}
 	nxt[n - 1] = -1;
 	for (long i = 0; i + 1 < n; i++) {
-		int z = bpe_lookup(m, sym[i], sym[i + 1]);
+		int z = lookup(m, sym[i], sym[i + 1]);
 		pm[i] = z;
-		if (z >= 0) heap[nh++] = (uint64_t)z << 32 | (uint64_t)i;
+		if (z >= 0) PUSH(z, (int32_t)i);
 	}
 	pm[n - 1] = -1;
-	/* the initial entries: heapify by sift-down (pushing one by one is
-	 * equivalent but slower) */
-	for (long i = nh / 2 - 1; i >= 0; i--) {
-		uint64_t x = heap[i];
-		long j = i;
-		for (;;) {
-			long c = 2 * j + 1;
-			if (c >= nh) break;
-			if (c + 1 < nh && heap[c + 1] < heap[c]) c++;
-			if (x <= heap[c]) break;
-			heap[j] = heap[c]; j = c;
+	int32_t *tmp = NULL;
+	long ntmp = 0;
+	int nw = (m->n + 63) / 64;
+	for (int w = m->n_base >> 6; w < nw; w++) {
+		while (bits[w]) {
+			int z = w * 64 + __builtin_ctzll(bits[w]);
+			bits[w] &= bits[w] - 1;
+			int32_t e = head[z];
+			head[z] = -1;
+			/* a pair of equal tokens can overlap itself: then the leftmost
+			 * occurrence goes first, as a left-to-right pass would do */
+			int sorted = m->left[z] == m->right[z];
+			if (sorted) {
+				ntmp = 0;
+				for (int32_t x = e; x >= 0; x = enext[x]) {
+					if (!tmp) tmp = xmalloc(3 * m->cap * sizeof *tmp);
+					tmp[ntmp++] = epos[x];
+				}
+				qsort(tmp, ntmp, sizeof *tmp, cmp_pos);
+			}
+			for (long k = 0;; k++) {
+				int32_t p;
+				if (sorted) { if (k == ntmp) break; p = tmp[k]; }
+				else { if (e < 0) break; p = epos[e]; e = enext[e]; }
+				if (sym[p] < 0 || pm[p] != z) continue;      /* stale */
+				int32_t q = nxt[p], r = nxt[q], l = prv[p];
+				sym[p] = z; sym[q] = -1; pm[q] = -1;
+				nxt[p] = r;
+				if (r >= 0) prv[r] = p;
+				if (l >= 0) {
+					int y = lookup(m, sym[l], z);
+					pm[l] = y;
+					if (y >= 0) PUSH(y, l);
+				}
+				if (r >= 0) {
+					int y = lookup(m, z, sym[r]);
+					pm[p] = y;
+					if (y >= 0) PUSH(y, p);
+				} else pm[p] = -1;
+			}
 		}
-		heap[j] = x;
 	}
-	while (nh > 0) {
-		uint64_t e = heap_pop_min(heap, &nh);
-		int z = (int)(e >> 32);
-		int32_t p = (int32_t)(e & 0xffffffffu);
-		if (sym[p] < 0 || pm[p] != z) continue;      /* stale entry */
-		int32_t q = nxt[p], r = nxt[q], l = prv[p];
-		sym[p] = z; sym[q] = -1; pm[q] = -1;
-		nxt[p] = r;
-		if (r >= 0) prv[r] = p;
-		if (l >= 0) {
-			int y = bpe_lookup(m, sym[l], z);
-			pm[l] = y;
-			if (y >= 0) heap_push_min(heap, &nh, (uint64_t)y << 32 | (uint64_t)l);
-		}
-		if (r >= 0) {
-			int y = bpe_lookup(m, z, sym[r]);
-			pm[p] = y;
-			if (y >= 0) heap_push_min(heap, &nh, (uint64_t)y << 32 | (uint64_t)p);
-		} else pm[p] = -1;
-	}
+#undef PUSH
+	free(tmp);
 	long k = 0;
 	for (int32_t p = 0; p >= 0; p = nxt[p]) {
 		ids[k] = sym[p];

@@ -35,9 +35,12 @@ typedef struct {
 	uint32_t hmask;
 	struct bpe_cache *cache;      /* text: tokens of recently seen pieces */
 	/* encoder scratch, grown as needed */
-	int32_t *sym, *nxt, *prv, *pm;
-	uint64_t *heap;
+	int32_t *sym, *nxt, *prv, *pm;    /* per position */
+	int32_t *epos, *enext;            /* bucket entries */
+	int32_t *head, *tail;             /* per merged id: its bucket */
+	uint64_t *bits;                   /* non-empty buckets */
 	long cap;
+	int vcap;
 } bpe_model;
 
 /* a model with the alphabet only (no merges) */

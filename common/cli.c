@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cblas.h>
 #include <htslib/hts.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -44,13 +45,21 @@ void cli_init(cli_opts *o, int argc, char **argv)
 	signal(SIGPIPE, SIG_DFL);   /* a closed pipe ends us quietly, like cat */
 	opterr = 0;                 /* cli_common_opt() words the message */
 	set_ftz_daz();
+	cli_blas_threads(1);
+}
+
+void cli_blas_threads(int n)
+{
 	if (blas_thread_shutdown_) blas_thread_shutdown_();
-	openblas_set_num_threads(1);
+	openblas_set_num_threads(n);
+	/* setting one thread starts an idle worker that spins in sched_yield:
+	 * stop it again; OpenBLAS then runs on the caller alone */
+	if (n <= 1 && blas_thread_shutdown_) blas_thread_shutdown_();
 }
 
 void cli_apply(cli_opts *o)
 {
-	openblas_set_num_threads(o->threads);
+	if (o->threads > 1) cli_blas_threads(o->threads);
 }
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
@@ -283,6 +292,13 @@ FILE *cli_out_open(cli_out *out, const char *path)
 	memset(out, 0, sizeof *out);
 	if (!path || strcmp(path, "-") == 0) return out->fp = stdout;
 	out->path = xstrdup(path);
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* a device or FIFO (/dev/null): in place, never renamed over */
+		out->fp = fopen(path, "w");
+		if (!out->fp) die_file(path, "cannot open: %s", strerror(errno));
+		return out->fp;
+	}
 	if (asprintf(&out->tmp, "%s.tmp", path) < 0) die("out of memory");
 	out->fp = fopen(out->tmp, "w");
 	if (!out->fp) die_file(path, "cannot create %s: %s", out->tmp, strerror(errno));
@@ -296,9 +312,9 @@ void cli_out_close(cli_out *out)
 	int e = errno;
 	if (fclose(out->fp) != 0 && !bad) { bad = 1; e = errno; }
 	out->fp = NULL;
-	if (!bad && rename(out->tmp, out->path) < 0) { bad = 1; e = errno; }
+	if (!bad && out->tmp && rename(out->tmp, out->path) < 0) { bad = 1; e = errno; }
 	if (bad) {
-		unlink(out->tmp);
+		if (out->tmp) unlink(out->tmp);
 		die_file(out->path, "write failed: %s", strerror(e));
 	}
 	free(out->path);
@@ -310,7 +326,7 @@ void cli_out_abort(cli_out *out)
 {
 	if (!out->path) return;
 	if (out->fp) fclose(out->fp);
-	unlink(out->tmp);
+	if (out->tmp) unlink(out->tmp);
 	free(out->path);
 	free(out->tmp);
 	memset(out, 0, sizeof *out);

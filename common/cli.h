@@ -50,6 +50,9 @@ void cli_init(cli_opts *o, int argc, char **argv);
 int cli_common_opt(cli_opts *o, int c, const char *arg, void (*usage)(FILE *));
 /* after option parsing: applies threads to OpenBLAS */
 void cli_apply(cli_opts *o);
+/* OpenBLAS on n threads, started from the caller (so they inherit FTZ/DAZ);
+ * n = 1 leaves no idle worker behind */
+void cli_blas_threads(int n);
 /* no input file given and stdin is a terminal: print usage, exit 2 */
 void cli_need_input(int nfiles, void (*usage)(FILE *));
 /* binary output to stdout on a terminal without -f: error, exit 2 */

@@ -1,6 +1,7 @@
 /* fisher.c -- empirical Fisher diagonal and its group sums (see fisher.h). */
 #include "fisher.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,14 @@ static void add_squares(fisher_acc *f, const bert_model *m)
 	par_range(m->nthreads, c.parts, sq_part, &c);
 }
 
-void fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
-                      const int32_t *in, const int32_t *labels, int B, int T)
+int fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
+                     const int32_t *in, const int32_t *labels, int B, int T)
 {
 	bert_forward(m, a, in, B, T, NULL);
-	bert_mlm_loss(m, a, labels);
+	float loss = bert_mlm_loss(m, a, labels);
 	int total = bert_nmasked(a, 0, B);
-	if (total == 0) return;
+	if (total == 0) return 0;
+	if (!isfinite(loss)) return -1;
 	f->ntokens += total;
 	f->nbatches++;
 	switch (f->est) {
@@ -114,6 +116,7 @@ void fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
 		}
 		break;
 	}
+	return 0;
 }
 
 const char *fisher_group_of(const char *name, fisher_by by, char *buf, size_t len)

@@ -42,8 +42,10 @@ void fisher_free(fisher_acc *f);
  * mask applied), labels[B*T] the true token at masked positions, -1
  * elsewhere.  a must have been made with train = 1 for at least B records;
  * m must have gradients (bert_alloc_grads); they are overwritten. */
-void fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
-                      const int32_t *in, const int32_t *labels, int B, int T);
+/* Returns 0, or -1 if the loss is not finite (a corrupt or diverged model):
+ * nothing is added then. */
+int fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
+                     const int32_t *in, const int32_t *labels, int B, int T);
 /* the number of examples the sums are divided by */
 double fisher_denominator(const fisher_acc *f);
 

@@ -114,7 +114,7 @@ void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
 
 void par_blas_single(void)
 {
-	openblas_set_num_threads(1);
+	cli_blas_threads(1);
 }
 
 void par_blas_prefer_avx512(char **argv)

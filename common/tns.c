@@ -805,15 +805,25 @@ tns_writer *tns_create(const char *path, const tns_header *h, int flags, char *e
 		if (asprintf(&w->tmp, "%s.tmp", path) < 0) w->tmp = NULL;
 		if (!w->path || !w->tmp) { snprintf(err, errlen, "out of memory"); goto fail; }
 		struct stat st;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		int exists = stat(path, &st) == 0;
+		if (exists && S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "is a directory");
 			goto fail;
 		}
-		w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (w->fd < 0) {
-			snprintf(err, errlen, "cannot create %s: %s", w->tmp, strerror(errno));
-			free(w->tmp); w->tmp = NULL;    /* nothing to remove */
-			goto fail;
+		if (exists && !S_ISREG(st.st_mode)) {
+			/* a device or FIFO (/dev/null, /dev/stdout): written in place;
+			 * NAME.tmp + rename() would replace it with a regular file */
+			free(w->tmp);
+			w->tmp = NULL;
+			w->fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (w->fd < 0) { snprintf(err, errlen, "cannot open: %s", strerror(errno)); goto fail; }
+		} else {
+			w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (w->fd < 0) {
+				snprintf(err, errlen, "cannot create %s: %s", w->tmp, strerror(errno));
+				free(w->tmp); w->tmp = NULL;    /* nothing to remove */
+				goto fail;
+			}
 		}
 	} else {
 		w->path = strdup("-");
@@ -987,7 +997,7 @@ int tns_close(tns_writer *w)
 	} else if (w->fd >= 0) {
 		if (close(w->fd) < 0) wfail(w, "close failed: %s", strerror(errno));
 		w->fd = -1;
-		if (!w->failed && rename(w->tmp, w->path) < 0)
+		if (!w->failed && w->tmp && rename(w->tmp, w->path) < 0)
 			wfail(w, "cannot rename %s to %s: %s", w->tmp, w->path, strerror(errno));
 	}
 	if (w->failed) {

@@ -143,7 +143,8 @@ int main(int argc, char **argv)
 				for (int t = 0; t < T; t++) l[t] = -1;
 				for (int i = 0; i < P; i++) l[pos[i]] = tok[pos[i]];
 			}
-			if (nb > 0) fisher_add_batch(&f, &m, a, in, lab, nb, T);
+			if (nb > 0 && fisher_add_batch(&f, &m, a, in, lab, nb, T) < 0)
+				die_file(models[k], "non-finite loss (a corrupt or diverged model)");
 			seen += nb;
 			if (maxwin >= 0 && seen >= maxwin) break;
 		}

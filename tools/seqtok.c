@@ -34,7 +34,7 @@ static void usage(FILE *fp)
 "                         output, a token stream or a model file)\n"
 "      --train-bpe N      learn a BPE vocabulary of N tokens (specials\n"
 "                         included) and write it, header only, to -o\n"
-"      --max-train-bytes N  learn from at most N bytes (default 100000000)\n"
+"      --max-train-bytes N  learn from at most N bytes (default 50000000)\n"
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
@@ -94,9 +94,9 @@ static void fail_file(tns_writer *w, const char *file, const char *msg)
 	die_file(file, "%s", msg);
 }
 
-static void tok_init_mode(tokenizer *t, const options *o)
+/* bases (bytes) each token stands for, to name windows by what they cover */
+static void tok_init_lengths(tokenizer *t)
 {
-	(void)o;
 	t->toklen = xmalloc(t->v.n * sizeof *t->toklen);
 	for (int i = 0; i < t->v.n; i++) t->toklen[i] = vocab_is_special(i) ? 1 : t->v.len[i];
 }
@@ -204,11 +204,14 @@ static void each_piece(options *o, char **files, int nfiles, piece_fn f, void *c
 		while (!stop && (rc = seqread_next(r, &name)) > 0) {
 			if (o->text) {
 				long n = read_doc(r, &doc);
-				if (n < 0) break;
+				if (n < 0) { rc = -1; break; }
 				total += n;
 				free(dname);
-				if (asprintf(&dname, "%s:%lld", strcmp(path, "-") ? path : "stdin",
-				             (long long)seqread_line(r)) < 0) die("out of memory");
+				/* the file's base name: the split must not depend on how
+				 * the path was spelled */
+				const char *base = strrchr(path, '/');
+				base = strcmp(path, "-") == 0 ? "stdin" : base ? base + 1 : path;
+				if (asprintf(&dname, "%s:%lld", base, (long long)seqread_line(r)) < 0) die("out of memory");
 				stop = f(ctx, dname, 0, doc.s, n);
 				continue;
 			}
@@ -302,19 +305,6 @@ static int train_piece(void *vc, const char *name, int64_t offset, const char *s
 	return c->bytes >= c->o->max_train;
 }
 
-/* -o naming a device or FIFO (/dev/null, /dev/stdout): write to it as
- * standard output; writing NAME.tmp and renaming it would replace it */
-static void output_to_special(cli_opts *co)
-{
-	struct stat st;
-	if (!co->output || stat(co->output, &st) < 0 || S_ISREG(st.st_mode)) return;
-	int fd = open(co->output, O_WRONLY);
-	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) die_file(co->output, "cannot open: %s", strerror(errno));
-	close(fd);
-	co->output = NULL;
-	co->force = 1;
-}
-
 static void add_common_header(tns_header *h, const options *o)
 {
 	tns_header_set(h, "window", "%d", o->wo.T);
@@ -332,7 +322,6 @@ static void add_common_header(tns_header *h, const options *o)
 static int train(options *o, char **files, int nfiles)
 {
 	if (!o->co.output) die_usage("--train-bpe writes a vocabulary file: give it with -o");
-	output_to_special(&o->co);
 	int alphabet = o->text ? BPE_TEXT : BPE_DNA;
 	bpe_model m;
 	bpe_init(&m, alphabet);
@@ -392,7 +381,7 @@ int main(int argc, char **argv)
 	o.wo.split_seed = 42;
 	o.wo.max_windows = -1;
 	o.max_bp = 2000;
-	o.max_train = 100000000;
+	o.max_train = 50000000;
 	int k = 6, stride = 0, use_char = 0, c;
 	int set_kmer = 0;
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "k:cr:T:n:z", longopts, NULL)) != -1) {
@@ -425,11 +414,11 @@ int main(int argc, char **argv)
 			if (!cli_common_opt(&o.co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
 	}
-	cli_apply(&o.co);
+	/* no cli_apply(): seqtok does no linear algebra, -t is for (de)compression,
+	 * and OpenBLAS workers would only spin idle beside the tokeniser */
 	o.ro.threads = o.co.threads;
 	o.ro.text = 0;
 	if (o.overlap >= o.max_bp) die_usage("--overlap must be smaller than --max-bp");
-	if (o.ro.para && !o.text) die_usage("--para goes with --text");
 	if (stride > k) die_usage("--stride %d is larger than --kmer %d", stride, k);
 	if ((o.vocab_file != NULL) + (o.train_bpe > 0) + use_char > 1)
 		die_usage("choose one of --vocab, --train-bpe and --char");
@@ -442,6 +431,7 @@ int main(int argc, char **argv)
 	if (!nfiles) nfiles = 1;
 
 	if (o.train_bpe) {
+		if (o.ro.para && !o.text) die_usage("--para goes with --text");
 		o.ro.text = o.text;
 		return train(&o, files, nfiles);
 	}
@@ -458,8 +448,8 @@ int main(int argc, char **argv)
 		kmer_vocab(&t.v, t.k, t.stride);
 	}
 	o.ro.text = o.text;
-	tok_init_mode(&t, &o);
-	output_to_special(&o.co);
+	if (o.ro.para && !o.text) die_usage("--para goes with --text");
+	tok_init_lengths(&t);
 	cli_check_binary_out(&o.co);
 
 	tns_header h;

@@ -60,6 +60,18 @@ $MK -b 64 -o "$T/big.tns"
 (tnsview -n -1 "$T/big.tns"; echo $? > "$T/rc") 2> "$T/pipe.err" | head -1 > /dev/null
 is "$(cat "$T/pipe.err")" "" "a closed pipe (tnsview | head -1) ends tnsview quietly"
 
+# a FIFO (or a device such as /dev/null) as -o is written in place, never
+# replaced by a regular file through NAME.tmp + rename
+mkfifo "$T/fifo"
+cat "$T/fifo" > "$T/from-fifo.tns" & pid=$!
+tnsview --copy -o "$T/fifo" "$T/s.tns"; wait $pid
+[ -p "$T/fifo" ] && [ ! -e "$T/fifo.tmp" ] && tnsview -c "$T/from-fifo.tns" > /dev/null
+ok $? "a stream written to -o FIFO goes through the FIFO, which stays a FIFO"
+cat "$T/fifo" > "$T/from-fifo.txt" & pid=$!
+tnsview -o "$T/fifo" "$T/s.tns"; wait $pid
+[ -p "$T/fifo" ] && grep -q '^@HD' "$T/from-fifo.txt"
+ok $? "so is a text output"
+
 # --npy
 tnsview --npy "$T/npy" "$T/s.tns"
 ok $? "--npy unpacks the stream"

@@ -22,6 +22,7 @@ golden "--split train keeps the rest" ref.train.expected --split train --eval-fr
 golden "--skip-n 0.5 drops windows that are mostly N" ref.skipn.expected --skip-n=0.5 --max-bp 200 -T 64 ref.fa
 golden "BGZF input gives the same tokens" ref.k6.expected ref.fa.gz
 golden "gzip input gives the same tokens" ref.k6.expected ref_gzip.fa.gz
+golden "-t 2 (threaded BGZF) gives the same windows" ref.k6.expected -t 2 -z ref.fa.gz
 golden "FASTQ input (samtools fastq of reads.bam)" reads.k6.expected -T 40 reads.fq
 golden "BAM: reads on the reverse strand come back reverse-complemented, secondaries skipped" reads.k6.expected -T 40 reads.bam
 golden "CRAM without a reference decodes where the file allows it" reads.k6.expected -T 40 reads.cram
@@ -82,12 +83,18 @@ printf '>a\n>b\n\n' > "$T/noseq.fa"
 head -c 1200 ref_gzip.fa.gz > "$T/trunc.fa.gz"
 head -c 1200 ref.fa.gz > "$T/trunc.bgz.fa.gz"
 printf '@r1\nACGT\n+\nII\n' > "$T/trunc.fq"
+head -c 20000 reads.bam > "$T/trunc.bam"
+printf '@HD\tVN:1.6\n@SQ\tSN:c\tLN:9\nr1\t4\t*\t0\t0\t*\t*\t0\t0\t*\t*\n' > "$T/noseq.sam"
 bad "not a sequence file" ".*text.txt: not a sequence file" text.txt
 bad "a binary non-sequence file" ".*dna_bpe300.tns: not a sequence file" dna_bpe300.tns
 bad "empty file" ".*empty.fa: empty file" "$T/empty.fa"
 bad "truncated gzip" ".*trunc.fa.gz: .*truncated" "$T/trunc.fa.gz"
 bad "truncated BGZF" ".*trunc.bgz.fa.gz: .*truncated" "$T/trunc.bgz.fa.gz"
 bad "truncated FASTQ" ".*trunc.fq: .*truncated" "$T/trunc.fq"
+gzip -c text.txt | head -c 1500 > "$T/trunc.txt.gz"
+bad "truncated gzip text" ".*trunc.txt.gz: .*truncated" --text --char "$T/trunc.txt.gz"
+bad "truncated BAM" ".*trunc.bam: .*truncated" "$T/trunc.bam"
+bad "BAM without any read sequence" ".*noseq.sam: no sequence" "$T/noseq.sam"
 bad "FASTA with no sequence" ".*noseq.fa: no sequence" "$T/noseq.fa"
 bad "a good file then a bad one: still no output" ".*empty.fa: empty file" ref.fa "$T/empty.fa"
 bad "unknown vocabulary file" ".*text.txt: not a vocabulary file" --vocab text.txt ref.fa
@@ -97,5 +104,23 @@ bad "missing input file" ".*nonexistent.fa: cannot open" nonexistent.fa
 fails_with "a DNA vocabulary cannot encode text" 2 "DNA vocabulary" seqtok --text --vocab dna_bpe300.tns text.txt
 fails_with "k-mers of text: usage error" 2 "needs --char" seqtok --text text.txt
 fails_with "--overlap not below --max-bp: usage error" 2 "overlap" seqtok --max-bp 10 --overlap 10 ref.fa
+
+# damaged input never crashes: each of 60 copies of a fixture with a few bytes
+# overwritten either tokenises or fails with one error line
+crash=0
+for f in ref.fa reads.fq reads.bam reads.cram ref.fa.gz ref_gzip.fa.gz; do
+	sz=$(wc -c < "$f")
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		cp "$f" "$T/m"
+		for off in $(awk -v s="$sz" -v r="$i$sz" 'BEGIN { srand(r); for (k = 0; k < 3; k++) print int(rand() * s) }'); do
+			printf '\377' | dd of="$T/m" bs=1 seek="$off" conv=notrunc 2>/dev/null
+		done
+		seqtok "$T/m" > /dev/null 2> "$T/m.err"; rc=$?
+		if [ $rc -gt 1 ] || grep -q 'Sanitizer\|runtime error' "$T/m.err" || { [ $rc = 1 ] && ! grep -q '^seqtok: error: ' "$T/m.err"; }; then
+			crash=$((crash + 1)); echo "# $f damaged at $off: exit $rc"; head -3 "$T/m.err" | sed 's/^/#   /'
+		fi
+	done
+done
+ok $crash "damaged inputs (60): a clean exit or 'seqtok: error:', never a crash"
 
 done_testing

@@ -92,6 +92,48 @@ $MK -b 8 -o "$T/big.tns"
 pipe_closed tnsview tnsview -n -1 "$T/big.tns"
 case_ tnsview "usage error" 2 - tnsview --no-such-option
 
+# ---- seqtok: gzip FASTA input (a plain FASTA cut short is still a FASTA) ----
+gzip -c "$DATA/demo/human_chr20_100k.fa" > "$T/good.fa.gz"
+SEQ="seqtok -T 64 -o $T/seq.tns"
+stream_cases seqtok "$T/good.fa.gz" $SEQ
+printf 'no sequence here\n' > "$T/notfa.txt"
+case_ seqtok "not a sequence file" 1 "$T/seq.tns" $SEQ "$T/notfa.txt"
+case_ seqtok "stdout is /dev/full" 1 - sh -c 'seqtok -T 64 "$1" > /dev/full' sh "$T/good.fa.gz"
+case_ seqtok "output in a missing folder" 1 "$T/no/w.tns" seqtok -T 64 -o "$T/no/w.tns" "$T/good.fa.gz"
+pipe_closed seqtok seqtok -T 64 -f "$DATA/demo/human_chr20_100k.fa"
+case_ seqtok "unknown vocabulary file" 1 "$T/seq.tns" $SEQ --vocab "$T/notfa.txt" "$T/good.fa.gz"
+case_ seqtok "usage error" 2 - seqtok -k 0 "$T/good.fa.gz"
+
+# ---- the model programs: a small model and windows of a genome slice ----
+W=$DATA/engine/dna_3mer.tns
+small="--arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 64 -b 8"
+lmtrain $small --steps 2 -q -o "$T/m.tns" "$W"
+lmtrain $small --steps 1 -q -o "$T/eng.tns" "$DATA/engine/english_char.tns"
+cp "$W" "$T/w.tns"
+# lmtrain
+stream_cases lmtrain "$T/w.tns" lmtrain $small --steps 1 -q -o "$T/lm.tns"
+case_ lmtrain "windows longer than --max-pos" 1 "$T/lm.tns" lmtrain $small --max-pos 32 --steps 1 -q -o "$T/lm.tns" "$W"
+case_ lmtrain "stdout is /dev/full" 1 - sh -c 'lmtrain $1 --steps 1 -q -f "$2" > /dev/full' sh "$small" "$W"
+case_ lmtrain "output in a missing folder" 1 "$T/no/m.tns" lmtrain $small --steps 1 -q -o "$T/no/m.tns" "$W"
+case_ lmtrain "usage error" 2 - lmtrain --arch 7B "$W"
+# lmprobe and fisherflow: the windows damaged, then the model
+for P in lmprobe fisherflow; do
+	stream_cases $P "$T/w.tns" $P "$T/m.tns" -i
+	truncations "$T/m.tns"; flips "$T/m.tns"
+	for i in 0 3 6 9; do case_ $P "truncated model ($i)" 1 - $P -i "$W" "$T/trunc.$i"; done
+	for i in 0 3 6 9; do case_ $P "bit flip in the model ($i)" 1 - $P -i "$W" "$T/flip.$i"; done
+	case_ $P "model of another vocabulary" 1 - $P -i "$W" "$T/eng.tns"
+	case_ $P "window longer than the model's positions" 1 - $P -i "$DATA/probe/probe_windows_long.tns" "$DATA/probe/probe_model.tns"
+	case_ $P "NaN in the model's weights" 1 - $P -i "$DATA/probe/probe_windows.tns" "$TOP/tests/fuzz/regress/model-nan-gelu.tns"
+	case_ $P "model is a directory" 1 - $P -i "$W" "$T"
+	case_ $P "output in a missing folder" 1 "$T/no/p" $P -i "$W" -o "$T/no/p" "$T/m.tns"
+	case_ $P "usage error" 2 - $P --no-such-option "$T/m.tns"
+done
+case_ lmprobe "stdout is /dev/full" 1 - sh -c 'lmprobe -f -i "$1" "$2" > /dev/full' sh "$W" "$T/m.tns"
+case_ fisherflow "stdout is /dev/full" 1 - sh -c 'fisherflow -i "$1" "$2" > /dev/full' sh "$W" "$T/m.tns"
+pipe_closed lmprobe lmprobe -f -i "$W" "$T/m.tns"
+pipe_closed fisherflow fisherflow --by param -i "$W" "$T/m.tns"
+
 echo "# fault matrix (program, case, result):"
-awk -F'\t' '{printf "#   %-10s %-32s %s\n", $1, $2, $3}' "$MATRIX"
+awk -F'\t' '{printf "#   %-10s %-42s %s\n", $1, $2, $3}' "$MATRIX"
 done_testing

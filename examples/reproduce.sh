@@ -1,0 +1,113 @@
+#!/bin/sh
+# reproduce.sh -- the paper's four findings on real DNA and real English:
+# for each condition (English text with BPE, DNA with BPE, DNA with 6-mers,
+# and DNA with single nucleotides), tokenise a train/eval split, train an
+# ensemble of 5 models (seeds 1-5, one data seed), then
+#   lmprobe | entropy        (a) how close to uniform the predictions are
+#   lmprobe | disagree       (b) how much the members disagree (top-p sweep)
+#   disagree --embeddings    (c) how stable the static embeddings are
+#   fisherflow               (d) where the Fisher information sits (the
+#                            paper's and the textbook estimator)
+# and write plots and REPORT.md.  Steps whose output exists are skipped, so
+# an interrupted run resumes.  examples/Snakefile runs the same steps.
+#
+# usage: examples/reproduce.sh [--scale small|paper|tiny] [--data DIR] [--out DIR] [-t N]
+#   small   the default: 4-layer d=128 models, ~0.8 M training tokens per
+#           condition (equal for all), T=128; about 30-45 min on 2 cores
+#   paper   the paper's settings (20M models, T=512, batch 64, lr 1e-4,
+#           5 B tokens): for a cluster
+#   tiny    seconds, for the tests
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${SEQLM_BIN:=$HERE/../bin}"
+PATH=$SEQLM_BIN:$PATH
+SCALE=small DATA=$HERE/data OUT=$HERE/out THREADS=$(nproc 2>/dev/null || echo 2)
+while [ $# -gt 0 ]; do
+	case $1 in
+	--scale) SCALE=$2; shift 2 ;;
+	--data) DATA=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	-t) THREADS=$2; shift 2 ;;
+	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+case $SCALE in
+small) T=128 NTRAIN=6000 NEVAL=256 B=32 STEPS=188 LR=1e-3 BPE_BYTES=5000000
+       ARCH="--arch 4M --layers 4 --hidden 128 --heads 4 --ffn 512 --max-pos 128" ;;
+paper) T=512 NTRAIN=0 NEVAL=256 B=64 STEPS=152588 LR=1e-4 BPE_BYTES=100000000
+       ARCH="--arch 20M --max-pos 512" ;;
+tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000
+       ARCH="--arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32" ;;
+*) echo "reproduce.sh: --scale small, paper or tiny" >&2; exit 2 ;;
+esac
+SEEDS="1 2 3 4 5"
+log() { echo "reproduce: $(date +%H:%M:%S) $*" >&2; }
+
+# ---- data -------------------------------------------------------------------
+TEXT=$DATA/english_core.txt
+DNA="$DATA/dmel_chr2R.fa $DATA/celegans_chrX.fa.gz $DATA/umaydis.fa.gz"
+if [ ! -s "$TEXT" ] || [ ! -s "$DATA/dmel_chr2R.fa" ]; then
+	log "fetching the corpora into $DATA"
+	"$HERE/fetch-corpora.sh" "$DATA" core
+fi
+mkdir -p "$OUT"
+START=$(date +%s)
+
+# ---- one condition ------------------------------------------------------------
+# condition NAME KIND: KIND is text-bpe, dna-bpe, dna-6mer or dna-char
+condition() {
+	c=$1 kind=$2 d=$OUT/$1
+	mkdir -p "$d"
+	case $kind in
+	text-bpe) in=$TEXT; tok="--text --vocab $d/vocab.tns" ;;
+	dna-bpe)  in=$DNA;  tok="--vocab $d/vocab.tns" ;;
+	dna-6mer) in=$DNA;  tok="-k 6" ;;
+	dna-char) in=$DNA;  tok="--char" ;;
+	esac
+	case $kind in *-bpe)
+		bt=""; [ $kind = text-bpe ] && bt=--text
+		[ -s "$d/vocab.tns" ] || { log "$c: learning a BPE vocabulary of 4096"
+			seqtok $bt --train-bpe 4096 --max-train-bytes $BPE_BYTES -q -o "$d/vocab.tns" $in; } ;;
+	esac
+	n=""; [ "$NTRAIN" -gt 0 ] && n="-n $NTRAIN"
+	[ -s "$d/train.tns" ] || { log "$c: train windows"; seqtok $tok --split train -T $T --skip-n $n -t $THREADS -q -o "$d/train.tns" $in; }
+	[ -s "$d/eval.tns" ] || { log "$c: eval windows"; seqtok $tok --split eval -T $T --skip-n -n $NEVAL -t $THREADS -q -o "$d/eval.tns" $in; }
+	for s in $SEEDS; do
+		[ -s "$d/m$s.tns" ] && continue
+		log "$c: training model $s"
+		lmtrain $ARCH -b $B --steps $STEPS --lr $LR --warmup 0.1 --seed $s --data-seed 42 -t $THREADS -q \
+			--log "$d/train$s.tsv" -o "$d/m$s.tns" "$d/train.tns"
+	done
+	M=""; for s in $SEEDS; do M="$M $d/m$s.tns"; done
+	if [ ! -s "$d/disagree.tsv" ]; then
+		log "$c: lmprobe, entropy, disagree"
+		lmprobe -q 0.10 --mask-seed 1 -t $THREADS -i "$d/eval.tns" $M -o "$d/probs.tns"
+		entropy -o "$d/entropy.tsv" "$d/probs.tns"
+		entropy --authors -b 0 -o "$d/entropy_authors.tsv" "$d/probs.tns"
+		entropy --rank-curve -o "$d/rank.tsv" "$d/probs.tns"
+		disagree --top-p-authors -t $THREADS -o "$d/disagree_authors.tsv" "$d/probs.tns"
+		disagree -t $THREADS -o "$d/disagree.tsv" "$d/probs.tns"       # last: marks the step done
+		rm -f "$d/probs.tns"
+	fi
+	[ -s "$d/embed.tsv" ] || { log "$c: embeddings"; disagree --embeddings -t $THREADS -o "$d/embed.tsv" $M; }
+	[ -s "$d/fisher_window.tsv" ] || { log "$c: Fisher (window)"; fisherflow -q 0.15 -t $THREADS -i "$d/eval.tns" -o "$d/fisher_window.tsv" $M; }
+	[ -s "$d/fisher_batch.tsv" ] || { log "$c: Fisher (batch, the paper's)"; fisherflow -q 0.15 --estimator batch -b 64 -t $THREADS -i "$d/eval.tns" -o "$d/fisher_batch.tsv" $M; }
+	[ -s "$d/data_entropy.tsv" ] || entropy --tokens -o "$d/data_entropy.tsv" "$d/eval.tns"
+}
+
+condition text-bpe text-bpe
+condition dna-bpe dna-bpe
+condition dna-6mer dna-6mer
+condition dna-char dna-char
+
+log "plots and report"
+echo "scale=$SCALE threads=$THREADS seconds=$(( $(date +%s) - START )) machine=$(uname -m) nproc=$(nproc)" > "$OUT/run.txt"
+PY=${PYTHON:-/usr/bin/python3}
+if "$PY" -c 'import matplotlib' 2>/dev/null; then
+	"$PY" "$HERE/plots.py" "$OUT"
+else
+	log "no matplotlib at $PY (apt-get install python3-matplotlib): plots skipped"
+fi
+"$PY" "$HERE/report.py" "$OUT" > "$OUT/REPORT.md"
+log "done: $OUT/REPORT.md"

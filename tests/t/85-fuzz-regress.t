@@ -1,0 +1,25 @@
+#!/bin/sh
+# Inputs that once broke something (found by the fuzzers, tests/fuzz/regress)
+# go through the programs again: a clean success or a clean error, never a
+# crash or a sanitizer report.
+. "$(dirname "$0")/lib.sh"
+clean() { # DESCRIPTION CMD...: exit 0 or 1, no sanitizer report
+	_d=$1; shift
+	"$@" > "$T/.o" 2> "$T/.e"; _rc=$?
+	if { [ $_rc = 0 ] || [ $_rc = 1 ]; } && ! grep -q "runtime error\|Sanitizer\|Segmentation" "$T/.e"; then ok 0 "$_d (exit $_rc)"
+	else ok 1 "$_d"; echo "# exit $_rc"; head -5 "$T/.e" | sed 's/^/# /'; fi
+}
+# the model files here are broken (NaN weights...): a one-line error, exit 1
+for f in "$TOP"/tests/fuzz/regress/model-*; do
+	fails_with "lmprobe refuses $(basename "$f")" 1 "^lmprobe: error: .*non-finite" lmprobe -i "$DATA/probe/probe_windows.tns" "$f"
+	fails_with "fisherflow refuses $(basename "$f")" 1 "^fisherflow: error: .*non-finite" fisherflow -i "$DATA/probe/probe_windows.tns" "$f"
+done
+for f in "$TOP"/tests/fuzz/regress/tns-*; do
+	[ -e "$f" ] || continue
+	clean "tnsview survives $(basename "$f")" tnsview -c "$f"
+done
+for f in "$TOP"/tests/fuzz/regress/seq-*; do
+	[ -e "$f" ] || continue
+	clean "seqtok survives $(basename "$f")" seqtok -o "$T/out.tns" "$f"
+done
+done_testing
