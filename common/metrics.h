@@ -61,6 +61,9 @@ double met_jsd(const float *p, const float *q, int V);
  * (all of qa's non-zeros), sumb the sum of qb; tmp holds 2 ka floats.
  * Tokens in b's support only add their mass, with no logarithm. */
 double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp);
+/* met_jsd, met_kl_lp(p, lp, lfq) and met_kl_lp(q, lq, lfp) in one pass */
+void met_jsd_kl(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
+                const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp);
 /* Jensen-Shannon distance: sqrt(JSD), base 2, in [0, 1] */
 double met_js_distance(const float *p, const float *q, int V);
 /* KL(p || q) in bits; lp = log2 p (floor 0), lfq = log2 max(q, 1e-10):

@@ -116,13 +116,22 @@ static void do_position(void *arg, int j, int tid)
 			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cum[tid] + (size_t)m * V, c->cplp[tid] + (size_t)m * V);
 		}
 	}
-	int k = 0;
+	/* KL both ways: in the JS pass at top-p 1 when there is one */
+	int full = -1, k = 0;
+	for (int t = 0; t < c->ntp; t++) if (c->tp[t] >= 1) full = t;
 	for (int a = 0; a < M; a++)
 		for (int b = a + 1; b < M; b++, k++) {
 			size_t o = (size_t)j * np + k;
 			c->agree[o] = am[a] == am[b];
-			c->klab[o] = met_kl_lp(p[a], lp + (size_t)a * V, lf + (size_t)b * V, V);
-			c->klba[o] = met_kl_lp(p[b], lp + (size_t)b * V, lf + (size_t)a * V, V);
+			if (full >= 0) {
+				double d;
+				met_jsd_kl(p[a], lp + (size_t)a * V, lf + (size_t)a * V, p[b], lp + (size_t)b * V, lf + (size_t)b * V,
+				           V, &d, &c->klab[o], &c->klba[o]);
+				c->js[((size_t)j * c->ntp + full) * np + k] = sqrt(d);
+			} else {
+				c->klab[o] = met_kl_lp(p[a], lp + (size_t)a * V, lf + (size_t)b * V, V);
+				c->klba[o] = met_kl_lp(p[b], lp + (size_t)b * V, lf + (size_t)a * V, V);
+			}
 		}
 	for (int t = 0; t < c->ntp; t++) {
 		const float *qq[M];
@@ -150,9 +159,11 @@ static void do_position(void *arg, int j, int tid)
 				double d;
 				int x = kept[a] <= kept[b] ? a : b, y = x == a ? b : a;
 				/* truncated: visit the smaller support only */
-				if (c->tp[t] < 1)
-					d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y], c->gath[tid]);
-				else d = met_jsd(qq[a], qq[b], V);
+				if (c->tp[t] >= 1) {
+					if (t != full) c->js[((size_t)j * c->ntp + t) * np + k] = c->js[((size_t)j * c->ntp + full) * np + k];
+					continue;     /* done with the KLs above */
+				}
+				d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y], c->gath[tid]);
 				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			}
 		met_row r;
