@@ -20,6 +20,7 @@
 #include <zlib.h>
 #include <htslib/bgzf.h>
 #include <htslib/hfile.h>
+#include "crc.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "seqlm assumes a little-endian host"
@@ -36,6 +37,30 @@ static uint32_t rd32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); ret
 static uint64_t rd64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static void wr32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static void wr64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* The end frame's CRC covers the whole stream: each frame's CRC (of its
+ * bytes 8..len, checked anyway) is extended to the whole frame and appended
+ * to the stream's with zlib's combine, whose operators for a frame length
+ * are cached (records of one stream mostly share a length). */
+typedef struct { uint64_t len; unsigned long op8, op; } crc_ops;
+
+static uint32_t stream_crc_add(uint32_t stream, const unsigned char *head8, uint32_t fcrc,
+                               uint64_t len, crc_ops *c)
+{
+	uint32_t first8 = crc_update(0, head8, 8);
+#if ZLIB_VERNUM >= 0x12c0
+	if (c->len != len) {
+		c->len = len;
+		c->op8 = crc32_combine_gen((z_off_t)(len - 8));
+		c->op = crc32_combine_gen((z_off_t)len);
+	}
+	uint32_t whole = (uint32_t)crc32_combine_op(first8, fcrc, c->op8);
+	return (uint32_t)crc32_combine_op(stream, whole, c->op);
+#else
+	(void)c;
+	return (uint32_t)crc32_combine(stream, crc32_combine(first8, fcrc, (z_off_t)(len - 8)), (z_off_t)len);
+#endif
+}
 
 /* a bigger pipe buffer halves the context switches of a pipeline */
 static void widen_pipe(int fd)
@@ -340,6 +365,7 @@ struct tns_reader {
 	uint64_t pos;                 /* uncompressed bytes consumed */
 	uint64_t nrec;
 	uint32_t crc;                 /* CRC32 of the stream so far */
+	crc_ops ops;
 	int state;                    /* 0 reading, 1 at verified end, -1 failed */
 	char err[512];
 };
@@ -426,7 +452,7 @@ static int read_frame(tns_reader *r, uint64_t *flen)
 			             (unsigned long long)at, (unsigned long long)len, have);
 	}
 	h = r->buf;
-	uint32_t crc = (uint32_t)crc32_z(0, h + 8, len - 8);
+	uint32_t crc = crc_update(0, h + 8, len - 8);
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 	crc = rd32(h + 4);          /* let the fuzzer past the CRC into the parser */
 #endif
@@ -436,7 +462,7 @@ static int read_frame(tns_reader *r, uint64_t *flen)
 			             (unsigned long long)r->nrec, (unsigned long long)at);
 		return rfail(r, "%s at byte %llu: CRC mismatch (corrupt data)", frame_kind(h[3]), (unsigned long long)at);
 	}
-	r->crc = (uint32_t)crc32_combine(r->crc, crc32_combine(crc32(0, h, 8), crc, (z_off_t)(len - 8)), (z_off_t)len);
+	r->crc = stream_crc_add(r->crc, h, crc, len, &r->ops);
 	r->pos += len;
 	*flen = len;
 	return h[3];
@@ -720,6 +746,7 @@ struct tns_writer {
 	size_t n, cap;
 	uint64_t pos, nrec;
 	uint32_t crc;
+	crc_ops ops;
 	int failed, err_no;
 	char err[512];
 };
@@ -851,13 +878,11 @@ tns_writer *tns_create(const char *path, const tns_header *h, int flags, char *e
 	wr64(head + 8, len);
 	wr64(head + 16, TNS_VERSION);
 	wr64(head + 24, tl);
-	uint32_t crc = (uint32_t)crc32_z(0, head + 8, HEAD - 8);
-	crc = (uint32_t)crc32_z(crc, (unsigned char *)text, tl);
-	crc = (uint32_t)crc32_z(crc, zeros, len - HEAD - tl);
+	uint32_t crc = crc_update(0, head + 8, HEAD - 8);
+	crc = crc_update(crc, text, tl);
+	crc = crc_update(crc, zeros, len - HEAD - tl);
 	wr32(head + 4, crc);
-	w->crc = (uint32_t)crc32_z(0, head, HEAD);
-	w->crc = (uint32_t)crc32_z(w->crc, (unsigned char *)text, tl);
-	w->crc = (uint32_t)crc32_z(w->crc, zeros, len - HEAD - tl);
+	w->crc = stream_crc_add(0, head, crc, len, &w->ops);
 	wput(w, head, HEAD);
 	wput(w, text, tl);
 	wzeros(w, len - HEAD - tl);
@@ -929,17 +954,17 @@ int tns_write(tns_writer *w, const char *name, int n, const tns_tensor *t)
 		memcpy(dir + q + DESC, t[i].name, tl);
 		q += DESC + PAD8(tl);
 	}
-	uint32_t crc = (uint32_t)crc32_z(0, head + 8, HEAD - 8);
-	crc = (uint32_t)crc32_z(crc, dir, dl);
+	uint32_t crc = crc_update(0, head + 8, HEAD - 8);
+	crc = crc_update(crc, dir, dl);
 	uint64_t at = body_end;
 	for (int i = 0; i < n; i++) {
-		crc = (uint32_t)crc32_z(crc, zeros, off[i] - at);
-		crc = (uint32_t)crc32_z(crc, t[i].data, t[i].nbytes);
+		crc = crc_update(crc, zeros, off[i] - at);
+		crc = crc_update(crc, t[i].data, t[i].nbytes);
 		at = off[i] + t[i].nbytes;
 	}
-	crc = (uint32_t)crc32_z(crc, zeros, len - at);
+	crc = crc_update(crc, zeros, len - at);
 	wr32(head + 4, crc);
-	w->crc = (uint32_t)crc32_combine(w->crc, crc32_combine(crc32(0, head, 8), crc, (z_off_t)(len - 8)), (z_off_t)len);
+	w->crc = stream_crc_add(w->crc, head, crc, len, &w->ops);
 	wput(w, head, HEAD);
 	wput(w, dir, dl);
 	at = body_end;
@@ -985,7 +1010,7 @@ int tns_close(tns_writer *w)
 	wr64(end + 24, 16);
 	wr64(end + HEAD, w->pos);
 	wr32(end + HEAD + 8, w->crc);
-	wr32(end + 4, (uint32_t)crc32_z(0, end + 8, 56));
+	wr32(end + 4, crc_update(0, end + 8, 56));
 	wput(w, end, sizeof end);
 	wflush(w);
 	if (w->bg) {

@@ -33,11 +33,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $SCALE in
-small) T=128 NTRAIN=6000 NEVAL=256 B=32 STEPS=188 LR=1e-3 BPE_BYTES=5000000
+small) T=128 NTRAIN=6000 NEVAL=256 B=32 STEPS=188 LR=1e-3 BPE_BYTES=5000000 BPE_V=4096
        ARCH="--arch 4M --layers 4 --hidden 128 --heads 4 --ffn 512 --max-pos 128" ;;
-paper) T=512 NTRAIN=0 NEVAL=256 B=64 STEPS=152588 LR=1e-4 BPE_BYTES=100000000
+paper) T=512 NTRAIN=0 NEVAL=256 B=64 STEPS=152588 LR=1e-4 BPE_BYTES=100000000 BPE_V=4096
        ARCH="--arch 20M --max-pos 512" ;;
-tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000
+tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000 BPE_V=300
        ARCH="--arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32" ;;
 *) echo "reproduce.sh: --scale small, paper or tiny" >&2; exit 2 ;;
 esac
@@ -67,8 +67,8 @@ condition() {
 	esac
 	case $kind in *-bpe)
 		bt=""; [ $kind = text-bpe ] && bt=--text
-		[ -s "$d/vocab.tns" ] || { log "$c: learning a BPE vocabulary of 4096"
-			seqtok $bt --train-bpe 4096 --max-train-bytes $BPE_BYTES -q -o "$d/vocab.tns" $in; } ;;
+		[ -s "$d/vocab.tns" ] || { log "$c: learning a BPE vocabulary of $BPE_V"
+			seqtok $bt --train-bpe $BPE_V --max-train-bytes $BPE_BYTES -q -o "$d/vocab.tns" $in; } ;;
 	esac
 	n=""; [ "$NTRAIN" -gt 0 ] && n="-n $NTRAIN"
 	[ -s "$d/train.tns" ] || { log "$c: train windows"; seqtok $tok --split train -T $T --skip-n $n -t $THREADS -q -o "$d/train.tns" $in; }
