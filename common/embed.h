@@ -1,6 +1,7 @@
 /* embed.h -- comparing the word-embedding matrices (V x d) of two models:
  * PAPER.md (c).  Per model, emb_model_init() does the heavy part once
- * (cosine neighbours by one cblas_sgemm of the row-normalised matrix and a
+ * (cosine neighbours by one BLAS product of the row-normalised matrix with
+ * its transpose (ssyrk: the symmetric sgemm, half the flops) and a
  * radix sort per row, the centred RBF Gram matrix); emb_compare() then
  * costs two d x d products, one SVD (LAPACK) and O(V k) per pair.
  *

@@ -10,7 +10,9 @@
 #include "metrics.h"
 #include "rng.h"
 
-/* 32-byte vectors in static inline helpers: the ABI note does not matter */
+/* 32-byte vectors in static inline helpers: always inlined into each
+ * clone, so the ABI note does not matter (an out-of-line helper shared by
+ * an AVX clone and a baseline one would be called with the wrong ABI) */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -23,20 +25,20 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 #define BLOCK 512                 /* floats summed in float before going to double */
 
-static inline v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-static inline void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
+static inline __attribute__((always_inline)) v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
+static inline __attribute__((always_inline)) void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
 /* the n < 8 remaining entries, zero padded: zeros add nothing to any sum here */
-static inline v8f load_tail(const float *p, int n)
+static inline __attribute__((always_inline)) v8f load_tail(const float *p, int n)
 {
 	v8f v = {0};
 	for (int i = 0; i < n; i++) v[i] = p[i];
 	return v;
 }
-static inline v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+static inline __attribute__((always_inline)) v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 /* C has no ?: on vectors: select by mask */
-static inline v8f vmax(v8f a, v8f b) { v8i m = a > b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
-static inline v8f vmin(v8f a, v8f b) { v8i m = a < b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
-static inline double hsum(v8f v)
+static inline __attribute__((always_inline)) v8f vmax(v8f a, v8f b) { v8i m = a > b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline __attribute__((always_inline)) v8f vmin(v8f a, v8f b) { v8i m = a < b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
+static inline __attribute__((always_inline)) double hsum(v8f v)
 {
 	double s = 0;
 	for (int i = 0; i < 8; i++) s += v[i];
@@ -47,7 +49,7 @@ static inline double hsum(v8f v)
  * with P of degree 8 fitted (least squares, Chebyshev nodes) on that
  * interval: |error| < 6e-8, no division, and log2 1 = 0 exactly.
  * x = 0 gives -127 (finite, so 0 log 0 = 0). */
-static inline v8f vlog2(v8f x)
+static inline __attribute__((always_inline)) v8f vlog2(v8f x)
 {
 	v8i b = (v8i)x;
 	v8i e = ((b >> 23) & 0xff) - 127;
@@ -56,19 +58,34 @@ static inline v8f vlog2(v8f x)
 	mb -= big & 0x00800000;       /* m /= 2 */
 	e -= big;                     /* e += 1 */
 	v8f t = (v8f)mb - 1.0f;
-	v8f P = splat(0.1261487752199173f);
-	P = P * t - 0.20742154121398926f;
-	P = P * t + 0.21566997468471527f;
-	P = P * t - 0.23892028629779816f;
-	P = P * t + 0.2879182994365692f;
-	P = P * t - 0.36070483922958374f;
-	P = P * t + 0.48091059923171997f;
-	P = P * t - 0.7213473320007324f;
-	P = P * t + 1.4426950216293335f;
+	/* Estrin's scheme: a short dependency chain, so that the out-of-order
+	 * core overlaps iterations */
+	v8f t2 = t * t, t4 = t2 * t2;
+	v8f p01 = 1.4426950216293335f - 0.7213473320007324f * t;
+	v8f p23 = 0.48091059923171997f - 0.36070483922958374f * t;
+	v8f p45 = 0.2879182994365692f - 0.23892028629779816f * t;
+	v8f p67 = 0.21566997468471527f - 0.20742154121398926f * t;
+	v8f P = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * 0.1261487752199173f);
 	return __builtin_convertvector(e, v8f) + t * P;
 }
 
-float met_log2f(float x) { return vlog2(splat(x))[0]; }
+/* the same computation on one float (the scalar tails and sparse loops) */
+float met_log2f(float x)
+{
+	int32_t b;
+	memcpy(&b, &x, 4);
+	int32_t e = ((b >> 23) & 0xff) - 127, mb = (b & 0x007fffff) | 0x3f800000;
+	float m;
+	memcpy(&m, &mb, 4);
+	if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+	float t = m - 1.0f, t2 = t * t, t4 = t2 * t2;
+	float p01 = 1.4426950216293335f - 0.7213473320007324f * t;
+	float p23 = 0.48091059923171997f - 0.36070483922958374f * t;
+	float p45 = 0.2879182994365692f - 0.23892028629779816f * t;
+	float p67 = 0.21566997468471527f - 0.20742154121398926f * t;
+	float P = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * 0.1261487752199173f);
+	return (float)e + t * P;
+}
 
 MET_CLONES
 void met_log2_vec(const float *x, float *y, int n, float floor)
@@ -237,9 +254,9 @@ double met_perplexity(double mean_bits) { return exp2(mean_bits); }
 /* JSD = 1/2 sum a log2(2a/(a+c)) + c log2(2c/(a+c)): the ratio form keeps
  * its accuracy when a and c are close (the JS distance is the square root
  * of this, so an absolute error e becomes sqrt(e)); identical inputs give
- * exactly 0 */
+ * exactly 0.  jsd_sum() returns the sum, not yet halved. */
 MET_CLONES
-double met_jsd(const float *p, const float *q, int V)
+static double jsd_sum(const float *p, const float *q, int V)
 {
 	double S = 0;
 	v8f tiny = splat(1e-30f), two = splat(2.0f);
@@ -257,30 +274,63 @@ double met_jsd(const float *p, const float *q, int V)
 		}
 		S += hsum(h);
 	}
-	S *= 0.5;
-	return S < 0 ? 0 : S > 1 ? 1 : S;
+	return S;
 }
 
-double met_jsd_sparse(const float *qa, const int32_t *ia, int ka, double suma, const float *qb, double sumb)
+/* JSD and both KLs of full distributions in one pass over the pair */
+MET_CLONES
+void met_jsd_kl(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
+                const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp)
 {
-	/* tokens in one support only add half their mass: a log2(2a/a) = a */
-	double ia_sum = 0, ib_sum = 0, t = 0;
-	for (int u = 0; u < ka; u++) {
-		int i = ia[u];
-		float a = qa[i], c = qb[i];
-		if (c <= 0) continue;
-		ia_sum += a; ib_sum += c;
-		float r = 2 * a / (a + c);
-		t += a * met_log2f(r) + c * met_log2f(2 - r);
+	double S = 0, A = 0, B = 0;
+	v8f tiny = splat(1e-30f), two = splat(2.0f);
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		v8f h = {0}, ka = {0}, kb = {0};
+		for (; i + 8 <= e; i += 8) {
+			v8f a = load8(p + i), c = load8(q + i), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+			ka += a * (load8(lp + i) - load8(lfq + i));
+			kb += c * (load8(lq + i) - load8(lfp + i));
+		}
+		if (i < e) {
+			int n = e - i;
+			v8f a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+			ka += a * (load_tail(lp + i, n) - load_tail(lfq + i, n));
+			kb += c * (load_tail(lq + i, n) - load_tail(lfp + i, n));
+		}
+		S += hsum(h); A += hsum(ka); B += hsum(kb);
 	}
-	double S = 0.5 * ((suma - ia_sum) + (sumb - ib_sum) + t);
-	return S < 0 ? 0 : S > 1 ? 1 : S;
+	S *= 0.5;
+	*jsd = S < 0 ? 0 : S > 1 ? 1 : S;
+	*kl_pq = A < 0 ? 0 : A;
+	*kl_qp = B < 0 ? 0 : B;
 }
 
-void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum)
+static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
+
+double met_jsd(const float *p, const float *q, int V) { return clamp01(0.5 * jsd_sum(p, q, V)); }
+
+double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp)
 {
-	double s = 0;
-	for (int i = 0; i < V; i++) { s += (double)p[order[i]] * lp[order[i]]; cum[i] = s; }
+	/* a's support gathered into a contiguous pair of vectors: a token only
+	 * in a's support adds a (its term a log2 2), one only in b's adds c,
+	 * and those are b's mass outside a's support */
+	float *ga = tmp, *gb = tmp + ka;
+	double inb = 0;
+	for (int u = 0; u < ka; u++) { ga[u] = qa[ia[u]]; gb[u] = qb[ia[u]]; inb += gb[u]; }
+	return clamp01(0.5 * (jsd_sum(ga, gb, ka) + (sumb - inb)));
+}
+
+void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum, double *cplp)
+{
+	double s = 0, t = 0;
+	for (int i = 0; i < V; i++) {
+		int j = order[i];
+		s += p[j]; cum[i] = s;
+		t += (double)p[j] * lp[j]; cplp[i] = t;
+	}
 }
 
 /* log2 of p (or of p floored), V floats from malloc */
@@ -354,22 +404,28 @@ double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp
 void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 {
 	uint32_t *k0 = scratch, *k1 = scratch + V, *i0 = scratch + 2 * (size_t)V, *i1 = scratch + 3 * (size_t)V;
-	uint32_t cnt[2048];
+	uint32_t cnt[3][2048];
+	memset(cnt, 0, sizeof cnt);
+	/* the three digit histograms in one read */
 	for (int i = 0; i < V; i++) {
 		uint32_t b;
 		memcpy(&b, p + i, 4);
 		b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
-		k0[i] = ~b;
+		b = ~b;                                         /* descending */
+		k0[i] = b;
 		i0[i] = i;
+		cnt[0][b & 2047]++;
+		cnt[1][(b >> 11) & 2047]++;
+		cnt[2][b >> 22]++;
 	}
-	for (int shift = 0; shift < 32; shift += 11) {
-		memset(cnt, 0, sizeof cnt);
-		for (int i = 0; i < V; i++) cnt[(k0[i] >> shift) & 2047]++;
-		if (V == 0 || cnt[(k0[0] >> shift) & 2047] == (uint32_t)V) continue;
+	for (int pass = 0; pass < 3; pass++) {
+		int shift = 11 * pass;
+		uint32_t *c = cnt[pass];
+		if (V == 0 || c[(k0[0] >> shift) & 2047] == (uint32_t)V) continue;
 		uint32_t sum = 0;
-		for (int d = 0; d < 2048; d++) { uint32_t c = cnt[d]; cnt[d] = sum; sum += c; }
+		for (int d = 0; d < 2048; d++) { uint32_t x = c[d]; c[d] = sum; sum += x; }
 		for (int i = 0; i < V; i++) {
-			uint32_t d = (k0[i] >> shift) & 2047, at = cnt[d]++;
+			uint32_t at = c[(k0[i] >> shift) & 2047]++;
 			k1[at] = k0[i];
 			i1[at] = i0[i];
 		}

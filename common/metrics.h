@@ -57,10 +57,13 @@ double met_perplexity(double mean_bits);
  * exactly 0 when they are equal */
 double met_jsd(const float *p, const float *q, int V);
 /* the same for truncated distributions, visiting only a's support: qa, qb
- * dense (zeros outside their supports), ia the ka indices where qa > 0,
- * suma, sumb the sums of qa and qb.  Tokens in one support add half their
- * mass; only the shared ones need logarithms. */
-double met_jsd_sparse(const float *qa, const int32_t *ia, int ka, double suma, const float *qb, double sumb);
+ * dense (zeros outside their supports), ia the ka indices of a's support
+ * (all of qa's non-zeros), sumb the sum of qb; tmp holds 2 ka floats.
+ * Tokens in b's support only add their mass, with no logarithm. */
+double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp);
+/* met_jsd, met_kl_lp(p, lp, lfq) and met_kl_lp(q, lq, lfp) in one pass */
+void met_jsd_kl(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
+                const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp);
 /* Jensen-Shannon distance: sqrt(JSD), base 2, in [0, 1] */
 double met_js_distance(const float *p, const float *q, int V);
 /* KL(p || q) in bits; lp = log2 p (floor 0), lfq = log2 max(q, 1e-10):
@@ -93,9 +96,10 @@ void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
  * 0) from lp = log2 p. */
 void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
                   int kept, double mass, float *q, float *lq);
-/* cum[i] = sum of p log2 p over order[0..i] (lp = log2 p), so that the
- * entropy of a truncation to k entries of mass Z is log2 Z - cum[k-1]/Z */
-void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum);
+/* met_cumsum_sorted and, in the same pass, cplp[i] = sum of p log2 p over
+ * order[0..i] (lp = log2 p), so that the entropy of a truncation to k
+ * entries of mass Z is log2 Z - cplp[k-1]/Z */
+void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum, double *cplp);
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc);
 

@@ -78,6 +78,7 @@ typedef struct {
 	int32_t **order;
 	uint32_t **scratch;
 	double **cum, **cplp;
+	float **gath;                 /* 2V, gathered supports */
 	/* per position results */
 	double *js;                   /* P x ntp x npair */
 	double *mi;                   /* P x ntp */
@@ -112,17 +113,25 @@ static void do_position(void *arg, int j, int tid)
 		if (need_sort) {
 			int32_t *o = c->order[tid] + (size_t)m * V;
 			met_argsort_desc(p[m], V, o, c->scratch[tid]);
-			met_cumsum_sorted(p[m], o, V, c->cum[tid] + (size_t)m * V);
-			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cplp[tid] + (size_t)m * V);
+			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cum[tid] + (size_t)m * V, c->cplp[tid] + (size_t)m * V);
 		}
 	}
-	int k = 0;
+	/* KL both ways: in the JS pass at top-p 1 when there is one */
+	int full = -1, k = 0;
+	for (int t = 0; t < c->ntp; t++) if (c->tp[t] >= 1) full = t;
 	for (int a = 0; a < M; a++)
 		for (int b = a + 1; b < M; b++, k++) {
 			size_t o = (size_t)j * np + k;
 			c->agree[o] = am[a] == am[b];
-			c->klab[o] = met_kl_lp(p[a], lp + (size_t)a * V, lf + (size_t)b * V, V);
-			c->klba[o] = met_kl_lp(p[b], lp + (size_t)b * V, lf + (size_t)a * V, V);
+			if (full >= 0) {
+				double d;
+				met_jsd_kl(p[a], lp + (size_t)a * V, lf + (size_t)a * V, p[b], lp + (size_t)b * V, lf + (size_t)b * V,
+				           V, &d, &c->klab[o], &c->klba[o]);
+				c->js[((size_t)j * c->ntp + full) * np + k] = sqrt(d);
+			} else {
+				c->klab[o] = met_kl_lp(p[a], lp + (size_t)a * V, lf + (size_t)b * V, V);
+				c->klba[o] = met_kl_lp(p[b], lp + (size_t)b * V, lf + (size_t)a * V, V);
+			}
 		}
 	for (int t = 0; t < c->ntp; t++) {
 		const float *qq[M];
@@ -149,11 +158,12 @@ static void do_position(void *arg, int j, int tid)
 			for (int b = a + 1; b < M; b++, k++) {
 				double d;
 				int x = kept[a] <= kept[b] ? a : b, y = x == a ? b : a;
-				/* small supports: visit the smaller one only (text-like,
-				 * peaked predictions); otherwise the dense vector loop */
-				if (c->tp[t] < 1 && 16 * kept[x] < V)
-					d = met_jsd_sparse(qq[x], c->order[tid] + (size_t)x * V, kept[x], sq[x], qq[y], sq[y]);
-				else d = met_jsd(qq[a], qq[b], V);
+				/* truncated: visit the smaller support only */
+				if (c->tp[t] >= 1) {
+					if (t != full) c->js[((size_t)j * c->ntp + t) * np + k] = c->js[((size_t)j * c->ntp + full) * np + k];
+					continue;     /* done with the KLs above */
+				}
+				d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y], c->gath[tid]);
 				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			}
 		met_row r;
@@ -219,6 +229,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              (uint32_t **)thread_bufs(threads, 4 * (size_t)V, sizeof(uint32_t)),
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
+			              thread_bufs(threads, 2 * (size_t)V, sizeof(float)),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
 			sag = xcalloc(np, sizeof(double)); sab = xcalloc(np, sizeof(double)); sba = xcalloc(np, sizeof(double));
@@ -296,7 +307,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	if (M) {
 		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
-		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads);
+		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads); free_bufs(c.gath, threads);
 	}
 	free(c.js); free(c.mi); free(c.agree); free(c.klab); free(c.klba); free(c.bad); free(c.badsum);
 	free(sjs); free(smi); free(sag); free(sab); free(sba);

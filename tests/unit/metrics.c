@@ -87,6 +87,31 @@ static void test_js(void)
 		want += 0.5 * (p[i] * log2(p[i] / m) + q[i] * log2(q[i] / m));
 	}
 	is_close(met_jsd(p, q, V), want, 1e-5, 0, "JSD matches the definition in double");
+	/* truncations: the support-only form equals the dense one */
+	int32_t oa[V], ob[V];
+	uint32_t sc[4 * V];
+	double ca[V], cb[V], ma, mb;
+	float ta[V], tb[V], gt[2 * V];
+	met_argsort_desc(p, V, oa, sc);
+	met_argsort_desc(q, V, ob, sc);
+	met_cumsum_sorted(p, oa, V, ca);
+	met_cumsum_sorted(q, ob, V, cb);
+	int ka = met_top_p_count(ca, V, 0.3, MET_TOPP_NUCLEUS, &ma), kb = met_top_p_count(cb, V, 0.6, MET_TOPP_NUCLEUS, &mb);
+	met_truncate(p, NULL, oa, V, ka, ma, ta, NULL);
+	met_truncate(q, NULL, ob, V, kb, mb, tb, NULL);
+	double sb = 0;
+	for (int i = 0; i < V; i++) sb += tb[i];
+	is_close(met_jsd_support(ta, oa, ka, tb, sb, gt), met_jsd(ta, tb, V), 1e-6, 1e-9,
+	         "JSD over a's support only equals the dense JSD of truncated distributions");
+	ok(met_jsd_support(ta, oa, ka, ta, 1.0, gt) < 1e-7, "support form: identical truncations give 0");
+	float lp[V], lq[V], lfp[V], lfq[V];
+	double jd, k1, k2;
+	met_log2_vec(p, lp, V, 0); met_log2_vec(q, lq, V, 0);
+	met_log2_vec(p, lfp, V, MET_EPS); met_log2_vec(q, lfq, V, MET_EPS);
+	met_jsd_kl(p, lp, lfp, q, lq, lfq, V, &jd, &k1, &k2);
+	is_close(jd, met_jsd(p, q, V), 1e-6, 0, "the fused pass gives met_jsd's JSD");
+	is_close(k1, met_kl(p, q, V), 1e-6, 0, "the fused pass gives KL(p||q)");
+	is_close(k2, met_kl(q, p, V), 1e-6, 0, "the fused pass gives KL(q||p)");
 	float h[2] = {1, 0}, u[2] = {0.5f, 0.5f};
 	double w2 = 0.5 * log2(1 / 0.75) + 0.5 * (0.5 * log2(0.5 / 0.75) + 0.5 * log2(0.5 / 0.25));
 	is_close(met_jsd(h, u, 2), w2, 1e-6, 0, "JSD((1,0),(1/2,1/2)) by hand");
