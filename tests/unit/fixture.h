@@ -67,7 +67,7 @@ static const fix_tensor *fixture_get(const fixture *f, const char *name)
 	return NULL;
 }
 
-static const float *fixture_f32(const fixture *f, const char *name)
+static inline const float *fixture_f32(const fixture *f, const char *name)
 {
 	const fix_tensor *t = fixture_get(f, name);
 	return t && !t->is_int ? (const float *)t->data : NULL;
