@@ -134,6 +134,35 @@ case_ fisherflow "stdout is /dev/full" 1 - sh -c 'fisherflow -i "$1" "$2" > /dev
 pipe_closed lmprobe lmprobe -f -i "$W" "$T/m.tns"
 pipe_closed fisherflow fisherflow --by param -i "$W" "$T/m.tns"
 
+# ---- entropy and disagree: lmprobe output of two models ----
+"$SEQLM_TESTBIN/mkprobs" -M 2 -V 50 -P 6 -n 20 -o "$T/probs.tns"
+for P in entropy disagree; do
+	stream_cases $P "$T/probs.tns" $P
+	case_ $P "windows instead of probabilities" 1 - $P "$W"
+	case_ $P "stdout is /dev/full" 1 - sh -c '"$1" "$2" > /dev/full' sh $P "$T/probs.tns"
+	case_ $P "output in a missing folder" 1 "$T/no/x.tsv" $P -o "$T/no/x.tsv" "$T/probs.tns"
+	case_ $P "usage error" 2 - $P --no-such-option "$T/probs.tns"
+done
+"$SEQLM_TESTBIN/mkprobs" -M 1 -V 50 -P 6 -n 5 -o "$T/probs1.tns"
+case_ disagree "one model only" 1 - disagree "$T/probs1.tns"
+if "$PYTHON" - "$T/probs.tns" "$T/nan.tns" "$TOP/examples" "$TOP/tests/golden" <<'PY' 2>/dev/null
+import sys
+sys.path[:0] = sys.argv[3:5]
+import numpy as np
+from tns_io import read_tns, write_tns
+h, recs = read_tns(sys.argv[1])
+recs[3][1]["probs"] = recs[3][1]["probs"].copy()
+recs[3][1]["probs"][1, 2, 7] = np.nan
+write_tns(sys.argv[2], h, recs)
+PY
+then
+	case_ entropy "NaN in the probabilities" 1 - entropy "$T/nan.tns"
+	case_ disagree "NaN in the probabilities" 1 - disagree "$T/nan.tns"
+else skip "NaN in the probabilities (needs NumPy)"; skip "NaN in the probabilities (needs NumPy)"; fi
+case_ disagree "--embeddings of models of other sizes" 1 - disagree --embeddings "$T/m.tns" "$T/eng.tns"
+pipe_closed entropy entropy --per-position "$T/probs.tns"
+pipe_closed disagree disagree --matrix "$T/probs.tns"
+
 echo "# fault matrix (program, case, result):"
 awk -F'\t' '{printf "#   %-10s %-42s %s\n", $1, $2, $3}' "$MATRIX"
 done_testing
