@@ -62,6 +62,46 @@ void cli_apply(cli_opts *o)
 	if (o->threads > 1) cli_blas_threads(o->threads);
 }
 
+/* The temporary files of the outputs being written (NAME.tmp), removed if
+ * the program dies, so that no partial output is ever left behind.  (The
+ * one piece of global state besides the program name: die() can be called
+ * from anywhere.) */
+enum { MAX_TMP = 16 };
+static char *tmp_files[MAX_TMP];
+
+static void tmp_register(const char *path)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (!tmp_files[i]) {
+			if (asprintf(&tmp_files[i], "%s.tmp", path) < 0) tmp_files[i] = NULL;
+			return;
+		}
+}
+
+static void tmp_forget(const char *path)
+{
+	size_t n = strlen(path);
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_files[i] && strncmp(tmp_files[i], path, n) == 0 && strcmp(tmp_files[i] + n, ".tmp") == 0) {
+			free(tmp_files[i]);
+			tmp_files[i] = NULL;
+			return;
+		}
+}
+
+/* An error ends the program at once: stdout's buffer is flushed (vmsg), the
+ * temporary outputs are removed, and no exit handlers run -- nothing else is
+ * left to tidy in a dying process, and LeakSanitizer would only report the
+ * buffers of the interrupted work. */
+static void quit(int code) __attribute__((noreturn));
+static void quit(int code)
+{
+	for (int i = 0; i < MAX_TMP; i++)
+		if (tmp_files[i]) unlink(tmp_files[i]);
+	fflush(stderr);
+	_exit(code);
+}
+
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
 	fflush(stdout);
@@ -74,7 +114,7 @@ void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt); vmsg("error: ", fmt, ap); va_end(ap);
-	exit(EXIT_FAILURE);
+	quit(EXIT_FAILURE);
 }
 
 void die_usage(const char *fmt, ...)
@@ -82,7 +122,7 @@ void die_usage(const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt); vmsg("error: ", fmt, ap); va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-	exit(EXIT_USAGE);
+	quit(EXIT_USAGE);
 }
 
 void warn(const char *fmt, ...)
@@ -106,12 +146,12 @@ void die_file(const char *file, const char *fmt, ...)
 	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file ? file : "-");
 	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
 	fputc('\n', stderr);
-	exit(EXIT_FAILURE);
+	quit(EXIT_FAILURE);
 }
 
 void cli_write_failed(const char *what)
 {
-	if (errno == EPIPE) exit(EXIT_FAILURE);  /* reader went away: say nothing */
+	if (errno == EPIPE) quit(EXIT_FAILURE);  /* reader went away: say nothing */
 	die("%s: write failed: %s", what ? what : "-", strerror(errno));
 }
 
@@ -148,7 +188,7 @@ void cli_need_input(int nfiles, void (*usage)(FILE *))
 {
 	if (nfiles == 0 && isatty(STDIN_FILENO)) {
 		usage(stderr);
-		exit(EXIT_USAGE);
+		quit(EXIT_USAGE);
 	}
 }
 
@@ -274,17 +314,19 @@ tns_writer *cli_tns_create(const cli_opts *o, const char *path, const tns_header
 		if (!path || strcmp(path, "-") == 0) die_usage("%s", err);
 		die_file(path, "%s", err);
 	}
+	if (path && strcmp(path, "-") != 0) tmp_register(path);
 	return w;
 }
 
 void cli_tns_close(tns_writer *w)
 {
-	if (tns_close(w) == 0) return;
-	if (tns_werrno(w) == EPIPE) exit(EXIT_FAILURE);
+	char *path = xstrdup(tns_writer_path(w));
+	if (tns_close(w) == 0) { tmp_forget(path); free(path); return; }
+	if (tns_werrno(w) == EPIPE) quit(EXIT_FAILURE);
 	fflush(stdout);
 	fprintf(stderr, "%s: error: %s\n", cli_prog, tns_werror(w));
 	tns_abort(w);
-	exit(EXIT_FAILURE);
+	quit(EXIT_FAILURE);
 }
 
 FILE *cli_out_open(cli_out *out, const char *path)
@@ -302,6 +344,7 @@ FILE *cli_out_open(cli_out *out, const char *path)
 	if (asprintf(&out->tmp, "%s.tmp", path) < 0) die("out of memory");
 	out->fp = fopen(out->tmp, "w");
 	if (!out->fp) die_file(path, "cannot create %s: %s", out->tmp, strerror(errno));
+	tmp_register(path);
 	return out->fp;
 }
 
@@ -317,6 +360,7 @@ void cli_out_close(cli_out *out)
 		if (out->tmp) unlink(out->tmp);
 		die_file(out->path, "write failed: %s", strerror(e));
 	}
+	if (out->tmp) tmp_forget(out->path);
 	free(out->path);
 	free(out->tmp);
 	memset(out, 0, sizeof *out);
@@ -326,7 +370,7 @@ void cli_out_abort(cli_out *out)
 {
 	if (!out->path) return;
 	if (out->fp) fclose(out->fp);
-	if (out->tmp) unlink(out->tmp);
+	if (out->tmp) { unlink(out->tmp); tmp_forget(out->path); }
 	free(out->path);
 	free(out->tmp);
 	memset(out, 0, sizeof *out);

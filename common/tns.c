@@ -770,6 +770,7 @@ static int wfail(tns_writer *w, const char *fmt, ...)
 const char *tns_werror(const tns_writer *w) { return w->err; }
 int tns_werrno(const tns_writer *w) { return w->err_no; }
 uint64_t tns_writer_nrecords(const tns_writer *w) { return w->nrec; }
+const char *tns_writer_path(const tns_writer *w) { return w->path; }
 
 static int wflush(tns_writer *w)
 {

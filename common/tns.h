@@ -126,6 +126,7 @@ void tns_abort(tns_writer *w);
 const char *tns_werror(const tns_writer *w);
 int tns_werrno(const tns_writer *w);        /* errno of the failure (EPIPE...) */
 uint64_t tns_writer_nrecords(const tns_writer *w);
+const char *tns_writer_path(const tns_writer *w);   /* as given; "-" for stdout */
 
 /* ---- helpers ------------------------------------------------------------ */
 const char *tns_dtype_name(tns_dtype d);   /* "f32", ... ; "?" if unknown */

@@ -68,23 +68,26 @@ PY
 }
 stream_cases() { # PROG GOOD-STREAM CMD-PREFIX...: the input-side cases for a stream reader; FILE appended
 	_p=$1 _g=$2; shift 2
+	# the good input must exist and be accepted, or every damaged case below means nothing
+	if [ ! -s "$_g" ] || ! "$@" "$_g" > /dev/null 2>&1; then ok 1 "$_p: the undamaged input $_g is accepted"; return; fi
+	_o=-; _prev=""; for _a; do [ "$_prev" = -o ] && { rm -f "$_a"; _o=$_a; }; _prev=$_a; done   # the output: never left behind
 	truncations "$_g"; flips "$_g"
-	_i=0; while [ $_i -lt 12 ]; do case_ "$_p" "truncated input ($_i)" 1 - "$@" "$T/trunc.$_i"; _i=$((_i + 1)); done
-	_i=0; while [ $_i -lt 12 ]; do case_ "$_p" "bit flip ($_i)" 1 - "$@" "$T/flip.$_i"; _i=$((_i + 1)); done
+	_i=0; while [ $_i -lt 12 ]; do case_ "$_p" "truncated input ($_i)" 1 "$_o" "$@" "$T/trunc.$_i"; _i=$((_i + 1)); done
+	_i=0; while [ $_i -lt 12 ]; do case_ "$_p" "bit flip ($_i)" 1 "$_o" "$@" "$T/flip.$_i"; _i=$((_i + 1)); done
 	: > "$T/zero.tns"
-	case_ "$_p" "zero-length file" 1 - "$@" "$T/zero.tns"
-	case_ "$_p" "empty stdin" 1 - sh -c '"$@" - < /dev/null' sh "$@"
-	case_ "$_p" "directory as input" 1 - "$@" "$T"
-	case_ "$_p" "missing file" 1 - "$@" "$T/missing.tns"
+	case_ "$_p" "zero-length file" 1 "$_o" "$@" "$T/zero.tns"
+	case_ "$_p" "empty stdin" 1 "$_o" sh -c '"$@" - < /dev/null' sh "$@"
+	case_ "$_p" "directory as input" 1 "$_o" "$@" "$T"
+	case_ "$_p" "missing file" 1 "$_o" "$@" "$T/missing.tns"
 	cp "$_g" "$T/unreadable.tns"; chmod 000 "$T/unreadable.tns"
-	case_ "$_p" "unreadable file" 1 - unreadable "$@" "$T/unreadable.tns"
-	if huge_tensor "$_g" "$T/huge.tns"; then case_ "$_p" "15 GiB declared tensor" 1 - "$@" "$T/huge.tns"
+	case_ "$_p" "unreadable file" 1 "$_o" unreadable "$@" "$T/unreadable.tns"
+	if huge_tensor "$_g" "$T/huge.tns"; then case_ "$_p" "15 GiB declared tensor" 1 "$_o" "$@" "$T/huge.tns"
 	else skip "$_p: 15 GiB declared tensor (needs python3)"; fi
 }
 
 # ---- tnsview ----
 $MK -n 4 -o "$T/good.tns"
-stream_cases tnsview "$T/good.tns" tnsview
+stream_cases tnsview "$T/good.tns" tnsview -o "$T/out.view"
 case_ tnsview "stdout is /dev/full" 1 - sh -c 'tnsview "$1" > /dev/full' sh "$T/good.tns"
 case_ tnsview "output in a missing folder" 1 "$T/no/out.tns" tnsview --copy -o "$T/no/out.tns" "$T/good.tns"
 case_ tnsview "--copy to /dev/full" 1 - sh -c 'tnsview --copy "$1" > /dev/full' sh "$T/good.tns"
@@ -118,7 +121,7 @@ case_ lmtrain "output in a missing folder" 1 "$T/no/m.tns" lmtrain $small --step
 case_ lmtrain "usage error" 2 - lmtrain --arch 7B "$W"
 # lmprobe and fisherflow: the windows damaged, then the model
 for P in lmprobe fisherflow; do
-	stream_cases $P "$T/w.tns" $P "$T/m.tns" -i
+	stream_cases $P "$T/w.tns" $P -o "$T/out.$P" "$T/m.tns" -i
 	truncations "$T/m.tns"; flips "$T/m.tns"
 	for i in 0 3 6 9; do case_ $P "truncated model ($i)" 1 - $P -i "$W" "$T/trunc.$i"; done
 	for i in 0 3 6 9; do case_ $P "bit flip in the model ($i)" 1 - $P -i "$W" "$T/flip.$i"; done
@@ -137,7 +140,7 @@ pipe_closed fisherflow fisherflow --by param -i "$W" "$T/m.tns"
 # ---- entropy and disagree: lmprobe output of two models ----
 "$SEQLM_TESTBIN/mkprobs" -M 2 -V 50 -P 6 -n 20 -o "$T/probs.tns"
 for P in entropy disagree; do
-	stream_cases $P "$T/probs.tns" $P
+	stream_cases $P "$T/probs.tns" $P -o "$T/out.$P"
 	case_ $P "windows instead of probabilities" 1 - $P "$W"
 	case_ $P "stdout is /dev/full" 1 - sh -c '"$1" "$2" > /dev/full' sh $P "$T/probs.tns"
 	case_ $P "output in a missing folder" 1 "$T/no/x.tsv" $P -o "$T/no/x.tsv" "$T/probs.tns"
