@@ -1,0 +1,39 @@
+#!/bin/sh
+# lmtrain next to the same training step in PyTorch fp32 (Debian
+# python3-torch, 2 threads, OMP_WAIT_POLICY=PASSIVE, flush-denormal on):
+# forward with dropout 0.1, masked-LM loss with the vocabulary projection at
+# the masked positions only, backward, clip 0.5, AdamW.  The issue's config
+# (V=4106 6-mers of human chr20, L=4, d=256, h=4, ffn=1024, T=128, B=32),
+# then the paper's 4M and 20M; tokens/s of both, the ratio (target >= 1.5x),
+# GFLOP/s as a fraction of the fp32 peak measured by an FMA loop, and peak
+# RSS of both.
+. "$(dirname "$0")/lib.sh"
+PY=${PYTHON:-/usr/bin/python3}
+STEPS=${LMTRAIN_BENCH_STEPS:-8}
+cc -O2 -pthread bench/peakflops.c -o "$BENCH_TMP/peakflops" || exit 1
+peak=$("$BENCH_TMP/peakflops" 2 | awk -F'\t' '$1 ~ /_2t$/ {p = $2} END {print p}')
+echo "fp32 peak (FMA loop, 2 threads): $peak GFLOP/s"
+seqtok -T 128 tests/data/demo/human_chr20_100k.fa -o "$BENCH_TMP/w128.tns"
+seqtok -T 512 tests/data/demo/human_chr20_100k.fa -o "$BENCH_TMP/w512.tns"
+# name L d h ffn T B
+while read -r name L d h ffn T B; do
+	[ -n "$name" ] || continue
+	V=4106
+	/usr/bin/time -f "%M" -o "$BENCH_TMP/rss" lmtrain --arch 4M --layers $L --hidden $d --heads $h --ffn $ffn \
+		--max-pos $T -b $B --steps $STEPS -t 2 -v -o "$BENCH_TMP/m.tns" "$BENCH_TMP/w$T.tns" 2> "$BENCH_TMP/log" ||
+		{ cat "$BENCH_TMP/log" >&2; exit 1; }
+	ours=$(sed -n 's/.*final loss.*, \([0-9.]*\) tokens\/s.*/\1/p' "$BENCH_TMP/log" | tail -1)
+	rss=$(cat "$BENCH_TMP/rss")
+	OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_train.py $V $L $d $h $ffn $T $B $STEPS 2 > "$BENCH_TMP/torch" ||
+		{ echo "bench/lmtrain.sh: the PyTorch peer failed (python3-torch installed?)" >&2; exit 1; }
+	peer=$(awk -F'\t' '$1 == "tokens_per_s" {print $2}' "$BENCH_TMP/torch")
+	prss=$(awk -F'\t' '$1 == "peak_rss_kb" {print $2}' "$BENCH_TMP/torch")
+	awk -v n="$name" -v a="$ours" -v b="$peer" -v L=$L -v d=$d -v F=$ffn -v V=$V -v T=$T -v pk="$peak" -v r="$rss" -v pr="$prss" 'BEGIN {
+		f = 3 * (L * (4 * d * d + 2 * d * F) * 2 + L * 2 * T * d * 2 + 0.15 * (d * d + d * V) * 2)
+		printf "lmtrain %-28s seqlm %7.0f tok/s (%5.1f GFLOP/s, %.2f of peak, RSS %4.0f MB)   PyTorch %7.0f tok/s (%5.1f GFLOP/s, RSS %4.0f MB)   ratio %.2fx\n",
+			n, a, a * f / 1e9, a * f / 1e9 / pk, r / 1024, b, b * f / 1e9, pr / 1024, a / b }'
+done <<CONFIGS
+L4-d256-T128-B32 4 256 4 1024 128 32
+4M-T512-B16      6 256 8 512  512 16
+20M-T512-B8      8 512 8 1024 512 8
+CONFIGS

@@ -1,0 +1,48 @@
+#!/bin/sh
+# lmtrain (first version): it learns, it writes a complete model file, the
+# same seeds give the same bits at any -t, and bad input is refused.
+. "$(dirname "$0")/lib.sh"
+E=$DATA/engine/english_char.tns
+W=$DATA/engine/dna_3mer.tns
+small="--arch 4M --layers 2 --hidden 32 --heads 2 --ffn 64 --max-pos 64 -b 16"
+
+lmtrain $small --steps 250 --lr 3e-3 --warmup 0.1 -q --log "$T/log.tsv" -o "$T/e.tns" "$E"
+ok $? "lmtrain trains on English character windows"
+is "$(head -1 "$T/log.tsv")" "$(printf 'step\tlr\tloss\tgrad_norm\ttokens_per_s')" "the log has its header"
+first=$(awk -F'\t' 'NR >= 2 && NR <= 6 {s += $3; n++} END {print s / n}' "$T/log.tsv")
+last=$(awk -F'\t' '{l[NR] = $3} END {for (i = NR - 19; i <= NR; i++) s += l[i]; print s / 20}' "$T/log.tsv")
+awk -v a="$first" -v b="$last" 'BEGIN {exit !(b < a - 0.5)}'
+ok $? "the training loss falls (first 5 steps $first, last 20 of 250 steps $last nats)"
+# the unigram entropy of the tokens (in nats) is what a model without context reaches
+uni=$(entropy --tokens --order 0 "$E" | awk -F'\t' 'NR == 2 {print $5 * log(2)}')
+awk -v b="$last" -v u="$uni" 'BEGIN {exit !(b < u)}'
+ok $? "and ends below the unigram entropy of the tokens ($uni nats)"
+tnsview --header "$T/e.tns" > "$T/h"
+for k in model_type vocab_size hidden_size num_hidden_layers num_attention_heads intermediate_size \
+	max_position_embeddings layer_norm_eps pad_token_id mask_token_id seed data_seed step model_hash; do
+	grep -q "^@KV	$k	" "$T/h" || { echo "# no @KV $k"; missing=1; }
+done
+ok "${missing:-0}" "the model header has the HuggingFace config keys, seeds, step and hash"
+grep -q '^@TK	' "$T/h" && [ "$(grep -c '^@VO	' "$T/h")" = "$(grep '^@KV	vocab_size	' "$T/h" | cut -f3)" ]
+ok $? "and the tokenizer vocabulary"
+grep -q "^@PG	ID:lmtrain	.*CL:.*--steps 250" "$T/h"; ok $? "and its command line in a @PG line"
+is "$(tnsview -n 0 --no-header "$T/e.tns" | head -1)" "#0	params" "record 0 is params"
+tnsview -n 0 --no-header "$T/e.tns" | grep -q '	bert.embeddings.word_embeddings.weight	f32	' ; ok $? "parameters have their HuggingFace names"
+lmprobe -i "$E" "$T/e.tns" > /dev/null; ok $? "the model loads in lmprobe"
+
+lmtrain $small --steps 5 --seed 3 -t 1 -q -o "$T/t1.tns" "$W"
+lmtrain $small --steps 5 --seed 3 -t 2 -q -o "$T/t2.tns" "$W"
+is "$(tnsview -n -1 --no-header "$T/t1.tns" | md5sum)" "$(tnsview -n -1 --no-header "$T/t2.tns" | md5sum)" "-t 1 and -t 2 give bitwise the same parameters"
+lmtrain $small --steps 5 --seed 4 -q -o "$T/s4.tns" "$W"
+[ "$(tnsview -n -1 --no-header "$T/t1.tns" | md5sum)" != "$(tnsview -n -1 --no-header "$T/s4.tns" | md5sum)" ]
+ok $? "another seed gives another model"
+cat "$W" | lmtrain $small --steps 5 --seed 3 -q -o "$T/pipe.tns"; ok $? "windows from a pipe train with --steps"
+
+fails_with "a pipe without --steps is a usage error" 2 "steps" sh -c 'cat "$1" | lmtrain $2 -q -o "$3"' sh "$W" "$small" "$T/x.tns"
+fails_with "windows longer than --max-pos are refused" 1 "lmtrain: error: .*exceed the model's 32 positions" lmtrain $small --max-pos 32 --steps 1 -q -o "$T/x.tns" "$W"
+"$SEQLM_TESTBIN/mktns" -n 2 -o "$T/novocab.tns"
+fails_with "a stream without a vocabulary is refused" 1 "lmtrain: error: .*vocabulary" lmtrain $small --steps 1 -q -o "$T/x.tns" "$T/novocab.tns"
+fails_with "an unknown architecture is a usage error" 2 "arch" lmtrain --arch 7B --steps 1 -o "$T/x.tns" "$W"
+lmtrain $small --steps 1 -q -o "$T/none/x.tns" "$W" 2> /dev/null; is "$?" 1 "an unwritable output exits 1"
+[ ! -e "$T/x.tns" ] && [ ! -e "$T/x.tns.tmp" ]; ok $? "and no failed run left an output behind"
+done_testing
