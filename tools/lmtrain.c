@@ -231,12 +231,14 @@ static void data_close(data *d)
 
 /* ---- text buffers: the logs are kept whole so a checkpoint can carry them */
 
-typedef struct { char *s; size_t n, cap; FILE *fp; } textlog;
+/* on = 0: a log nobody asked for, nothing kept */
+typedef struct { char *s; size_t n, cap; FILE *fp; int on; } textlog;
 
 static void tl_printf(textlog *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tl_printf(textlog *t, const char *fmt, ...)
 {
 	va_list ap;
+	if (!t->on) return;
 	va_start(ap, fmt);
 	int k = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
@@ -269,6 +271,20 @@ typedef struct {
 	ckpt_state st;
 	double loss, norm;
 } member;
+
+/* fail before training, not hours later, if path's folder is missing */
+static void check_folder(const char *path)
+{
+	if (!path) return;
+	char *dir = xstrdup(path), *sl = strrchr(dir, '/');
+	struct stat st;
+	if (sl) {
+		*(sl == dir ? sl + 1 : sl) = 0;
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+			die_file(path, "cannot be written: the folder %s does not exist", dir);
+	}
+	free(dir);
+}
 
 /* pattern with every "{seed}" replaced */
 static char *expand(const char *pat, uint64_t seed)
@@ -672,6 +688,8 @@ int main(int argc, char **argv)
 		k->seed = (uint64_t)seedv[i];
 		k->out = expand(outpat, k->seed);
 		k->ckpt = expand(ckpat, k->seed);
+		check_folder(k->out);
+		check_folder(k->ckpt);
 		for (int j = 0; j < i; j++)
 			if (mem[j].seed == k->seed) die_usage("--seeds: seed %" PRIu64 " twice", k->seed);
 		if (bert_init(&k->m, &cfg) != 0) die("cannot build the model");
@@ -723,10 +741,10 @@ int main(int argc, char **argv)
 
 	cli_out logo, flogo;
 	textlog lg = { 0 }, fl = { 0 };
-	if (o.log) lg.fp = cli_out_open(&logo, o.log);
+	if (o.log) lg.fp = cli_out_open(&logo, o.log), lg.on = 1;
 	char *flogpath = o.flog ? xstrdup(o.flog) : NULL;
 	if (o.fisher_every && !flogpath) { flogpath = xmalloc(strlen(outpat) + 16); sprintf(flogpath, "%s.fisher.tsv", outpat); }
-	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath);
+	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath), fl.on = 1;
 	if (o.resume) {
 		tl_printf(&lg, "%.*s", (int)mem[0].st.loglen, mem[0].st.log ? mem[0].st.log : "");
 		tl_printf(&fl, "%.*s", (int)mem[0].st.floglen, mem[0].st.flog ? mem[0].st.flog : "");
