@@ -118,4 +118,9 @@ lmtrain $small --steps 6 -q --log "$T/a1.tsv" -o "$T/a1.tns" "$T/tr.tns"
 lmtrain $small --steps 6 --accum 4 -q --log "$T/a4.tsv" -o "$T/a4.tns" "$T/tr.tns"
 paste "$T/a1.tsv" "$T/a4.tsv" | awk -F'\t' '!/^#/ && $1 != "step" {d = $3 - $12; if (d < 0) d = -d; if (d > m) m = d} END {print "# max loss difference", m + 0; exit !(m < 1e-4)}'
 ok $? "--accum 4 follows the full batch (losses within 1e-4)"
+# --- progress: a bar with ETA on a terminal only -------------------------------
+lmtrain $small --steps 3 -o "$T/p.tns" "$T/tr.tns" 2> "$T/p.err"
+! grep -q 'ETA' "$T/p.err" && ! grep -q "$(printf '\r')" "$T/p.err"; ok $? "no progress bar when stderr is not a terminal"
+lmtrain $small --steps 3 -v -o "$T/p.tns" "$T/tr.tns" 2> "$T/p.err"
+grep -q 'lmtrain: \[#*\.*\] step 3/3 .*ETA 0:00' "$T/p.err"; ok $? "-v prints progress lines with the bar and ETA"
 done_testing
