@@ -9,11 +9,12 @@ CONDITIONS = [("text-bpe", "English, BPE"), ("dna-bpe", "DNA, BPE"),
 
 
 def rows(path):
-    """the rows of a TSV with a header line, as dicts; [] if it is missing"""
+    """the rows of a TSV with a header line, as dicts; [] if it is missing;
+    '#' lines (lmtrain's command line and seeds) are skipped"""
     if not os.path.exists(path):
         return []
     with open(path) as f:
-        return list(csv.DictReader(f, delimiter="\t"))
+        return list(csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t"))
 
 
 def num(x):

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,17 @@
 #include <unistd.h>
 #include "adamw.h"
 #include "bert.h"
+#include "ckpt.h"
 #include "cli.h"
+#include "evalmask.h"
+#include "fisher.h"
 #include "mlm.h"
 #include "model.h"
 #include "par.h"
 #include "rng.h"
 #include "tns.h"
 #include "vocab.h"
+#include "winread.h"
 
 static void usage(FILE *fp)
 {
@@ -39,10 +44,13 @@ static void usage(FILE *fp)
 "      --max-pos N       maximum positions (default 512)\n"
 "      --dropout P       hidden and attention dropout (default 0.1)\n"
 "      --seed N          initialisation, masking and dropout seed (default 1)\n"
+"      --seeds LIST      several members in one process (\"1-5\", \"1,3\"): one read\n"
+"                        of the data, identical batches; -o etc. take {seed}\n"
 "Training:\n"
 "      --steps N         optimiser steps (default: --epochs passes over a file)\n"
 "      --epochs N        passes over the input (needs a file, default 1)\n"
 "  -b, --batch N         windows per step (default 64)\n"
+"      --accum K         cut each batch into K micro-batches (memory / K)\n"
 "      --lr X            peak learning rate (default 1e-4)\n"
 "      --min-lr X        learning rate at the end of the cosine (default 0)\n"
 "      --warmup X        warm-up: a fraction of the steps if < 1, else steps (0.1)\n"
@@ -55,7 +63,21 @@ static void usage(FILE *fp)
 "                        a file is shuffled completely every epoch\n"
 "Output:\n"
 "  -o, --output FILE     the model (required unless stdout is not a terminal)\n"
-"      --log FILE        TSV: step lr loss grad_norm tokens_per_s\n"
+"      --log FILE        TSV: step lr loss grad_norm tokens_per_s eval_loss\n"
+"                        eval_acc batch_hash seed\n"
+"Evaluation and checkpoints:\n"
+"      --eval FILE       held-out windows: loss and accuracy on a fixed mask;\n"
+"                        -o then holds the model with the best eval loss\n"
+"      --eval-every N    evaluate every N steps (default steps/10) and at the end\n"
+"      --eval-seed N     seed of the eval mask (default 1, as lmprobe)\n"
+"      --eval-mask-prob X  eval mask probability (default 0.15)\n"
+"      --fisher-every N  empirical Fisher per group on the eval set every N steps\n"
+"      --fisher-log FILE TSV of it (default OUTPUT.fisher.tsv)\n"
+"      --fisher-estimator E  window (default), batch or token\n"
+"      --checkpoint FILE last state: params, AdamW moments, step, data position,\n"
+"                        eval history (default OUTPUT.ckpt)\n"
+"      --checkpoint-every N  write the checkpoint every N steps (and at the end)\n"
+"      --resume CKPT     continue from a checkpoint, bitwise as if never stopped\n"
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -f, --force           allow binary output to a terminal\n"
 "  -q, --quiet           no progress or messages\n"
@@ -68,7 +90,9 @@ static void usage(FILE *fp)
 
 enum {
 	O_ARCH = 0x2000, O_LAYERS, O_HIDDEN, O_HEADS, O_FFN, O_MAXPOS, O_DROPOUT, O_SEED, O_STEPS,
-	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG
+	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG,
+	O_SEEDS, O_ACCUM, O_EVAL, O_EVERY, O_ESEED, O_EMASKP, O_FEVERY, O_FLOG, O_FEST, O_CKPT, O_CKEVERY,
+	O_RESUME
 };
 
 typedef struct {
@@ -79,6 +103,11 @@ typedef struct {
 	long steps, epochs, batch, shuffle;
 	double lr, min_lr, warmup, clip, wd, mask_prob;
 	const char *log;
+	const char *seeds, *eval, *flog, *ckpt, *resume;
+	long accum, eval_every, fisher_every, ckpt_every;
+	uint64_t eval_seed;
+	double eval_q;
+	int fest;
 } opts;
 
 /* ---- data: windows in the order fixed by --data-seed --------------------- */
@@ -200,6 +229,162 @@ static void data_close(data *d)
 	memset(d, 0, sizeof *d);
 }
 
+/* ---- text buffers: the logs are kept whole so a checkpoint can carry them */
+
+/* on = 0: a log nobody asked for, nothing kept */
+typedef struct { char *s; size_t n, cap; FILE *fp; int on; } textlog;
+
+static void tl_printf(textlog *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tl_printf(textlog *t, const char *fmt, ...)
+{
+	va_list ap;
+	if (!t->on) return;
+	va_start(ap, fmt);
+	int k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->n + k + 1 > t->cap) {
+		t->cap = (t->n + k + 1) * 2;
+		t->s = xrealloc(t->s, t->cap);
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->n, k + 1, fmt, ap);
+	va_end(ap);
+	if (t->fp && fwrite(t->s + t->n, 1, k, t->fp) != (size_t)k) cli_write_failed("log");
+	t->n += k;
+}
+
+/* the header of a TSV log: the command line and seeds, as # lines */
+static void tl_header(textlog *t, int argc, char **argv, const char *seeds, uint64_t data_seed)
+{
+	tl_printf(t, "# lmtrain %s CL:", SEQLM_VERSION);
+	for (int i = 0; i < argc; i++) tl_printf(t, " %s", argv[i]);
+	tl_printf(t, "\n# seeds: %s  data_seed: %" PRIu64 "\n", seeds, data_seed);
+}
+
+/* ---- ensemble members ----------------------------------------------------- */
+
+typedef struct {
+	uint64_t seed;
+	char *out, *ckpt;             /* model and checkpoint paths, {seed} expanded */
+	bert_model m;
+	adamw opt;
+	ckpt_state st;
+	double loss, norm;
+} member;
+
+/* fail before training, not hours later, if path's folder is missing */
+static void check_folder(const char *path)
+{
+	if (!path) return;
+	char *dir = xstrdup(path), *sl = strrchr(dir, '/');
+	struct stat st;
+	if (sl) {
+		*(sl == dir ? sl + 1 : sl) = 0;
+		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+			die_file(path, "cannot be written: the folder %s does not exist", dir);
+	}
+	free(dir);
+}
+
+/* pattern with every "{seed}" replaced */
+static char *expand(const char *pat, uint64_t seed)
+{
+	if (!pat) return NULL;
+	char num[32];
+	snprintf(num, sizeof num, "%" PRIu64, seed);
+	size_t n = strlen(pat) + 1;
+	for (const char *p = pat; (p = strstr(p, "{seed}")); p += 6) n += strlen(num);
+	char *s = xmalloc(n), *o = s;
+	for (const char *p = pat; *p;) {
+		if (!strncmp(p, "{seed}", 6)) { o += sprintf(o, "%s", num); p += 6; }
+		else *o++ = *p++;
+	}
+	*o = 0;
+	return s;
+}
+
+/* ---- the held-out set: every window with its fixed analysis mask -------- */
+
+typedef struct {
+	const char *path;
+	int n, T;
+	int32_t *in, *lab;            /* [n*T] masked input, labels (-1 unmasked) */
+	long ntok;                    /* masked positions */
+	uint64_t hash;                /* of the windows and the mask */
+} evalset;
+
+static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int max_pos,
+                         uint64_t seed, double q)
+{
+	winread w;
+	memset(e, 0, sizeof *e);
+	e->path = path;
+	winread_open(&w, path, -1, 256);
+	if (w.vocab.hash != vocab_hash)
+		die_file(path, "the eval windows have another vocabulary (hash %016" PRIx64 ", training windows %016" PRIx64 ")",
+		         w.vocab.hash, vocab_hash);
+	int nb, cap = 0;
+	int32_t *pos = NULL;
+	while ((nb = winread_next(&w)) > 0) {
+		int T = e->T = w.T;
+		if (T > max_pos) die_file(path, "eval windows of %d tokens exceed the model's %d positions", T, max_pos);
+		pos = xrealloc(pos, (size_t)T * sizeof *pos);
+		if (e->n + nb > cap) {
+			cap = 2 * (e->n + nb);
+			e->in = xrealloc(e->in, (size_t)cap * T * sizeof *e->in);
+			e->lab = xrealloc(e->lab, (size_t)cap * T * sizeof *e->lab);
+		}
+		for (int b = 0; b < nb; b++, e->n++) {
+			const int32_t *tok = w.tok + (size_t)b * T;
+			int32_t *in = e->in + (size_t)e->n * T, *lab = e->lab + (size_t)e->n * T;
+			int P = evalmask_select(seed, w.name[b], tok, T, q, pos);
+			evalmask_apply(tok, T, pos, P, in);
+			for (int t = 0; t < T; t++) lab[t] = -1;
+			for (int i = 0; i < P; i++) lab[pos[i]] = tok[pos[i]];
+			e->ntok += P;
+		}
+	}
+	free(pos);
+	winread_close(&w);
+	if (e->n == 0) die_file(path, "no windows in the eval stream");
+	if (e->ntok == 0) die_file(path, "no masked positions in %d eval windows (more windows or --eval-mask-prob)", e->n);
+	e->hash = rng_fnv1a(e->in, (uint64_t)e->n * e->T * sizeof *e->in) ^ rng_mix(rng_fnv1a(e->lab, (uint64_t)e->n * e->T * sizeof *e->lab));
+}
+
+static void evalset_free(evalset *e) { free(e->in); free(e->lab); }
+
+/* mean loss and accuracy (argmax, first of ties) at the masked positions,
+ * no dropout, in batches of mb windows; sums in a fixed order */
+static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, double *loss, double *acc)
+{
+	int V = m->c.vocab_size, T = e->T;
+	int *rows = xmalloc((size_t)mb * T * sizeof *rows);
+	int32_t *lab = xmalloc((size_t)mb * T * sizeof *lab);
+	float *lg = NULL;
+	size_t lgcap = 0;
+	double L = 0, A = 0;
+	for (int i0 = 0; i0 < e->n; i0 += mb) {
+		int nb = e->n - i0 < mb ? e->n - i0 : mb, nr = 0;
+		for (int r = 0; r < nb * T; r++)
+			if (e->lab[(size_t)i0 * T + r] >= 0) lab[nr] = e->lab[(size_t)i0 * T + r], rows[nr++] = r;
+		if (!nr) continue;
+		bert_forward(m, ea, e->in + (size_t)i0 * T, nb, T, NULL);
+		if ((size_t)nr * V > lgcap) lgcap = (size_t)nr * V, lg = xrealloc(lg, lgcap * sizeof *lg);
+		bert_head(m, ea, rows, nr, lg, 0);
+		for (int j = 0; j < nr; j++) {
+			const float *x = lg + (size_t)j * V;
+			int am = 0;
+			for (int v = 1; v < V; v++) if (x[v] > x[am]) am = v;
+			double s = 0;
+			for (int v = 0; v < V; v++) s += exp((double)x[v] - x[am]);
+			L += log(s) + x[am] - x[lab[j]];
+			A += am == lab[j];
+		}
+	}
+	*loss = L / e->ntok, *acc = A / e->ntok;
+	free(rows); free(lab); free(lg);
+}
+
 /* ---- progress ------------------------------------------------------------ */
 
 static void fmt_eta(double s, char *buf, size_t n)
@@ -211,11 +396,155 @@ static void fmt_eta(double s, char *buf, size_t n)
 
 static void progress(int tty, long step, long steps, double loss, double tps, double eta, int last)
 {
-	char e[32];
+	char e[32], bar[24];
+	int w = (int)(20.0 * step / (steps ? steps : 1));
+	for (int i = 0; i < 20; i++) bar[i] = i < w ? '#' : '.';
+	bar[20] = 0;
 	fmt_eta(eta, e, sizeof e);
-	fprintf(stderr, "%slmtrain: step %ld/%ld  loss %.4f  %.0f tok/s  ETA %s%s",
-	        tty ? "\r" : "", step, steps, loss, tps, e, tty && !last ? "" : "\n");
+	fprintf(stderr, "%slmtrain: [%s] step %ld/%ld  loss %.4f  %.0f tok/s  ETA %s%s",
+	        tty ? "\r" : "", bar, step, steps, loss, tps, e, tty && !last ? "" : "\n");
 	fflush(stderr);
+}
+
+/* ---- batches --------------------------------------------------------------- */
+
+/* the next batch of up to B windows; its hash is chained into *chain */
+static int next_batch(data *d, int32_t *tok, int B, uint64_t *chain, uint64_t *bh)
+{
+	int nb = 0;
+	while (nb < B && data_next(d, tok + (size_t)nb * d->T)) nb++;
+	*bh = rng_fnv1a(tok, (uint64_t)nb * d->T * sizeof *tok);
+	*chain = rng_mix(*chain ^ *bh);
+	return nb;
+}
+
+/* one optimiser step of member k on the batch tok[nb*T], in micro-batches
+ * of mb windows whose gradients add up to the whole batch's */
+static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int T, int mb, long step,
+                       const opts *o, long steps, long warm, int32_t *inp, int32_t *lab, double *lr)
+{
+	bert_model *m = &k->m;
+	long nm = 0;
+	for (int b = 0; b < nb; b++)
+		nm += mlm_mask(tok + (size_t)b * T, T, m->c.vocab_size, k->seed, (uint64_t)step, (uint64_t)b,
+		               o->mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
+	bert_zero_grads(m);
+	double lsum = 0;
+	for (int b0 = 0; b0 < nb; b0 += mb) {
+		int n = nb - b0 < mb ? nb - b0 : mb;
+		bert_drop dr = { k->seed, (uint64_t)step, b0 };
+		bert_forward(m, a, inp + (size_t)b0 * T, n, T, &dr);
+		float l = bert_mlm_loss(m, a, lab + (size_t)b0 * T);
+		int nmi = bert_nmasked(a, 0, n);
+		lsum += n == nb ? l : (double)l * nmi;
+		if (nm) bert_backward(m, a, 0, n, 1.0f / (float)nm);
+	}
+	k->loss = mb >= nb ? lsum : nm ? lsum / nm : 0;
+	k->norm = grad_clip(m->grads, m->n, o->clip);
+	*lr = lr_at(step, steps, warm, o->lr, o->min_lr);
+	adamw_step(&k->opt, m->params, m->grads, (float)*lr);
+}
+
+/* ---- output files ---------------------------------------------------------- */
+
+/* the options a checkpoint must share with the run that resumes it */
+static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, int T, int accum,
+                           const evalset *e)
+{
+	tns_header_set(h, "train_steps", "%ld", steps);
+	tns_header_set(h, "train_batch", "%ld", o->batch);
+	tns_header_set(h, "train_accum", "%d", accum);
+	tns_header_set(h, "train_lr", "%.17g", o->lr);
+	tns_header_set(h, "train_min_lr", "%.17g", o->min_lr);
+	tns_header_set(h, "train_warmup_steps", "%ld", warm);
+	tns_header_set(h, "train_clip", "%.17g", o->clip);
+	tns_header_set(h, "train_weight_decay", "%.17g", o->wd);
+	tns_header_set(h, "train_mask_prob", "%.17g", o->mask_prob);
+	tns_header_set(h, "train_window", "%d", T);
+	tns_header_set(h, "train_eval_hash", "%016" PRIx64, e->n ? e->hash : 0);
+	tns_header_set(h, "train_eval_every", "%ld", o->eval_every);
+	tns_header_set(h, "train_fisher_every", "%ld", o->fisher_every);
+}
+static const char *const train_keys[] = {
+	"seed", "data_seed", "train_steps", "train_batch", "train_accum", "train_lr", "train_min_lr",
+	"train_warmup_steps", "train_clip", "train_weight_decay", "train_mask_prob", "train_window",
+	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", NULL
+};
+
+/* the header of member k's model or checkpoint at step */
+static void member_header(tns_header *h, const tns_header *ih, const member *k, const opts *o,
+                          int argc, char **argv, long step)
+{
+	char extra[96];
+	tns_header_copy(h, ih);
+	snprintf(extra, sizeof extra, "\tSD:%" PRIu64 "\tDS:%" PRIu64, k->seed, o->data_seed);
+	tns_header_add_pg(h, "lmtrain", SEQLM_VERSION, argc, argv, extra);
+	model_set_header(h, &k->m, k->seed, o->data_seed, step);
+}
+
+static void write_model(const cli_opts *co, const char *path, const tns_header *h, const bert_model *m)
+{
+	tns_writer *w = cli_tns_create(co, path, h, 0);
+	if (model_write_buffer(w, m, "params", m->params) != 0) {
+		fprintf(stderr, "%s: error: %s: %s\n", cli_prog, path ? path : "-", tns_werror(w));
+		tns_abort(w);
+		exit(EXIT_FAILURE);
+	}
+	cli_tns_close(w);
+}
+
+/* the checkpoint of member k (resumable), see ckpt.h */
+static void write_checkpoint(member *k, const tns_header *ih, const opts *o, int argc, char **argv,
+                             long step, long steps, long warm, int T, int accum, const evalset *e,
+                             const textlog *lg, const textlog *fl, long windows, uint64_t chain)
+{
+	tns_header h;
+	member_header(&h, ih, k, o, argc, argv, step);
+	set_train_keys(&h, o, steps, warm, T, accum, e);
+	ckpt_state s = k->st;
+	s.step = step, s.adam_t = k->opt.t, s.windows = windows, s.data_hash = chain;
+	s.log = lg->s, s.loglen = lg->n, s.flog = fl->s, s.floglen = fl->n;
+	char err[512];
+	if (ckpt_write(k->ckpt, &h, &k->m, &k->opt, &s, err, sizeof err) != 0)
+		die_file(k->ckpt, "%s (the previous checkpoint is intact)", err);
+	tns_header_free(&h);
+}
+
+static void cfg_mismatch(const char *path, const bert_config *a, const bert_config *b)
+{
+#define CMP(f, name) if (a->f != b->f) die_file(path, "%s is %d in the checkpoint, %d in this run", name, (int)a->f, (int)b->f)
+	CMP(vocab_size, "vocab_size"); CMP(hidden, "hidden_size"); CMP(layers, "num_hidden_layers");
+	CMP(heads, "num_attention_heads"); CMP(ffn, "intermediate_size"); CMP(max_pos, "max_position_embeddings");
+#undef CMP
+}
+
+/* loads member k's checkpoint and checks it belongs to this run */
+static void member_resume(member *k, const char *path, const tns_header *want, uint64_t vocab_hash)
+{
+	char err[512];
+	bert_model cm;
+	tns_header ch;
+	adamw co = { 0 };
+	int has_adam = 0;
+	if (model_load(path, &cm, &ch, &co, &has_adam, err, sizeof err) != 0) die_file(path, "%s", err);
+	if (!has_adam) die_file(path, "no AdamW moments: a model, not a checkpoint");
+	cfg_mismatch(path, &cm.c, &k->m.c);
+	if (vocab_header_hash(&ch) != vocab_hash)
+		die_file(path, "the checkpoint was trained on another vocabulary than these windows");
+	for (int i = 0; train_keys[i]; i++) {
+		const char *a = tns_header_get(&ch, train_keys[i]), *b = tns_header_get(want, train_keys[i]);
+		if (!a || !b || strcmp(a, b) != 0)
+			die_file(path, "%s is %s in the checkpoint, %s in this run", train_keys[i], a ? a : "missing", b ? b : "missing");
+	}
+	int r = ckpt_read_state(path, &k->st, err, sizeof err);
+	if (r != 0) die_file(path, "%s", err);
+	memcpy(k->m.params, cm.params, k->m.n * sizeof *cm.params);
+	memcpy(k->opt.m, co.m, k->m.n * sizeof *co.m);
+	memcpy(k->opt.v, co.v, k->m.n * sizeof *co.v);
+	k->opt.t = k->st.adam_t;
+	adamw_free(&co);
+	bert_free(&cm);
+	tns_header_free(&ch);
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -226,7 +555,8 @@ int main(int argc, char **argv)
 	par_blas_prefer_avx512(argv);
 	cli_init(&co, argc, argv);
 	opts o = { .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
-	           .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15 };
+	           .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
+	           .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
 	static const struct option longopts[] = {
 		{ "arch", required_argument, 0, O_ARCH }, { "layers", required_argument, 0, O_LAYERS },
 		{ "hidden", required_argument, 0, O_HIDDEN }, { "heads", required_argument, 0, O_HEADS },
@@ -238,6 +568,12 @@ int main(int argc, char **argv)
 		{ "clip", required_argument, 0, O_CLIP }, { "weight-decay", required_argument, 0, O_WD },
 		{ "mask-prob", required_argument, 0, O_MASKP }, { "data-seed", required_argument, 0, O_DSEED },
 		{ "shuffle-buffer", required_argument, 0, O_SHUF }, { "log", required_argument, 0, O_LOG },
+		{ "seeds", required_argument, 0, O_SEEDS }, { "accum", required_argument, 0, O_ACCUM },
+		{ "eval", required_argument, 0, O_EVAL }, { "eval-every", required_argument, 0, O_EVERY },
+		{ "eval-seed", required_argument, 0, O_ESEED }, { "eval-mask-prob", required_argument, 0, O_EMASKP },
+		{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
+		{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
+		{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
 		CLI_LONGOPTS
 	};
 	int c;
@@ -263,15 +599,52 @@ int main(int argc, char **argv)
 		case O_MASKP: o.mask_prob = cli_double("--mask-prob", optarg, 1e-6, 1); break;
 		case O_SHUF: o.shuffle = cli_long("--shuffle-buffer", optarg, 1, 1L << 30); break;
 		case O_LOG: o.log = optarg; break;
+		case O_SEEDS: o.seeds = optarg; break;
+		case O_ACCUM: o.accum = cli_long("--accum", optarg, 1, 1 << 20); break;
+		case O_EVAL: o.eval = optarg; break;
+		case O_EVERY: o.eval_every = cli_long("--eval-every", optarg, 1, LONG_MAX); break;
+		case O_ESEED: o.eval_seed = (uint64_t)cli_long("--eval-seed", optarg, 0, LONG_MAX); break;
+		case O_EMASKP: o.eval_q = cli_double("--eval-mask-prob", optarg, 1e-6, 1); break;
+		case O_FEVERY: o.fisher_every = cli_long("--fisher-every", optarg, 1, LONG_MAX); break;
+		case O_FLOG: o.flog = optarg; break;
+		case O_FEST:
+			if ((o.fest = fisher_estimator_parse(optarg)) < 0)
+				die_usage("--fisher-estimator: window, batch or token, not '%s'", optarg);
+			break;
+		case O_CKPT: o.ckpt = optarg; break;
+		case O_CKEVERY: o.ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
+		case O_RESUME: o.resume = optarg; break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
 	}
 	if (argc - optind > 1) die_usage("one input stream at most (got %d)", argc - optind);
 	cli_need_input(argc - optind, usage);
 	cli_apply(&co);
-	cli_check_binary_out(&co);
 	const char *in = optind < argc ? argv[optind] : "-";
 	if (o.min_lr > o.lr) die_usage("--min-lr %g is above --lr %g", o.min_lr, o.lr);
+	if (o.accum > o.batch) die_usage("--accum %ld is more than the batch (-b %ld)", o.accum, o.batch);
+	if (o.fisher_every && !o.eval) die_usage("--fisher-every measures on the eval set: give --eval FILE");
+
+	/* the members */
+	long *seedv = NULL;
+	int nmem = 1;
+	char seedstr[256];
+	if (o.seeds) nmem = cli_int_list("--seeds", o.seeds, &seedv);
+	else seedv = xmalloc(sizeof *seedv), seedv[0] = (long)o.seed;
+	if (nmem < 1 || nmem > 1000) die_usage("--seeds: 1 to 1000 members");
+	snprintf(seedstr, sizeof seedstr, "%s", o.seeds ? o.seeds : "");
+	if (!o.seeds) snprintf(seedstr, sizeof seedstr, "%" PRIu64, o.seed);
+	const char *outpat = co.output && strcmp(co.output, "-") ? co.output : NULL;
+	if (nmem > 1 && (!outpat || !strstr(outpat, "{seed}")))
+		die_usage("--seeds trains several models: -o needs {seed} in the name (e.g. -o 'm{seed}.tns')");
+	int want_ckpt = o.ckpt || o.ckpt_every || o.eval;
+	if (o.eval && !outpat) die_usage("--eval rewrites the best model as it improves: -o FILE is required");
+	if (want_ckpt && !o.ckpt && !outpat) die_usage("checkpoints need a name: --checkpoint FILE");
+	char *ckpat = o.ckpt ? xstrdup(o.ckpt) : NULL;
+	if (want_ckpt && !ckpat) { ckpat = xmalloc(strlen(outpat) + 8); sprintf(ckpat, "%s.ckpt", outpat); }
+	for (const char *p, **pp = (const char *[]){ ckpat, o.resume, NULL }; (p = *pp); pp++)
+		if (nmem > 1 && !strstr(p, "{seed}")) die_usage("--seeds: %s needs {seed} in the name", p);
+	if (!outpat) cli_check_binary_out(&co);
 
 	data d;
 	data_open(&d, in, 0, o.data_seed);
@@ -293,97 +666,202 @@ int main(int argc, char **argv)
 	cfg.hidden_drop = cfg.attn_drop = (float)o.dropout;
 	const char *why = bert_config_check(&cfg);
 	if (why) die_usage("model configuration: %s", why);
+	if (!d.in_memory && o.epochs > 1)
+		die_usage("--epochs %ld needs a file: a pipe can be read only once (save the windows to a file, or use --steps)", o.epochs);
 	if (!d.in_memory && !o.steps)
 		die_usage("--steps is required when the input is a pipe (the schedule needs the total)");
-	if (!d.in_memory && o.epochs)
-		die_usage("--epochs needs a file: a pipe can be read only once (use --steps)");
 
+	evalset es = { 0 };
+	if (o.eval) evalset_load(&es, o.eval, voc.hash, cfg.max_pos, o.eval_seed, o.eval_q);
 	data_start(&d, o.shuffle);
 	if ((d.in_memory && d.n == 0) || (!d.in_memory && d.fill == 0)) die_file(d.path, "no token windows in the input");
 	if (d.T > cfg.max_pos)
 		die_file(d.path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d.T, cfg.max_pos);
 	long steps = o.steps ? o.steps : (d.n * (o.epochs ? o.epochs : 1) + o.batch - 1) / o.batch;
 	long warm = o.warmup < 1 ? (long)ceil(o.warmup * steps) : (long)o.warmup;
+	if (o.eval && !o.eval_every) o.eval_every = steps / 10 > 0 ? steps / 10 : 1;
+	int B = (int)o.batch, T = d.T, accum = (int)o.accum, mb = (B + accum - 1) / accum;
 
-	bert_model m;
-	if (bert_init(&m, &cfg) != 0) die("cannot build the model");
-	bert_set_threads(&m, co.threads);
-	bert_init_weights(&m, o.seed);
-	bert_alloc_grads(&m);
-	adamw opt;
-	adamw_init(&opt, m.n);
-	opt.weight_decay = (float)o.wd;
-	opt.nthreads = co.threads;
-	for (int i = 0; i < m.np; i++)
-		if (m.p[i].ndim == 1) adamw_no_decay(&opt, m.p[i].off, m.p[i].n);
-	int B = (int)o.batch, T = d.T;
-	bert_acts *a = bert_acts_new(&m, B, T, 1);
+	member *mem = xcalloc(nmem, sizeof *mem);
+	for (int i = 0; i < nmem; i++) {
+		member *k = &mem[i];
+		k->seed = (uint64_t)seedv[i];
+		k->out = expand(outpat, k->seed);
+		k->ckpt = expand(ckpat, k->seed);
+		check_folder(k->out);
+		check_folder(k->ckpt);
+		for (int j = 0; j < i; j++)
+			if (mem[j].seed == k->seed) die_usage("--seeds: seed %" PRIu64 " twice", k->seed);
+		if (bert_init(&k->m, &cfg) != 0) die("cannot build the model");
+		bert_set_threads(&k->m, co.threads);
+		bert_init_weights(&k->m, k->seed);
+		bert_alloc_grads(&k->m);
+		adamw_init(&k->opt, k->m.n);
+		k->opt.weight_decay = (float)o.wd;
+		k->opt.nthreads = co.threads;
+		for (int p = 0; p < k->m.np; p++)
+			if (k->m.p[p].ndim == 1) adamw_no_decay(&k->opt, k->m.p[p].off, k->m.p[p].n);
+		ckpt_state_init(&k->st);
+	}
+	/* resume: every member from its checkpoint, all at one step */
+	long start = 0;
+	if (o.resume) {
+		for (int i = 0; i < nmem; i++) {
+			member *k = &mem[i];
+			char *path = expand(o.resume, k->seed);
+			tns_header want;
+			member_header(&want, ih, k, &o, argc, argv, 0);
+			set_train_keys(&want, &o, steps, warm, T, accum, &es);
+			member_resume(k, path, &want, voc.hash);
+			tns_header_free(&want);
+			if (i && k->st.step != start)
+				die_file(path, "at step %" PRId64 ", the other members' checkpoints at %ld", k->st.step, start);
+			start = (long)k->st.step;
+			free(path);
+		}
+	}
+
+	bert_acts *a = bert_acts_new(&mem[0].m, mb, T, 1);
+	bert_acts *ea = o.eval ? bert_acts_new(&mem[0].m, mb, es.T, o.fisher_every ? 1 : 0) : NULL;
 	int32_t *tok = xmalloc((size_t)B * T * sizeof *tok), *inp = xmalloc((size_t)B * T * sizeof *inp);
 	int32_t *lab = xmalloc((size_t)B * T * sizeof *lab);
 
-	cli_out logo;
-	FILE *logf = NULL;
-	if (o.log) {
-		logf = cli_out_open(&logo, o.log);
-		fprintf(logf, "step\tlr\tloss\tgrad_norm\ttokens_per_s\n");
+	/* replay the data of the steps already done: the order is a function
+	 * of the data seed and the windows, and the hash chain proves they match */
+	uint64_t chain = 0, bh = 0;
+	long windows = 0, step;
+	for (step = 0; step < start; step++) {
+		int nb = next_batch(&d, tok, B, &chain, &bh);
+		if (nb == 0) break;
+		windows += nb;
 	}
-	if (cli_verbose >= 0)
-		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters; %ld steps of %d windows of %d tokens",
-		     o.arch, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, m.n, steps, B, T);
-	int tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
-	double t0 = cli_now(), tlast = t0, loss_avg = 0;
-	long step, ntok = 0;
-	for (step = 0; step < steps; step++) {
-		int nb = 0;
-		while (nb < B && data_next(&d, tok + (size_t)nb * T)) nb++;
-		if (nb == 0) {
-			warn("%s: the input ended after %ld of %ld steps; writing the model as it is", d.path, step, steps);
-			break;
-		}
-		for (int b = 0; b < nb; b++)
-			mlm_mask(tok + (size_t)b * T, T, cfg.vocab_size, o.seed, (uint64_t)step, (uint64_t)b,
-			         o.mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
-		bert_drop dr = { o.seed, (uint64_t)step, 0 };
-		bert_forward(&m, a, inp, nb, T, &dr);
-		float loss = bert_mlm_loss(&m, a, lab);
-		int nm = bert_nmasked(a, 0, nb);
-		bert_zero_grads(&m);
-		if (nm) bert_backward(&m, a, 0, nb, 1.0f / nm);
-		double norm = grad_clip(m.grads, m.n, o.clip);
-		double lr = lr_at(step, steps, warm, o.lr, o.min_lr);
-		adamw_step(&opt, m.params, m.grads, (float)lr);
-		ntok += (long)nb * T;
-		loss_avg = step == 0 ? loss : 0.95 * loss_avg + 0.05 * loss;
-		double now = cli_now(), tps = ntok / (now - t0 + 1e-9);
-		if (logf) fprintf(logf, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\n", step + 1, lr, loss, norm, tps);
-		int last = step + 1 == steps;
-		if ((tty && (now - tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
-			progress(tty, step + 1, steps, loss_avg, tps, (steps - step - 1) * (now - t0) / (step + 1), last);
-			tlast = now;
+	if (o.resume && (windows != mem[0].st.windows || chain != mem[0].st.data_hash))
+		die_file(d.path, "these windows are not the data the checkpoint %s was trained on (%ld windows, hash %016" PRIx64 "; checkpoint %" PRId64 ", %016" PRIx64 ")",
+		         o.resume, windows, chain, mem[0].st.windows, mem[0].st.data_hash);
+
+	cli_out logo, flogo;
+	textlog lg = { 0 }, fl = { 0 };
+	if (o.log) lg.fp = cli_out_open(&logo, o.log), lg.on = 1;
+	char *flogpath = o.flog ? xstrdup(o.flog) : NULL;
+	if (o.fisher_every && !flogpath) { flogpath = xmalloc(strlen(outpat) + 16); sprintf(flogpath, "%s.fisher.tsv", outpat); }
+	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath), fl.on = 1;
+	if (o.resume) {
+		tl_printf(&lg, "%.*s", (int)mem[0].st.loglen, mem[0].st.log ? mem[0].st.log : "");
+		tl_printf(&fl, "%.*s", (int)mem[0].st.floglen, mem[0].st.flog ? mem[0].st.flog : "");
+		tl_printf(&lg, "# resumed from %s at step %ld\n", o.resume, start);
+	} else {
+		tl_header(&lg, argc, argv, seedstr, o.data_seed);
+		tl_printf(&lg, "step\tlr\tloss\tgrad_norm\ttokens_per_s\teval_loss\teval_acc\tbatch_hash\tseed\n");
+		if (o.fisher_every) {
+			tl_header(&fl, argc, argv, seedstr, o.data_seed);
+			tl_printf(&fl, "step\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\tseed\n");
 		}
 	}
 
-	tns_header h;
-	tns_header_copy(&h, ih);
-	char extra[96];
-	snprintf(extra, sizeof extra, "\tSD:%" PRIu64 "\tDS:%" PRIu64, o.seed, o.data_seed);
-	tns_header_add_pg(&h, "lmtrain", SEQLM_VERSION, argc, argv, extra);
-	model_set_header(&h, &m, o.seed, o.data_seed, step);
-	tns_writer *w = cli_tns_create(&co, co.output, &h, 0);
-	if (model_write_buffer(w, &m, "params", m.params) != 0) {
-		fprintf(stderr, "%s: error: %s\n", cli_prog, tns_werror(w));
-		tns_abort(w);
-		exit(EXIT_FAILURE);
+	if (cli_verbose >= 0)
+		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters; %ld steps of %d windows of %d tokens%s%s",
+		     o.arch, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, steps, B, T,
+		     nmem > 1 ? "; members " : "", nmem > 1 ? seedstr : "");
+	if (o.resume && cli_verbose >= 0) info("resuming at step %ld from %s", start, o.resume);
+	int tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
+	double t0 = cli_now(), tlast = t0, loss_avg = 0, lr = 0;
+	long ntok = 0;
+	fisher_group *g = NULL;
+	for (step = start; step < steps; step++) {
+		int nb = next_batch(&d, tok, B, &chain, &bh);
+		if (nb == 0) {
+			warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+			break;
+		}
+		windows += nb;
+		for (int i = 0; i < nmem; i++)
+			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr);
+		ntok += (long)nb * T * nmem;
+		int last = step + 1 == steps;
+		int do_eval = o.eval && ((step + 1) % o.eval_every == 0 || last);
+		int do_fisher = o.fisher_every && ((step + 1) % o.fisher_every == 0);
+		double now = cli_now(), tps = ntok / (now - t0 + 1e-9);
+		for (int i = 0; i < nmem; i++) {
+			member *k = &mem[i];
+			double el = 0, eacc = 0;
+			if (do_eval) {
+				evaluate(&k->m, ea, mb, &es, &el, &eacc);
+				ckpt_state_add_eval(&k->st, step + 1, el, eacc);
+				if (el < k->st.best_loss) {
+					k->st.best_loss = el, k->st.best_step = step + 1;
+					tns_header h;
+					member_header(&h, ih, k, &o, argc, argv, step + 1);
+					tns_header_set(&h, "eval_loss", "%.9g", el);
+					tns_header_set(&h, "eval_acc", "%.9g", eacc);
+					write_model(&co, k->out, &h, &k->m);
+					tns_header_free(&h);
+				}
+			}
+			if (do_fisher) {
+				fisher_acc f;
+				fisher_init(&f, &k->m, (fisher_estimator)o.fest);
+				for (int i0 = 0; i0 < es.n; i0 += mb) {
+					int n = es.n - i0 < mb ? es.n - i0 : mb;
+					if (fisher_add_batch(&f, &k->m, ea, es.in + (size_t)i0 * es.T, es.lab + (size_t)i0 * es.T, n, es.T) < 0)
+						die("member %" PRIu64 ": non-finite loss at step %ld (diverged: lower --lr?)", k->seed, step + 1);
+				}
+				int ng = fisher_groups(&f, &k->m, FISHER_BY_GROUP, &g);
+				double tot = 0;
+				for (int j = 0; j < ng; j++) tot += g[j].fisher;
+				for (int j = 0; j < ng; j++)
+					tl_printf(&fl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step + 1, g[j].name,
+					          g[j].fisher, tot > 0 ? g[j].fisher / tot : 0.0, f.ntokens,
+					          fisher_estimator_name(f.est), f.nwindows, g[j].nparams, k->seed);
+				free(g);
+				fisher_free(&f);
+			}
+			if (do_eval)
+				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
+				          step + 1, lr, k->loss, k->norm, tps, el, eacc, bh, k->seed);
+			else
+				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
+				          step + 1, lr, k->loss, k->norm, tps, bh, k->seed);
+		}
+		if (want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last))
+			for (int i = 0; i < nmem; i++)
+				write_checkpoint(&mem[i], ih, &o, argc, argv, step + 1, steps, warm, T, accum, &es, &lg, &fl,
+				                 windows, chain);
+		loss_avg = step == start ? mem[0].loss : 0.95 * loss_avg + 0.05 * mem[0].loss;
+		if ((tty && (now - tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
+			progress(tty, step + 1, steps, loss_avg, tps, (steps - step - 1) * (now - t0) / (step + 1 - start), last);
+			tlast = now;
+		}
 	}
-	cli_tns_close(w);
-	if (logf) cli_out_close(&logo);
-	if (cli_verbose >= 0 && !tty && cli_verbose == 0)
+	/* a pipe that ended early: the state as it is */
+	if (step < steps && step > start && want_ckpt)
+		for (int i = 0; i < nmem; i++)
+			write_checkpoint(&mem[i], ih, &o, argc, argv, step, steps, warm, T, accum, &es, &lg, &fl, windows, chain);
+	if (!o.eval)
+		for (int i = 0; i < nmem; i++) {
+			tns_header h;
+			member_header(&h, ih, &mem[i], &o, argc, argv, step);
+			write_model(&co, mem[i].out, &h, &mem[i].m);
+			tns_header_free(&h);
+		}
+	if (lg.fp) cli_out_close(&logo);
+	if (fl.fp) cli_out_close(&flogo);
+	if (cli_verbose >= 0 && !tty && cli_verbose == 0 && step > start)
 		info("%ld steps, final loss %.4f (smoothed), %.0f tokens/s", step, loss_avg, ntok / (cli_now() - t0));
-	tns_header_free(&h);
+	if (cli_verbose >= 0 && o.eval)
+		for (int i = 0; i < nmem; i++)
+			info("%s: best eval loss %.4f at step %" PRId64, mem[i].out, mem[i].st.best_loss, mem[i].st.best_step);
+	free(lg.s); free(fl.s); free(flogpath); free(ckpat); free(seedv);
 	free(tok); free(inp); free(lab);
 	bert_acts_free(a);
-	adamw_free(&opt);
-	bert_free(&m);
+	if (ea) bert_acts_free(ea);
+	for (int i = 0; i < nmem; i++) {
+		adamw_free(&mem[i].opt);
+		bert_free(&mem[i].m);
+		ckpt_state_free(&mem[i].st);
+		free(mem[i].out); free(mem[i].ckpt);
+	}
+	free(mem);
+	evalset_free(&es);
 	vocab_free(&voc);
 	data_close(&d);
 	return 0;
