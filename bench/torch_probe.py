@@ -16,7 +16,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
-from bert_ref import BertForMaskedLM, Cfg  # noqa: E402
+from bert_ref import BertForMaskedLM, Cfg, hf_init  # noqa: E402
 
 
 def main():
@@ -25,18 +25,7 @@ def main():
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(1)
-    models = []
-    for _ in range(M):
-        m = BertForMaskedLM(Cfg(V, L, d, h, ffn, max_pos=max(512, T))).float().eval()
-        with torch.no_grad():
-            for n, p in m.named_parameters():
-                if "LayerNorm.weight" in n:
-                    p.fill_(1.0)
-                elif n.endswith("bias"):
-                    p.zero_()
-                else:
-                    p.normal_(0, 0.02)
-        models.append(m)
+    models = [hf_init(BertForMaskedLM(Cfg(V, L, d, h, ffn, max_pos=max(512, T))).float().eval()) for _ in range(M)]
     g = torch.Generator().manual_seed(7)
     tok = torch.randint(5, V, (nwin, T), generator=g)
     tok[:, 0], tok[:, -1] = 2, 3

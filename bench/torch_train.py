@@ -18,7 +18,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
-from bert_ref import BertForMaskedLM, Cfg  # noqa: E402
+from bert_ref import BertForMaskedLM, Cfg, hf_init  # noqa: E402
 
 
 class TorchDrop:
@@ -37,15 +37,7 @@ def main():
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(1)
-    model = BertForMaskedLM(Cfg(V, L, d, h, ffn, max_pos=max(512, T))).float()
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if "LayerNorm.weight" in n:
-                p.fill_(1.0)
-            elif n.endswith("bias"):
-                p.zero_()
-            else:
-                p.normal_(0, 0.02)
+    model = hf_init(BertForMaskedLM(Cfg(V, L, d, h, ffn, max_pos=max(512, T))).float())
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
     drop = TorchDrop(0.1)
     g = torch.Generator().manual_seed(7)

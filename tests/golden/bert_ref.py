@@ -216,6 +216,20 @@ class BertForMaskedLM(nn.Module):
         return loss, logits, hidden
 
 
+def hf_init(model):
+    """HF BertForMaskedLM's init: normal(0, 0.02) weights, zero biases,
+    LayerNorm weight 1 (for the benchmark peers)"""
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "LayerNorm.weight" in n:
+                p.fill_(1.0)
+            elif n.endswith("bias"):
+                p.zero_()
+            else:
+                p.normal_(0, 0.02)
+    return model
+
+
 def test_weights(model):
     """weights for the fixtures: larger than HF's init so every path carries
     signal, LayerNorm weights and all biases random too; then rounded to
