@@ -97,6 +97,7 @@ int fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
 			f->lab1 = xmalloc((size_t)B * T * sizeof *f->lab1);
 			f->lab1_n = (size_t)B * T;
 		}
+		for (size_t i = 0; i < (size_t)B * T; i++) f->lab1[i] = -1;
 		for (int b = 0; b < B; b++) {
 			int nb = 0;
 			for (int t = 0; t < T; t++) {
@@ -104,9 +105,9 @@ int fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
 				if (labels[r] < 0) continue;
 				/* the head again with this one label: the encoder's
 				 * activations stay, only the row's projection is redone */
-				for (size_t i = 0; i < (size_t)B * T; i++) f->lab1[i] = -1;
 				f->lab1[r] = labels[r];
 				bert_mlm_loss(m, a, f->lab1);
+				f->lab1[r] = -1;
 				bert_zero_grads(m);
 				bert_backward(m, a, b, 1, 1.0f);
 				add_squares(f, m);

@@ -76,6 +76,7 @@ typedef struct {
 	int *P;
 	float **probs;                /* [M, P, V] */
 	float **hid;                  /* [nemit, M, T, d] (per model its own d) */
+	size_t *hid_off, hid_per;     /* model k's offset in one emitted layer; its size */
 	int32_t **in;                 /* scratch input per thread [each_cap * T] */
 	int *rows;                    /* scratch rows per thread [each_cap] (thread * each_cap) */
 } probe;
@@ -122,13 +123,9 @@ static void run_record(probe *p, int th, int b)
 			bert_forward(m, a, in, 1, T, NULL);
 			for (int i = 0; i < P; i++) rows[i] = pos[i];
 			if (P) bert_head(m, a, rows, P, out, 1);
-			for (int e = 0; e < p->nemit; e++) {
-				size_t off = 0;
-				for (int j = 0; j < k; j++) off += (size_t)T * p->m[j].c.hidden;
-				size_t per = 0;
-				for (int j = 0; j < M; j++) per += (size_t)T * p->m[j].c.hidden;
-				memcpy(p->hid[b] + e * per + off, bert_hidden(a, p->emit[e]), (size_t)T * m->c.hidden * sizeof(float));
-			}
+			for (int e = 0; e < p->nemit; e++)
+				memcpy(p->hid[b] + e * p->hid_per + p->hid_off[k], bert_hidden(a, p->emit[e]),
+				       (size_t)T * m->c.hidden * sizeof(float));
 		} else {
 			/* one copy of the window per position, each with that one
 			 * position masked, in passes of each_cap copies */
@@ -267,8 +264,11 @@ int main(int argc, char **argv)
 	p.P = xcalloc(B, sizeof *p.P);
 	p.probs = xcalloc(B, sizeof *p.probs);
 	p.hid = xcalloc(B, sizeof *p.hid);
-	size_t hid_per = 0;
-	for (int k = 0; k < nmodels; k++) hid_per += (size_t)p.T * p.m[k].c.hidden;
+	p.hid_off = xmalloc((size_t)nmodels * sizeof *p.hid_off);
+	for (int k = 0; k < nmodels; k++) {
+		p.hid_off[k] = p.hid_per;
+		p.hid_per += (size_t)p.T * p.m[k].c.hidden;
+	}
 
 	long nrec = 0, ntok = 0;
 	double t0 = cli_now();
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
 		for (int b = 0; b < n; b++) {
 			choose(&p, b);
 			p.probs[b] = xrealloc(p.probs[b], ((size_t)nmodels * p.P[b] * p.V + 1) * sizeof(float));
-			if (p.nemit) p.hid[b] = xrealloc(p.hid[b], (size_t)p.nemit * hid_per * sizeof(float));
+			if (p.nemit) p.hid[b] = xrealloc(p.hid[b], (size_t)p.nemit * p.hid_per * sizeof(float));
 		}
 		batch_ctx bc = {&p, n};
 		par_for(p.nthreads, p.nthreads, run_thread, &bc);
@@ -312,15 +312,12 @@ int main(int argc, char **argv)
 			} else {
 				t[nt++] = tns_tensor_make("probs", TNS_F32, 3, (int64_t[]){M, P, V}, pr);
 			}
-			for (int e = 0; e < p.nemit; e++) {
-				size_t off = 0;
+			for (int e = 0; e < p.nemit; e++)
 				for (int k = 0; k < M; k++) {
 					snprintf(names[e * M + k], sizeof *names, "hidden.%d.m%d", p.emit[e], k);
-					t[nt++] = tns_tensor_make(names[e * M + k], TNS_F32, 2,
-					                          (int64_t[]){p.T, p.m[k].c.hidden}, p.hid[b] + e * hid_per + off);
-					off += (size_t)p.T * p.m[k].c.hidden;
+					t[nt++] = tns_tensor_make(names[e * M + k], TNS_F32, 2, (int64_t[]){p.T, p.m[k].c.hidden},
+					                          p.hid[b] + e * p.hid_per + p.hid_off[k]);
 				}
-			}
 			if (tns_write_record(out, &w.rec[b], nt, t) < 0) cli_tns_close(out);
 			free(labels);
 			free(t);
@@ -345,7 +342,7 @@ int main(int argc, char **argv)
 	for (int b = 0; b < B; b++) { free(p.pos[b]); free(p.probs[b]); free(p.hid[b]); }
 	for (int k = 0; k < nmodels; k++) bert_free(&p.m[k]);
 	free(p.acts); free(p.in); free(p.rows); free(p.pos); free(p.P); free(p.probs); free(p.hid);
-	free(p.m); free(p.emit); free(models);
+	free(p.m); free(p.emit); free(p.hid_off); free(models);
 	winread_close(&w);
 	cli_close_stdout();
 	return 0;
