@@ -150,6 +150,49 @@ def main(out):
           "(the paper's estimator): %s (DNA embedding shares %s%s).\n" % (
               verdict(ok), ", ".join("%.2f" % emb[(c, "batch")] for c in DNA),
               "; text %.2f" % emb[("text-bpe", "batch")] if ("text-bpe", "batch") in emb else ""))
+    flows = {}
+    for c, label in conds:
+        pts = {}
+        for r in rows(os.path.join(out, c, "flow1.tsv")):
+            if r.get("group") == "embeddings":
+                pts[int(num(r["step"]))] = num(r["share"])
+        if pts:
+            flows[c] = (label, sorted(pts.items()))
+    if flows:
+        p("Fisher flow (model 1, the paper's estimator on the eval set, logged by `lmtrain --fisher-every`): "
+          "the embeddings' share at each logged step.\n")
+        p("| condition | first step | share | last step | share | min | max |")
+        p("|---|---|---|---|---|---|---|")
+        for c, (label, pts) in flows.items():
+            v = [x for _, x in pts]
+            p("| %s | %d | %.3f | %d | %.3f | %.3f | %.3f |" % (label, pts[0][0], pts[0][1], pts[-1][0], pts[-1][1],
+                                                             min(v), max(v)))
+        p("")
+
+    # training
+    p("## Training\n")
+    p("Masked-LM loss in nats: the last training step's batch loss, and the best held-out loss "
+      "(the model kept, as in the paper) with its step; mean ± std over the 5 members.\n")
+    p("| condition | steps | last train loss | best eval loss | eval accuracy at best | step of best (min-max) |")
+    p("|---|---|---|---|---|---|")
+    for c, label in conds:
+        last, best, acc, at = [], [], [], []
+        for s in range(1, 6):
+            r = rows(os.path.join(out, c, "train%d.tsv" % s))
+            if not r:
+                continue
+            last.append(num(r[-1]["loss"]))
+            ev = [x for x in r if not math.isnan(num(x.get("eval_loss")))]
+            if ev:
+                b = min(ev, key=lambda x: num(x["eval_loss"]))
+                best.append(num(b["eval_loss"]))
+                acc.append(num(b["eval_acc"]))
+                at.append(int(num(b["step"])))
+        if last:
+            p("| %s | %d | %s | %s | %s | %s |" % (label, int(num(r[-1]["step"])), fmt(*ms(last)), fmt(*ms(best)),
+                                                 fmt(*ms(acc), d=4),
+                                                 "%d-%d" % (min(at), max(at)) if at else "NA"))
+    p("")
     p("## Figures\n")
     for f, cap in [("rank.png", "(a) mean probability by rank"), ("js_topp.png", "(b) JS distance vs top-p"),
                    ("jaccard_k.png", "(c) top-k Jaccard vs k"), ("fisher_share.png", "(d) Fisher share per group"),

@@ -33,11 +33,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $SCALE in
-small) T=128 NTRAIN=6000 NEVAL=256 B=32 STEPS=188 LR=1e-3 BPE_BYTES=5000000 BPE_V=4096
+small) T=128 NTRAIN=6000 NEVAL=256 B=32 STEPS=188 LR=1e-3 BPE_BYTES=5000000 BPE_V=4096 EVERY=19
        ARCH="--arch 4M --layers 4 --hidden 128 --heads 4 --ffn 512 --max-pos 128" ;;
-paper) T=512 NTRAIN=0 NEVAL=256 B=64 STEPS=152588 LR=1e-4 BPE_BYTES=100000000 BPE_V=4096
+paper) T=512 NTRAIN=0 NEVAL=256 B=64 STEPS=152588 LR=1e-4 BPE_BYTES=100000000 BPE_V=4096 EVERY=5000
        ARCH="--arch 20M --max-pos 512" ;;
-tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000 BPE_V=300
+tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000 BPE_V=300 EVERY=4
        ARCH="--arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32" ;;
 *) echo "reproduce.sh: --scale small, paper or tiny" >&2; exit 2 ;;
 esac
@@ -73,11 +73,17 @@ condition() {
 	n=""; [ "$NTRAIN" -gt 0 ] && n="-n $NTRAIN"
 	[ -s "$d/train.tns" ] || { log "$c: train windows"; seqtok $tok --split train -T $T --skip-n $n -t $THREADS -q -o "$d/train.tns" $in; }
 	[ -s "$d/eval.tns" ] || { log "$c: eval windows"; seqtok $tok --split eval -T $T --skip-n -n $NEVAL -t $THREADS -q -o "$d/eval.tns" $in; }
+	# every member: held-out loss every $EVERY steps (the model kept is the
+	# best one, as in the paper); member 1 also logs the Fisher flow (the
+	# paper's estimator on the eval set) at the same steps
 	for s in $SEEDS; do
 		[ -s "$d/m$s.tns" ] && continue
 		log "$c: training model $s"
+		flow=""; [ $s = 1 ] && flow="--fisher-every $EVERY --fisher-estimator batch --fisher-log $d/flow$s.tsv"
 		lmtrain $ARCH -b $B --steps $STEPS --lr $LR --warmup 0.1 --seed $s --data-seed 42 -t $THREADS -q \
+			--eval "$d/eval.tns" --eval-every $EVERY $flow \
 			--log "$d/train$s.tsv" -o "$d/m$s.tns" "$d/train.tns"
+		rm -f "$d/m$s.tns.ckpt"       # the last state, for --resume; not needed here
 	done
 	M=""; for s in $SEEDS; do M="$M $d/m$s.tns"; done
 	if [ ! -s "$d/disagree.tsv" ]; then

@@ -20,15 +20,20 @@ ok $? "examples/reproduce.sh --scale tiny runs"
 [ $? = 0 ] || tail -5 "$T/repro.err" | sed 's/^/# /'
 for c in text-bpe dna-bpe dna-6mer dna-char; do
 	n=0
-	for f in m1.tns m5.tns entropy.tsv rank.tsv disagree.tsv embed.tsv fisher_window.tsv fisher_batch.tsv data_entropy.tsv; do
+	for f in m1.tns m5.tns entropy.tsv rank.tsv disagree.tsv embed.tsv fisher_window.tsv fisher_batch.tsv data_entropy.tsv flow1.tsv; do
 		[ -s "$T/repro/$c/$f" ] && n=$((n + 1))
 	done
-	is "$n" 9 "$c: models and every analysis written"
+	is "$n" 10 "$c: models, every analysis and the Fisher flow written"
+	# member 5's log has held-out losses (at steps 4 and 8), member 1's flow a row per group at each
+	is "$(awk -F'\t' '!/^#/ && $1 != "step" && $6 != "NA" && $6 != ""' "$T/repro/$c/train5.tsv" | wc -l | tr -d ' ')" 2 "$c: held-out loss in the training log"
+	is "$(awk -F'\t' '$2 == "embeddings"' "$T/repro/$c/flow1.tsv" | cut -f1 | sort -u | wc -l | tr -d ' ')" 2 "$c: the flow has the embeddings' share at 2 steps"
+	ls "$T/repro/$c/"*.ckpt > /dev/null 2>&1; ok $(( ! $? )) "$c: no checkpoint left behind"
 done
-for h in "(a) Predictions" "(b) Ensemble" "(c) Static" "(d) The Fisher"; do
+for h in "(a) Predictions" "(b) Ensemble" "(c) Static" "(d) The Fisher" "Training"; do
 	grep -q "^## $h" "$T/repro/REPORT.md"; ok $? "REPORT.md has the section $h"
 done
 grep -q "At this scale: \*\*" "$T/repro/REPORT.md"; ok $? "REPORT.md states whether each claim reproduced"
+grep -q "^Fisher flow" "$T/repro/REPORT.md"; ok $? "REPORT.md has the Fisher flow table"
 cp "$T/repro/REPORT.md" "$T/report1.md"
 rm -rf "$T/repro/text-bpe/disagree.tsv" "$T/repro/REPORT.md"
 sh "$TOP/examples/reproduce.sh" --scale tiny --data "$T/data" --out "$T/repro" -t 2 > /dev/null 2>&1
