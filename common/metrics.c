@@ -1,8 +1,9 @@
 /* metrics.c -- entropies, divergences, top-p, bootstrap and n-gram entropy
  * (see metrics.h).  The loops over V are written with GCC vector extensions
- * (8 floats) so they vectorise at -O2, and the hot ones are compiled three
- * times (AVX-512, AVX2+FMA, baseline x86-64) and chosen at load time: the
- * default build runs on any x86-64 and still streams at memory speed. */
+ * (metrics_simd.h) so they vectorise at -O2, and compiled three times
+ * (AVX-512 with 16-float vectors, AVX2+FMA and baseline x86-64 with 8-float
+ * ones), chosen at run time: the default build runs on any x86-64 and uses
+ * what the machine has. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,64 +11,49 @@
 #include "metrics.h"
 #include "rng.h"
 
-/* 32-byte vectors in static inline helpers: always inlined into each
+/* vectors in static inline helpers: always inlined into each
  * clone, so the ABI note does not matter (an out-of-line helper shared by
  * an AVX clone and a baseline one would be called with the wrong ABI) */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define MET_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MET_CLONES
-#endif
-
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
 #define BLOCK 512                 /* floats summed in float before going to double */
 
-static inline __attribute__((always_inline)) v8f load8(const float *p) { v8f v; memcpy(&v, p, sizeof v); return v; }
-static inline __attribute__((always_inline)) void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-/* the n < 8 remaining entries, zero padded: zeros add nothing to any sum here */
-static inline __attribute__((always_inline)) v8f load_tail(const float *p, int n)
-{
-	v8f v = {0};
-	for (int i = 0; i < n; i++) v[i] = p[i];
-	return v;
-}
-static inline __attribute__((always_inline)) v8f splat(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
-/* C has no ?: on vectors: select by mask */
-static inline __attribute__((always_inline)) v8f vmax(v8f a, v8f b) { v8i m = a > b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
-static inline __attribute__((always_inline)) v8f vmin(v8f a, v8f b) { v8i m = a < b; return (v8f)((m & (v8i)a) | (~m & (v8i)b)); }
-static inline __attribute__((always_inline)) double hsum(v8f v)
-{
-	double s = 0;
-	for (int i = 0; i < 8; i++) s += v[i];
-	return s;
-}
+/* the kernels twice: 16-float vectors for AVX-512 (GCC on x86-64), 8-float
+ * ones compiled for AVX2+FMA and for baseline x86-64 (chosen at load time);
+ * met_wide() picks at run time.  The two differ in summation order, so in
+ * the last bits: the same machine gives the same bytes for any -t. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MET_HAVE_V16 1
+#define VW 16
+#define MET_SIMD __attribute__((target("arch=x86-64-v4")))
+#define MET_SFX v16
+#include "metrics_simd.h"
+#undef VW
+#undef MET_SIMD
+#undef MET_SFX
+#define MET_SIMD __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define MET_SIMD
+#endif
+#define VW 8
+#define MET_SFX v8
+#include "metrics_simd.h"
 
-/* log2 x = e + log2 m with m in [sqrt(1/2), sqrt(2)); log2(1 + t) = t P(t)
- * with P of degree 8 fitted (least squares, Chebyshev nodes) on that
- * interval: |error| < 6e-8, no division, and log2 1 = 0 exactly.
- * x = 0 gives -127 (finite, so 0 log 0 = 0). */
-static inline __attribute__((always_inline)) v8f vlog2(v8f x)
+#ifdef MET_HAVE_V16
+/* AVX-512 when the CPU has it and SEQLM_NO_AVX512 is unset or 0 (set, the
+ * numbers match an AVX2 machine's bit for bit) */
+static int met_wide_flag;
+__attribute__((constructor)) static void met_pick(void)
 {
-	v8i b = (v8i)x;
-	v8i e = ((b >> 23) & 0xff) - 127;
-	v8i mb = (b & 0x007fffff) | 0x3f800000;
-	v8i big = (v8i)((v8f)mb > splat(1.41421356f));  /* -1 where m > sqrt 2 */
-	mb -= big & 0x00800000;       /* m /= 2 */
-	e -= big;                     /* e += 1 */
-	v8f t = (v8f)mb - 1.0f;
-	/* Estrin's scheme: a short dependency chain, so that the out-of-order
-	 * core overlaps iterations */
-	v8f t2 = t * t, t4 = t2 * t2;
-	v8f p01 = 1.4426950216293335f - 0.7213473320007324f * t;
-	v8f p23 = 0.48091059923171997f - 0.36070483922958374f * t;
-	v8f p45 = 0.2879182994365692f - 0.23892028629779816f * t;
-	v8f p67 = 0.21566997468471527f - 0.20742154121398926f * t;
-	v8f P = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * 0.1261487752199173f);
-	return __builtin_convertvector(e, v8f) + t * P;
+	const char *e = getenv("SEQLM_NO_AVX512");
+	__builtin_cpu_init();
+	met_wide_flag = __builtin_cpu_supports("x86-64-v4") > 0 && !(e && *e && strcmp(e, "0") != 0);
 }
+#define MET_CALL(f, ...) (met_wide_flag ? f##_v16(__VA_ARGS__) : f##_v8(__VA_ARGS__))
+#else
+#define MET_CALL(f, ...) f##_v8(__VA_ARGS__)
+#endif
+
 
 /* the same computation on one float (the scalar tails and sparse loops) */
 float met_log2f(float x)
@@ -87,54 +73,11 @@ float met_log2f(float x)
 	return (float)e + t * P;
 }
 
-MET_CLONES
-void met_log2_vec(const float *x, float *y, int n, float floor)
-{
-	int i = 0;
-	v8f f = splat(floor);
-	for (; i + 8 <= n; i += 8) {
-		v8f v = load8(x + i);
-		if (floor > 0) v = vmax(v, f);
-		store8(y + i, vlog2(v));
-	}
-	if (i < n) {
-		v8f v = load_tail(x + i, n - i);
-		if (floor > 0) v = vmax(v, f);
-		v = vlog2(v);
-		for (int j = 0; i + j < n; j++) y[i + j] = v[j];
-	}
-}
+void met_log2_vec(const float *x, float *y, int n, float floor) { MET_CALL(log2_vec, x, y, n, floor); }
 
-MET_CLONES
 static void row_kernel(const float *p, int V, double *plogp, double *sum, float *pmax, float *pmin)
 {
-	v8f mx = splat(-INFINITY), mn = splat(INFINITY);
-	double H = 0, S = 0;
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		v8f h = {0}, s = {0};
-		for (; i + 8 <= e; i += 8) {
-			v8f v = load8(p + i);
-			h += v * vlog2(v);
-			s += v;
-			mx = vmax(v, mx);
-			mn = vmin(v, mn);
-		}
-		if (i < e) {
-			v8f v = load_tail(p + i, e - i);
-			h += v * vlog2(v);
-			s += v;
-			for (int j = 0; i + j < e; j++) {
-				if (v[j] > mx[0]) mx[0] = v[j];
-				if (v[j] < mn[0]) mn[0] = v[j];
-			}
-		}
-		H += hsum(h);
-		S += hsum(s);
-	}
-	float a = mx[0], c = mn[0];
-	for (int j = 1; j < 8; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
-	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+	MET_CALL(row_kernel, p, V, plogp, sum, pmax, pmin);
 }
 
 void met_row_stats(const float *p, int V, met_row *s)
@@ -148,40 +91,10 @@ void met_row_stats(const float *p, int V, met_row *s)
 	for (int i = 0; i < V; i++) if (p[i] == s->pmax) { s->argmax = i; break; }
 }
 
-MET_CLONES
 static void row_logs_kernel(const float *p, int V, float *lp, float *lf, double *plogp, double *sum,
                             float *pmax, float *pmin)
 {
-	v8f mx = splat(-INFINITY), mn = splat(INFINITY), fl = splat(-33.219280948873624f);
-	double H = 0, S = 0;
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		v8f h = {0}, s = {0};
-		for (; i + 8 <= e; i += 8) {
-			v8f v = load8(p + i), l = vlog2(v);
-			store8(lp + i, l);
-			store8(lf + i, vmax(l, fl));
-			h += v * l;
-			s += v;
-			mx = vmax(v, mx);
-			mn = vmin(v, mn);
-		}
-		if (i < e) {
-			v8f v = load_tail(p + i, e - i), l = vlog2(v), f = vmax(l, fl);
-			h += v * l;
-			s += v;
-			for (int j = 0; i + j < e; j++) {
-				lp[i + j] = l[j]; lf[i + j] = f[j];
-				if (v[j] > mx[0]) mx[0] = v[j];
-				if (v[j] < mn[0]) mn[0] = v[j];
-			}
-		}
-		H += hsum(h);
-		S += hsum(s);
-	}
-	float a = mx[0], c = mn[0];
-	for (int j = 1; j < 8; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
-	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+	MET_CALL(row_logs_kernel, p, V, lp, lf, plogp, sum, pmax, pmin);
 }
 
 void met_row_logs(const float *p, int V, float *lp, float *lf, met_row *s)
@@ -195,44 +108,11 @@ void met_row_logs(const float *p, int V, float *lp, float *lf, met_row *s)
 	for (int i = 0; i < V; i++) if (p[i] == s->pmax) { s->argmax = i; break; }
 }
 
-MET_CLONES
-void met_mean_rows(const float *const *rows, int M, int V, float *out)
-{
-	float w = 1.0f / M;
-	int i = 0;
-	for (; i + 8 <= V; i += 8) {
-		v8f s = {0};
-		for (int m = 0; m < M; m++) s += load8(rows[m] + i);
-		store8(out + i, s * w);
-	}
-	for (; i < V; i++) {
-		float s = 0;
-		for (int m = 0; m < M; m++) s += rows[m][i];
-		out[i] = s * w;
-	}
-}
+void met_mean_rows(const float *const *rows, int M, int V, float *out) { MET_CALL(mean_rows_ptr, rows, M, V, out); }
 
-MET_CLONES
 static double sum_plog_floor(const float *p, int V, float add, float floor, int weight_by_p)
 {
-	double S = 0;
-	v8f a = splat(add), f = splat(floor);
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		v8f h = {0};
-		for (; i + 8 <= e; i += 8) {
-			v8f v = load8(p + i), x = v + a;
-			x = vmax(x, f);
-			h += weight_by_p ? v * vlog2(x) : vlog2(x);
-		}
-		for (; i < e; i++) {
-			float x = p[i] + add;
-			if (x < floor) x = floor;
-			S += weight_by_p ? p[i] * met_log2f(x) : met_log2f(x);
-		}
-		S += hsum(h);
-	}
-	return S;
+	return MET_CALL(sum_plog_floor, p, V, add, floor, weight_by_p);
 }
 
 double met_entropy_eps(const float *p, int V)
@@ -255,57 +135,13 @@ double met_perplexity(double mean_bits) { return exp2(mean_bits); }
  * its accuracy when a and c are close (the JS distance is the square root
  * of this, so an absolute error e becomes sqrt(e)); identical inputs give
  * exactly 0.  jsd_sum() returns the sum, not yet halved. */
-MET_CLONES
-static double jsd_sum(const float *p, const float *q, int V)
-{
-	double S = 0;
-	v8f tiny = splat(1e-30f), two = splat(2.0f);
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		v8f h = {0};
-		for (; i + 8 <= e; i += 8) {
-			v8f a = load8(p + i), c = load8(q + i), r = 2 * a / vmax(a + c, tiny);
-			h += a * vlog2(r) + c * vlog2(two - r);
-		}
-		if (i < e) {
-			int n = e - i;
-			v8f a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
-			h += a * vlog2(r) + c * vlog2(two - r);
-		}
-		S += hsum(h);
-	}
-	return S;
-}
+static double jsd_sum(const float *p, const float *q, int V) { return MET_CALL(jsd_sum, p, q, V); }
 
 /* JSD and both KLs of full distributions in one pass over the pair */
-MET_CLONES
 void met_jsd_kl(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
                 const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp)
 {
-	double S = 0, A = 0, B = 0;
-	v8f tiny = splat(1e-30f), two = splat(2.0f);
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		v8f h = {0}, ka = {0}, kb = {0};
-		for (; i + 8 <= e; i += 8) {
-			v8f a = load8(p + i), c = load8(q + i), r = 2 * a / vmax(a + c, tiny);
-			h += a * vlog2(r) + c * vlog2(two - r);
-			ka += a * (load8(lp + i) - load8(lfq + i));
-			kb += c * (load8(lq + i) - load8(lfp + i));
-		}
-		if (i < e) {
-			int n = e - i;
-			v8f a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
-			h += a * vlog2(r) + c * vlog2(two - r);
-			ka += a * (load_tail(lp + i, n) - load_tail(lfq + i, n));
-			kb += c * (load_tail(lq + i, n) - load_tail(lfp + i, n));
-		}
-		S += hsum(h); A += hsum(ka); B += hsum(kb);
-	}
-	S *= 0.5;
-	*jsd = S < 0 ? 0 : S > 1 ? 1 : S;
-	*kl_pq = A < 0 ? 0 : A;
-	*kl_qp = B < 0 ? 0 : B;
+	MET_CALL(jsd_kl, p, lp, lfp, q, lq, lfq, V, jsd, kl_pq, kl_qp);
 }
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
@@ -343,19 +179,7 @@ static float *logs_of(const float *p, int V, float floor)
 
 double met_js_distance(const float *p, const float *q, int V) { return sqrt(met_jsd(p, q, V)); }
 
-MET_CLONES
-double met_kl_lp(const float *p, const float *lp, const float *lfq, int V)
-{
-	double S = 0;
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		v8f h = {0};
-		for (; i + 8 <= e; i += 8) h += load8(p + i) * (load8(lp + i) - load8(lfq + i));
-		for (; i < e; i++) S += p[i] * (lp[i] - lfq[i]);
-		S += hsum(h);
-	}
-	return S < 0 ? 0 : S;
-}
+double met_kl_lp(const float *p, const float *lp, const float *lfq, int V) { return MET_CALL(kl_lp, p, lp, lfq, V); }
 
 double met_kl(const float *p, const float *q, int V)
 {
@@ -365,21 +189,11 @@ double met_kl(const float *p, const float *q, int V)
 	return d;
 }
 
-MET_CLONES
 static void mean_rows(const float *p, int M, int V, float *out)
 {
-	float w = 1.0f / M;
-	int i = 0;
-	for (; i + 8 <= V; i += 8) {
-		v8f s = {0};
-		for (int m = 0; m < M; m++) s += load8(p + (size_t)m * V + i);
-		store8(out + i, s * w);
-	}
-	for (; i < V; i++) {
-		float s = 0;
-		for (int m = 0; m < M; m++) s += p[(size_t)m * V + i];
-		out[i] = s * w;
-	}
+	const float *rows[M];
+	for (int m = 0; m < M; m++) rows[m] = p + (size_t)m * V;
+	met_mean_rows(rows, M, V, out);
 }
 
 double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp)

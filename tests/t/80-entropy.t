@@ -12,6 +12,9 @@ close() { # close DESCRIPTION GOT WANT [RTOL]
 
 run_ok "per-model table (f32 probs)" entropy -b 0 -o "$T/e.tsv" "$D/probs_f32.tns"
 close "per-model values match the reference" "$T/e.tsv" "$D/entropy.tsv"
+SEQLM_NO_AVX512=1 entropy -b 0 --per-position "$D/probs_f32.tns" >"$T/e8.tsv"
+entropy -b 0 --per-position "$D/probs_f32.tns" >"$T/e16w.tsv"
+close "the 8-float kernels (SEQLM_NO_AVX512=1) agree with the default ones" "$T/e8.tsv" "$T/e16w.tsv" 1e-6
 entropy -b 0 --authors "$D/probs_f32.tns" >"$T/ea.tsv"
 close "--authors (1e-10 clamp, KL(U||p), exp(NLL) perplexity) match the reference" "$T/ea.tsv" "$D/entropy_authors.tsv"
 entropy -b 0 "$D/probs_f16.tns" >"$T/e16.tsv"

@@ -12,6 +12,8 @@ close() { # close DESCRIPTION GOT WANT [RTOL]
 
 run_ok "pairs and summaries at the default top-p values" disagree -o "$T/d.tsv" "$D/probs_f32.tns"
 close "JS distance, agreement, KL, MI match the reference" "$T/d.tsv" "$D/disagree.tsv"
+SEQLM_NO_AVX512=1 disagree "$D/probs_f32.tns" >"$T/d8.tsv"
+close "the same with the 8-float kernels (SEQLM_NO_AVX512=1)" "$T/d8.tsv" "$D/disagree.tsv"
 disagree -t 2 "$D/probs_f32.tns" >"$T/d2.tsv"
 cmp -s "$T/d.tsv" "$T/d2.tsv"; ok $? "-t 2 gives the same bytes"
 disagree --top-p-authors "$D/probs_f32.tns" >"$T/da.tsv"

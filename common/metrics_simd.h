@@ -1,0 +1,262 @@
+/* metrics_simd.h -- the vector kernels of metrics.c, included there twice:
+ * VW = 16 floats a vector (one zmm register: AVX-512 machines) and VW = 8
+ * (one ymm: AVX2, split into xmm pairs on baseline x86-64).  The includer
+ * defines VW, MET_SIMD (the target attribute) and MET_SFX (the name suffix);
+ * every name defined here gets the suffix, so the two copies coexist.
+ * Not a public header. */
+#define MET_CAT2(a, b) a##_##b
+#define MET_CAT(a, b) MET_CAT2(a, b)
+#define K(name) MET_CAT(name, MET_SFX)
+#define vf K(vf)
+#define vi K(vi)
+#define loadv K(loadv)
+#define storev K(storev)
+#define load_tail K(load_tail)
+#define splat K(splat)
+#define vmax K(vmax)
+#define vmin K(vmin)
+#define hsum K(hsum)
+#define vlog2 K(vlog2)
+
+typedef float vf __attribute__((vector_size(4 * VW)));
+typedef int32_t vi __attribute__((vector_size(4 * VW)));
+
+static inline __attribute__((always_inline)) vf loadv(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline __attribute__((always_inline)) void storev(float *p, vf v) { memcpy(p, &v, sizeof v); }
+/* the n < VW remaining entries, zero padded: zeros add nothing to any sum here */
+static inline __attribute__((always_inline)) vf load_tail(const float *p, int n)
+{
+	vf v = {0};
+	for (int i = 0; i < n; i++) v[i] = p[i];
+	return v;
+}
+static inline __attribute__((always_inline)) vf splat(float x) { return (vf){0} + x; }
+/* C has no ?: on vectors: select by mask */
+static inline __attribute__((always_inline)) vf vmax(vf a, vf b) { vi m = a > b; return (vf)((m & (vi)a) | (~m & (vi)b)); }
+static inline __attribute__((always_inline)) vf vmin(vf a, vf b) { vi m = a < b; return (vf)((m & (vi)a) | (~m & (vi)b)); }
+static inline __attribute__((always_inline)) double hsum(vf v)
+{
+	double s = 0;
+	for (int i = 0; i < VW; i++) s += v[i];
+	return s;
+}
+
+/* log2 x = e + log2 m with m in [sqrt(1/2), sqrt(2)); log2(1 + t) = t P(t)
+ * with P of degree 8 fitted (least squares, Chebyshev nodes) on that
+ * interval: |error| < 6e-8, no division, and log2 1 = 0 exactly.
+ * x = 0 gives -127 (finite, so 0 log 0 = 0). */
+static inline __attribute__((always_inline)) vf vlog2(vf x)
+{
+	vi b = (vi)x;
+	vi e = ((b >> 23) & 0xff) - 127;
+	vi mb = (b & 0x007fffff) | 0x3f800000;
+	vi big = (vi)((vf)mb > splat(1.41421356f));  /* -1 where m > sqrt 2 */
+	mb -= big & 0x00800000;       /* m /= 2 */
+	e -= big;                     /* e += 1 */
+	vf t = (vf)mb - 1.0f;
+	/* Estrin's scheme: a short dependency chain, so that the out-of-order
+	 * core overlaps iterations */
+	vf t2 = t * t, t4 = t2 * t2;
+	vf p01 = 1.4426950216293335f - 0.7213473320007324f * t;
+	vf p23 = 0.48091059923171997f - 0.36070483922958374f * t;
+	vf p45 = 0.2879182994365692f - 0.23892028629779816f * t;
+	vf p67 = 0.21566997468471527f - 0.20742154121398926f * t;
+	vf P = (p01 + t2 * p23) + t4 * ((p45 + t2 * p67) + t4 * 0.1261487752199173f);
+	return __builtin_convertvector(e, vf) + t * P;
+}
+
+MET_SIMD static void K(log2_vec)(const float *x, float *y, int n, float floor)
+{
+	int i = 0;
+	vf f = splat(floor);
+	for (; i + VW <= n; i += VW) {
+		vf v = loadv(x + i);
+		if (floor > 0) v = vmax(v, f);
+		storev(y + i, vlog2(v));
+	}
+	if (i < n) {
+		vf v = load_tail(x + i, n - i);
+		if (floor > 0) v = vmax(v, f);
+		v = vlog2(v);
+		for (int j = 0; i + j < n; j++) y[i + j] = v[j];
+	}
+}
+
+MET_SIMD static void K(row_kernel)(const float *p, int V, double *plogp, double *sum, float *pmax, float *pmin)
+{
+	vf mx = splat(-INFINITY), mn = splat(INFINITY);
+	double H = 0, S = 0;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0}, s = {0};
+		for (; i + VW <= e; i += VW) {
+			vf v = loadv(p + i);
+			h += v * vlog2(v);
+			s += v;
+			mx = vmax(v, mx);
+			mn = vmin(v, mn);
+		}
+		if (i < e) {
+			vf v = load_tail(p + i, e - i);
+			h += v * vlog2(v);
+			s += v;
+			for (int j = 0; i + j < e; j++) {
+				if (v[j] > mx[0]) mx[0] = v[j];
+				if (v[j] < mn[0]) mn[0] = v[j];
+			}
+		}
+		H += hsum(h);
+		S += hsum(s);
+	}
+	float a = mx[0], c = mn[0];
+	for (int j = 1; j < VW; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
+	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+}
+
+MET_SIMD static void K(row_logs_kernel)(const float *p, int V, float *lp, float *lf, double *plogp, double *sum,
+                            float *pmax, float *pmin)
+{
+	vf mx = splat(-INFINITY), mn = splat(INFINITY), fl = splat(-33.219280948873624f);
+	double H = 0, S = 0;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0}, s = {0};
+		for (; i + VW <= e; i += VW) {
+			vf v = loadv(p + i), l = vlog2(v);
+			storev(lp + i, l);
+			storev(lf + i, vmax(l, fl));
+			h += v * l;
+			s += v;
+			mx = vmax(v, mx);
+			mn = vmin(v, mn);
+		}
+		if (i < e) {
+			vf v = load_tail(p + i, e - i), l = vlog2(v), f = vmax(l, fl);
+			h += v * l;
+			s += v;
+			for (int j = 0; i + j < e; j++) {
+				lp[i + j] = l[j]; lf[i + j] = f[j];
+				if (v[j] > mx[0]) mx[0] = v[j];
+				if (v[j] < mn[0]) mn[0] = v[j];
+			}
+		}
+		H += hsum(h);
+		S += hsum(s);
+	}
+	float a = mx[0], c = mn[0];
+	for (int j = 1; j < VW; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
+	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+}
+
+MET_SIMD static void K(mean_rows_ptr)(const float *const *rows, int M, int V, float *out)
+{
+	float w = 1.0f / M;
+	int i = 0;
+	for (; i + VW <= V; i += VW) {
+		vf s = {0};
+		for (int m = 0; m < M; m++) s += loadv(rows[m] + i);
+		storev(out + i, s * w);
+	}
+	for (; i < V; i++) {
+		float s = 0;
+		for (int m = 0; m < M; m++) s += rows[m][i];
+		out[i] = s * w;
+	}
+}
+
+MET_SIMD static double K(sum_plog_floor)(const float *p, int V, float add, float floor, int weight_by_p)
+{
+	double S = 0;
+	vf a = splat(add), f = splat(floor);
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0};
+		for (; i + VW <= e; i += VW) {
+			vf v = loadv(p + i), x = v + a;
+			x = vmax(x, f);
+			h += weight_by_p ? v * vlog2(x) : vlog2(x);
+		}
+		for (; i < e; i++) {
+			float x = p[i] + add;
+			if (x < floor) x = floor;
+			S += weight_by_p ? p[i] * met_log2f(x) : met_log2f(x);
+		}
+		S += hsum(h);
+	}
+	return S;
+}
+
+MET_SIMD static double K(jsd_sum)(const float *p, const float *q, int V)
+{
+	double S = 0;
+	vf tiny = splat(1e-30f), two = splat(2.0f);
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0};
+		for (; i + VW <= e; i += VW) {
+			vf a = loadv(p + i), c = loadv(q + i), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+		}
+		if (i < e) {
+			int n = e - i;
+			vf a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+		}
+		S += hsum(h);
+	}
+	return S;
+}
+
+MET_SIMD static void K(jsd_kl)(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
+                const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp)
+{
+	double S = 0, A = 0, B = 0;
+	vf tiny = splat(1e-30f), two = splat(2.0f);
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0}, ka = {0}, kb = {0};
+		for (; i + VW <= e; i += VW) {
+			vf a = loadv(p + i), c = loadv(q + i), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+			ka += a * (loadv(lp + i) - loadv(lfq + i));
+			kb += c * (loadv(lq + i) - loadv(lfp + i));
+		}
+		if (i < e) {
+			int n = e - i;
+			vf a = load_tail(p + i, n), c = load_tail(q + i, n), r = 2 * a / vmax(a + c, tiny);
+			h += a * vlog2(r) + c * vlog2(two - r);
+			ka += a * (load_tail(lp + i, n) - load_tail(lfq + i, n));
+			kb += c * (load_tail(lq + i, n) - load_tail(lfp + i, n));
+		}
+		S += hsum(h); A += hsum(ka); B += hsum(kb);
+	}
+	S *= 0.5;
+	*jsd = S < 0 ? 0 : S > 1 ? 1 : S;
+	*kl_pq = A < 0 ? 0 : A;
+	*kl_qp = B < 0 ? 0 : B;
+}
+
+MET_SIMD static double K(kl_lp)(const float *p, const float *lp, const float *lfq, int V)
+{
+	double S = 0;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0};
+		for (; i + VW <= e; i += VW) h += loadv(p + i) * (loadv(lp + i) - loadv(lfq + i));
+		for (; i < e; i++) S += p[i] * (lp[i] - lfq[i]);
+		S += hsum(h);
+	}
+	return S < 0 ? 0 : S;
+}
+
+#undef vf
+#undef vi
+#undef loadv
+#undef storev
+#undef load_tail
+#undef splat
+#undef vmax
+#undef vmin
+#undef hsum
+#undef vlog2
+#undef K
