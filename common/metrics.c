@@ -75,38 +75,18 @@ float met_log2f(float x)
 
 void met_log2_vec(const float *x, float *y, int n, float floor) { MET_CALL(log2_vec, x, y, n, floor); }
 
-static void row_kernel(const float *p, int V, double *plogp, double *sum, float *pmax, float *pmin)
-{
-	MET_CALL(row_kernel, p, V, plogp, sum, pmax, pmin);
-}
-
-void met_row_stats(const float *p, int V, met_row *s)
+static void row_kernel(const float *p, int V, float *lp, float *lf, met_row *s)
 {
 	double plogp;
 	float pmin;
-	row_kernel(p, V, &plogp, &s->sum, &s->pmax, &pmin);
+	MET_CALL(row_kernel, p, V, lp, lf, &plogp, &s->sum, &s->pmax, &pmin, &s->argmax);
 	s->entropy = plogp == 0 ? 0 : -plogp;
 	if (pmin < 0) s->sum = NAN;   /* a negative probability is as bad as NaN */
-	s->argmax = 0;
-	for (int i = 0; i < V; i++) if (p[i] == s->pmax) { s->argmax = i; break; }
 }
 
-static void row_logs_kernel(const float *p, int V, float *lp, float *lf, double *plogp, double *sum,
-                            float *pmax, float *pmin)
-{
-	MET_CALL(row_logs_kernel, p, V, lp, lf, plogp, sum, pmax, pmin);
-}
+void met_row_stats(const float *p, int V, met_row *s) { row_kernel(p, V, NULL, NULL, s); }
 
-void met_row_logs(const float *p, int V, float *lp, float *lf, met_row *s)
-{
-	double plogp;
-	float pmin;
-	row_logs_kernel(p, V, lp, lf, &plogp, &s->sum, &s->pmax, &pmin);
-	s->entropy = plogp == 0 ? 0 : -plogp;
-	if (pmin < 0) s->sum = NAN;
-	s->argmax = 0;
-	for (int i = 0; i < V; i++) if (p[i] == s->pmax) { s->argmax = i; break; }
-}
+void met_row_logs(const float *p, int V, float *lp, float *lf, met_row *s) { row_kernel(p, V, lp, lf, s); }
 
 void met_mean_rows(const float *const *rows, int M, int V, float *out) { MET_CALL(mean_rows_ptr, rows, M, V, out); }
 

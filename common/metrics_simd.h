@@ -82,51 +82,28 @@ MET_SIMD static void K(log2_vec)(const float *x, float *y, int n, float floor)
 	}
 }
 
-MET_SIMD static void K(row_kernel)(const float *p, int V, double *plogp, double *sum, float *pmax, float *pmin)
-{
-	vf mx = splat(-INFINITY), mn = splat(INFINITY);
-	double H = 0, S = 0;
-	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		vf h = {0}, s = {0};
-		for (; i + VW <= e; i += VW) {
-			vf v = loadv(p + i);
-			h += v * vlog2(v);
-			s += v;
-			mx = vmax(v, mx);
-			mn = vmin(v, mn);
-		}
-		if (i < e) {
-			vf v = load_tail(p + i, e - i);
-			h += v * vlog2(v);
-			s += v;
-			for (int j = 0; i + j < e; j++) {
-				if (v[j] > mx[0]) mx[0] = v[j];
-				if (v[j] < mn[0]) mn[0] = v[j];
-			}
-		}
-		H += hsum(h);
-		S += hsum(s);
-	}
-	float a = mx[0], c = mn[0];
-	for (int j = 1; j < VW; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
-	*plogp = H; *sum = S; *pmax = a; *pmin = c;
-}
-
-MET_SIMD static void K(row_logs_kernel)(const float *p, int V, float *lp, float *lf, double *plogp, double *sum,
-                            float *pmax, float *pmin)
+/* one pass over a row: sum p log2 p, sum p, max and min, the first index of
+ * the max; with lp, also log2 p into lp and it floored at log2 1e-10 into lf */
+MET_SIMD static void K(row_kernel)(const float *p, int V, float *lp, float *lf, double *plogp, double *sum,
+                                   float *pmax, float *pmin, int *argmax)
 {
 	vf mx = splat(-INFINITY), mn = splat(INFINITY), fl = splat(-33.219280948873624f);
+	vi at = {0}, lane;
+	for (int j = 0; j < VW; j++) lane[j] = j;
 	double H = 0, S = 0;
 	for (int b = 0; b < V; b += BLOCK) {
 		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
 		vf h = {0}, s = {0};
 		for (; i + VW <= e; i += VW) {
 			vf v = loadv(p + i), l = vlog2(v);
-			storev(lp + i, l);
-			storev(lf + i, vmax(l, fl));
+			if (lp) {
+				storev(lp + i, l);
+				storev(lf + i, vmax(l, fl));
+			}
 			h += v * l;
 			s += v;
+			vi up = v > mx;       /* strictly: each lane keeps its first max */
+			at = (up & (lane + i)) | (~up & at);
 			mx = vmax(v, mx);
 			mn = vmin(v, mn);
 		}
@@ -135,8 +112,8 @@ MET_SIMD static void K(row_logs_kernel)(const float *p, int V, float *lp, float 
 			h += v * l;
 			s += v;
 			for (int j = 0; i + j < e; j++) {
-				lp[i + j] = l[j]; lf[i + j] = f[j];
-				if (v[j] > mx[0]) mx[0] = v[j];
+				if (lp) { lp[i + j] = l[j]; lf[i + j] = f[j]; }
+				if (v[j] > mx[0]) { mx[0] = v[j]; at[0] = i + j; }
 				if (v[j] < mn[0]) mn[0] = v[j];
 			}
 		}
@@ -144,8 +121,12 @@ MET_SIMD static void K(row_logs_kernel)(const float *p, int V, float *lp, float 
 		S += hsum(s);
 	}
 	float a = mx[0], c = mn[0];
-	for (int j = 1; j < VW; j++) { if (mx[j] > a) a = mx[j]; if (mn[j] < c) c = mn[j]; }
-	*plogp = H; *sum = S; *pmax = a; *pmin = c;
+	int k = at[0];
+	for (int j = 1; j < VW; j++) {
+		if (mx[j] > a || (mx[j] == a && at[j] < k)) { a = mx[j]; k = at[j]; }
+		if (mn[j] < c) c = mn[j];
+	}
+	*plogp = H; *sum = S; *pmax = a; *pmin = c; *argmax = V > 0 && a > -INFINITY ? k : 0;
 }
 
 MET_SIMD static void K(mean_rows_ptr)(const float *const *rows, int M, int V, float *out)
