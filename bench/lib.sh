@@ -20,3 +20,14 @@ report() {
 		if (bytes > 0) printf "%-34s seqlm %7.3f s (%6.2f GB/s)   %-14s %7.3f s (%6.2f GB/s)   ratio %.2fx\n", n, a, bytes/a/1e9, pn, b, bytes/b/1e9, b/a;
 		else printf "%-34s seqlm %7.3f s   %-14s %7.3f s   ratio %.2fx\n", n, a, pn, b, b/a }'
 }
+# OpenBLAS kernels: both seqlm and PyTorch (Debian's links OpenBLAS for its
+# fp32 matrix products) take them from OPENBLAS_CORETYPE when it is set.
+# blas_modes prints "env" (the environment as it is) and, when the
+# environment pins a core, "auto" too (unset: OpenBLAS detects the CPU and
+# seqlm re-executes itself with AVX-512 kernels where it picks AVX2 ones);
+# blas_env MODE prints the command prefix for the mode; blas_core MODE the
+# kernels seqlm then uses.
+blas_modes() { echo env; [ -n "${OPENBLAS_CORETYPE:-}" ] && echo auto; return 0; }
+blas_env() { [ "$1" = auto ] && echo "env -u OPENBLAS_CORETYPE"; return 0; }
+blas_label() { if [ "$1" = auto ]; then echo unset; else echo "${OPENBLAS_CORETYPE:-unset}"; fi; }
+blas_core() { $(blas_env "$1") lmprobe --version 2>/dev/null | awk '/^OpenBLAS/ {print $(NF - 1)}'; }

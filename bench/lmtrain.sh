@@ -16,15 +16,18 @@ echo "fp32 peak (FMA loop, 2 threads): $peak GFLOP/s"
 seqtok -T 128 tests/data/demo/human_chr20_100k.fa -o "$BENCH_TMP/w128.tns"
 seqtok -T 512 tests/data/demo/human_chr20_100k.fa -o "$BENCH_TMP/w512.tns"
 # name L d h ffn T B
+for mode in $(blas_modes); do
+E=$(blas_env $mode)
+echo "OpenBLAS: OPENBLAS_CORETYPE=$(blas_label $mode), seqlm uses $(blas_core $mode) kernels; PyTorch the same library in the same environment"
 while read -r name L d h ffn T B; do
 	[ -n "$name" ] || continue
 	V=4106
-	/usr/bin/time -f "%M" -o "$BENCH_TMP/rss" lmtrain --arch 4M --layers $L --hidden $d --heads $h --ffn $ffn \
+	$E /usr/bin/time -f "%M" -o "$BENCH_TMP/rss" lmtrain --arch 4M --layers $L --hidden $d --heads $h --ffn $ffn \
 		--max-pos $T -b $B --steps $STEPS -t 2 -v -o "$BENCH_TMP/m.tns" "$BENCH_TMP/w$T.tns" 2> "$BENCH_TMP/log" ||
 		{ cat "$BENCH_TMP/log" >&2; exit 1; }
 	ours=$(grep -o '[0-9.]* tok\(en\)\{0,1\}s\{0,1\}/s' "$BENCH_TMP/log" | tail -1 | cut -d' ' -f1)
 	rss=$(cat "$BENCH_TMP/rss")
-	OMP_WAIT_POLICY=PASSIVE "$PY" bench/torch_train.py $V $L $d $h $ffn $T $B $STEPS 2 > "$BENCH_TMP/torch" ||
+	OMP_WAIT_POLICY=PASSIVE $E "$PY" bench/torch_train.py $V $L $d $h $ffn $T $B $STEPS 2 > "$BENCH_TMP/torch" ||
 		{ echo "bench/lmtrain.sh: the PyTorch peer failed (python3-torch installed?)" >&2; exit 1; }
 	peer=$(awk -F'\t' '$1 == "tokens_per_s" {print $2}' "$BENCH_TMP/torch")
 	prss=$(awk -F'\t' '$1 == "peak_rss_kb" {print $2}' "$BENCH_TMP/torch")
@@ -37,3 +40,4 @@ L4-d256-T128-B32 4 256 4 1024 128 32
 ${LMTRAIN_BENCH_MORE:+4M-T512-B16      6 256 8 512  512 16}
 ${LMTRAIN_BENCH_MORE:+20M-T512-B8      8 512 8 1024 512 8}
 CONFIGS
+done
