@@ -457,6 +457,7 @@ int main(int argc, char **argv)
 		}
 	}
 	cli_apply(&co);
+	par_blas_single();      /* every product here is cut by par.c or runs inside a task */
 	cli_out out = {0};
 	if (emb) {
 		long *ks;

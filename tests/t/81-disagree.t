@@ -39,6 +39,11 @@ disagree --embeddings --one-sided -k 1,3,5,10,20 "$D"/emb1.tns "$D"/emb2.tns "$D
 close "--one-sided Spearman matches the reference" "$T/eo.tsv" "$D/embeddings_onesided.tsv"
 disagree --embeddings -t 2 -k 1,3,5,10,20 "$D"/emb1.tns "$D"/emb2.tns "$D"/emb3.tns >"$T/e2.tsv"
 cmp -s "$T/e.tsv" "$T/e2.tsv"; ok $? "--embeddings: -t 2 gives the same bytes"
+# big enough that the products are cut into several tiles and chunks
+for i in 1 2; do "$SEQLM_TESTBIN/mkprobs" -E -V 700 -d 300 -s $i -o "$T/big$i.tns"; done
+disagree --embeddings -t 1 -k 1,10,100 "$T/big1.tns" "$T/big2.tns" >"$T/b1.tsv"
+disagree --embeddings -t 3 -k 1,10,100 "$T/big1.tns" "$T/big2.tns" >"$T/b3.tsv"
+cmp -s "$T/b1.tsv" "$T/b3.tsv"; ok $? "--embeddings on 700 x 300 matrices: -t 1 and -t 3 give the same bytes"
 disagree --embeddings "$D"/emb1.tns "$D"/emb2.tns >"$T/ed.tsv"
 is "$(awk -F'\t' '$3 == "jaccard" && $1 != "*" { printf "%s ", $4 }' "$T/ed.tsv")" "1 3 5 10 20 " \
    "the default -k list keeps the k below the rows compared"

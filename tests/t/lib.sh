@@ -1,10 +1,12 @@
 # lib.sh -- TAP helpers for the shell tests; source it first.
 #   SEQLM_BIN  folder of the programs under test (set by make check)
+#   SEQLM_TESTBIN  folder of the test helpers (mktns, mkprobs, tnscmp)
 #   T          a fresh scratch folder, removed at exit
 set -u
 : "${SEQLM_BIN:=$(cd "$(dirname "$0")/../.." && pwd)/bin}"
 PATH=$SEQLM_BIN:$PATH; export PATH
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${SEQLM_TESTBIN:=$TOP/build/tests}"
 DATA=$TOP/tests/data
 T=$(mktemp -d "${TMPDIR:-/tmp}/seqlm-test.XXXXXX"); trap 'rm -rf "$T"' EXIT
 : "${PYTHON:=/usr/bin/python3}"
