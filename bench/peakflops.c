@@ -23,6 +23,7 @@ __attribute__((target("avx2,fma"))) static void *fma256(void *out)
 	__m256 a[CHAINS], b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
 	for (int i = 0; i < CHAINS; i++) a[i] = _mm256_set1_ps((float)i);
 	for (long n = 0; n < iters; n++)
+#pragma GCC unroll 16                     /* the chains in registers, not in memory */
 		for (int i = 0; i < CHAINS; i++) a[i] = _mm256_fmadd_ps(a[i], b, c);
 	float s = 0;
 	for (int i = 0; i < CHAINS; i++) s += a[i][0];
@@ -35,6 +36,7 @@ __attribute__((target("avx512f"))) static void *fma512(void *out)
 	__m512 a[CHAINS], b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
 	for (int i = 0; i < CHAINS; i++) a[i] = _mm512_set1_ps((float)i);
 	for (long n = 0; n < iters; n++)
+#pragma GCC unroll 16
 		for (int i = 0; i < CHAINS; i++) a[i] = _mm512_fmadd_ps(a[i], b, c);
 	float s = 0;
 	for (int i = 0; i < CHAINS; i++) s += a[i][0];
