@@ -279,6 +279,25 @@ VEC_CLONES static void gelu_bwd_vec(const float *restrict f, float *restrict d, 
 	}
 }
 
+/* softmax over the unmasked keys of one score row with fexp, vectorised:
+ * inference only (bert_acts_fast); training keeps libm's expf */
+VEC_CLONES static void softmax_row_fast(float *restrict s, const int32_t *restrict tok, int T)
+{
+	float mx = -INFINITY;
+	for (int j = 0; j < T; j++) if (tok[j] != 1 && s[j] > mx) mx = s[j];
+	for (int j = 0; j < T; j++) s[j] = tok[j] != 1 ? fexp(s[j] - mx) : 0.0f;
+	float sum = 0;
+	for (int j = 0; j < T; j++) sum += s[j];
+	float inv = 1.0f / sum;
+	for (int j = 0; j < T; j++) s[j] *= inv;
+}
+
+/* z = exp(z - mx) over n values, vectorised (the head's softmax, inference) */
+VEC_CLONES static void exp_shift_vec(float *restrict z, float mx, int n)
+{
+	for (int i = 0; i < n; i++) z[i] = fexp(z[i] - mx);
+}
+
 /* ---- activations ------------------------------------------------------- */
 
 typedef struct {
@@ -292,6 +311,7 @@ typedef struct {
 
 struct bert_acts {
 	int B, T, train;               /* capacity */
+	int fast;                      /* bert_acts_fast: fexp in the softmaxes */
 	int L, d, h, F, V;
 	int nb, nt;                    /* current batch */
 	int32_t *tokens;
@@ -376,6 +396,8 @@ void bert_acts_free(bert_acts *a)
 }
 
 const float *bert_hidden(const bert_acts *a, int l) { return a->x[l]; }
+
+void bert_acts_fast(bert_acts *a) { if (!a->train) a->fast = 1; }
 
 int bert_nmasked(const bert_acts *a, int b0, int nb)
 {
@@ -528,7 +550,10 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
 		            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
-		for (int t = 0; t < T; t++) softmax_row(S + (size_t)t * T, tok, T);
+		for (int t = 0; t < T; t++) {
+			if (a->fast) softmax_row_fast(S + (size_t)t * T, tok, T);
+			else softmax_row(S + (size_t)t * T, tok, T);
+		}
 		const float *P = S;
 		if (drop) {
 			bert_drop_mask(a->drop.seed, a->drop.step, (uint64_t)(a->drop.rec0 + b),
@@ -605,7 +630,10 @@ static void att_rows_range(void *ctx, int i0, int i1)
 		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
 		            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
-		for (int t = 0; t < c; t++) softmax_row(S + (size_t)t * T, tok, T);
+		for (int t = 0; t < c; t++) {
+			if (a->fast) softmax_row_fast(S + (size_t)t * T, tok, T);
+			else softmax_row(S + (size_t)t * T, tok, T);
+		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
 		            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
 	}
@@ -754,7 +782,11 @@ static void softmax_ce_rows(void *ctx, int i0, int i1)
 		for (int v = 0; v < V; v++) { z[v] += bias[v]; if (z[v] > mx) mx = z[v]; }
 		if (!o->p) continue;                 /* logits wanted */
 		double sum = 0;
-		for (int v = 0; v < V; v++) { z[v] = expf(z[v] - mx); sum += z[v]; }
+		if (a->fast) {
+			exp_shift_vec(z, mx, V);
+			for (int v = 0; v < V; v++) sum += z[v];
+		} else
+			for (int v = 0; v < V; v++) { z[v] = expf(z[v] - mx); sum += z[v]; }
 		float inv = (float)(1.0 / sum);
 		int lab = a->mlab[i];
 		if (lab >= 0) a->mloss[i] = (float)(log(sum) - log((double)z[lab]));
