@@ -279,6 +279,25 @@ VEC_CLONES static void gelu_bwd_vec(const float *restrict f, float *restrict d, 
 	}
 }
 
+/* softmax over the unmasked keys of one score row with fexp, vectorised:
+ * inference only (bert_acts_fast); training keeps libm's expf */
+VEC_CLONES static void softmax_row_fast(float *restrict s, const int32_t *restrict tok, int T)
+{
+	float mx = -INFINITY;
+	for (int j = 0; j < T; j++) if (tok[j] != 1 && s[j] > mx) mx = s[j];
+	for (int j = 0; j < T; j++) s[j] = tok[j] != 1 ? fexp(s[j] - mx) : 0.0f;
+	float sum = 0;
+	for (int j = 0; j < T; j++) sum += s[j];
+	float inv = 1.0f / sum;
+	for (int j = 0; j < T; j++) s[j] *= inv;
+}
+
+/* z = exp(z - mx) over n values, vectorised (the head's softmax, inference) */
+VEC_CLONES static void exp_shift_vec(float *restrict z, float mx, int n)
+{
+	for (int i = 0; i < n; i++) z[i] = fexp(z[i] - mx);
+}
+
 /* ---- activations ------------------------------------------------------- */
 
 typedef struct {
@@ -292,6 +311,7 @@ typedef struct {
 
 struct bert_acts {
 	int B, T, train;               /* capacity */
+	int fast;                      /* bert_acts_fast: fexp in the softmaxes */
 	int L, d, h, F, V;
 	int nb, nt;                    /* current batch */
 	int32_t *tokens;
@@ -376,6 +396,8 @@ void bert_acts_free(bert_acts *a)
 }
 
 const float *bert_hidden(const bert_acts *a, int l) { return a->x[l]; }
+
+void bert_acts_fast(bert_acts *a) { if (!a->train) a->fast = 1; }
 
 int bert_nmasked(const bert_acts *a, int b0, int nb)
 {
@@ -528,7 +550,10 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
 		            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
-		for (int t = 0; t < T; t++) softmax_row(S + (size_t)t * T, tok, T);
+		for (int t = 0; t < T; t++) {
+			if (a->fast) softmax_row_fast(S + (size_t)t * T, tok, T);
+			else softmax_row(S + (size_t)t * T, tok, T);
+		}
 		const float *P = S;
 		if (drop) {
 			bert_drop_mask(a->drop.seed, a->drop.step, (uint64_t)(a->drop.rec0 + b),
@@ -578,8 +603,85 @@ static void layer_forward(bert_model *m, bert_acts *a, int l)
 	rows(m, N, add_ln_rows, &o);
 }
 
-void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
-                  const bert_drop *drop)
+/* the last layer for the nr listed rows only (ascending, the rows of
+ * record b contiguous): keys and values at every row, everything else at
+ * the listed ones; the result goes to those rows of x[l + 1] */
+typedef struct {
+	const bert_model *m;
+	bert_acts *a;
+	layer_acts *y;
+	const int *rws;
+	const float *q;               /* [nr, d] */
+} attrows_job;
+
+static void att_rows_range(void *ctx, int i0, int i1)
+{
+	attrows_job *j = ctx;
+	const bert_model *m = j->m;
+	bert_acts *a = j->a;
+	layer_acts *y = j->y;
+	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
+	float sc = 1.0f / sqrtf((float)dh);
+	for (int i = i0; i < i1; i++) {
+		int b = i / H, h = i % H, s0 = a->mstart[b], c = a->mstart[b + 1] - s0;
+		if (!c) continue;
+		float *S = y->att + (size_t)i * T * T;
+		const int32_t *tok = a->tokens + (size_t)b * T;
+		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
+		            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
+		for (int t = 0; t < c; t++) {
+			if (a->fast) softmax_row_fast(S + (size_t)t * T, tok, T);
+			else softmax_row(S + (size_t)t * T, tok, T);
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
+		            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
+	}
+}
+
+static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	layer_acts *y = &a->l[l];
+	int N = a->nb * a->nt, T = a->nt, d = m->c.hidden, F = m->c.ffn;
+	const float *x = a->x[l];
+	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
+	rowop o = { .m = m, .a = a, .l = l, .cols = d };
+
+	matmul_fwd(m, y->k, x, w->kw, N, d, d);
+	matmul_fwd(m, y->v, x, w->vw, N, d, d);
+	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
+	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
+	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
+	for (int i = 0; i < nr; i++) {
+		memcpy(xr + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
+		a->mstart[rws[i] / T + 1]++;
+	}
+	for (int b = 0; b < a->nb; b++) a->mstart[b + 1] += a->mstart[b];
+	matmul_fwd(m, y->q, xr, w->qw, nr, d, d);
+	o.io = y->q, o.bias = w->qb; rows(m, nr, bias_rows, &o);
+	attrows_job aj = { m, a, y, rws, y->q };
+	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
+
+	matmul_fwd(m, y->r1, y->ctx, w->ow, nr, d, d);
+	o.io = y->r1, o.bias = w->ob, o.res = xr, o.lnw = w->ln1w, o.lnb = w->ln1b;
+	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = NULL;
+	rows(m, nr, add_ln_rows, &o);
+
+	matmul_fwd(m, y->f, y->a1, w->iw, nr, d, F);
+	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
+	rows(m, nr, bias_gelu_rows, &g);
+
+	matmul_fwd(m, y->r2, y->g, w->fw, nr, F, d);
+	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
+	o.out = y->r1, o.mean = y->mean2, o.rstd = y->rstd2;
+	rows(m, nr, add_ln_rows, &o);
+	for (int i = 0; i < nr; i++) memcpy(xr + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
+	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
+}
+
+static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
+                          const bert_drop *drop)
 {
 	if (B > a->B || T > a->T || T > m->c.max_pos) {
 		fprintf(stderr, "bert_forward: batch %dx%d exceeds capacity %dx%d or max positions %d\n",
@@ -599,7 +701,25 @@ void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int
 		}
 	rowop o = { .m = m, .a = a };
 	rows(m, B * T, emb_fwd_rows, &o);
+}
+
+void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
+                  const bert_drop *drop)
+{
+	forward_begin(m, a, tokens, B, T, drop);
 	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l);
+}
+
+void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
+                       const int *rws, int nr)
+{
+	int L = m->c.layers, ok = L > 0 && nr > 0 && !a->train;
+	for (int i = 0; ok && i < nr; i++)
+		if (rws[i] < 0 || rws[i] >= B * T || (i && rws[i] <= rws[i - 1])) ok = 0;
+	if (!ok) { bert_forward(m, a, tokens, B, T, NULL); return; }
+	forward_begin(m, a, tokens, B, T, NULL);
+	for (int l = 0; l < L - 1; l++) layer_forward(m, a, l);
+	layer_forward_rows(m, a, L - 1, rws, nr);
 }
 
 /* ---- MLM head ---------------------------------------------------------- */
@@ -662,7 +782,11 @@ static void softmax_ce_rows(void *ctx, int i0, int i1)
 		for (int v = 0; v < V; v++) { z[v] += bias[v]; if (z[v] > mx) mx = z[v]; }
 		if (!o->p) continue;                 /* logits wanted */
 		double sum = 0;
-		for (int v = 0; v < V; v++) { z[v] = expf(z[v] - mx); sum += z[v]; }
+		if (a->fast) {
+			exp_shift_vec(z, mx, V);
+			for (int v = 0; v < V; v++) sum += z[v];
+		} else
+			for (int v = 0; v < V; v++) { z[v] = expf(z[v] - mx); sum += z[v]; }
 		float inv = (float)(1.0 / sum);
 		int lab = a->mlab[i];
 		if (lab >= 0) a->mloss[i] = (float)(log(sum) - log((double)z[lab]));

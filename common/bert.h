@@ -119,12 +119,24 @@ void bert_drop_mask(uint64_t seed, uint64_t step, uint64_t record, int site,
  * only the hidden states (all L+1) are kept. */
 typedef struct bert_acts bert_acts;
 bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train);
+/* Inference acts only: the softmaxes (attention, head) use a vectorised
+ * polynomial exp (relative error ~2 ulp) instead of libm's expf, about 5%
+ * of an inference forward.  Training, and lmtrain's evaluation, keep expf. */
+void bert_acts_fast(bert_acts *a);
 void bert_acts_free(bert_acts *a);
 
 /* Encoder forward of B <= capacity records of T tokens (tokens[B*T]);
  * drop NULL = no dropout (inference). */
 void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
                   const bert_drop *drop);
+/* Inference forward (no dropout, acts made with train = 0) that computes
+ * the last layer only at the nr rows listed (row = b*T + t, ascending):
+ * keys and values there take every row, the rest of the layer only the
+ * listed ones, so bert_head at those rows costs a fraction of a full
+ * forward.  Afterwards bert_hidden(a, L) is valid at the listed rows only
+ * (every earlier layer in full).  Unsorted rows fall back to bert_forward. */
+void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
+                       const int *rows, int nr);
 /* hidden states after layer l (0 = embeddings output, L = last), [B*T,d] */
 const float *bert_hidden(const bert_acts *a, int l);
 

@@ -119,9 +119,15 @@ static void run_record(probe *p, int th, int b)
 		bert_acts *a = p->acts[th * M + k];
 		float *out = p->probs[b] + (size_t)k * P * V;
 		if (p->mode != MODE_EACH) {
+			/* the last layer only at the masked rows, unless its hidden
+			 * states are to be emitted */
+			int last = 0;
+			for (int e = 0; e < p->nemit; e++) if (p->emit[e] == m->c.layers) last = 1;
 			evalmask_apply(tok, T, pos, P, in);
-			bert_forward(m, a, in, 1, T, NULL);
 			for (int i = 0; i < P; i++) rows[i] = pos[i];
+			if (last) bert_forward(m, a, in, 1, T, NULL);
+			else if (P) bert_forward_rows(m, a, in, 1, T, rows, P);
+			else if (p->nemit) bert_forward(m, a, in, 1, T, NULL);
 			if (P) bert_head(m, a, rows, P, out, 1);
 			for (int e = 0; e < p->nemit; e++)
 				memcpy(p->hid[b] + e * p->hid_per + p->hid_off[k], bert_hidden(a, p->emit[e]),
@@ -135,7 +141,7 @@ static void run_record(probe *p, int th, int b)
 					evalmask_apply(tok, T, pos + i0 + j, 1, in + (size_t)j * T);
 					rows[j] = j * T + pos[i0 + j];
 				}
-				bert_forward(m, a, in, n, T, NULL);
+				bert_forward_rows(m, a, in, n, T, rows, n);
 				bert_head(m, a, rows, n, out + (size_t)i0 * V, 1);
 			}
 		}
@@ -256,7 +262,10 @@ int main(int argc, char **argv)
 	int per_pass = p.mode == MODE_EACH ? p.each_cap : 1;
 	p.acts = xcalloc((size_t)p.nthreads * nmodels, sizeof *p.acts);
 	for (int th = 0; th < p.nthreads; th++)
-		for (int k = 0; k < nmodels; k++) p.acts[th * nmodels + k] = bert_acts_new(&p.m[k], per_pass, p.T, 0);
+		for (int k = 0; k < nmodels; k++) {
+			p.acts[th * nmodels + k] = bert_acts_new(&p.m[k], per_pass, p.T, 0);
+			bert_acts_fast(p.acts[th * nmodels + k]);
+		}
 	p.in = xcalloc(p.nthreads, sizeof *p.in);
 	for (int th = 0; th < p.nthreads; th++) p.in[th] = xmalloc((size_t)per_pass * p.T * sizeof(int32_t));
 	p.rows = xmalloc((size_t)p.nthreads * (p.each_cap > p.T ? p.each_cap : p.T) * sizeof *p.rows);

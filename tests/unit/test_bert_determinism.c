@@ -1,6 +1,10 @@
 /* test_bert_determinism.c -- training is bitwise reproducible across thread
  * counts: 3 steps (MLM masks, dropout, clipping, AdamW) with 1, 2 and 3
- * threads give identical parameter bytes; and a different seed does not. */
+ * threads give identical parameter bytes; and a different seed does not.
+ * Also: the inference forward that runs the last layer at chosen rows only
+ * (bert_forward_rows) gives the full forward's probabilities there. */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tap.h"
 #include "bert.h"
@@ -49,8 +53,50 @@ static uint64_t train(int nthreads, uint64_t seed)
 	return h;
 }
 
+/* bert_forward_rows vs bert_forward: the head's probabilities at the same
+ * rows; returns the largest absolute difference */
+static double rows_vs_full(int nthreads, int nr, const int *rws)
+{
+	bert_config c;
+	bert_config_named(&c, "4M", V);
+	c.layers = 3, c.hidden = 64, c.heads = 4, c.ffn = 128, c.max_pos = 64;
+	bert_model m;
+	bert_init(&m, &c);
+	bert_set_threads(&m, nthreads);
+	bert_init_weights(&m, 7);
+	bert_acts *a = bert_acts_new(&m, B, T, 0);
+	int32_t tok[B * T];
+	for (int b = 0; b < B; b++)
+		for (int t = 0; t < T; t++) {
+			int len = T - 4 * b;
+			tok[b * T + t] = t == 0 ? 2 : t == len - 1 ? 3 : t >= len ? 1 : 4 + (int)rng_below(rng_hash4(5, b, t, 0), V - 4);
+		}
+	float *p1 = malloc(sizeof(float) * nr * V), *p2 = malloc(sizeof(float) * nr * V);
+	bert_forward(&m, a, tok, B, T, NULL);
+	bert_head(&m, a, rws, nr, p1, 1);
+	bert_forward_rows(&m, a, tok, B, T, rws, nr);
+	bert_head(&m, a, rws, nr, p2, 1);
+	double mx = 0;
+	for (int i = 0; i < nr * V; i++) if (fabs(p1[i] - p2[i]) > mx || isnan(p2[i])) mx = isnan(p2[i]) ? INFINITY : fabs(p1[i] - p2[i]);
+	free(p1); free(p2);
+	bert_acts_free(a);
+	bert_free(&m);
+	return mx;
+}
+
 int main(void)
 {
+	int rws[B * T], nr = 0;
+	for (int r = 0; r < B * T; r++)      /* some rows of most records, none of record 2 */
+		if (r / T != 2 && rng_below(rng_hash4(11, r, 0, 0), 100) < 15) rws[nr++] = r;
+	double e1 = rows_vs_full(1, nr, rws), e2 = rows_vs_full(2, nr, rws);
+	ok(e1 < 1e-6, "last layer at %d chosen rows only: the full forward's probabilities (max |diff| %.2g)", nr, e1);
+	ok(e2 < 1e-6, "the same with 2 threads (max |diff| %.2g)", e2);
+	int one = 5 * T + 7;
+	ok(rows_vs_full(1, 1, &one) < 1e-6, "one row of one record");
+	int unsorted[2] = { T + 3, 4 };
+	ok(rows_vs_full(1, 2, unsorted) == 0, "rows out of order: the full forward (fallback)");
+
 	uint64_t h1 = train(1, 1), h2 = train(2, 1), h3 = train(3, 1);
 	ok(h1 == h2, "parameters after 3 steps: -t 1 and -t 2 bitwise identical (%016llx %016llx)",
 	   (unsigned long long)h1, (unsigned long long)h2);
