@@ -568,11 +568,38 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 	free(pd);
 }
 
+/* the rest of layer l after the attention context y->ctx of n rows: output
+ * projection, residual res, LayerNorm, feed-forward, residual, LayerNorm
+ * into out (dropout at the two residuals when training) */
+static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *res, float *out)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	layer_acts *y = &a->l[l];
+	int d = m->c.hidden, F = m->c.ffn;
+	rowop o = { .m = m, .a = a, .l = l, .cols = d };
+
+	matmul_fwd(m, y->r1, y->ctx, w->ow, n, d, d);
+	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
+	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = y->keep1;
+	o.site = bert_site_attn_out(l), o.p = m->c.hidden_drop;
+	rows(m, n, add_ln_rows, &o);
+
+	matmul_fwd(m, y->f, y->a1, w->iw, n, d, F);
+	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
+	rows(m, n, bias_gelu_rows, &g);
+
+	matmul_fwd(m, y->r2, y->g, w->fw, n, F, d);
+	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
+	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
+	o.site = bert_site_ffn_out(l);
+	rows(m, n, add_ln_rows, &o);
+}
+
 static void layer_forward(bert_model *m, bert_acts *a, int l)
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, d = m->c.hidden, F = m->c.ffn;
+	int N = a->nb * a->nt, d = m->c.hidden;
 	const float *x = a->x[l];
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
@@ -586,21 +613,7 @@ static void layer_forward(bert_model *m, bert_acts *a, int l)
 	attjob aj = { m, a, y, l, 0, x };
 	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
 
-	matmul_fwd(m, y->r1, y->ctx, w->ow, N, d, d);
-	o.io = y->r1, o.bias = w->ob, o.res = x, o.lnw = w->ln1w, o.lnb = w->ln1b;
-	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = y->keep1;
-	o.site = bert_site_attn_out(l), o.p = m->c.hidden_drop;
-	rows(m, N, add_ln_rows, &o);
-
-	matmul_fwd(m, y->f, y->a1, w->iw, N, d, F);
-	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
-	rows(m, N, bias_gelu_rows, &g);
-
-	matmul_fwd(m, y->r2, y->g, w->fw, N, F, d);
-	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
-	o.out = a->x[l + 1], o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
-	o.site = bert_site_ffn_out(l);
-	rows(m, N, add_ln_rows, &o);
+	layer_tail(m, a, l, N, x, a->x[l + 1]);
 }
 
 /* the last layer for the nr listed rows only (ascending, the rows of
@@ -643,7 +656,7 @@ static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rw
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, T = a->nt, d = m->c.hidden, F = m->c.ffn;
+	int N = a->nb * a->nt, T = a->nt, d = m->c.hidden;
 	const float *x = a->x[l];
 	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
@@ -663,19 +676,7 @@ static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rw
 	attrows_job aj = { m, a, y, rws, y->q };
 	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
 
-	matmul_fwd(m, y->r1, y->ctx, w->ow, nr, d, d);
-	o.io = y->r1, o.bias = w->ob, o.res = xr, o.lnw = w->ln1w, o.lnb = w->ln1b;
-	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = NULL;
-	rows(m, nr, add_ln_rows, &o);
-
-	matmul_fwd(m, y->f, y->a1, w->iw, nr, d, F);
-	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
-	rows(m, nr, bias_gelu_rows, &g);
-
-	matmul_fwd(m, y->r2, y->g, w->fw, nr, F, d);
-	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
-	o.out = y->r1, o.mean = y->mean2, o.rstd = y->rstd2;
-	rows(m, nr, add_ln_rows, &o);
+	layer_tail(m, a, l, nr, xr, y->r1);
 	for (int i = 0; i < nr; i++) memcpy(xr + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 }

@@ -193,11 +193,13 @@ double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp
 /* ---- sorting and top-p -------------------------------------------------- */
 
 /* LSD radix sort on the float bits mapped to an unsigned order and
- * complemented (descending), 11 bits a pass; a pass whose digit is the same for all
- * keys is skipped (the exponent bits of a distribution often are). */
+ * complemented (descending), 11 bits a pass, key and index packed in one
+ * 64-bit word (one scatter a pass); a pass whose digit is the same for all
+ * keys is skipped (the exponent bits of a distribution often are).  Stable:
+ * ties keep index order. */
 void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 {
-	uint32_t *k0 = scratch, *k1 = scratch + V, *i0 = scratch + 2 * (size_t)V, *i1 = scratch + 3 * (size_t)V;
+	uint64_t *k0 = (uint64_t *)scratch, *k1 = k0 + V;
 	uint32_t cnt[3][2048];
 	memset(cnt, 0, sizeof cnt);
 	/* the three digit histograms in one read */
@@ -206,27 +208,21 @@ void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 		memcpy(&b, p + i, 4);
 		b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
 		b = ~b;                                         /* descending */
-		k0[i] = b;
-		i0[i] = i;
+		k0[i] = (uint64_t)b << 32 | (uint32_t)i;
 		cnt[0][b & 2047]++;
 		cnt[1][(b >> 11) & 2047]++;
 		cnt[2][b >> 22]++;
 	}
 	for (int pass = 0; pass < 3; pass++) {
-		int shift = 11 * pass;
+		int shift = 32 + 11 * pass;
 		uint32_t *c = cnt[pass];
 		if (V == 0 || c[(k0[0] >> shift) & 2047] == (uint32_t)V) continue;
 		uint32_t sum = 0;
 		for (int d = 0; d < 2048; d++) { uint32_t x = c[d]; c[d] = sum; sum += x; }
-		for (int i = 0; i < V; i++) {
-			uint32_t at = c[(k0[i] >> shift) & 2047]++;
-			k1[at] = k0[i];
-			i1[at] = i0[i];
-		}
-		uint32_t *t = k0; k0 = k1; k1 = t;
-		t = i0; i0 = i1; i1 = t;
+		for (int i = 0; i < V; i++) k1[c[(k0[i] >> shift) & 2047]++] = k0[i];
+		uint64_t *t = k0; k0 = k1; k1 = t;
 	}
-	for (int i = 0; i < V; i++) order[i] = (int32_t)i0[i];
+	for (int i = 0; i < V; i++) order[i] = (int32_t)(uint32_t)k0[i];
 }
 
 void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)

@@ -14,15 +14,21 @@
 
 enum { V = 64, B = 8, T = 40 };
 
-static uint64_t train(int nthreads, uint64_t seed)
+/* a small model of L layers, d = 64, initialised from seed */
+static void small_model(bert_model *m, int layers, int nthreads, uint64_t seed)
 {
 	bert_config c;
 	bert_config_named(&c, "4M", V);
-	c.layers = 2, c.hidden = 64, c.heads = 4, c.ffn = 128, c.max_pos = 64;
+	c.layers = layers, c.hidden = 64, c.heads = 4, c.ffn = 128, c.max_pos = 64;
+	bert_init(m, &c);
+	bert_set_threads(m, nthreads);
+	bert_init_weights(m, seed);
+}
+
+static uint64_t train(int nthreads, uint64_t seed)
+{
 	bert_model m;
-	bert_init(&m, &c);
-	bert_set_threads(&m, nthreads);
-	bert_init_weights(&m, seed);
+	small_model(&m, 2, nthreads, seed);
 	bert_alloc_grads(&m);
 	adamw opt;
 	adamw_init(&opt, m.n);
@@ -57,13 +63,8 @@ static uint64_t train(int nthreads, uint64_t seed)
  * rows; returns the largest absolute difference */
 static double rows_vs_full(int nthreads, int nr, const int *rws)
 {
-	bert_config c;
-	bert_config_named(&c, "4M", V);
-	c.layers = 3, c.hidden = 64, c.heads = 4, c.ffn = 128, c.max_pos = 64;
 	bert_model m;
-	bert_init(&m, &c);
-	bert_set_threads(&m, nthreads);
-	bert_init_weights(&m, 7);
+	small_model(&m, 3, nthreads, 7);
 	bert_acts *a = bert_acts_new(&m, B, T, 0);
 	int32_t tok[B * T];
 	for (int b = 0; b < B; b++)
