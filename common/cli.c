@@ -45,21 +45,16 @@ void cli_init(cli_opts *o, int argc, char **argv)
 	signal(SIGPIPE, SIG_DFL);   /* a closed pipe ends us quietly, like cat */
 	opterr = 0;                 /* cli_common_opt() words the message */
 	set_ftz_daz();
-	cli_blas_threads(1);
+	cli_blas_single();
 }
 
-void cli_blas_threads(int n)
+void cli_blas_single(void)
 {
 	if (blas_thread_shutdown_) blas_thread_shutdown_();
-	openblas_set_num_threads(n);
+	openblas_set_num_threads(1);
 	/* setting one thread starts an idle worker that spins in sched_yield:
 	 * stop it again; OpenBLAS then runs on the caller alone */
-	if (n <= 1 && blas_thread_shutdown_) blas_thread_shutdown_();
-}
-
-void cli_apply(cli_opts *o)
-{
-	if (o->threads > 1) cli_blas_threads(o->threads);
+	if (blas_thread_shutdown_) blas_thread_shutdown_();
 }
 
 /* The temporary files of the outputs being written (NAME.tmp), removed if

@@ -43,16 +43,16 @@ typedef struct {
 } cli_opts;
 
 /* Call first in main(): sets cli_prog, FTZ/DAZ, SIGPIPE default, OpenBLAS to
- * one thread until -t says otherwise. */
+ * one thread for good: -t threads are seqlm's own (par.h cuts every matrix
+ * product into pieces whose shapes do not depend on -t and runs OpenBLAS
+ * single-threaded inside each, so the bits do not either). */
 void cli_init(cli_opts *o, int argc, char **argv);
 /* handles c if it is a common option and returns 1; 0 if it is not.
  * usage(FILE*) prints the tool's usage; --help prints it to stdout, exit 0. */
 int cli_common_opt(cli_opts *o, int c, const char *arg, void (*usage)(FILE *));
-/* after option parsing: applies threads to OpenBLAS */
-void cli_apply(cli_opts *o);
-/* OpenBLAS on n threads, started from the caller (so they inherit FTZ/DAZ);
- * n = 1 leaves no idle worker behind */
-void cli_blas_threads(int n);
+/* OpenBLAS on the calling thread alone (it inherits FTZ/DAZ), no idle
+ * worker left behind */
+void cli_blas_single(void);
 /* no input file given and stdin is a terminal: print usage, exit 2 */
 void cli_need_input(int nfiles, void (*usage)(FILE *));
 /* binary output to stdout on a terminal without -f: error, exit 2 */

@@ -114,7 +114,7 @@ void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
 
 void par_blas_single(void)
 {
-	cli_blas_threads(1);
+	cli_blas_single();
 }
 
 void par_blas_prefer_avx512(char **argv)

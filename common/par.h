@@ -6,7 +6,7 @@
  * given shape gives the same bits whichever thread runs it, so cutting every
  * product into the same chunks at -t 1 and -t 8 makes training bitwise
  * reproducible across thread counts by construction (OpenBLAS itself is run
- * single-threaded; par_init sets that).  It also lets attention's many small
+ * single-threaded; cli_init and par_blas_single set that).  It also lets attention's many small
  * per-head products run in parallel, which OpenBLAS does not do. */
 #ifndef SEQLM_PAR_H
 #define SEQLM_PAR_H

@@ -56,7 +56,7 @@ static void usage(FILE *fp)
 "  k = 1), procrustes_disparity, procrustes_cosine, cka_linear, cka_rbf.\n"
 "Common:\n"
 "  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
-"  -t, --threads N      threads (positions; BLAS and rows for embeddings)\n"
+"  -t, --threads N      threads (positions; rows and matrix tiles for embeddings)\n"
 "  -q, --quiet / -v, --verbose / --help / --version\n"
 "\n"
 "Inputs: probs f32 or f16 [M,P,V].  Nothing here can be computed from\n"
@@ -456,8 +456,6 @@ int main(int argc, char **argv)
 			if (!cli_common_opt(&co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
 	}
-	cli_apply(&co);
-	par_blas_single();      /* every product here is cut by par.c or runs inside a task */
 	cli_out out = {0};
 	if (emb) {
 		long *ks;

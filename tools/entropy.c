@@ -229,7 +229,6 @@ int main(int argc, char **argv)
 			if (!cli_common_opt(&co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
 	}
-	cli_apply(&co);
 	if (o.per_pos + o.rank + o.hist + o.stream + o.tokens > 1)
 		die_usage("choose one of --per-position, --rank-curve, --hist, --stream, --tokens");
 	if (argc - optind > 1) die_usage("one input file at most");

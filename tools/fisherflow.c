@@ -107,7 +107,6 @@ int main(int argc, char **argv)
 	for (int i = optind; i < argc; i++) models[nmodels++] = argv[i];
 	if (nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
 	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
-	cli_apply(&co);
 
 	/* several models read the windows several times: a pipe is spooled */
 	int spool = nmodels > 1 && strcmp(input, "-") == 0 ? winread_spool_stdin() : -1;

@@ -221,7 +221,6 @@ int main(int argc, char **argv)
 	if (p.half && p.topk) die_usage("--half and --top exclude each other");
 	if (p.mode == MODE_EACH && p.nemit) die_usage("--emit needs one forward pass per window: not with --mask-each");
 	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
-	cli_apply(&co);
 	cli_check_binary_out(&co);
 
 	winread w;

@@ -619,7 +619,6 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 1) die_usage("one input stream at most (got %d)", argc - optind);
 	cli_need_input(argc - optind, usage);
-	cli_apply(&co);
 	const char *in = optind < argc ? argv[optind] : "-";
 	if (o.min_lr > o.lr) die_usage("--min-lr %g is above --lr %g", o.min_lr, o.lr);
 	if (o.accum > o.batch) die_usage("--accum %ld is more than the batch (-b %ld)", o.accum, o.batch);

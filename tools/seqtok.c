@@ -414,8 +414,7 @@ int main(int argc, char **argv)
 			if (!cli_common_opt(&o.co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
 	}
-	/* no cli_apply(): seqtok does no linear algebra, -t is for (de)compression,
-	 * and OpenBLAS workers would only spin idle beside the tokeniser */
+	/* -t is for (de)compression: seqtok does no linear algebra */
 	o.ro.threads = o.co.threads;
 	o.ro.text = 0;
 	if (o.overlap >= o.max_bp) die_usage("--overlap must be smaller than --max-bp");

@@ -198,7 +198,6 @@ int main(int argc, char **argv)
 			if (!cli_common_opt(&o, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
 	}
-	cli_apply(&o);
 	if (argc - optind > 1) die_usage("one input file at most");
 	cli_need_input(argc - optind, usage);
 	const char *file = optind < argc ? argv[optind] : "-";
