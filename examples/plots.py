@@ -12,9 +12,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tsvlib import fisher_shares, num, present, rows  # noqa: E402
+from tsvlib import fisher_shares, flow_shares, num, present, rows  # noqa: E402
 
 COLOURS = {"text-bpe": "tab:blue", "dna-bpe": "tab:orange", "dna-6mer": "tab:red", "dna-char": "tab:purple"}
+
+
+def finish(fig, ax, dest, name, xlabel, ylabel, title, **legend):
+    """labels, legend, and the figure written to dest/name"""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(**legend)
+    fig.tight_layout()
+    fig.savefig(os.path.join(dest, name), dpi=120)
+    plt.close(fig)
+
+
+def band(draw, ax, x, mean, std, label, colour):
+    """a mean curve (draw: ax.plot, ax.semilogx...) with a +-std band"""
+    draw(x, mean, marker="o", label=label, color=colour)
+    ax.fill_between(x, [a - b for a, b in zip(mean, std)], [a + b for a, b in zip(mean, std)], color=colour, alpha=0.2)
 
 
 def plot_rank(out, conds, dest):
@@ -28,13 +45,8 @@ def plot_rank(out, conds, dest):
         ranks = sorted(by)
         ax.loglog(ranks, [sum(by[k]) / len(by[k]) for k in ranks], label=label, color=COLOURS[c])
         ax.axhline(1.0 / len(ranks), color=COLOURS[c], ls=":", lw=0.8)
-    ax.set_xlabel("token rank")
-    ax.set_ylabel("mean probability (over masked positions and models)")
-    ax.set_title("(a) Predictive distributions, sorted; dotted: uniform 1/V")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(dest, "rank.png"), dpi=120)
-    plt.close(fig)
+    finish(fig, ax, dest, "rank.png", "token rank", "mean probability (over masked positions and models)",
+           "(a) Predictive distributions, sorted; dotted: uniform 1/V")
 
 
 def plot_js(out, conds, dest):
@@ -43,18 +55,10 @@ def plot_js(out, conds, dest):
         s = [r for r in rows(os.path.join(out, c, "disagree.tsv")) if r["model_a"] == "*"]
         if not s:
             continue
-        p = [num(r["top_p"]) for r in s]
-        m = [num(r["js_distance"]) for r in s]
-        sd = [num(r["js_distance_std"]) for r in s]
-        ax.plot(p, m, marker="o", label=label, color=COLOURS[c])
-        ax.fill_between(p, [a - b for a, b in zip(m, sd)], [a + b for a, b in zip(m, sd)], color=COLOURS[c], alpha=0.2)
-    ax.set_xlabel("top-p (nucleus kept before comparing)")
-    ax.set_ylabel("Jensen-Shannon distance between members")
-    ax.set_title("(b) Ensemble disagreement (mean ± std over pairs)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(dest, "js_topp.png"), dpi=120)
-    plt.close(fig)
+        band(ax.plot, ax, [num(r["top_p"]) for r in s], [num(r["js_distance"]) for r in s],
+             [num(r["js_distance_std"]) for r in s], label, COLOURS[c])
+    finish(fig, ax, dest, "js_topp.png", "top-p (nucleus kept before comparing)",
+           "Jensen-Shannon distance between members", "(b) Ensemble disagreement (mean ± std over pairs)")
 
 
 def plot_jaccard(out, conds, dest):
@@ -63,18 +67,10 @@ def plot_jaccard(out, conds, dest):
         s = [r for r in rows(os.path.join(out, c, "embed.tsv")) if r["model_a"] == "*" and r["metric"] == "jaccard"]
         if not s:
             continue
-        k = [num(r["k"]) for r in s]
-        m = [num(r["value"]) for r in s]
-        sd = [num(r["std"]) for r in s]
-        ax.semilogx(k, m, marker="o", label=label, color=COLOURS[c])
-        ax.fill_between(k, [a - b for a, b in zip(m, sd)], [a + b for a, b in zip(m, sd)], color=COLOURS[c], alpha=0.2)
-    ax.set_xlabel("k (nearest neighbours by cosine)")
-    ax.set_ylabel("top-k Jaccard between members")
-    ax.set_title("(c) Stability of static embeddings")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(dest, "jaccard_k.png"), dpi=120)
-    plt.close(fig)
+        band(ax.semilogx, ax, [num(r["k"]) for r in s], [num(r["value"]) for r in s], [num(r["std"]) for r in s],
+             label, COLOURS[c])
+    finish(fig, ax, dest, "jaccard_k.png", "k (nearest neighbours by cosine)", "top-k Jaccard between members",
+           "(c) Stability of static embeddings")
 
 
 def group_shares(path):
@@ -109,29 +105,19 @@ def plot_fisher(out, conds, dest):
 
 
 def plot_flow(out, conds, dest):
-    """embedding share over training, from lmtrain --fisher-log (flow*.tsv)"""
+    """embedding share over training, from lmtrain --fisher-log (flow1.tsv)"""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     drawn = False
     for c, label in conds:
-        for path in sorted(glob.glob(os.path.join(out, c, "flow*.tsv")))[:1]:
-            pts = {}
-            for r in rows(path):
-                if r.get("group") == "embeddings":
-                    pts[int(num(r["step"]))] = num(r["share"])
-            if pts:
-                st = sorted(pts)
-                ax.plot(st, [pts[s] for s in st], marker="o", label=label, color=COLOURS[c])
-                drawn = True
+        pts = flow_shares(out, c)
+        if pts:
+            ax.plot([s for s, _ in pts], [x for _, x in pts], marker="o", label=label, color=COLOURS[c])
+            drawn = True
     if not drawn:
         plt.close(fig)
         return False
-    ax.set_xlabel("training step")
-    ax.set_ylabel("Fisher share of the embeddings")
-    ax.set_title("(d) Fisher flow over training (model 1)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(dest, "fisher_flow.png"), dpi=120)
-    plt.close(fig)
+    finish(fig, ax, dest, "fisher_flow.png", "training step", "Fisher share of the embeddings",
+           "(d) Fisher flow over training (model 1)")
     return True
 
 
@@ -146,13 +132,8 @@ def plot_loss(out, conds, dest):
             if ev:
                 ax.plot([a for a, _ in ev], [b for _, b in ev], color=COLOURS[c], ls="--", marker=".",
                         label=label + " (eval)" if i == 0 else None)
-    ax.set_xlabel("step")
-    ax.set_ylabel("masked-LM loss (nats)")
-    ax.set_title("Training curves, 5 seeds per condition")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(dest, "loss.png"), dpi=120)
-    plt.close(fig)
+    finish(fig, ax, dest, "loss.png", "step", "masked-LM loss (nats)", "Training curves, 5 seeds per condition",
+           fontsize=8)
 
 
 def main(out):

@@ -8,7 +8,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tsvlib import CONDITIONS, fisher_shares, num, rows  # noqa: E402
+from tsvlib import CONDITIONS, fisher_shares, flow_shares, num, rows  # noqa: E402
 
 DNA = ["dna-bpe", "dna-6mer", "dna-char"]
 
@@ -152,12 +152,9 @@ def main(out):
               "; text %.2f" % emb[("text-bpe", "batch")] if ("text-bpe", "batch") in emb else ""))
     flows = {}
     for c, label in conds:
-        pts = {}
-        for r in rows(os.path.join(out, c, "flow1.tsv")):
-            if r.get("group") == "embeddings":
-                pts[int(num(r["step"]))] = num(r["share"])
+        pts = flow_shares(out, c)
         if pts:
-            flows[c] = (label, sorted(pts.items()))
+            flows[c] = (label, pts)
     if flows:
         p("Fisher flow (model 1, the paper's estimator on the eval set, logged by `lmtrain --fisher-every`): "
           "the embeddings' share at each logged step.\n")

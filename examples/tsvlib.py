@@ -39,3 +39,13 @@ def fisher_shares(path):
         per.setdefault(r["model"], {}).setdefault(g, 0.0)
         per[r["model"]][g] += num(r["share"])
     return per
+
+
+def flow_shares(out, c):
+    """the embeddings' Fisher share over training of condition c, from
+    member 1's lmtrain --fisher-log (flow1.tsv): [(step, share)], sorted"""
+    pts = {}
+    for r in rows(os.path.join(out, c, "flow1.tsv")):
+        if r.get("group") == "embeddings":
+            pts[int(num(r["step"]))] = num(r["share"])
+    return sorted(pts.items())
