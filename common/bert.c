@@ -194,19 +194,58 @@ uint64_t bert_hash(const bert_model *m)
 	return rng_fnv1a(m->params, (uint64_t)m->n * sizeof(float));
 }
 
+/* The element-wise loops are vectorised for the CPU found at run time
+ * (AVX-512, AVX2 or the x86-64 baseline); as scalar code the GELU alone was
+ * a third of a training step.  Sums run in LANES partial sums added up in
+ * a fixed order, so they vectorise without depending on the thread count. */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define VEC_CLONES __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define VEC_CLONES __attribute__((optimize("O3")))
+#endif
+enum { LANES = 16 };
+
+static inline float lanes_total(const float *acc)
+{
+	float s = 0;
+	for (int l = 0; l < LANES; l++) s += acc[l];
+	return s;
+}
+
 /* ---- dropout ----------------------------------------------------------- */
+
+/* the 16 bits element e of a slab draws */
+static inline uint32_t drop_bits(uint64_t base, uint64_t e)
+{
+	return (uint32_t)(rng_mix(base + 0x9e3779b97f4a7c15ULL * ((e >> 2) + 1)) >> (16 * (e & 3))) & 0xffff;
+}
+
+/* the flags of ng whole groups of 4 elements from group g0: one draw per
+ * group, the groups side by side (vectorised) */
+VEC_CLONES static void drop_groups(uint64_t base, uint64_t g0, size_t ng, uint32_t thr, uint8_t *restrict keep)
+{
+	for (size_t g = 0; g < ng; g++) {
+		uint64_t w = rng_mix(base + 0x9e3779b97f4a7c15ULL * (g0 + g + 1));
+		for (int k = 0; k < 4; k++) keep[4 * g + k] = ((w >> (16 * k)) & 0xffff) >= thr;
+	}
+}
 
 void bert_drop_mask(uint64_t seed, uint64_t step, uint64_t record, int site,
                     uint64_t e0, size_t n, float p, uint8_t *keep)
 {
 	uint64_t base = rng_hash4(seed, step, record, (uint64_t)site);
 	uint32_t thr = bert_drop_threshold(p);
-	uint64_t w = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t e = e0 + i;
-		if (i == 0 || (e & 3) == 0) w = rng_mix(base + 0x9e3779b97f4a7c15ULL * ((e >> 2) + 1));
-		keep[i] = ((w >> (16 * (e & 3))) & 0xffff) >= thr;
-	}
+	size_t i = 0;
+	for (; i < n && ((e0 + i) & 3); i++) keep[i] = drop_bits(base, e0 + i) >= thr;
+	size_t ng = (n - i) / 4;
+	drop_groups(base, (e0 + i) >> 2, ng, thr, keep + i);
+	for (i += 4 * ng; i < n; i++) keep[i] = drop_bits(base, e0 + i) >= thr;
+}
+
+/* out = keep ? in * s : 0 (in place when out == in) */
+VEC_CLONES static void drop_apply(const float *in, const uint8_t *keep, float s, float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) out[i] = keep[i] ? in[i] * s : 0.0f;
 }
 
 /* ---- element-wise kernels ---------------------------------------------- */
@@ -250,14 +289,6 @@ static inline __attribute__((always_inline)) float phi_cdf(float x)
 	return x >= 0 ? 1.0f - half : half;
 }
 
-/* The GELU loops, vectorised for the CPU found at run time (AVX-512, AVX2
- * or the x86-64 baseline): together they were a third of a training step
- * as scalar code. */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define VEC_CLONES __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VEC_CLONES __attribute__((optimize("O3")))
-#endif
 
 /* f += bias; g = f Phi(f) over n values (bias repeats every cols) */
 VEC_CLONES static void gelu_fwd_vec(float *restrict f, float *restrict g, const float *restrict bias, int n)
@@ -279,20 +310,34 @@ VEC_CLONES static void gelu_bwd_vec(const float *restrict f, float *restrict d, 
 	}
 }
 
-/* softmax over the unmasked keys of one score row with fexp, vectorised:
- * inference only (bert_acts_fast); training keeps libm's expf */
-VEC_CLONES static void softmax_row_fast(float *restrict s, const int32_t *restrict tok, int T)
+/* softmax over the unmasked keys (not <PAD>) of one score row, in place */
+VEC_CLONES static void softmax_row(float *restrict s, const int32_t *restrict tok, int T)
 {
-	float mx = -INFINITY;
+	float mx = -INFINITY, acc[LANES] = {0};
 	for (int j = 0; j < T; j++) if (tok[j] != 1 && s[j] > mx) mx = s[j];
 	for (int j = 0; j < T; j++) s[j] = tok[j] != 1 ? fexp(s[j] - mx) : 0.0f;
-	float sum = 0;
-	for (int j = 0; j < T; j++) sum += s[j];
+	int n = T / LANES * LANES;
+	for (int j = 0; j < n; j += LANES)
+		for (int l = 0; l < LANES; l++) acc[l] += s[j + l];
+	float sum = lanes_total(acc);
+	for (int j = n; j < T; j++) sum += s[j];
 	float inv = 1.0f / sum;
 	for (int j = 0; j < T; j++) s[j] *= inv;
 }
 
-/* z = exp(z - mx) over n values, vectorised (the head's softmax, inference) */
+/* back through the softmax of one row: g = P (g - P.g) sc */
+VEC_CLONES static void softmax_bwd_row(const float *restrict pr, float *restrict g, int T, float sc)
+{
+	float acc[LANES] = {0};
+	int n = T / LANES * LANES;
+	for (int u = 0; u < n; u += LANES)
+		for (int l = 0; l < LANES; l++) acc[l] += pr[u + l] * g[u + l];
+	float dot = lanes_total(acc);
+	for (int u = n; u < T; u++) dot += pr[u] * g[u];
+	for (int u = 0; u < T; u++) g[u] = pr[u] * (g[u] - dot) * sc;
+}
+
+/* z = exp(z - mx) over n values (the head's softmax) */
 VEC_CLONES static void exp_shift_vec(float *restrict z, float mx, int n)
 {
 	for (int i = 0; i < n; i++) z[i] = fexp(z[i] - mx);
@@ -311,7 +356,6 @@ typedef struct {
 
 struct bert_acts {
 	int B, T, train;               /* capacity */
-	int fast;                      /* bert_acts_fast: fexp in the softmaxes */
 	int L, d, h, F, V;
 	int nb, nt;                    /* current batch */
 	int32_t *tokens;
@@ -325,8 +369,7 @@ struct bert_acts {
 	float *hx, *ht, *hg, *hmean, *hrstd, *hy, *prob, *dlog, *mloss;
 	float *dhx, *dhy, *dht;
 	/* backward scratch */
-	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn, *ones;
-	int ones_n;
+	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn;
 };
 
 static float *falloc(size_t n) { float *p = xaligned((n ? n : 1) * sizeof(float)); memset(p, 0, (n ? n : 1) * sizeof(float)); return p; }
@@ -390,14 +433,12 @@ void bert_acts_free(bert_acts *a)
 	free(a->x);
 	head_free(a);
 	free(a->dres); free(a->dtmp); free(a->dctx); free(a->dq); free(a->dk); free(a->dv);
-	free(a->dffn); free(a->ones);
+	free(a->dffn);
 	free(a->mrow); free(a->mlab); free(a->mstart);
 	free(a);
 }
 
 const float *bert_hidden(const bert_acts *a, int l) { return a->x[l]; }
-
-void bert_acts_fast(bert_acts *a) { if (!a->train) a->fast = 1; }
 
 int bert_nmasked(const bert_acts *a, int b0, int nb)
 {
@@ -407,13 +448,20 @@ int bert_nmasked(const bert_acts *a, int b0, int nb)
 /* ---- forward kernels --------------------------------------------------- */
 
 /* LayerNorm of one row; mean and 1/std are kept for the backward */
-static void ln_row(const float *x, const float *w, const float *b, float eps, int d,
-                   float *y, float *mean, float *rstd)
+VEC_CLONES static void ln_row(const float *restrict x, const float *restrict w, const float *restrict b,
+                              float eps, int d, float *restrict y, float *mean, float *rstd)
 {
-	float s = 0;
-	for (int i = 0; i < d; i++) s += x[i];
-	float mu = s / d, v = 0;
-	for (int i = 0; i < d; i++) { float t = x[i] - mu; v += t * t; }
+	float a1[LANES] = {0}, a2[LANES] = {0};
+	int n = d / LANES * LANES;
+	for (int i = 0; i < n; i += LANES)
+		for (int l = 0; l < LANES; l++) a1[l] += x[i + l];
+	float s = lanes_total(a1);
+	for (int i = n; i < d; i++) s += x[i];
+	float mu = s / d;
+	for (int i = 0; i < n; i += LANES)
+		for (int l = 0; l < LANES; l++) { float t = x[i + l] - mu; a2[l] += t * t; }
+	float v = lanes_total(a2);
+	for (int i = n; i < d; i++) { float t = x[i] - mu; v += t * t; }
 	float rs = 1.0f / sqrtf(v / d + eps);
 	for (int i = 0; i < d; i++) y[i] = (x[i] - mu) * rs * w[i] + b[i];
 	*mean = mu, *rstd = rs;
@@ -436,8 +484,7 @@ static void dropout_row(const bert_acts *a, int site, int r, int d, float p, flo
 	int b = r / a->nt, t = r % a->nt;
 	bert_drop_mask(a->drop.seed, a->drop.step, (uint64_t)(a->drop.rec0 + b), site,
 	               (uint64_t)t * d, d, p, keep);
-	float s = 1.0f / (1.0f - p);
-	for (int i = 0; i < d; i++) x[i] = keep[i] ? x[i] * s : 0.0f;
+	drop_apply(x, keep, 1.0f / (1.0f - p), x, d);
 }
 
 static void emb_fwd_rows(void *ctx, int r0, int r1)
@@ -501,20 +548,6 @@ static void matmul_fwd(const bert_model *m, float *y, const float *x, const floa
 	par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
 }
 
-/* softmax over the unmasked keys of one score row, in place */
-static void softmax_row(float *s, const int32_t *tok, int T)
-{
-	float mx = -INFINITY;
-	for (int j = 0; j < T; j++) if (tok[j] != 1 && s[j] > mx) mx = s[j];
-	float sum = 0;
-	for (int j = 0; j < T; j++) {
-		float e = tok[j] != 1 ? expf(s[j] - mx) : 0.0f;
-		s[j] = e, sum += e;
-	}
-	float inv = 1.0f / sum;
-	for (int j = 0; j < T; j++) s[j] *= inv;
-}
-
 typedef struct {
 	const bert_model *m;
 	bert_acts *a;
@@ -526,10 +559,7 @@ typedef struct {
 /* Pd = P * keep / (1-p) for one (record, head) */
 static void att_dropped(const bert_acts *a, const layer_acts *y, size_t off, int TT, float p, float *pd)
 {
-	float s = 1.0f / (1.0f - p);
-	const float *P = y->att + off;
-	const uint8_t *k = y->att_keep + off;
-	for (int i = 0; i < TT; i++) pd[i] = k[i] ? P[i] * s : 0.0f;
+	drop_apply(y->att + off, y->att_keep + off, 1.0f / (1.0f - p), pd, TT);
 	(void)a;
 }
 
@@ -551,8 +581,7 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
 		            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
 		for (int t = 0; t < T; t++) {
-			if (a->fast) softmax_row_fast(S + (size_t)t * T, tok, T);
-			else softmax_row(S + (size_t)t * T, tok, T);
+			softmax_row(S + (size_t)t * T, tok, T);
 		}
 		const float *P = S;
 		if (drop) {
@@ -644,8 +673,7 @@ static void att_rows_range(void *ctx, int i0, int i1)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
 		            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
 		for (int t = 0; t < c; t++) {
-			if (a->fast) softmax_row_fast(S + (size_t)t * T, tok, T);
-			else softmax_row(S + (size_t)t * T, tok, T);
+			softmax_row(S + (size_t)t * T, tok, T);
 		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
 		            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
@@ -741,15 +769,6 @@ static void head_reserve(bert_acts *a, int n)
 	a->mcap = cap;
 }
 
-static void ensure_ones(bert_acts *a, int n)
-{
-	if (n <= a->ones_n) return;
-	free(a->ones);
-	a->ones = xaligned((size_t)n * sizeof(float));
-	for (int i = 0; i < n; i++) a->ones[i] = 1.0f;
-	a->ones_n = n;
-}
-
 static void gather_rows(void *ctx, int i0, int i1)
 {
 	rowop *o = ctx;
@@ -783,11 +802,8 @@ static void softmax_ce_rows(void *ctx, int i0, int i1)
 		for (int v = 0; v < V; v++) { z[v] += bias[v]; if (z[v] > mx) mx = z[v]; }
 		if (!o->p) continue;                 /* logits wanted */
 		double sum = 0;
-		if (a->fast) {
-			exp_shift_vec(z, mx, V);
-			for (int v = 0; v < V; v++) sum += z[v];
-		} else
-			for (int v = 0; v < V; v++) { z[v] = expf(z[v] - mx); sum += z[v]; }
+		exp_shift_vec(z, mx, V);
+		for (int v = 0; v < V; v++) sum += z[v];
 		float inv = (float)(1.0 / sum);
 		int lab = a->mlab[i];
 		if (lab >= 0) a->mloss[i] = (float)(log(sum) - log((double)z[lab]));
@@ -851,39 +867,57 @@ typedef struct {
 	int d, n;
 } lnbjob;
 
-/* pass 1, by columns: dw += sum_r dy*xhat, db += sum_r dy, rows in order */
-static void ln_bwd_cols(void *ctx, int c0, int c1)
+/* pass 1, by columns: dw += sum_r dy*xhat, db += sum_r dy, each column
+ * summing its rows in order (in double); the rows are walked in order and
+ * the columns of a row side by side, so the loop vectorises */
+VEC_CLONES static void ln_bwd_cols_sum(const float *restrict dy, const float *restrict x, float mu, float rs,
+                                       double *restrict sw, double *restrict sb, int n)
 {
-	lnbjob *j = ctx;
-	int d = j->d;
-	for (int c = c0; c < c1; c++) {
-		double sw = 0, sb = 0;
-		for (int r = 0; r < j->n; r++) {
-			float g = j->dy[(size_t)r * d + c];
-			sw += g * ((j->x[(size_t)r * d + c] - j->mean[r]) * j->rstd[r]);
-			sb += g;
-		}
-		j->dw[c] += (float)sw, j->db[c] += (float)sb;
+	for (int c = 0; c < n; c++) {
+		float g = dy[c];
+		sw[c] += g * ((x[c] - mu) * rs);
+		sb[c] += g;
 	}
 }
 
+static void ln_bwd_cols(void *ctx, int c0, int c1)
+{
+	lnbjob *j = ctx;
+	int d = j->d, n = c1 - c0;
+	double *sw = xcalloc(2 * (size_t)n, sizeof *sw), *sb = sw + n;
+	for (int r = 0; r < j->n; r++)
+		ln_bwd_cols_sum(j->dy + (size_t)r * d + c0, j->x + (size_t)r * d + c0, j->mean[r], j->rstd[r], sw, sb, n);
+	for (int c = 0; c < n; c++) j->dw[c0 + c] += (float)sw[c], j->db[c0 + c] += (float)sb[c];
+	free(sw);
+}
+
 /* pass 2, by rows, in place: dx = rstd (dnorm - mean(dnorm) - xhat mean(dnorm xhat)) */
+VEC_CLONES static void ln_bwd_row(const float *restrict x, const float *restrict w, float *restrict g,
+                                  float mu, float rs, int d)
+{
+	float a1[LANES] = {0}, a2[LANES] = {0};
+	int n = d / LANES * LANES;
+	for (int i = 0; i < n; i += LANES)
+		for (int l = 0; l < LANES; l++) {
+			float dn = g[i + l] * w[i + l];
+			a1[l] += dn, a2[l] += dn * (x[i + l] - mu) * rs;
+		}
+	float s1 = lanes_total(a1), s2 = lanes_total(a2);
+	for (int i = n; i < d; i++) {
+		float dn = g[i] * w[i];
+		s1 += dn, s2 += dn * (x[i] - mu) * rs;
+	}
+	s1 /= d, s2 /= d;
+	for (int i = 0; i < d; i++)
+		g[i] = rs * (g[i] * w[i] - s1 - (x[i] - mu) * rs * s2);
+}
+
 static void ln_bwd_rows(void *ctx, int r0, int r1)
 {
 	lnbjob *j = ctx;
 	int d = j->d;
-	for (int r = r0; r < r1; r++) {
-		const float *x = j->x + (size_t)r * d;
-		float *g = j->dy + (size_t)r * d, mu = j->mean[r], rs = j->rstd[r];
-		float s1 = 0, s2 = 0;
-		for (int i = 0; i < d; i++) {
-			float dn = g[i] * j->w[i];
-			s1 += dn, s2 += dn * (x[i] - mu) * rs;
-		}
-		s1 /= d, s2 /= d;
-		for (int i = 0; i < d; i++)
-			g[i] = rs * (g[i] * j->w[i] - s1 - (x[i] - mu) * rs * s2);
-	}
+	for (int r = r0; r < r1; r++)
+		ln_bwd_row(j->x + (size_t)r * d, j->w, j->dy + (size_t)r * d, j->mean[r], j->rstd[r], d);
 }
 
 static void ln_backward(const bert_model *m, const float *x, const float *mean, const float *rstd,
@@ -905,8 +939,8 @@ typedef struct {
 static void dropout_bwd_rows(void *ctx, int r0, int r1)
 {
 	ewjob *j = ctx;
-	for (size_t i = (size_t)r0 * j->cols; i < (size_t)r1 * j->cols; i++)
-		j->out[i] = j->keep[i] ? j->in[i] * j->s : 0.0f;
+	size_t i0 = (size_t)r0 * j->cols;
+	drop_apply(j->in + i0, j->keep + i0, j->s, j->out + i0, (size_t)(r1 - r0) * j->cols);
 }
 
 /* d pre-activation = d GELU(x) * (Phi(x) + x phi(x)), in place */
@@ -927,14 +961,36 @@ static float *dropout_backward(const bert_model *m, const bert_acts *a, float *d
 	return tmp;
 }
 
+/* gb[c] += sum of column c of dy[n, cols] over the rows in order (double) */
+typedef struct {
+	const float *dy;
+	float *gb;
+	int n, cols;
+} colsum_job;
+
+VEC_CLONES static void add_row_d(double *restrict acc, const float *restrict x, int n)
+{
+	for (int c = 0; c < n; c++) acc[c] += x[c];
+}
+
+static void colsum_cols(void *ctx, int c0, int c1)
+{
+	colsum_job *j = ctx;
+	int n = c1 - c0;
+	double *acc = xcalloc((size_t)n, sizeof *acc);
+	for (int r = 0; r < j->n; r++) add_row_d(acc, j->dy + (size_t)r * j->cols + c0, n);
+	for (int c = 0; c < n; c++) j->gb[c0 + c] += (float)acc[c];
+	free(acc);
+}
+
 /* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1, dx (+)= dy W */
-static void linear_backward(const bert_model *m, bert_acts *a, const float *dy, const float *x,
+static void linear_backward(const bert_model *m, const float *dy, const float *x,
                             const float *w, float *gw, float *gb, float *dx, float beta,
                             int n, int in, int out)
 {
 	par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, gw, in);
-	ensure_ones(a, n);
-	par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, 1, n, 1.0f, dy, out, a->ones, 1, 1.0f, gb, 1);
+	colsum_job cj = { dy, gb, n, out };
+	par_range(m->nthreads, out, colsum_cols, &cj);
 	if (dx)
 		par_sgemm(m->nthreads, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, beta, dx, in);
 }
@@ -965,10 +1021,8 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 		for (int t = 0; t < T; t++) {
 			float *g = dp + (size_t)t * T;
 			const float *pr = P + (size_t)t * T;
-			if (kp) for (int u = 0; u < T; u++) g[u] = kp[(size_t)t * T + u] ? g[u] * s : 0.0f;
-			float dot = 0;
-			for (int u = 0; u < T; u++) dot += pr[u] * g[u];
-			for (int u = 0; u < T; u++) g[u] = pr[u] * (g[u] - dot) * sc;
+			if (kp) drop_apply(g, kp + (size_t)t * T, s, g, T);
+			softmax_bwd_row(pr, g, T, sc);
 		}
 		/* dQ = dS K, dK = dS^T Q */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
@@ -993,23 +1047,23 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	/* output LayerNorm, FFN, its residual */
 	ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, a, dout, y->g + of, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
+	linear_backward(m, dout, y->g + of, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
 	ewjob gj = { NULL, y->f + of, dffn, NULL, 0, F };
 	par_range(m->nthreads, R, gelu_bwd_rows, &gj);
-	linear_backward(m, a, dffn, y->a1 + od, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
+	linear_backward(m, dffn, y->a1 + od, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
 
 	/* attention-output LayerNorm, dense, residual */
 	ln_backward(m, y->r1 + od, y->mean1 + r0, y->rstd1 + r0, w->ln1w, dres, g->ln1w, g->ln1b, R, d);
 	dout = dropout_backward(m, a, dres, y->keep1 ? y->keep1 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, a, dout, y->ctx + od, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
+	linear_backward(m, dout, y->ctx + od, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
 
 	attjob aj = { m, a, y, l, b0, NULL };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
 	const float *x = a->x[l] + od;
-	linear_backward(m, a, a->dq + od, x, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
-	linear_backward(m, a, a->dk + od, x, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
-	linear_backward(m, a, a->dv + od, x, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
+	linear_backward(m, a->dq + od, x, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
+	linear_backward(m, a->dk + od, x, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
+	linear_backward(m, a->dv + od, x, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
 }
 
 typedef struct {
@@ -1076,12 +1130,12 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		size_t md = (size_t)m0 * d;
 		float *dlog = a->dlog + (size_t)m0 * V;
 		/* tied decoder: d E += dlogits^T hy; bias; d hy = dlogits E */
-		linear_backward(m, a, dlog, a->hy + md, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
+		linear_backward(m, dlog, a->hy + md, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
 		ln_backward(m, a->hg + md, a->hmean + m0, a->hrstd + m0, m->w.tln_w, a->dhy + md,
 		            m->g.tln_w, m->g.tln_b, nmk, d);
 		ewjob gj = { NULL, a->ht + md, a->dhy + md, NULL, 0, d };
 		par_range(m->nthreads, nmk, gelu_bwd_rows, &gj);
-		linear_backward(m, a, a->dhy + md, a->hx + md, m->w.tw, m->g.tw, m->g.tb, a->dhx + md, 0.0f, nmk, d, d);
+		linear_backward(m, a->dhy + md, a->hx + md, m->w.tw, m->g.tw, m->g.tb, a->dhx + md, 0.0f, nmk, d, d);
 		o.l = m0;
 		par_range(m->nthreads, nmk, scatter_rows, &o);
 	}

@@ -119,10 +119,6 @@ void bert_drop_mask(uint64_t seed, uint64_t step, uint64_t record, int site,
  * only the hidden states (all L+1) are kept. */
 typedef struct bert_acts bert_acts;
 bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train);
-/* Inference acts only: the softmaxes (attention, head) use a vectorised
- * polynomial exp (relative error ~2 ulp) instead of libm's expf, about 5%
- * of an inference forward.  Training, and lmtrain's evaluation, keep expf. */
-void bert_acts_fast(bert_acts *a);
 void bert_acts_free(bert_acts *a);
 
 /* Encoder forward of B <= capacity records of T tokens (tokens[B*T]);

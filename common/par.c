@@ -1,5 +1,7 @@
 /* par.c -- fork/join loops and chunked sgemm; see par.h for why. */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,6 +31,91 @@ static void *par_run(void *arg)
 	return NULL;
 }
 
+/* The workers are started once and kept: a training step makes some 150
+ * fork/join calls, and creating and joining threads for each cost about 2%
+ * of the step.  Worker k runs slice k of the current call; they wait for
+ * the next call spinning briefly, then asleep.  A call made from inside a
+ * slice (or from a second thread while one is running) runs its slices
+ * here, one after the other: the slices are the same, so is the result. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t wake, done;
+	pthread_t tid[PAR_MAX_THREADS];
+	int nworkers;                  /* started so far; worker k runs job[k] */
+	par_job job[PAR_MAX_THREADS];
+	int njobs;
+	unsigned long gen;             /* bumped by every call */
+	int left;                      /* workers still running this call */
+	int sleepers;                  /* workers waiting on wake */
+	atomic_int busy;               /* a call is in progress */
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
+
+static __thread int in_worker;
+
+enum { SPIN = 1 << 14 };
+
+static inline void pool_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+static void *pool_worker(void *arg)
+{
+	int k = (int)(intptr_t)arg;
+	unsigned long seen = 0;
+	in_worker = 1;
+	for (;;) {
+		for (int s = 0; s < SPIN && __atomic_load_n(&pool.gen, __ATOMIC_ACQUIRE) == seen; s++)
+			pool_pause();
+		pthread_mutex_lock(&pool.mu);
+		while (pool.gen == seen) {
+			pool.sleepers++;
+			pthread_cond_wait(&pool.wake, &pool.mu);
+			pool.sleepers--;
+		}
+		seen = pool.gen;
+		int run = k < pool.njobs;
+		pthread_mutex_unlock(&pool.mu);
+		if (run) par_run(&pool.job[k]);
+		pthread_mutex_lock(&pool.mu);
+		if (__atomic_sub_fetch(&pool.left, 1, __ATOMIC_RELEASE) == 0) pthread_cond_signal(&pool.done);
+		pthread_mutex_unlock(&pool.mu);
+	}
+	return NULL;
+}
+
+/* runs job[0..n) with the pool; 0 if the pool is in use (then the caller
+ * runs them itself) */
+static int pool_run(par_job *job, int n)
+{
+	int idle = 0;
+	if (in_worker || !atomic_compare_exchange_strong(&pool.busy, &idle, 1)) return 0;
+	pthread_mutex_lock(&pool.mu);
+	while (pool.nworkers < n - 1) {
+		int k = pool.nworkers + 1;
+		if (pthread_create(&pool.tid[k], NULL, pool_worker, (void *)(intptr_t)k) != 0) break;
+		pthread_detach(pool.tid[k]);
+		pool.nworkers = k;
+	}
+	memcpy(pool.job, job, (size_t)n * sizeof *job);
+	pool.njobs = n;
+	pool.left = pool.nworkers;
+	__atomic_add_fetch(&pool.gen, 1, __ATOMIC_RELEASE);
+	if (pool.sleepers) pthread_cond_broadcast(&pool.wake);
+	int nw = pool.nworkers;
+	pthread_mutex_unlock(&pool.mu);
+	par_run(&job[0]);
+	for (int k = nw + 1; k < n; k++) par_run(&job[k]);  /* workers that could not start */
+	for (int s = 0; s < SPIN && __atomic_load_n(&pool.left, __ATOMIC_ACQUIRE); s++) pool_pause();
+	pthread_mutex_lock(&pool.mu);
+	while (pool.left) pthread_cond_wait(&pool.done, &pool.mu);
+	pthread_mutex_unlock(&pool.mu);
+	atomic_store(&pool.busy, 0);
+	return 1;
+}
+
 static void par_spread(int nthreads, int n, par_job proto)
 {
 	if (nthreads > n) nthreads = n;
@@ -39,22 +126,13 @@ static void par_spread(int nthreads, int n, par_job proto)
 		return;
 	}
 	par_job job[PAR_MAX_THREADS];
-	pthread_t tid[PAR_MAX_THREADS];
-	int started[PAR_MAX_THREADS] = {0};
 	for (int k = 0; k < nthreads; k++) {
 		job[k] = proto;
 		job[k].i0 = (int)((long)n * k / nthreads);
 		job[k].i1 = (int)((long)n * (k + 1) / nthreads);
 	}
-	/* thread 0's slice runs on the caller; if a thread cannot be created
-	 * its slice also runs here, which changes nothing but speed */
-	for (int k = 1; k < nthreads; k++)
-		started[k] = pthread_create(&tid[k], NULL, par_run, &job[k]) == 0;
-	par_run(&job[0]);
-	for (int k = 1; k < nthreads; k++) {
-		if (started[k]) pthread_join(tid[k], NULL);
-		else par_run(&job[k]);
-	}
+	if (!pool_run(job, nthreads))
+		for (int k = 0; k < nthreads; k++) par_run(&job[k]);
 }
 
 void par_for(int nthreads, int n, void (*fn)(void *ctx, int i), void *ctx)

@@ -7,7 +7,11 @@
  * product into the same chunks at -t 1 and -t 8 makes training bitwise
  * reproducible across thread counts by construction (OpenBLAS itself is run
  * single-threaded; cli_init and par_blas_single set that).  It also lets attention's many small
- * per-head products run in parallel, which OpenBLAS does not do. */
+ * per-head products run in parallel, which OpenBLAS does not do.
+ *
+ * The threads are started by the first call and kept for the next ones
+ * (they wait spinning briefly, then asleep); a call made from inside a task
+ * runs its slices on the calling thread, with the same result. */
 #ifndef SEQLM_PAR_H
 #define SEQLM_PAR_H
 

@@ -261,10 +261,8 @@ int main(int argc, char **argv)
 	int per_pass = p.mode == MODE_EACH ? p.each_cap : 1;
 	p.acts = xcalloc((size_t)p.nthreads * nmodels, sizeof *p.acts);
 	for (int th = 0; th < p.nthreads; th++)
-		for (int k = 0; k < nmodels; k++) {
+		for (int k = 0; k < nmodels; k++)
 			p.acts[th * nmodels + k] = bert_acts_new(&p.m[k], per_pass, p.T, 0);
-			bert_acts_fast(p.acts[th * nmodels + k]);
-		}
 	p.in = xcalloc(p.nthreads, sizeof *p.in);
 	for (int th = 0; th < p.nthreads; th++) p.in[th] = xmalloc((size_t)per_pass * p.T * sizeof(int32_t));
 	p.rows = xmalloc((size_t)p.nthreads * (p.each_cap > p.T ? p.each_cap : p.T) * sizeof *p.rows);
