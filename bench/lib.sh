@@ -14,6 +14,9 @@ median_time() {
 	done
 	sort -g "$BENCH_TMP/times" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
+# median FILE / range FILE: the median / "min-max" of a file of numbers
+median() { sort -g "$1" | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}'; }
+range() { sort -g "$1" | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.0f-%.0f", lo, hi}'; }
 # report NAME OURS_S PEER_NAME PEER_S BYTES_OR_EMPTY
 report() {
 	awk -v n="$1" -v a="$2" -v pn="$3" -v b="$4" -v bytes="${5:-0}" 'BEGIN {
@@ -23,11 +26,16 @@ report() {
 # OpenBLAS kernels: both seqlm and PyTorch (Debian's links OpenBLAS for its
 # fp32 matrix products) take them from OPENBLAS_CORETYPE when it is set.
 # blas_modes prints "env" (the environment as it is) and, when the
-# environment pins a core, "auto" too (unset: OpenBLAS detects the CPU and
-# seqlm re-executes itself with AVX-512 kernels where it picks AVX2 ones);
-# blas_env MODE prints the command prefix for the mode; blas_core MODE the
-# kernels seqlm then uses.
+# environment pins a core, "auto" too (unset: OpenBLAS detects the CPU, and
+# seqlm re-executes itself with AVX-512 kernels where OpenBLAS picks weaker
+# ones for an AVX-512 CPU it does not know: Haswell on AMD Zen 4/5, SSE3
+# Prescott on Emerald Rapids); blas_core MODE prints the kernels seqlm then
+# uses, and blas_env MODE the command prefix that gives seqlm and its peer
+# those same kernels, so the peer is never left on the weaker ones.
 blas_modes() { echo env; [ -n "${OPENBLAS_CORETYPE:-}" ] && echo auto; return 0; }
-blas_env() { [ "$1" = auto ] && echo "env -u OPENBLAS_CORETYPE"; return 0; }
+blas_core() {
+	if [ "$1" = auto ]; then env -u OPENBLAS_CORETYPE lmprobe --version; else lmprobe --version; fi 2>/dev/null |
+		awk '/^OpenBLAS/ {print $(NF - 1)}'
+}
+blas_env() { echo "env OPENBLAS_CORETYPE=$(blas_core "$1")"; }
 blas_label() { if [ "$1" = auto ]; then echo unset; else echo "${OPENBLAS_CORETYPE:-unset}"; fi; }
-blas_core() { $(blas_env "$1") lmprobe --version 2>/dev/null | awk '/^OpenBLAS/ {print $(NF - 1)}'; }

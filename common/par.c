@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "par.h"
 #include "cli.h"
@@ -203,8 +204,13 @@ void par_blas_prefer_avx512(char **argv)
 	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
 	    !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
 		return;
+	/* whatever OpenBLAS picked for a CPU it does not know (Haswell or Zen
+	 * for AMD's AVX-512 parts, Prescott -- SSE3 -- for Intel models newer
+	 * than it, e.g. Emerald Rapids), unless it is an AVX-512 core already */
 	const char *core = openblas_get_corename();
-	if (!core || (strcmp(core, "Haswell") != 0 && strcmp(core, "Zen") != 0)) return;
+	if (!core || strcasecmp(core, "SkylakeX") == 0 || strcasecmp(core, "Cooperlake") == 0 ||
+	    strcasecmp(core, "SapphireRapids") == 0)
+		return;
 	if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0) return;
 	execv("/proc/self/exe", argv);
 	unsetenv("OPENBLAS_CORETYPE");       /* exec failed: go on as we are */

@@ -37,7 +37,9 @@ void par_blas_single(void);
 
 /* OpenBLAS 0.3.21 does not know AVX-512 AMD CPUs (Zen 4/5) and runs its
  * AVX2 "Haswell" kernels there, at half the sgemm speed its "SkylakeX"
- * kernels reach on them.  Call first in main(): on such a CPU, unless
+ * kernels reach on them; Intel models newer than it (Emerald Rapids, family
+ * 6 model 207) get its SSE3 "Prescott" kernels, at a fifth.  Call first in
+ * main(): on a CPU with AVX-512 where OpenBLAS chose a core without it, unless
  * OPENBLAS_CORETYPE (or SEQLM_NO_REEXEC) is set, this sets
  * OPENBLAS_CORETYPE=SkylakeX -- OpenBLAS's documented switch, read when the
  * library loads -- and re-executes the program with the same arguments

@@ -91,4 +91,15 @@ fails_with "an empty stdin is an error" 1 "lmprobe: error: -: empty input" sh -c
 fails_with "no model is a usage error" 2 "Usage: lmprobe" lmprobe -i "$W"
 fails_with "--half with --top is a usage error" 2 "exclude" lmprobe --half --top 3 -i "$W" "$T/m1.tns"
 lmprobe -i "$W" -o "$T/none/out.tns" "$T/m1.tns" 2>/dev/null; is "$?" 1 "an unwritable output exits 1"
+# OpenBLAS kernels: a set OPENBLAS_CORETYPE is obeyed; unset, on an AVX-512
+# CPU where OpenBLAS picks kernels without AVX-512 the program re-executes
+# itself with SkylakeX ones, elsewhere it keeps OpenBLAS's choice
+core() { env "$@" lmprobe --version | awk '/^OpenBLAS/ {print $(NF - 1)}'; }
+is "$(core OPENBLAS_CORETYPE=Haswell)" Haswell "a set OPENBLAS_CORETYPE is obeyed"
+picked=$(core -u OPENBLAS_CORETYPE SEQLM_NO_REEXEC=1)
+want=$picked
+if [ "$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -cE '^avx512(f|bw|dq|vl)$')" = 4 ]; then
+	case $picked in SkylakeX|Cooperlake|SapphireRapids) ;; *) want=SkylakeX ;; esac
+fi
+is "$(core -u OPENBLAS_CORETYPE)" "$want" "unset OPENBLAS_CORETYPE: OpenBLAS picked $picked, the program runs $want kernels"
 done_testing
