@@ -79,6 +79,12 @@ typedef struct {
 	uint32_t **scratch;
 	double **cum, **cplp;
 	float **gath;                 /* 2V, gathered supports */
+	/* the top-p sweep's mean distribution over the union of the supports:
+	 * per-token sums (kept zero between uses), which tokens are in it, and
+	 * its values gathered */
+	float **acc, **gm;
+	int32_t **uni;
+	uint8_t **mark;
 	/* per position results */
 	double *js;                   /* P x ntp x npair */
 	double *mi;                   /* P x ntp */
@@ -88,6 +94,32 @@ typedef struct {
 } pos_ctx;
 
 static double sum_tol(int kind) { return kind == PROBS_F16 ? 1e-2 : 1e-3; }
+
+/* the statistics of the mean of M truncated rows over the union of their
+ * supports (elsewhere it is 0): each token's sum over the models in model
+ * order, as met_mean_rows() adds them (a model without the token adds 0,
+ * which changes no float), so the mean is the same bits */
+static void union_mean_stats(pos_ctx *c, int tid, const float *const *qq, const int *kept, met_row *r)
+{
+	int M = c->M, V = c->V, nu = 0;
+	float *acc = c->acc[tid], *gm = c->gm[tid], w = 1.0f / M;
+	int32_t *uni = c->uni[tid];
+	uint8_t *mark = c->mark[tid];
+	for (int m = 0; m < M; m++) {
+		const int32_t *o = c->order[tid] + (size_t)m * V;
+		for (int i = 0; i < kept[m]; i++) {
+			int j = o[i];
+			if (!mark[j]) { mark[j] = 1; uni[nu++] = j; }
+			acc[j] += qq[m][j];
+		}
+	}
+	for (int u = 0; u < nu; u++) {
+		int j = uni[u];
+		gm[u] = acc[j] * w;
+		acc[j] = 0; mark[j] = 0;
+	}
+	met_row_stats(gm, nu, r);
+}
 
 static void do_position(void *arg, int j, int tid)
 {
@@ -133,6 +165,11 @@ static void do_position(void *arg, int j, int tid)
 				c->klba[o] = met_kl_lp(p[b], lp + (size_t)b * V, lf + (size_t)a * V, V);
 			}
 		}
+	/* q[m] holds model m's truncation: zero but at the first qk[m] tokens of
+	 * its order, which the next top-p rewrites or clears and the end of the
+	 * position clears, so no pass touches all V */
+	int qk[M];
+	for (int m = 0; m < M; m++) qk[m] = 0;
 	for (int t = 0; t < c->ntp; t++) {
 		const float *qq[M];
 		double hq[M], sq[M];
@@ -144,10 +181,14 @@ static void do_position(void *arg, int j, int tid)
 			const int32_t *o = c->order[tid] + (size_t)m * V;
 			kept[m] = met_top_p_count(cum, V, c->tp[t], c->mode, &mass);
 			float *qm = q + (size_t)m * V;
-			met_truncate(p[m], NULL, o, V, kept[m], mass, qm, NULL);
-			qq[m] = qm;
 			double s = 0;
-			for (int i = 0; i < kept[m]; i++) s += qm[o[i]];
+			if (mass > 0)
+				for (int i = 0; i < kept[m]; i++) { qm[o[i]] = (float)(p[m][o[i]] / mass); s += qm[o[i]]; }
+			else
+				for (int i = 0; i < kept[m]; i++) qm[o[i]] = 0;
+			for (int i = kept[m]; i < qk[m]; i++) qm[o[i]] = 0;
+			qk[m] = kept[m];
+			qq[m] = qm;
 			sq[m] = s;
 			/* entropy of the truncation from the sorted prefix sums */
 			double ht = log2(mass) - c->cplp[tid][(size_t)m * V + kept[m] - 1] / mass;
@@ -167,12 +208,20 @@ static void do_position(void *arg, int j, int tid)
 				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			}
 		met_row r;
-		met_mean_rows(qq, M, V, c->tmp[tid]);
-		met_row_stats(c->tmp[tid], V, &r);
+		if (c->tp[t] >= 1) {
+			met_mean_rows(qq, M, V, c->tmp[tid]);
+			met_row_stats(c->tmp[tid], V, &r);
+		} else
+			union_mean_stats(c, tid, qq, kept, &r);
 		double mh = 0;
 		for (int m = 0; m < M; m++) mh += hq[m];
 		double mi = r.entropy - mh / M;
 		c->mi[(size_t)j * c->ntp + t] = mi < 0 ? 0 : mi;
+	}
+	for (int m = 0; m < M; m++) {
+		const int32_t *o = c->order[tid] + (size_t)m * V;
+		float *qm = q + (size_t)m * V;
+		for (int i = 0; i < qk[m]; i++) qm[o[i]] = 0;
 	}
 }
 
@@ -180,6 +229,13 @@ static float **thread_bufs(int threads, size_t n, size_t size)
 {
 	float **b = xmalloc(sizeof(float *) * threads);
 	for (int t = 0; t < threads; t++) b[t] = xaligned(size * (n ? n : 1));
+	return b;
+}
+
+static void *zeroed_bufs(int threads, size_t n, size_t size)
+{
+	float **b = thread_bufs(threads, n, size);
+	for (int t = 0; t < threads; t++) memset(b[t], 0, size * (n ? n : 1));
 	return b;
 }
 
@@ -230,7 +286,10 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
 			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
 			              thread_bufs(threads, 2 * (size_t)V, sizeof(float)),
+			              zeroed_bufs(threads, V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
+			              (int32_t **)thread_bufs(threads, V, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+			for (int t = 0; t < threads; t++) memset(c.q[t], 0, sizeof(float) * M * V);
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
 			sag = xcalloc(np, sizeof(double)); sab = xcalloc(np, sizeof(double)); sba = xcalloc(np, sizeof(double));
 		}
@@ -308,6 +367,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
 		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads); free_bufs(c.gath, threads);
+		free_bufs(c.acc, threads); free_bufs(c.gm, threads); free_bufs(c.uni, threads); free_bufs(c.mark, threads);
 	}
 	free(c.js); free(c.mi); free(c.agree); free(c.klab); free(c.klba); free(c.bad); free(c.badsum);
 	free(sjs); free(smi); free(sag); free(sab); free(sba);
