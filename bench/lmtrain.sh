@@ -14,8 +14,9 @@ PY=${PYTHON:-/usr/bin/python3}
 STEPS=${LMTRAIN_BENCH_STEPS:-8}
 ROUNDS=${LMTRAIN_BENCH_ROUNDS:-3}
 cc -O2 -pthread bench/peakflops.c -o "$BENCH_TMP/peakflops" || exit 1
-peak=$("$BENCH_TMP/peakflops" 2 | awk -F'\t' '$1 ~ /_2t$/ {p = $2} END {print p}')
-echo "fp32 peak (FMA loop, 2 threads): $peak GFLOP/s"
+# the best of 5 tries: a neighbour on a shared host can only lower it
+peak=$(for i in 1 2 3 4 5; do "$BENCH_TMP/peakflops" 2; done | awk -F'\t' '$1 ~ /_2t$/ && $2 > p {p = $2} END {print p}')
+echo "fp32 peak (FMA loop, 2 threads, best of 5): $peak GFLOP/s"
 seqtok -T 128 tests/data/demo/human_chr20_100k.fa -o "$BENCH_TMP/w128.tns"
 seqtok -T 512 tests/data/demo/human_chr20_100k.fa -o "$BENCH_TMP/w512.tns"
 # name L d h ffn T B
