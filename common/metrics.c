@@ -225,6 +225,121 @@ void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 	for (int i = 0; i < V; i++) order[i] = (int32_t)(uint32_t)k0[i];
 }
 
+static uint32_t desc_key(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, 4);
+	b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
+	return ~b;                                      /* descending */
+}
+
+void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, int32_t *order, uint32_t *key,
+                      uint64_t *tmp)
+{
+	n->V = V; n->p = p; n->lp = lp; n->order = order; n->key = key; n->tmp = tmp;
+	uint32_t lo = UINT32_MAX, hi = 0;
+	for (int i = 0; i < V; i++) {
+		uint32_t k = desc_key(p[i]);
+		key[i] = k;
+		lo = k < lo ? k : lo; hi = k > hi ? k : hi;
+	}
+	int shift = 0;
+	if (V > 0) while (shift < 32 && ((uint64_t)(hi - lo) >> shift) >= MET_NB) shift++;
+	int32_t cnt[MET_NB];
+	double sp[MET_NB], spl[MET_NB];
+	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp); memset(spl, 0, sizeof spl);
+	for (int i = 0; i < V; i++) {
+		uint32_t b = (key[i] - lo) >> shift;
+		cnt[b]++;
+		sp[b] += p[i];
+		spl[b] += (double)p[i] * lp[i];
+	}
+	n->start[0] = 0; n->cum[0] = 0; n->cplp[0] = 0;
+	for (int b = 0; b < MET_NB; b++) {
+		n->start[b + 1] = n->start[b] + cnt[b];
+		n->cum[b + 1] = n->cum[b] + sp[b];
+		n->cplp[b + 1] = n->cplp[b] + spl[b];
+		n->sorted[b] = cnt[b] <= 1;
+		cnt[b] = n->start[b];
+	}
+	for (int i = 0; i < V; i++) order[cnt[(key[i] - lo) >> shift]++] = i;   /* stable */
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* bucket b by (key, index) ascending: value descending, ties by index */
+static void nucleus_sort(met_nucleus *n, int b)
+{
+	if (n->sorted[b]) return;
+	int s = n->start[b], e = n->start[b + 1], m = e - s;
+	uint64_t *t = n->tmp;
+	for (int i = 0; i < m; i++) t[i] = (uint64_t)n->key[n->order[s + i]] << 32 | (uint32_t)n->order[s + i];
+	if (m <= 32) {
+		for (int i = 1; i < m; i++) {
+			uint64_t x = t[i];
+			int j = i;
+			for (; j > 0 && t[j - 1] > x; j--) t[j] = t[j - 1];
+			t[j] = x;
+		}
+	} else
+		qsort(t, m, sizeof *t, cmp_u64);
+	for (int i = 0; i < m; i++) n->order[s + i] = (int32_t)(uint32_t)t[i];
+	n->sorted[b] = 1;
+}
+
+/* the bucket holding position i of the order (0 <= i < V) */
+static int nucleus_bucket_of(const met_nucleus *n, int i)
+{
+	int lo = 0, hi = MET_NB - 1;       /* last b with start[b] <= i */
+	while (lo < hi) { int mid = lo + (hi - lo + 1) / 2; if (n->start[mid] <= i) lo = mid; else hi = mid - 1; }
+	return lo;
+}
+
+int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, double *plp)
+{
+	int V = n->V;
+	const float *p = n->p, *lp = n->lp;
+	if (V <= 0) { *mass = 0; *plp = 0; return 0; }
+	if (top_p >= 1) { *mass = n->cum[MET_NB]; *plp = n->cplp[MET_NB]; return V; }
+	/* the first bucket whose end the cut does not pass (nucleus: the mass
+	 * at its end >= p; authors': > p), then a walk in sorted order from
+	 * its start, into the next buckets should rounding ask it */
+	int lo = 0, hi = MET_NB;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		double c = n->cum[mid + 1];
+		if (mode == MET_TOPP_NUCLEUS ? c >= top_p : c > top_p) hi = mid; else lo = mid + 1;
+	}
+	if (lo == MET_NB) { *mass = n->cum[MET_NB]; *plp = n->cplp[MET_NB]; return V; }  /* never reached */
+	double s = n->cum[lo], t = n->cplp[lo];
+	int k = V;
+	for (int b = lo; b < MET_NB && k == V; b++) {
+		nucleus_sort(n, b);
+		for (int i = n->start[b]; i < n->start[b + 1]; i++) {
+			int j = n->order[i];
+			double s2 = s + p[j];
+			if (mode == MET_TOPP_NUCLEUS) {
+				s = s2; t += (double)p[j] * lp[j];
+				if (s >= top_p) { k = i + 1; break; }
+			} else {
+				if (s2 > top_p) { k = i; break; }
+				s = s2; t += (double)p[j] * lp[j];
+			}
+		}
+	}
+	if (k < 1) {                       /* authors': at least the top entry */
+		nucleus_sort(n, nucleus_bucket_of(n, 0));
+		int j = n->order[0];
+		k = 1; s = p[j]; t = (double)p[j] * lp[j];
+	}
+	*mass = s; *plp = t;
+	return k;
+}
+
 void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
 {
 	double s = 0;

@@ -96,6 +96,32 @@ void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
  * 0) from lp = log2 p. */
 void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
                   int kept, double mass, float *q, float *lq);
+/* Top-p without a full sort, for many top-p values of one row: the row's
+ * entries are bucketed by value (2048 buckets over its range of float bits,
+ * largest values first), and only a bucket where some top-p cut falls is
+ * sorted (by value descending, ties by index).  order[] holds the indices
+ * bucket by bucket, so the entries kept at any top-p are order[0..n); the
+ * kept sets of one row are prefixes of it, whatever the order in which the
+ * values are asked.  Masses are sums over whole buckets plus a walk inside
+ * the cut one, in double (the full sort's running sum in another order: the
+ * same to the last bits but for rounding).  lp = log2 p (for the entropy of
+ * the kept part).  key holds V uint32_t, tmp V uint64_t, both kept between
+ * met_nucleus_init() and the calls that follow. */
+#define MET_NB 1024
+typedef struct {
+	int V;
+	const float *p, *lp;
+	int32_t *order;
+	uint32_t *key;
+	uint64_t *tmp;
+	int32_t start[MET_NB + 1];
+	double cum[MET_NB + 1], cplp[MET_NB + 1]; /* over the buckets before b */
+	uint8_t sorted[MET_NB];
+} met_nucleus;
+void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, int32_t *order, uint32_t *key,
+                      uint64_t *tmp);
+/* as met_top_p_count(), and *plp = sum of p log2 p over the kept entries */
+int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, double *plp);
 /* met_cumsum_sorted and, in the same pass, cplp[i] = sum of p log2 p over
  * order[0..i] (lp = log2 p), so that the entropy of a truncation to k
  * entries of mass Z is log2 Z - cplp[k-1]/Z */

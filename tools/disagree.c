@@ -75,9 +75,10 @@ typedef struct {
 	const probs_rec *pr;
 	/* per thread scratch */
 	float **buf, **lp, **lf, **q, **tmp;
-	int32_t **order;
-	uint32_t **scratch;
-	double **cum, **cplp;
+	int32_t **order;              /* M x V, each row's order (met_nucleus) */
+	uint32_t **key;               /* M x V, each row's sort keys */
+	uint64_t **tmp64;             /* V, a bucket being sorted */
+	met_nucleus **nuc;            /* M */
 	float **gath;                 /* 2V, gathered supports */
 	/* the top-p sweep's mean distribution over the union of the supports:
 	 * per-token sums (kept zero between uses), which tokens are in it, and
@@ -142,11 +143,9 @@ static void do_position(void *arg, int j, int tid)
 		}
 		am[m] = row.argmax;
 		h[m] = row.entropy;
-		if (need_sort) {
-			int32_t *o = c->order[tid] + (size_t)m * V;
-			met_argsort_desc(p[m], V, o, c->scratch[tid]);
-			met_cum_plogp(p[m], lp + (size_t)m * V, o, V, c->cum[tid] + (size_t)m * V, c->cplp[tid] + (size_t)m * V);
-		}
+		if (need_sort)
+			met_nucleus_init(&c->nuc[tid][m], p[m], lp + (size_t)m * V, V, c->order[tid] + (size_t)m * V,
+			                 c->key[tid] + (size_t)m * V, c->tmp64[tid]);
 	}
 	/* KL both ways: in the JS pass at top-p 1 when there is one */
 	int full = -1, k = 0;
@@ -176,10 +175,9 @@ static void do_position(void *arg, int j, int tid)
 		int kept[M];
 		for (int m = 0; m < M; m++) {
 			if (c->tp[t] >= 1) { qq[m] = p[m]; hq[m] = h[m]; kept[m] = V; continue; }
-			double mass;
-			const double *cum = c->cum[tid] + (size_t)m * V;
+			double mass, plp;
 			const int32_t *o = c->order[tid] + (size_t)m * V;
-			kept[m] = met_top_p_count(cum, V, c->tp[t], c->mode, &mass);
+			kept[m] = met_nucleus_count(&c->nuc[tid][m], c->tp[t], c->mode, &mass, &plp);
 			float *qm = q + (size_t)m * V;
 			double s = 0;
 			if (mass > 0)
@@ -191,7 +189,7 @@ static void do_position(void *arg, int j, int tid)
 			qq[m] = qm;
 			sq[m] = s;
 			/* entropy of the truncation from the sorted prefix sums */
-			double ht = log2(mass) - c->cplp[tid][(size_t)m * V + kept[m] - 1] / mass;
+			double ht = log2(mass) - plp / mass;
 			hq[m] = ht > 0 ? ht : 0;
 		}
 		k = 0;
@@ -282,9 +280,9 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              thread_bufs(threads, (size_t)M * V, sizeof(float)), thread_bufs(threads, (size_t)M * V, sizeof(float)),
 			              thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, (size_t)M * V, sizeof(int32_t)),
-			              (uint32_t **)thread_bufs(threads, 4 * (size_t)V, sizeof(uint32_t)),
-			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
-			              (double **)thread_bufs(threads, (size_t)M * V, sizeof(double)),
+			              (uint32_t **)thread_bufs(threads, (size_t)M * V, sizeof(uint32_t)),
+			              (uint64_t **)thread_bufs(threads, V, sizeof(uint64_t)),
+			              (met_nucleus **)thread_bufs(threads, M, sizeof(met_nucleus)),
 			              thread_bufs(threads, 2 * (size_t)V, sizeof(float)),
 			              zeroed_bufs(threads, V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, V, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
@@ -366,7 +364,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	if (M) {
 		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
-		free_bufs(c.scratch, threads); free_bufs(c.cum, threads); free_bufs(c.cplp, threads); free_bufs(c.gath, threads);
+		free_bufs(c.key, threads); free_bufs(c.tmp64, threads); free_bufs(c.nuc, threads); free_bufs(c.gath, threads);
 		free_bufs(c.acc, threads); free_bufs(c.gm, threads); free_bufs(c.uni, threads); free_bufs(c.mark, threads);
 	}
 	free(c.js); free(c.mi); free(c.agree); free(c.klab); free(c.klba); free(c.bad); free(c.badsum);

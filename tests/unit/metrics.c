@@ -160,6 +160,69 @@ static void test_sort_top_p(void)
 	ok(acc[0] == q[0] && acc[2] == q[2], "rank curve adds the sorted values");
 }
 
+/* met_nucleus (buckets, sorting only where a cut falls) against the full
+ * sort: the same kept count for every top-p and both forms, the same kept
+ * set, masses and sums of p log2 p equal but for rounding; rows of several
+ * shapes: peaked, flat with noise, exactly uniform (one bucket of ties),
+ * with zeros, one-hot, summing to less than the top-p */
+static void test_nucleus(void)
+{
+	enum { V = 3000 };
+	static float p[V], lp[V];
+	static int32_t o[V], on[V];
+	static uint32_t sc[4 * V], key[V];
+	static uint64_t tmp[V];
+	static double cum[V];
+	static met_nucleus nu;
+	static const double tps[] = {0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.95, 0.999, 1};
+	int bad_k = 0, bad_set = 0, n = 0;
+	double worst_m = 0, worst_h = 0;
+	for (int shape = 0; shape < 7; shape++) {
+		int W = shape == 6 ? 17 : V;           /* a short row too */
+		double s = 0;
+		for (int i = 0; i < W; i++) {
+			double u = rng_u01(rng_hash4(7, shape, i, 0));
+			double x = shape == 0 ? exp(-20 * u) : shape == 1 ? 1 + 0.1 * u : shape == 2 ? 1
+			         : shape == 3 ? (i % 3 ? 0 : u) : shape == 4 ? (i == 1234) : shape == 5 ? u * u * u : u;
+			p[i] = (float)x; s += x;
+		}
+		for (int i = 0; i < W; i++) p[i] = (float)(p[i] / s * (shape == 5 ? 0.95 : 1));
+		met_log2_vec(p, lp, W, 0);
+		met_argsort_desc(p, W, o, sc);
+		met_cumsum_sorted(p, o, W, cum);
+		met_nucleus_init(&nu, p, lp, W, on, key, tmp);
+		for (int t = 0; t < 10; t++)
+			for (int mode = 0; mode < 2; mode++) {
+				double m1, m2, plp, ref = 0;
+				int k1 = met_top_p_count(cum, W, tps[t], mode, &m1);
+				int k2 = met_nucleus_count(&nu, tps[t], mode, &m2, &plp);
+				n++;
+				if (k1 != k2) { bad_k++; continue; }
+				for (int i = 0; i < k1; i++) ref += (double)p[o[i]] * lp[o[i]];
+				/* the same set: the k largest, ties by index, in any order */
+				static uint8_t in[V];
+				memset(in, 0, W);
+				for (int i = 0; i < k1; i++) in[o[i]] = 1;
+				for (int i = 0; i < k2; i++) bad_set += !in[on[i]];
+				double em = fabs(m1 - m2) / (m1 > 0 ? m1 : 1), eh = fabs(ref - plp) / (fabs(ref) > 1e-300 ? fabs(ref) : 1);
+				if (em > worst_m) worst_m = em;
+				if (eh > worst_h) worst_h = eh;
+			}
+	}
+	ok(!bad_k, "bucketed top-p keeps as many tokens as the full sort (%d of %d cuts differ)", bad_k, n);
+	ok(!bad_set, "and the same tokens (%d differ)", bad_set);
+	ok(worst_m < 1e-13 && worst_h < 1e-12, "kept mass and sum of p log2 p agree but for rounding (%.2g, %.2g)", worst_m, worst_h);
+	float q[3] = {0.5f, 0.3f, 0.2f}, lq[3];
+	double mass, plp;
+	met_log2_vec(q, lq, 3, 0);
+	met_nucleus_init(&nu, q, lq, 3, on, key, tmp);
+	ok(met_nucleus_count(&nu, 0.6, MET_TOPP_NUCLEUS, &mass, &plp) == 2 && fabs(mass - 0.8) < 1e-7,
+	   "nucleus 0.6 of (.5,.3,.2): 2 tokens, mass 0.8");
+	ok(met_nucleus_count(&nu, 0.5, MET_TOPP_NUCLEUS, &mass, &plp) == 1, "nucleus: mass exactly p is enough");
+	ok(met_nucleus_count(&nu, 0.3, MET_TOPP_AUTHORS, &mass, &plp) == 1 && mass == 0.5f, "authors': at least the top token");
+	ok(met_nucleus_count(&nu, 1, MET_TOPP_AUTHORS, &mass, &plp) == 3, "p = 1 keeps everything");
+}
+
 static void test_bootstrap(void)
 {
 	double x[5] = {4, 1, 3, 2, 5};
@@ -227,6 +290,7 @@ int main(void)
 	test_one_hot();
 	test_js();
 	test_sort_top_p();
+	test_nucleus();
 	test_bootstrap();
 	test_ngram();
 	return done_testing();
