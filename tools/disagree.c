@@ -206,7 +206,12 @@ static void do_position(void *arg, int j, int tid)
 				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			}
 		met_row r;
-		if (c->tp[t] >= 1) {
+		/* the mean over all V in vectors, or, when the supports are small,
+		 * over their union only: the same mean (a float sum in model
+		 * order either way), so only the entropy's rounding depends on it */
+		long nk = 0;
+		for (int m = 0; m < M; m++) nk += kept[m];
+		if (c->tp[t] >= 1 || nk > V / 4) {
 			met_mean_rows(qq, M, V, c->tmp[tid]);
 			met_row_stats(c->tmp[tid], V, &r);
 		} else
