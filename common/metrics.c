@@ -192,6 +192,15 @@ double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp
 
 /* ---- sorting and top-p -------------------------------------------------- */
 
+/* float bits as an unsigned key that sorts them in descending order */
+static uint32_t desc_key(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, 4);
+	b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
+	return ~b;                                      /* descending */
+}
+
 /* LSD radix sort on the float bits mapped to an unsigned order and
  * complemented (descending), 11 bits a pass, key and index packed in one
  * 64-bit word (one scatter a pass); a pass whose digit is the same for all
@@ -204,10 +213,7 @@ void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 	memset(cnt, 0, sizeof cnt);
 	/* the three digit histograms in one read */
 	for (int i = 0; i < V; i++) {
-		uint32_t b;
-		memcpy(&b, p + i, 4);
-		b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
-		b = ~b;                                         /* descending */
+		uint32_t b = desc_key(p[i]);
 		k0[i] = (uint64_t)b << 32 | (uint32_t)i;
 		cnt[0][b & 2047]++;
 		cnt[1][(b >> 11) & 2047]++;
@@ -223,14 +229,6 @@ void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 		uint64_t *t = k0; k0 = k1; k1 = t;
 	}
 	for (int i = 0; i < V; i++) order[i] = (int32_t)(uint32_t)k0[i];
-}
-
-static uint32_t desc_key(float x)
-{
-	uint32_t b;
-	memcpy(&b, &x, 4);
-	b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
-	return ~b;                                      /* descending */
 }
 
 void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, int32_t *order, uint32_t *key,
