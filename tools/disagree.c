@@ -96,6 +96,23 @@ typedef struct {
 
 static double sum_tol(int kind) { return kind == PROBS_F16 ? 1e-2 : 1e-3; }
 
+/* q[o[i]] = p[o[i]] * w for i < k, and the sum of those q: a multiply, not
+ * a division, and four running sums, so no long chain of dependent
+ * operations (the sum's rounding, not its value, depends on the split) */
+static double renormalise(const float *p, const int32_t *o, int k, double w, float *q)
+{
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	int i = 0;
+	for (; i + 4 <= k; i += 4) {
+		float a = (float)(p[o[i]] * w), b = (float)(p[o[i + 1]] * w);
+		float c = (float)(p[o[i + 2]] * w), d = (float)(p[o[i + 3]] * w);
+		q[o[i]] = a; q[o[i + 1]] = b; q[o[i + 2]] = c; q[o[i + 3]] = d;
+		s0 += a; s1 += b; s2 += c; s3 += d;
+	}
+	for (; i < k; i++) { float a = (float)(p[o[i]] * w); q[o[i]] = a; s0 += a; }
+	return (s0 + s1) + (s2 + s3);
+}
+
 /* the statistics of the mean of M truncated rows over the union of their
  * supports (elsewhere it is 0): each token's sum over the models in model
  * order, as met_mean_rows() adds them (a model without the token adds 0,
@@ -181,7 +198,7 @@ static void do_position(void *arg, int j, int tid)
 			float *qm = q + (size_t)m * V;
 			double s = 0;
 			if (mass > 0)
-				for (int i = 0; i < kept[m]; i++) { qm[o[i]] = (float)(p[m][o[i]] / mass); s += qm[o[i]]; }
+				s = renormalise(p[m], o, kept[m], 1 / mass, qm);
 			else
 				for (int i = 0; i < kept[m]; i++) qm[o[i]] = 0;
 			for (int i = kept[m]; i < qk[m]; i++) qm[o[i]] = 0;
