@@ -235,12 +235,8 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
                       uint64_t *tmp)
 {
 	n->V = V; n->p = p; n->lp = lp; n->order = order; n->key = key; n->tmp = tmp;
-	uint32_t lo = UINT32_MAX, hi = 0;
-	for (int i = 0; i < V; i++) {
-		uint32_t k = desc_key(p[i]);
-		key[i] = k;
-		lo = k < lo ? k : lo; hi = k > hi ? k : hi;
-	}
+	uint32_t lo, hi;
+	MET_CALL(desc_keys, p, V, key, &lo, &hi);
 	int shift = 0;
 	if (V > 0) while (shift < 32 && ((uint64_t)(hi - lo) >> shift) >= MET_NB) shift++;
 	int32_t cnt[MET_NB];

@@ -230,6 +230,36 @@ MET_SIMD static double K(kl_lp)(const float *p, const float *lp, const float *lf
 	return S < 0 ? 0 : S;
 }
 
+/* desc_key() of metrics.c over a row, with the smallest and largest key:
+ * integer work, so both widths give the same keys */
+typedef uint32_t K(vu) __attribute__((vector_size(4 * VW)));
+MET_SIMD static void K(desc_keys)(const float *p, int V, uint32_t *key, uint32_t *lo, uint32_t *hi)
+{
+	K(vu) vlo = (K(vu)){0} + UINT32_MAX, vhi = {0};
+	int i = 0;
+	for (; i + VW <= V; i += VW) {
+		K(vu) b;
+		memcpy(&b, p + i, sizeof b);
+		K(vu) neg = (K(vu))((vi)b >> 31);             /* all ones where negative */
+		K(vu) k = ~(b ^ (neg | 0x80000000u));
+		memcpy(key + i, &k, sizeof k);
+		K(vu) m = k < vlo;
+		vlo = (m & k) | (~m & vlo);
+		m = k > vhi;
+		vhi = (m & k) | (~m & vhi);
+	}
+	uint32_t l = UINT32_MAX, h = 0;
+	for (int j = 0; j < VW; j++) { l = vlo[j] < l ? vlo[j] : l; h = vhi[j] > h ? vhi[j] : h; }
+	for (; i < V; i++) {
+		uint32_t b;
+		memcpy(&b, p + i, 4);
+		uint32_t k = ~(b ^ ((uint32_t)((int32_t)b >> 31) | 0x80000000u));
+		key[i] = k;
+		l = k < l ? k : l; h = k > h ? k : h;
+	}
+	*lo = l; *hi = h;
+}
+
 #undef vf
 #undef vi
 #undef loadv
