@@ -18,6 +18,15 @@
 
 #define BLOCK 512                 /* floats summed in float before going to double */
 
+/* float bits as an unsigned key that sorts them in descending order */
+static uint32_t desc_key(float x)
+{
+	uint32_t b;
+	memcpy(&b, &x, 4);
+	b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
+	return ~b;                                      /* descending */
+}
+
 /* the kernels twice: 16-float vectors for AVX-512 (GCC on x86-64), 8-float
  * ones compiled for AVX2+FMA and for baseline x86-64 (chosen at load time);
  * met_wide() picks at run time.  The two differ in summation order, so in
@@ -139,16 +148,6 @@ double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *
 	return clamp01(0.5 * (jsd_sum(ga, gb, ka) + (sumb - inb)));
 }
 
-void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum, double *cplp)
-{
-	double s = 0, t = 0;
-	for (int i = 0; i < V; i++) {
-		int j = order[i];
-		s += p[j]; cum[i] = s;
-		t += (double)p[j] * lp[j]; cplp[i] = t;
-	}
-}
-
 /* log2 of p (or of p floored), V floats from malloc */
 static float *logs_of(const float *p, int V, float floor)
 {
@@ -191,15 +190,6 @@ double met_mutual_info(const float *p, int M, int V, const double *h, float *tmp
 }
 
 /* ---- sorting and top-p -------------------------------------------------- */
-
-/* float bits as an unsigned key that sorts them in descending order */
-static uint32_t desc_key(float x)
-{
-	uint32_t b;
-	memcpy(&b, &x, 4);
-	b = b & 0x80000000u ? ~b : b | 0x80000000u;  /* ascending as unsigned */
-	return ~b;                                      /* descending */
-}
 
 /* LSD radix sort on the float bits mapped to an unsigned order and
  * complemented (descending), 11 bits a pass, key and index packed in one

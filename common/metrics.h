@@ -97,7 +97,7 @@ void met_cumsum_sorted(const float *p, const int32_t *order, int V, double *cum)
 void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
                   int kept, double mass, float *q, float *lq);
 /* Top-p without a full sort, for many top-p values of one row: the row's
- * entries are bucketed by value (2048 buckets over its range of float bits,
+ * entries are bucketed by value (MET_NB buckets over its range of float bits,
  * largest values first), and only a bucket where some top-p cut falls is
  * sorted (by value descending, ties by index).  order[] holds the indices
  * bucket by bucket, so the entries kept at any top-p are order[0..n); the
@@ -122,10 +122,6 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
                       uint64_t *tmp);
 /* as met_top_p_count(), and *plp = sum of p log2 p over the kept entries */
 int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, double *plp);
-/* met_cumsum_sorted and, in the same pass, cplp[i] = sum of p log2 p over
- * order[0..i] (lp = log2 p), so that the entropy of a truncation to k
- * entries of mass Z is log2 Z - cplp[k-1]/Z */
-void met_cum_plogp(const float *p, const float *lp, const int32_t *order, int V, double *cum, double *cplp);
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc);
 

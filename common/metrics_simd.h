@@ -230,8 +230,9 @@ MET_SIMD static double K(kl_lp)(const float *p, const float *lp, const float *lf
 	return S < 0 ? 0 : S;
 }
 
-/* desc_key() of metrics.c over a row, with the smallest and largest key:
- * integer work, so both widths give the same keys */
+/* desc_key() of metrics.c over a row (the same bit operations in vectors),
+ * with the smallest and largest key: integer work, so both widths give the
+ * same keys */
 typedef uint32_t K(vu) __attribute__((vector_size(4 * VW)));
 MET_SIMD static void K(desc_keys)(const float *p, int V, uint32_t *key, uint32_t *lo, uint32_t *hi)
 {
@@ -251,9 +252,7 @@ MET_SIMD static void K(desc_keys)(const float *p, int V, uint32_t *key, uint32_t
 	uint32_t l = UINT32_MAX, h = 0;
 	for (int j = 0; j < VW; j++) { l = vlo[j] < l ? vlo[j] : l; h = vhi[j] > h ? vhi[j] : h; }
 	for (; i < V; i++) {
-		uint32_t b;
-		memcpy(&b, p + i, 4);
-		uint32_t k = ~(b ^ ((uint32_t)((int32_t)b >> 31) | 0x80000000u));
+		uint32_t k = desc_key(p[i]);
 		key[i] = k;
 		l = k < l ? k : l; h = k > h ? k : h;
 	}

@@ -299,7 +299,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			if (M < 2) { cli_out_abort(co); die_file(file, "one model only: disagree compares at least 2"); }
 			c = (pos_ctx){M, V, ntp, np, mode, tp, &ps, NULL,
 			              thread_bufs(threads, (size_t)M * V, sizeof(float)), thread_bufs(threads, (size_t)M * V, sizeof(float)),
-			              thread_bufs(threads, (size_t)M * V, sizeof(float)), thread_bufs(threads, (size_t)M * V, sizeof(float)),
+			              thread_bufs(threads, (size_t)M * V, sizeof(float)), zeroed_bufs(threads, (size_t)M * V, sizeof(float)),
 			              thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, (size_t)M * V, sizeof(int32_t)),
 			              (uint32_t **)thread_bufs(threads, (size_t)M * V, sizeof(uint32_t)),
@@ -309,7 +309,6 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              zeroed_bufs(threads, V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, V, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-			for (int t = 0; t < threads; t++) memset(c.q[t], 0, sizeof(float) * M * V);
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
 			sag = xcalloc(np, sizeof(double)); sab = xcalloc(np, sizeof(double)); sba = xcalloc(np, sizeof(double));
 		}
