@@ -460,9 +460,10 @@ seqread *seqread_open(const char *path, const seqread_opts *o, char *err, size_t
 		goto done;
 	} else {
 		hclose_abruptly(hf);
+		char *desc = hts_format_description(&f);   /* malloc'd: ours to free */
 		fail(r, "not a sequence file (FASTA, FASTQ, SAM, BAM or CRAM; detected %s)",
-		     f.format == text_format ? "text" : f.format == unknown_format ? "unknown data" :
-		     hts_format_description(&f));
+		     f.format == text_format ? "text" : f.format == unknown_format ? "unknown data" : desc ? desc : "another format");
+		free(desc);
 		goto done;
 	}
 	if (!plainish) { hclose_abruptly(hf); fail(r, "unsupported compression (use gzip or bgzip)"); goto done; }
