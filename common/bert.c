@@ -154,7 +154,14 @@ void bert_zero_grads(bert_model *m)
 void bert_set_threads(bert_model *m, int nthreads)
 {
 	m->nthreads = nthreads < 1 ? 1 : nthreads;
+	m->whole = 0;
 	par_blas_single();
+}
+
+void bert_set_single(bert_model *m)
+{
+	bert_set_threads(m, 1);
+	m->whole = 1;
 }
 
 int bert_param_find(const bert_model *m, const char *name)
@@ -545,7 +552,10 @@ static void rows(const bert_model *m, int nrows, void (*fn)(void *, int, int), r
 /* y[N,out] = x[N,in] W^T (+ bias later, fused into the next row op) */
 static void matmul_fwd(const bert_model *m, float *y, const float *x, const float *w, int N, int in, int out)
 {
-	par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+	if (m->whole)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+	else
+		par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
 }
 
 typedef struct {
@@ -850,13 +860,14 @@ float bert_mlm_loss(bert_model *m, bert_acts *a, const int32_t *labels)
 	return nm ? (float)(s / nm) : 0.0f;
 }
 
-void bert_head(bert_model *m, bert_acts *a, const int *rws, int nrows, float *out, int probs)
+const float *bert_head(bert_model *m, bert_acts *a, const int *rws, int nrows, float *out, int probs)
 {
 	head_reserve(a, nrows);
 	for (int i = 0; i < nrows; i++) a->mrow[i] = rws[i], a->mlab[i] = -1;
 	a->nm = 0;                            /* not a training head: no backward */
 	head_forward(m, a, nrows, probs);
-	memcpy(out, a->prob, (size_t)nrows * m->c.vocab_size * sizeof(float));
+	if (out) memcpy(out, a->prob, (size_t)nrows * m->c.vocab_size * sizeof(float));
+	return a->prob;
 }
 
 /* ---- backward kernels -------------------------------------------------- */

@@ -70,6 +70,7 @@ typedef struct {
 	float *params;  bert_weights w;
 	float *grads;   bert_weights g;   /* NULL until bert_alloc_grads() */
 	int nthreads;
+	int whole;                    /* 1: each product one BLAS call (bert_set_single) */
 } bert_model;
 
 /* builds the table and allocates zeroed parameters; 0 or -1 (bad config) */
@@ -77,7 +78,14 @@ int bert_init(bert_model *m, const bert_config *c);
 void bert_free(bert_model *m);
 void bert_alloc_grads(bert_model *m);       /* zeroed */
 void bert_zero_grads(bert_model *m);
+/* threads of m's products and row work; the products are cut into chunks
+ * by shape alone, so the bits are the same for any nthreads */
 void bert_set_threads(bert_model *m, int nthreads);
+/* one thread, and each product in one BLAS call instead of chunks: for a
+ * caller that runs records or models side by side, one thread each, and
+ * never changes that (lmprobe).  OpenBLAS packs each operand once per call,
+ * so a product over many rows then packs the weights once. */
+void bert_set_single(bert_model *m);
 /* binds a buffer of m->n floats to the weight pointers */
 void bert_bind(const bert_model *m, float *buf, bert_weights *w);
 /* index of a parameter by HF name, -1 if none */
@@ -150,8 +158,10 @@ int bert_nmasked(const bert_acts *a, int b0, int nb);   /* labelled rows of reco
 void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale);
 
 /* Inference head at chosen rows (row = b*T + t) of the last forward:
- * out[nrows, V] gets logits, or softmax probabilities if probs != 0. */
-void bert_head(bert_model *m, bert_acts *a, const int *rows, int nrows, float *out, int probs);
+ * out[nrows, V] gets logits, or softmax probabilities if probs != 0.
+ * Returns them in a's own buffer too (valid until the next call on a);
+ * out may be NULL then. */
+const float *bert_head(bert_model *m, bert_acts *a, const int *rows, int nrows, float *out, int probs);
 
 /* floating-point operations of one training step (fwd+bwd) per token, the
  * convention used for the GFLOP/s figures (2 per multiply-add, matrix

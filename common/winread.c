@@ -55,6 +55,17 @@ void winread_open(winread *w, const char *path, int fd, int cap)
 	w->peeked = 1;
 }
 
+void winread_grow(winread *w, int cap)
+{
+	if (cap <= w->cap) return;
+	w->rec = xrealloc(w->rec, (size_t)cap * sizeof *w->rec);
+	memset(w->rec + w->cap, 0, (size_t)(cap - w->cap) * sizeof *w->rec);
+	w->name = xrealloc(w->name, (size_t)cap * sizeof *w->name);
+	for (int i = 0; i < cap; i++) w->name[i] = i < w->cap ? w->rec[i].name : NULL;
+	w->tok = xrealloc(w->tok, (size_t)cap * w->T * sizeof *w->tok);
+	w->cap = cap;
+}
+
 int winread_next(winread *w)
 {
 	tns_record rec;

@@ -25,6 +25,8 @@ typedef struct {
 
 /* opens path ("-" stdin) or, if fd >= 0, that descriptor (taken over) */
 void winread_open(winread *w, const char *path, int fd, int cap);
+/* more windows per batch (before the first winread_next) */
+void winread_grow(winread *w, int cap);
 /* the next batch: returns the number of windows (0 at the verified end) */
 int winread_next(winread *w);
 void winread_close(winread *w);

@@ -2,9 +2,11 @@
  * same seeded positions are masked for every model, and each model's
  * softmax at those positions is appended to the record.
  *
- * Every record is computed on its own (its own forward pass, one thread),
- * records of a batch spread over the threads: the bits of a record's output
- * depend on nothing but the record and the models, whatever -b and -t. */
+ * Windows go through a model in groups of GROUP_ROWS / T consecutive
+ * windows of the stream (one forward pass, one thread, each product one
+ * BLAS call, so the weights are packed once per group, not once per
+ * window); the groups of a batch spread over the threads.  A group is the
+ * same windows whatever -b and -t, so the output bits are too. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,7 +47,8 @@ static void usage(FILE *fp)
 "                        tensor per model: hidden.L.m<i> f32[T,d]; may repeat\n"
 "  -z, --bgzf            BGZF-compress the output\n"
 "  -o, --output FILE     output stream (default stdout)\n"
-"  -b, --batch N         windows read per batch (default 32)\n"
+"  -b, --batch N         windows read per batch (default 32; raised to whole\n"
+"                        groups of 1024/T windows, one group per thread)\n"
 "  -t, --threads N       threads (default 1); output identical for any N, -b\n"
 "  -f, --force           binary output to a terminal\n"
 "      --quiet           no messages (-q is the mask probability here)\n"
@@ -58,6 +61,7 @@ static void usage(FILE *fp)
 
 enum { O_SEED = 0x2000, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT };
 enum { MODE_SAMPLE, MODE_EACH, MODE_GIVEN };
+#define GROUP_ROWS 1024           /* rows of the windows in one forward pass */
 
 typedef struct {
 	int M, V, T, d_max;
@@ -78,7 +82,9 @@ typedef struct {
 	float **hid;                  /* [nemit, M, T, d] (per model its own d) */
 	size_t *hid_off, hid_per;     /* model k's offset in one emitted layer; its size */
 	int32_t **in;                 /* scratch input per thread [each_cap * T] */
-	int *rows;                    /* scratch rows per thread [each_cap] (thread * each_cap) */
+	int group;                    /* windows per forward pass (not --mask-each) */
+	int *rows;                    /* scratch rows per thread [rows_cap] (thread * rows_cap) */
+	int rows_cap;
 } probe;
 
 static void die_record(const probe *p, int b, const char *what)
@@ -107,53 +113,92 @@ static void choose(probe *p, int b)
 	p->P[b] = P;
 }
 
-static void run_record(probe *p, int th, int b)
+/* the first model of m[0..k] with model k's shape (the sizes of its
+ * activations) */
+static int same_shape(const bert_model *m, int k)
+{
+	for (int j = 0;; j++) {
+		const bert_config *a = &m[j].c, *b = &m[k].c;
+		if (a->vocab_size == b->vocab_size && a->hidden == b->hidden && a->layers == b->layers &&
+		    a->heads == b->heads && a->ffn == b->ffn)
+			return j;
+	}
+}
+
+/* --mask-each: one copy of record b's window per position, each with that
+ * one position masked, in passes of each_cap copies */
+static void run_each(probe *p, int th, int b)
 {
 	const int32_t *tok = p->w->tok + (size_t)b * p->T;
-	int T = p->T, V = p->V, P = p->P[b], M = p->M;
+	int T = p->T, V = p->V, P = p->P[b];
 	const int32_t *pos = p->pos[b];
 	int32_t *in = p->in[th];
-	int *rows = p->rows + (size_t)th * (p->each_cap > T ? p->each_cap : T);
+	int *rows = p->rows + (size_t)th * p->rows_cap;
+	for (int k = 0; k < p->M; k++) {
+		bert_model *m = &p->m[k];
+		bert_acts *a = p->acts[th * p->M + k];
+		float *out = p->probs[b] + (size_t)k * P * V;
+		for (int i0 = 0; i0 < P; i0 += p->each_cap) {
+			int n = P - i0 < p->each_cap ? P - i0 : p->each_cap;
+			for (int j = 0; j < n; j++) {
+				evalmask_apply(tok, T, pos + i0 + j, 1, in + (size_t)j * T);
+				rows[j] = j * T + pos[i0 + j];
+			}
+			bert_forward_rows(m, a, in, n, T, rows, n);
+			bert_head(m, a, rows, n, out + (size_t)i0 * V, 1);
+		}
+	}
+}
+
+/* records [b0, b1) of the batch (one group) in one forward pass per model:
+ * their windows side by side, the last layer only at their masked rows
+ * (unless its hidden states are to be emitted), the head at those rows */
+static void run_group(probe *p, int th, int b0, int b1)
+{
+	int T = p->T, V = p->V, M = p->M, nb = b1 - b0, nr = 0;
+	int32_t *in = p->in[th];
+	int *rows = p->rows + (size_t)th * p->rows_cap;
+	for (int b = b0; b < b1; b++) {
+		const int32_t *tok = p->w->tok + (size_t)b * T;
+		evalmask_apply(tok, T, p->pos[b], p->P[b], in + (size_t)(b - b0) * T);
+		for (int i = 0; i < p->P[b]; i++) rows[nr++] = (b - b0) * T + p->pos[b][i];
+	}
 	for (int k = 0; k < M; k++) {
 		bert_model *m = &p->m[k];
 		bert_acts *a = p->acts[th * M + k];
-		float *out = p->probs[b] + (size_t)k * P * V;
-		if (p->mode != MODE_EACH) {
-			/* the last layer only at the masked rows, unless its hidden
-			 * states are to be emitted */
-			int last = 0;
-			for (int e = 0; e < p->nemit; e++) if (p->emit[e] == m->c.layers) last = 1;
-			evalmask_apply(tok, T, pos, P, in);
-			for (int i = 0; i < P; i++) rows[i] = pos[i];
-			if (last) bert_forward(m, a, in, 1, T, NULL);
-			else if (P) bert_forward_rows(m, a, in, 1, T, rows, P);
-			else if (p->nemit) bert_forward(m, a, in, 1, T, NULL);
-			if (P) bert_head(m, a, rows, P, out, 1);
-			for (int e = 0; e < p->nemit; e++)
-				memcpy(p->hid[b] + e * p->hid_per + p->hid_off[k], bert_hidden(a, p->emit[e]),
-				       (size_t)T * m->c.hidden * sizeof(float));
-		} else {
-			/* one copy of the window per position, each with that one
-			 * position masked, in passes of each_cap copies */
-			for (int i0 = 0; i0 < P; i0 += p->each_cap) {
-				int n = P - i0 < p->each_cap ? P - i0 : p->each_cap;
-				for (int j = 0; j < n; j++) {
-					evalmask_apply(tok, T, pos + i0 + j, 1, in + (size_t)j * T);
-					rows[j] = j * T + pos[i0 + j];
-				}
-				bert_forward_rows(m, a, in, n, T, rows, n);
-				bert_head(m, a, rows, n, out + (size_t)i0 * V, 1);
+		int last = 0, d = m->c.hidden;
+		for (int e = 0; e < p->nemit; e++) if (p->emit[e] == m->c.layers) last = 1;
+		if (last) bert_forward(m, a, in, nb, T, NULL);
+		else if (nr) bert_forward_rows(m, a, in, nb, T, rows, nr);
+		else if (p->nemit) bert_forward(m, a, in, nb, T, NULL);
+		const float *pr = nr ? bert_head(m, a, rows, nr, NULL, 1) : NULL;
+		for (int b = b0; b < b1; b++) {
+			size_t n = (size_t)p->P[b] * V;
+			if (n) {
+				memcpy(p->probs[b] + k * n, pr, n * sizeof(float));
+				pr += n;
 			}
+			for (int e = 0; e < p->nemit; e++)
+				memcpy(p->hid[b] + e * p->hid_per + p->hid_off[k], bert_hidden(a, p->emit[e]) + (size_t)(b - b0) * T * d,
+				       (size_t)T * d * sizeof(float));
 		}
 	}
 }
 
 typedef struct { probe *p; int n; } batch_ctx;
 
+/* the groups (or, with --mask-each, the records) of the batch, dealt
+ * round-robin to the threads */
 static void run_thread(void *ctx, int th)
 {
 	batch_ctx *c = ctx;
-	for (int b = th; b < c->n; b += c->p->nthreads) run_record(c->p, th, b);
+	probe *p = c->p;
+	if (p->mode == MODE_EACH) {
+		for (int b = th; b < c->n; b += p->nthreads) run_each(p, th, b);
+		return;
+	}
+	for (int b = th * p->group; b < c->n; b += p->nthreads * p->group)
+		run_group(p, th, b, b + p->group < c->n ? b + p->group : c->n);
 }
 
 /* the top K of each distribution: ids by descending probability (ties by id) */
@@ -225,9 +270,20 @@ int main(int argc, char **argv)
 
 	winread w;
 	winread_open(&w, input, -1, B);
+	p.T = w.T;
+	/* windows per forward pass: about GROUP_ROWS rows, fixed by T alone;
+	 * the batch is a whole number of groups (and one per thread at least),
+	 * so a group is always the same windows of the stream, whatever -b and
+	 * -t are */
+	p.group = p.mode == MODE_EACH ? 1 : GROUP_ROWS / p.T > 1 ? GROUP_ROWS / p.T : 1;
+	int B2 = B > p.group * co.threads ? B : p.group * co.threads;
+	B2 = (B2 + p.group - 1) / p.group * p.group;
+	if (B2 != B) {
+		B = B2;
+		winread_grow(&w, B);
+	}
 	p.w = &w;
 	p.M = nmodels;
-	p.T = w.T;
 	p.V = w.vocab.n;
 	p.nthreads = co.threads;
 	p.m = xcalloc(nmodels, sizeof *p.m);
@@ -236,7 +292,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nmodels; k++) {
 		tns_header mh;
 		winread_load_model(&w, models[k], &p.m[k], &mh);
-		bert_set_threads(&p.m[k], 1);        /* parallel over records instead */
+		bert_set_single(&p.m[k]);            /* parallel over records instead */
 		for (int e = 0; e < p.nemit; e++)
 			if (p.emit[e] > p.m[k].c.layers)
 				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
@@ -258,14 +314,19 @@ int main(int argc, char **argv)
 	tns_header_free(&h);
 
 	p.each_cap = p.mode == MODE_EACH ? 16 : 1;
-	int per_pass = p.mode == MODE_EACH ? p.each_cap : 1;
+	int per_pass = p.mode == MODE_EACH ? p.each_cap : p.group;
+	/* a thread runs the models one after another, so models of the same
+	 * shape share its activations */
 	p.acts = xcalloc((size_t)p.nthreads * nmodels, sizeof *p.acts);
 	for (int th = 0; th < p.nthreads; th++)
-		for (int k = 0; k < nmodels; k++)
-			p.acts[th * nmodels + k] = bert_acts_new(&p.m[k], per_pass, p.T, 0);
+		for (int k = 0; k < nmodels; k++) {
+			int j = same_shape(p.m, k);
+			p.acts[th * nmodels + k] = j < k ? p.acts[th * nmodels + j] : bert_acts_new(&p.m[k], per_pass, p.T, 0);
+		}
 	p.in = xcalloc(p.nthreads, sizeof *p.in);
 	for (int th = 0; th < p.nthreads; th++) p.in[th] = xmalloc((size_t)per_pass * p.T * sizeof(int32_t));
-	p.rows = xmalloc((size_t)p.nthreads * (p.each_cap > p.T ? p.each_cap : p.T) * sizeof *p.rows);
+	p.rows_cap = per_pass * p.T;
+	p.rows = xmalloc((size_t)p.nthreads * p.rows_cap * sizeof *p.rows);
 	p.pos = xcalloc(B, sizeof *p.pos);
 	p.P = xcalloc(B, sizeof *p.P);
 	p.probs = xcalloc(B, sizeof *p.probs);
@@ -342,7 +403,8 @@ int main(int argc, char **argv)
 	}
 	cli_tns_close(out);
 	for (int th = 0; th < p.nthreads; th++) {
-		for (int k = 0; k < nmodels; k++) bert_acts_free(p.acts[th * nmodels + k]);
+		for (int k = 0; k < nmodels; k++)
+			if (same_shape(p.m, k) == k) bert_acts_free(p.acts[th * nmodels + k]);
 		free(p.in[th]);
 	}
 	for (int b = 0; b < B; b++) { free(p.pos[b]); free(p.probs[b]); free(p.hid[b]); }
