@@ -13,6 +13,9 @@ clean() { # DESCRIPTION CMD...: exit 0 or 1, no sanitizer report
 for f in "$TOP"/tests/fuzz/regress/model-*; do
 	fails_with "lmprobe refuses $(basename "$f")" 1 "^lmprobe: error: .*non-finite" lmprobe -i "$DATA/probe/probe_windows.tns" "$f"
 	fails_with "fisherflow refuses $(basename "$f")" 1 "^fisherflow: error: .*non-finite" fisherflow -i "$DATA/probe/probe_windows.tns" "$f"
+	# after a sound model, with threads: the broken one is named
+	fails_with "lmprobe -t 2 names $(basename "$f") after a sound model" 1 "^lmprobe: error: $f: .*non-finite" \
+		lmprobe -t 2 -i "$DATA/probe/probe_windows.tns" "$DATA/probe/probe_model.tns" "$f"
 done
 for f in "$TOP"/tests/fuzz/regress/tns-*; do
 	[ -e "$f" ] || continue
