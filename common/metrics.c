@@ -4,6 +4,7 @@
  * (AVX-512 with 16-float vectors, AVX2+FMA and baseline x86-64 with 8-float
  * ones), chosen at run time: the default build runs on any x86-64 and uses
  * what the machine has. */
+#include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,15 +138,12 @@ static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
 double met_jsd(const float *p, const float *q, int V) { return clamp01(0.5 * jsd_sum(p, q, V)); }
 
-double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp)
+double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb)
 {
-	/* a's support gathered into a contiguous pair of vectors: a token only
-	 * in a's support adds a (its term a log2 2), one only in b's adds c,
-	 * and those are b's mass outside a's support */
-	float *ga = tmp, *gb = tmp + ka;
-	double inb = 0;
-	for (int u = 0; u < ka; u++) { ga[u] = qa[ia[u]]; gb[u] = qb[ia[u]]; inb += gb[u]; }
-	return clamp01(0.5 * (jsd_sum(ga, gb, ka) + (sumb - inb)));
+	/* a token only in a's support adds a (its term a log2 2), one only in
+	 * b's adds c, and those are b's mass outside a's support */
+	double inb, S = MET_CALL(jsd_gather, qa, qb, ia, ka, &inb);
+	return clamp01(0.5 * (S + (sumb - inb)));
 }
 
 /* log2 of p (or of p floored), V floats from malloc */

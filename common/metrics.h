@@ -58,9 +58,9 @@ double met_perplexity(double mean_bits);
 double met_jsd(const float *p, const float *q, int V);
 /* the same for truncated distributions, visiting only a's support: qa, qb
  * dense (zeros outside their supports), ia the ka indices of a's support
- * (all of qa's non-zeros), sumb the sum of qb; tmp holds 2 ka floats.
- * Tokens in b's support only add their mass, with no logarithm. */
-double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb, float *tmp);
+ * (all of qa's non-zeros), sumb the sum of qb.  Tokens in b's support
+ * only add their mass, with no logarithm. */
+double met_jsd_support(const float *qa, const int32_t *ia, int ka, const float *qb, double sumb);
 /* met_jsd, met_kl_lp(p, lp, lfq) and met_kl_lp(q, lq, lfp) in one pass */
 void met_jsd_kl(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
                 const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp);

@@ -194,6 +194,45 @@ MET_SIMD static double K(jsd_sum)(const float *p, const float *q, int V)
 	return S;
 }
 
+/* jsd_sum() over the tokens ia[0..ka) of qa and qb, gathered as it goes
+ * (the same terms in the same order as jsd_sum() over the gathered
+ * arrays, so the same bits), and *inb = the sum of those qb, in double
+ * lanes: exact for any order (but for values over 2^29 times apart), as
+ * the caller's sum of qb is, so identical truncations give exactly 0 */
+MET_SIMD static double K(jsd_gather)(const float *qa, const float *qb, const int32_t *ia, int ka, double *inb)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	double S = 0;
+	vd g = {0};
+	for (int b = 0; b < ka; b += BLOCK) {
+		int e = b + BLOCK < ka ? b + BLOCK : ka, u = b;
+		vf h = {0};
+		for (; u + VW <= e; u += VW) {
+			vf a, c;
+#if VW == 16
+			__m512i ix = _mm512_loadu_si512(ia + u);
+			a = (vf)_mm512_i32gather_ps(ix, qa, 4);
+			c = (vf)_mm512_i32gather_ps(ix, qb, 4);
+#else
+			for (int j = 0; j < VW; j++) { a[j] = qa[ia[u + j]]; c[j] = qb[ia[u + j]]; }
+#endif
+			h += jsd_term(a, c);
+			g += __builtin_convertvector(c, vd);
+		}
+		if (u < e) {
+			vf a = {0}, c = {0};
+			for (int j = 0; u + j < e; j++) { a[j] = qa[ia[u + j]]; c[j] = qb[ia[u + j]]; }
+			h += jsd_term(a, c);
+			g += __builtin_convertvector(c, vd);
+		}
+		S += hsum(h);
+	}
+	double I = 0;
+	for (int j = 0; j < VW; j++) I += g[j];
+	*inb = I;
+	return S;
+}
+
 MET_SIMD static void K(jsd_kl)(const float *p, const float *lp, const float *lfp, const float *q, const float *lq,
                 const float *lfq, int V, double *jsd, double *kl_pq, double *kl_qp)
 {

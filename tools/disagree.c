@@ -79,7 +79,6 @@ typedef struct {
 	uint32_t **key;               /* M x V, each row's sort keys */
 	uint64_t **tmp64;             /* V, a bucket being sorted */
 	met_nucleus **nuc;            /* M */
-	float **gath;                 /* 2V, gathered supports */
 	/* the top-p sweep's mean distribution over the union of the supports:
 	 * per-token sums (kept zero between uses), which tokens are in it, and
 	 * its values gathered */
@@ -219,7 +218,7 @@ static void do_position(void *arg, int j, int tid)
 					if (t != full) c->js[((size_t)j * c->ntp + t) * np + k] = c->js[((size_t)j * c->ntp + full) * np + k];
 					continue;     /* done with the KLs above */
 				}
-				d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y], c->gath[tid]);
+				d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y]);
 				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			}
 		met_row r;
@@ -305,7 +304,6 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              (uint32_t **)thread_bufs(threads, (size_t)M * V, sizeof(uint32_t)),
 			              (uint64_t **)thread_bufs(threads, V, sizeof(uint64_t)),
 			              (met_nucleus **)thread_bufs(threads, M, sizeof(met_nucleus)),
-			              thread_bufs(threads, 2 * (size_t)V, sizeof(float)),
 			              zeroed_bufs(threads, V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, V, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
@@ -385,7 +383,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	if (M) {
 		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
-		free_bufs(c.key, threads); free_bufs(c.tmp64, threads); free_bufs(c.nuc, threads); free_bufs(c.gath, threads);
+		free_bufs(c.key, threads); free_bufs(c.tmp64, threads); free_bufs(c.nuc, threads);
 		free_bufs(c.acc, threads); free_bufs(c.gm, threads); free_bufs(c.uni, threads); free_bufs(c.mark, threads);
 	}
 	free(c.js); free(c.mi); free(c.agree); free(c.klab); free(c.klba); free(c.bad); free(c.badsum);

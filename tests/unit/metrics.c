@@ -91,7 +91,7 @@ static void test_js(void)
 	int32_t oa[V], ob[V];
 	uint32_t sc[4 * V];
 	double ca[V], cb[V], ma, mb;
-	float ta[V], tb[V], gt[2 * V];
+	float ta[V], tb[V];
 	met_argsort_desc(p, V, oa, sc);
 	met_argsort_desc(q, V, ob, sc);
 	met_cumsum_sorted(p, oa, V, ca);
@@ -101,9 +101,9 @@ static void test_js(void)
 	met_truncate(q, NULL, ob, V, kb, mb, tb, NULL);
 	double sb = 0;
 	for (int i = 0; i < V; i++) sb += tb[i];
-	is_close(met_jsd_support(ta, oa, ka, tb, sb, gt), met_jsd(ta, tb, V), 1e-6, 1e-9,
+	is_close(met_jsd_support(ta, oa, ka, tb, sb), met_jsd(ta, tb, V), 1e-6, 1e-9,
 	         "JSD over a's support only equals the dense JSD of truncated distributions");
-	ok(met_jsd_support(ta, oa, ka, ta, 1.0, gt) < 1e-7, "support form: identical truncations give 0");
+	ok(met_jsd_support(ta, oa, ka, ta, 1.0) < 1e-7, "support form: identical truncations give 0");
 	float lp[V], lq[V], lfp[V], lfq[V];
 	double jd, k1, k2;
 	met_log2_vec(p, lp, V, 0); met_log2_vec(q, lq, V, 0);
