@@ -1,6 +1,6 @@
 /* bert.c -- BERT masked LM forward and backward (HF BertForMaskedLM); see
  * bert.h.  Matrix products go through par_sgemm (chunked, thread-count
- * independent); attention runs one task per (record, head) with
+ * independent), or after bert_set_single() one BLAS call each; attention runs one task per (record, head) with
  * single-threaded sgemm inside; element-wise work is split by rows and every
  * reduction over rows runs in row order, so the bits never depend on the
  * number of threads. */
