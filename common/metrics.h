@@ -54,7 +54,11 @@ double met_perplexity(double mean_bits);
 /* ---- two distributions -------------------------------------------------- */
 /* Jensen-Shannon divergence, base 2, in [0, 1] (clamped against rounding),
  * in the ratio form sum a log2(2a/(a+c)): accurate when p and q are close,
- * exactly 0 when they are equal */
+ * exactly 0 when they are equal.  In float arithmetic the result is good to
+ * about 1e-9 absolute over V = 4096 (1e-8 for peaked rows): a divergence of
+ * 1e-4 (JS distance 0.01) to 1e-5 relative or better, one of 1e-6 only to
+ * a few digits.  (The difference form a (log2 a - log2 m), one logarithm a
+ * term, was measured 10 to 50 times less accurate there and not used.) */
 double met_jsd(const float *p, const float *q, int V);
 /* the same for truncated distributions, visiting only a's support: qa, qb
  * dense (zeros outside their supports), ia the ka indices of a's support

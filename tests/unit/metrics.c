@@ -67,6 +67,32 @@ static void test_one_hot(void)
 	ok(isnan(r.sum), "a negative probability shows as a NaN sum");
 }
 
+/* the accuracy metrics.h states: close distributions of V = 4096 (JS
+ * distance about 0.01), flat and peaked, against float64 */
+static void test_js_close(void)
+{
+	enum { V = 4096 };
+	static float p[V], q[V];
+	rng_t g;
+	rng_seed(&g, 3, 0);
+	for (int rep = 0; rep < 2; rep++) {
+		double s = 0, t = 0, want = 0;
+		for (int i = 0; i < V; i++) { p[i] = (float)exp((rep ? 3 : 0.3) * rng_normal(&g)); s += p[i]; }
+		for (int i = 0; i < V; i++) {
+			p[i] = (float)(p[i] / s);
+			q[i] = p[i] * (float)(1 + 0.03 * rng_normal(&g));
+			t += q[i];
+		}
+		for (int i = 0; i < V; i++) q[i] = (float)(q[i] / t);
+		for (int i = 0; i < V; i++) {
+			double m = 0.5 * ((double)p[i] + q[i]);
+			want += 0.5 * (p[i] * log2(p[i] / m) + q[i] * log2(q[i] / m));
+		}
+		is_close(met_js_distance(p, q, V), sqrt(want), 1e-5, 0,
+		         rep ? "JS distance ~0.01 of peaked rows to 1e-5 relative" : "JS distance ~0.01 of flat rows to 1e-5 relative");
+	}
+}
+
 static void test_js(void)
 {
 	enum { V = 100 };
@@ -289,6 +315,7 @@ int main(void)
 	test_uniform();
 	test_one_hot();
 	test_js();
+	test_js_close();
 	test_sort_top_p();
 	test_nucleus();
 	test_bootstrap();
