@@ -90,6 +90,12 @@ static void test_js_close(void)
 		}
 		is_close(met_js_distance(p, q, V), sqrt(want), 1e-5, 0,
 		         rep ? "JS distance ~0.01 of peaked rows to 1e-5 relative" : "JS distance ~0.01 of flat rows to 1e-5 relative");
+		static float lp[V], lq[V], lfp[V], lfq[V];
+		double jd, k1, k2;
+		met_log2_vec(p, lp, V, 0); met_log2_vec(q, lq, V, 0);
+		met_log2_vec(p, lfp, V, MET_EPS); met_log2_vec(q, lfq, V, MET_EPS);
+		met_jsd_kl(p, lp, lfp, q, lq, lfq, V, &jd, &k1, &k2);
+		is_close(sqrt(jd), sqrt(want), 1e-5, 0, "the same from the fused JS and KL pass");
 	}
 }
 
