@@ -75,6 +75,36 @@ lmprobe --mask-each -n 2>/dev/null; lmprobe --mask-each -i "$P/probe_windows.tns
 is "$(tnsview -n 0 --no-header "$T/each.tns" | grep mask_pos | cut -f4 | cut -d" " -f1 | tr '\n' ' ')" "14 10 7 14 3 " "--mask-each masks every non-special position"
 lmprobe --emit hidden:2 --emit embeddings -i "$W" "$T/m1.tns" "$T/m2.tns" | tnsview -n 0 --no-header - | grep -c '	hidden\.[02]\.m[01]	f32	64x32' > "$T/emit"
 is "$(cat "$T/emit")" "$(( 4 * $(tnsview --count "$W") ))" "--emit adds hidden states per model, T x d"
+# every window's last hidden states are its own (windows go through the
+# model in groups): the head applied to them in float64 gives its probs
+lmprobe --emit hidden:2 -i "$W" "$T/m1.tns" > "$T/emit.tns"
+if have_python_numpy; then
+	"$PYTHON" - "$T" "$TOP/examples" > "$T/head.out" 2>&1 <<'PY'
+import math, sys
+sys.path.insert(0, sys.argv[2])
+import numpy as np
+from tns_read import read_tns
+d = sys.argv[1]
+_, model = read_tns(d + "/m1.tns")
+P = {k: v.astype(np.float64) for k, v in dict(model)["params"].items()}
+erf = np.vectorize(math.erf)
+_, recs = read_tns(d + "/emit.tns")
+worst = 0
+for name, r in recs:
+    y = r["hidden.2.m0"].astype(np.float64)[r["mask_pos"]]
+    y = y @ P["cls.predictions.transform.dense.weight"].T + P["cls.predictions.transform.dense.bias"]
+    y = 0.5 * y * (1 + erf(y / math.sqrt(2)))
+    mu = y.mean(-1, keepdims=True)
+    y = (y - mu) / np.sqrt(((y - mu) ** 2).mean(-1, keepdims=True) + 1e-12)
+    y = y * P["cls.predictions.transform.LayerNorm.weight"] + P["cls.predictions.transform.LayerNorm.bias"]
+    z = y @ P["bert.embeddings.word_embeddings.weight"].T + P["cls.predictions.bias"]
+    z = np.exp(z - z.max(-1, keepdims=True))
+    worst = max(worst, np.abs(z / z.sum(-1, keepdims=True) - r["probs"][0]).max())
+print("%d windows, largest difference %.2g" % (len(recs), worst))
+sys.exit(0 if len(recs) == 97 and worst < 1e-5 else 1)
+PY
+	ok $? "--emit hidden:2: each window's own states, the head on them gives its probs (1e-5): $(cat "$T/head.out")"
+else skip "NumPy not available"; fi
 is "$(tnsview -n -1 --no-header "$T/a.tns" | grep tokens | md5sum)" "$(tnsview -n -1 --no-header "$W" | grep tokens | md5sum)" "the input tensors pass through"
 
 # bad input
