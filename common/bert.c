@@ -1,9 +1,9 @@
 /* bert.c -- BERT masked LM forward and backward (HF BertForMaskedLM); see
  * bert.h.  Matrix products go through par_sgemm (chunked, thread-count
- * independent), or after bert_set_single() one BLAS call each; attention runs one task per (record, head) with
- * single-threaded sgemm inside; element-wise work is split by rows and every
- * reduction over rows runs in row order, so the bits never depend on the
- * number of threads. */
+ * independent), or after bert_set_single() one BLAS call each; attention
+ * runs one task per (record, head) with single-threaded sgemm inside;
+ * element-wise work is split by rows and every reduction over rows runs in
+ * row order, so the bits never depend on the number of threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -112,6 +112,12 @@ static double renormalise(const float *p, const int32_t *o, int k, double w, flo
 	return (s0 + s1) + (s2 + s3);
 }
 
+/* q[o[i]] = 0 for from <= i < to: a truncation's tokens cleared */
+static void clear_at(float *q, const int32_t *o, int from, int to)
+{
+	for (int i = from; i < to; i++) q[o[i]] = 0;
+}
+
 /* the statistics of the mean of M truncated rows over the union of their
  * supports (elsewhere it is 0): each token's sum over the models in model
  * order, as met_mean_rows() adds them (a model without the token adds 0,
@@ -199,8 +205,8 @@ static void do_position(void *arg, int j, int tid)
 			if (mass > 0)
 				s = renormalise(p[m], o, kept[m], 1 / mass, qm);
 			else
-				for (int i = 0; i < kept[m]; i++) qm[o[i]] = 0;
-			for (int i = kept[m]; i < qk[m]; i++) qm[o[i]] = 0;
+				clear_at(qm, o, 0, kept[m]);
+			clear_at(qm, o, kept[m], qk[m]);
 			qk[m] = kept[m];
 			qq[m] = qm;
 			sq[m] = s;
@@ -237,11 +243,7 @@ static void do_position(void *arg, int j, int tid)
 		double mi = r.entropy - mh / M;
 		c->mi[(size_t)j * c->ntp + t] = mi < 0 ? 0 : mi;
 	}
-	for (int m = 0; m < M; m++) {
-		const int32_t *o = c->order[tid] + (size_t)m * V;
-		float *qm = q + (size_t)m * V;
-		for (int i = 0; i < qk[m]; i++) qm[o[i]] = 0;
-	}
+	for (int m = 0; m < M; m++) clear_at(q + (size_t)m * V, c->order[tid] + (size_t)m * V, 0, qk[m]);
 }
 
 static float **thread_bufs(int threads, size_t n, size_t size)

@@ -81,7 +81,7 @@ typedef struct {
 	float **probs;                /* [M, P, V] */
 	float **hid;                  /* [nemit, M, T, d] (per model its own d) */
 	size_t *hid_off, hid_per;     /* model k's offset in one emitted layer; its size */
-	int32_t **in;                 /* scratch input per thread [each_cap * T] */
+	int32_t **in;                 /* scratch input per thread [per_pass * T] */
 	int group;                    /* windows per forward pass (not --mask-each) */
 	int *rows;                    /* scratch rows per thread [rows_cap] (thread * rows_cap) */
 	int rows_cap;
@@ -276,12 +276,9 @@ int main(int argc, char **argv)
 	 * so a group is always the same windows of the stream, whatever -b and
 	 * -t are */
 	p.group = p.mode == MODE_EACH ? 1 : GROUP_ROWS / p.T > 1 ? GROUP_ROWS / p.T : 1;
-	int B2 = B > p.group * co.threads ? B : p.group * co.threads;
-	B2 = (B2 + p.group - 1) / p.group * p.group;
-	if (B2 != B) {
-		B = B2;
-		winread_grow(&w, B);
-	}
+	if (B < p.group * co.threads) B = p.group * co.threads;
+	B = (B + p.group - 1) / p.group * p.group;
+	winread_grow(&w, B);
 	p.w = &w;
 	p.M = nmodels;
 	p.V = w.vocab.n;
@@ -292,7 +289,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nmodels; k++) {
 		tns_header mh;
 		winread_load_model(&w, models[k], &p.m[k], &mh);
-		bert_set_single(&p.m[k]);            /* parallel over records instead */
+		bert_set_single(&p.m[k]);            /* parallel over groups of windows instead */
 		for (int e = 0; e < p.nemit; e++)
 			if (p.emit[e] > p.m[k].c.layers)
 				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
