@@ -10,23 +10,16 @@ CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
 PKGS     := htslib zlib openblas
-DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
-ifneq ($(DEPS_OK),yes)
-  ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)
-    $(info seqlm: build dependencies missing; running scripts/install-deps.sh)
-    DEPS_RC := $(shell sh scripts/install-deps.sh >&2; echo $$?)
-    ifneq ($(DEPS_RC),0)
-      $(error scripts/install-deps.sh failed; install htslib, zlib, OpenBLAS and pkg-config development packages)
-    endif
-  endif
-endif
-
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# pkg-config runs once, when a recipe first needs the flags: after the deps
+# target below has installed what was missing (a fresh clone may have no
+# pkg-config at all while this file is read)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
 CPPFLAGS += -Icommon $(PKG_CFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+DEPFLAGS := -MMD -MP
 LDLIBS   += $(PKG_LIBS) -lm -pthread
 
 ifeq ($(asan),1)
@@ -43,6 +36,13 @@ endif
 ifeq ($(native),1)
   CFLAGS   += -march=native
 endif
+
+# metrics.c compiles its vector kernels for AVX2 and AVX-512 itself and picks
+# one at run time, so -march=native would only stop its always-inline helpers
+# from inlining into those kernels; and it passes vectors only between
+# functions it inlines, so GCC's note that the ABI of 64-byte vector
+# arguments changed in GCC 4.6 does not concern it
+$(B)/common/metrics.o: CFLAGS := $(filter-out -march=native,$(CFLAGS)) -Wno-psabi
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:common/%.c=$(B)/common/%.o)
@@ -61,40 +61,50 @@ MAN        := $(wildcard man/*.1 man/*.5)
 
 all: $(LIB) $(PROGS)
 
-$(B)/common/%.o: common/%.c $(wildcard common/*.h)
+# Build and test dependencies: a quick check (one dpkg-query or a few
+# pkg-config calls) that installs nothing when all is there; otherwise
+# scripts/install-deps.sh installs what is missing (as root on Debian) or
+# says what to install.  Everything that compiles waits for it.
+deps:
+	@sh scripts/install-deps.sh
+
+# each object depends on the headers it includes (-MMD -MP writes the .d files)
+$(B)/common/%.o: common/%.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(B)/tools/%.o: tools/%.c $(wildcard common/*.h)
+$(B)/tools/%.o: tools/%.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(BIN)/%: $(B)/tools/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/tap.h $(LIB)
+$(B)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(B)/tests/%: tests/helpers/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # The tests: C unit programs and shell scripts, all TAP, run by prove.
 # SEQLM_BIN tells the shell tests which build to exercise.
-check: $(PROGS) $(UNITS) $(HELPERS)
+check: deps $(PROGS) $(UNITS) $(HELPERS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) \
 	  prove --exec '' $(UNITS) $(SHELL_T)
 
 bench: $(PROGS) $(HELPERS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) SEQLM_TESTBIN=$(CURDIR)/$(B)/tests PYTHON=$(PYTHON) sh bench/run.sh
 
-demo: $(PROGS)
+# the outputs go to a temporary folder, removed at the end; to keep them:
+# examples/quick.sh DIR (quick.sh says so as it starts)
+demo: deps $(PROGS)
 	SEQLM_BIN=$(CURDIR)/$(BIN) sh examples/quick.sh
 
 golden:
@@ -128,14 +138,13 @@ fuzz: $(FUZZERS:%=build-fuzz/%)
 	  grep -Eo 'cov: [0-9]+ ft: [0-9]+' build-fuzz/$$f.log | tail -n 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/memfile.h $(COMMON_SRC) $(wildcard common/*.h)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/memfile.h $(COMMON_SRC) $(wildcard common/*.h) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Itests/fuzz \
 	  $(CPPFLAGS) -o $@ $< $(COMMON_SRC) $(LDLIBS)
 
-deps:
-	sh scripts/install-deps.sh
+-include $(COMMON_OBJ:.o=.d) $(PROGS:$(BIN)/%=$(B)/tools/%.d) $(UNITS:=.d) $(HELPERS:=.d)
 
 clean:
 	rm -rf build build-asan build-fuzz bin common/libcommon.a tests/tmp
