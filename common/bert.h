@@ -34,7 +34,7 @@ typedef struct {
 } bert_config;
 
 /* HF defaults, with the sizes of the named architecture ("4M", "20M", "90M",
- * PAPER.md) and vocabulary V; -1 if the name is unknown */
+ * docs/METHODS.md#models) and vocabulary V; -1 if the name is unknown */
 int bert_config_named(bert_config *c, const char *name, int vocab_size);
 /* NULL if c is usable, else what is wrong with it */
 const char *bert_config_check(const bert_config *c);

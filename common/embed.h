@@ -1,5 +1,5 @@
 /* embed.h -- comparing the word-embedding matrices (V x d) of two models:
- * PAPER.md (c).  Per model, emb_model_init() does the heavy part once
+ * docs/METHODS.md (c).  Per model, emb_model_init() does the heavy part once
  * (cosine neighbours by one BLAS product of the row-normalised matrix with
  * its transpose (ssyrk: the symmetric sgemm, half the flops) and a
  * radix sort per row, the centred RBF Gram matrix); emb_compare() then

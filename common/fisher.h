@@ -1,6 +1,6 @@
 /* fisher.h -- the empirical Fisher information diagonal of a BERT masked LM,
  * with true labels, and its sums over parameter groups: where a model keeps
- * its Fisher information (PAPER.md (d)).  One implementation serves
+ * its Fisher information (docs/METHODS.md (d)).  One implementation serves
  * fisherflow and lmtrain --fisher-every.
  *
  * Three estimators, all sums of squared gradients of a mean masked-LM loss,

@@ -1,5 +1,5 @@
 /* metrics.h -- information measures on probability vectors and token
- * sequences: the definitions of PAPER.md (a) and (b), each in its textbook
+ * sequences: the definitions of docs/METHODS.md (a) and (b), each in its textbook
  * form (the default) and, where the authors' code differs, in theirs.
  *
  * All logarithms are base 2 (bits).  A distribution is a float vector of V

@@ -45,7 +45,7 @@ def main(out):
       "(seeds 1-5, one data seed, so every member saw the same batches in the same order); "
       "analyses on held-out windows. Figures: `plots/`. Every number is the mean over the 5 "
       "models (or the 10 pairs) ± the population std over them, unless said otherwise.\n" % run)
-    p("Definitions are the textbook ones (PAPER.md): entropy −Σ p log2 p, KL(p‖U) = log2 V − H, "
+    p("Definitions are the textbook ones (docs/METHODS.md): entropy −Σ p log2 p, KL(p‖U) = log2 V − H, "
       "perplexity 2^H, nucleus top-p, symmetric local Spearman, per-window empirical Fisher; "
       "the authors' variants are in the `*_authors.tsv` files and in the last column where shown.\n")
 

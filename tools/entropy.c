@@ -39,7 +39,7 @@ static void usage(FILE *fp)
 "  -s, --seed N         bootstrap seed (default 42)\n"
 "      --bins N         histogram bins over [0, log2 V] (default 50)\n"
 "      --order LIST     --tokens: context lengths (default 0,1,2,3)\n"
-"The authors' code (PAPER.md), each off by default:\n"
+"The authors' code (docs/METHODS.md), each off by default:\n"
 "      --eps            entropy as -sum p log2(p + 1e-10)\n"
 "      --kl-reverse     kl_uniform_bits as KL(U||p), p floored at 1e-10\n"
 "      --ppl-nll        perplexity as exp(mean NLL) (token level), not\n"

@@ -36,7 +36,7 @@ static void usage(FILE *fp)
 "on token windows from seqtok, and write the model as a tensor stream.\n"
 "\n"
 "Model:\n"
-"      --arch NAME       4M, 20M or 90M (PAPER.md; default 4M)\n"
+"      --arch NAME       4M, 20M or 90M (docs/METHODS.md; default 4M)\n"
 "      --layers N        override the number of layers\n"
 "      --hidden N        override the hidden size\n"
 "      --heads N         override the number of attention heads\n"

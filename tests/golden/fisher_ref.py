@@ -5,7 +5,7 @@ the fixture for the C Fisher (common/fisher.c, fisherflow).
 
     /usr/bin/python3 tests/golden/fisher_ref.py OUTDIR    -> OUTDIR/fisher_tiny.fix
 
-Estimators (PAPER.md (d), fisher.h):
+Estimators (docs/METHODS.md (d), fisher.h):
   batch   sum over batches of (grad of the batch-mean loss)^2 / masked tokens
   window  sum over windows of (grad of the window-mean loss)^2 / windows
   token   sum over masked tokens of (grad of the token's loss)^2 / tokens

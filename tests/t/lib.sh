@@ -28,6 +28,9 @@ fails_with() { # fails_with DESCRIPTION CODE REGEX CMD...: exits CODE, stderr ma
 is() { # is GOT WANT DESCRIPTION
 	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "# got:  $1"; echo "# want: $2"; fi
 }
-skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $1"; }
+# skip WHY: a TAP skip, and the same line on stderr, so that prove's summary
+# shows it next to the file's name (prove prints only "ok" for a file with
+# skipped tests otherwise)
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $1"; echo "# SKIP $1" >&2; }
 have_python_numpy() { "$PYTHON" -c 'import numpy' >/dev/null 2>&1; }
 done_testing() { echo "1..$_n"; [ "$_fail" = 0 ]; }

@@ -37,7 +37,13 @@ static inline int is_close(double got, double want, double rtol, double atol, co
 	if (!c) diag("got %.9g want %.9g", got, want);
 	return c;
 }
-static inline void skip(const char *why) { printf("ok %d # SKIP %s\n", ++tap_n, why); }
+/* a TAP skip, and the same line on stderr so that prove's summary shows it */
+static inline void skip(const char *why)
+{
+	printf("ok %d # SKIP %s\n", ++tap_n, why);
+	fflush(stdout);
+	fprintf(stderr, "# SKIP %s\n", why);
+}
 static inline int done_testing(void) { printf("1..%d\n", tap_n); return tap_fail != 0; }
 
 #endif

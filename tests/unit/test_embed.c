@@ -1,4 +1,4 @@
-/* embed.c -- unit tests of common/embed.c: an embedding matrix against a
+/* test_embed.c -- unit tests of common/embed.c: an embedding matrix against a
  * rotated and scaled copy of itself (every comparison says "the same"),
  * against itself, and thread independence. */
 #include <math.h>

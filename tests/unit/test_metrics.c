@@ -1,5 +1,5 @@
-/* metrics.c -- unit tests of common/metrics.c: hand-checked values and the
- * edge cases of PAPER.md (a), (b). */
+/* test_metrics.c -- unit tests of common/metrics.c: hand-checked values and the
+ * edge cases of docs/METHODS.md (a), (b). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
