@@ -3,7 +3,9 @@
 
     from tns_read import read_tns
     header, records = read_tns("windows.tns")   # records: [(name, {tensor: ndarray})]
-Checks every CRC and the end frame, like the C reader (man/tns.5)."""
+Checks every CRC and the end frame, like the C reader (man/tns.5).
+As a command, tns_read.py FILE.tns prints the header and each record's
+tensors (dtype and shape)."""
 import gzip, struct, sys, zlib
 import numpy as np
 DTYPES = {1: "<u1", 2: "<i4", 3: "<i8", 4: "<f2", 5: "<f4", 6: "<f8"}
@@ -53,6 +55,9 @@ def read_tns(path):
     return header, records
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        sys.exit(0 if sys.argv[1:] in (["-h"], ["--help"]) else 2)
     hdr, recs = read_tns(sys.argv[1])
     print("\n".join(hdr))
     for name, ts in recs:
