@@ -122,6 +122,10 @@ fails_with "no model is a usage error" 2 "Usage: lmprobe" lmprobe -i "$W"
 fails_with "a missing model with an empty stdin is named, not stdin" 1 "^lmprobe: error: $T/missing.tns: No such file" sh -c 'lmprobe "$1" < /dev/null' sh "$T/missing.tns"
 fails_with "every model is checked before the windows are read" 1 "^lmprobe: error: $T/cut.tns: " sh -c 'lmprobe "$1" "$2" < /dev/null' sh "$T/m1.tns" "$T/cut.tns"
 fails_with "the message for windows too long names the seqtok -T that fits" 1 "lmprobe: error: $P/probe_model.tns: windows of 24 tokens .*: make the windows with seqtok -T 16" lmprobe -i "$P/probe_windows_long.tns" "$P/probe_model.tns"
+blk=$(awk '/^A pipeline:/ {f = 1} f && /^```sh/ {g = 1; next} g && /^```/ {exit} g' "$TOP/README.md")
+mp=$(echo "$blk" | grep -o -- '--max-pos [0-9]*' | cut -d' ' -f2 | sort -u)
+is "$(echo "$blk" | grep -o 'seqtok -T [0-9]*' | cut -d' ' -f3 | sort -u):$(echo "$blk" | grep -c 'seqtok -T')" "${mp:-none}:2" \
+   "README's pipeline makes its windows with the seqtok -T of its lmtrain --max-pos"
 # -q is --quiet, as in every program; the mask probability is --mask-prob
 lmprobe -q --mask-prob 0.3 --mask-seed 3 -i "$P/probe_windows.tns" "$P/probe_model.tns" > "$T/q.tns" 2> "$T/q.err"
 "$CMP" "$T/q.tns" "$T/golden.tns" > /dev/null 2>&1 && [ ! -s "$T/q.err" ]; ok $? "-q is quiet: the same probabilities, nothing on stderr"
