@@ -62,6 +62,9 @@ void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* unless -q */
 /* "prog: error: FILE: msg", exit 1 */
 void die_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* a line without its newline is on stderr (a live progress line): the next
+ * message ends it first */
+void cli_stderr_open_line(int open);
 /* fflush + ferror + fclose(stdout); EPIPE is a quiet exit; other errors die */
 void cli_close_stdout(void);
 /* write error on a stream: EPIPE exits quietly, anything else dies */

@@ -32,5 +32,6 @@ void progress_print(int tty, const char *what, long done, long total, const char
 		fprintf(stderr, "%s%s: [%s] %s %ld/%ld%s%s  ETA %s%s", start, cli_prog, bar, what, done, total, sep,
 		        extra ? extra : "", e, end);
 	}
+	cli_stderr_open_line(tty && !last);
 	fflush(stderr);
 }

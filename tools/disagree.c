@@ -542,6 +542,8 @@ int main(int argc, char **argv)
 		long *ks;
 		int nk = cli_int_list("-k", klist, &ks);
 		if (argc - optind < 2) die_usage("--embeddings needs at least 2 model files");
+		for (int i = optind; i < argc; i++)
+			if (strpbrk(argv[i], "\t\n")) die_usage("model path with a tab or newline: it names the model in the TSV's columns");
 		FILE *fp = cli_out_open(&out, co.output);
 		run_embeddings(argc - optind, argv + optind, fp, &out, ks, nk, user_k, one_sided, first, flags, co.threads);
 		free(ks);

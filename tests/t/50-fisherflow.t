@@ -83,8 +83,10 @@ if script -qec true /dev/null > /dev/null 2>&1; then
 	! grep -q "windows" "$T/ttyq.txt"; ok $? "-q: no progress line on a terminal"
 	script -qec "cat '$W' | fisherflow '$T/m1.tns' > /dev/null" /dev/null > "$T/ttyp.txt" 2>&1
 	grep -q "fisherflow: windows 97 " "$T/ttyp.txt" && ! grep -q ETA "$T/ttyp.txt"; ok $? "from a pipe read once: windows done, no bar, no ETA"
+	script -qec "fisherflow -i '$W' '$T/m1.tns' '$T/cutm.tns' > /dev/null" /dev/null > "$T/ttye.txt" 2>&1
+	tr -d '\r' < "$T/ttye.txt" | grep -q "^fisherflow: error: $T/cutm.tns: truncated"; ok $? "an error after the progress line starts a line of its own"
 else
-	skip "script(1) cannot make a terminal here"; skip "script(1)"; skip "script(1)"; skip "script(1)"
+	skip "script(1) cannot make a terminal here"; skip "script(1)"; skip "script(1)"; skip "script(1)"; skip "script(1)"
 fi
 fails_with "a bad estimator is a usage error" 2 "estimator" fisherflow --estimator median -i "$W" "$T/m1.tns"
 fisherflow -i "$W" -o "$T/no/such/dir.tsv" "$T/m1.tns" 2> "$T/err"; is "$?" 1 "an unwritable output exits 1"

@@ -73,6 +73,7 @@ fails_with "a stream without probs" 1 "has no probs" disagree "$D/noprobs.tns"
 fails_with "top-K input" 1 "top-K" disagree "$D/topk.tns"
 fails_with "--embeddings with one file" 2 "at least 2" disagree --embeddings "$D/emb1.tns"
 fails_with "--embeddings on a probe stream" 1 "no record named params" disagree --embeddings "$D/probs_f32.tns" "$D/emb1.tns"
+fails_with "--embeddings: a model path with a tab is refused (it could not be a TSV name)" 2 "tab or newline" disagree --embeddings "$D/emb1.tns" "$T/a	b.tns"
 fails_with "k too large" 2 "need 1 <= k < 40" disagree --embeddings -k 40 "$D/emb1.tns" "$D/emb2.tns"
 fails_with "a top-p outside (0,1]" 2 "top-p" disagree -p 1.5 "$D/probs_f32.tns"
 run_ok "--help" disagree --help
