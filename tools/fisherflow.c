@@ -145,6 +145,8 @@ int main(int argc, char **argv)
 	long total = tty ? count_windows(input, spool, maxwin) : -1, done = 0;
 	if (total > 0) total *= nmodels;
 	double tstart = cli_now(), tlast = 0;
+	cli_out out;              /* opened now: an unwritable -o fails at once */
+	FILE *dest = cli_out_open(&out, co.output);
 	char *tsv = NULL;
 	size_t tsvlen = 0;
 	FILE *fp = open_memstream(&tsv, &tsvlen);
@@ -219,9 +221,7 @@ int main(int argc, char **argv)
 		progress_print(tty, "windows", done, total > 0 ? done : -1, x, 0, 1);
 	}
 	if (fclose(fp) != 0) die("out of memory");
-	cli_out out;
-	fp = cli_out_open(&out, co.output);
-	fwrite(tsv, 1, tsvlen, fp);
+	fwrite(tsv, 1, tsvlen, dest);
 	free(tsv);
 	if (spool >= 0) close(spool);
 	free(pos);

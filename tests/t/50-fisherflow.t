@@ -90,4 +90,6 @@ else
 fi
 fails_with "a bad estimator is a usage error" 2 "estimator" fisherflow --estimator median -i "$W" "$T/m1.tns"
 fisherflow -i "$W" -o "$T/no/such/dir.tsv" "$T/m1.tns" 2> "$T/err"; is "$?" 1 "an unwritable output exits 1"
+fisherflow -i "$W" -o "$T/f.tsv" "$T/m1.tns" "$T/cutm.tns" 2> /dev/null
+[ ! -e "$T/f.tsv" ] && [ ! -e "$T/f.tsv.tmp" ]; ok $? "-o: an error leaves no file, no temporary file"
 done_testing
