@@ -23,6 +23,15 @@ static int first_line_columns(const unsigned char *p, size_t n)
 	return cols;
 }
 
+/* no control characters but white space, as htslib's is_text_only() (hts.c)
+ * wants, \f added */
+static int printable(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r' && p[i] != '\f') return 0;
+	return 1;
+}
+
 size_t sniff_not_text(const unsigned char *p, size_t n, int more, const char **what)
 {
 	size_t i = 0;
@@ -62,7 +71,7 @@ const char *sniff_kind(const unsigned char *p, size_t n)
 	if (starts(p, n, "##fileformat=VCF", 16)) return "VCF";
 	if (starts(p, n, "@HD\t", 4) || starts(p, n, "@SQ\t", 4) || starts(p, n, "@RG\t", 4) ||
 	    starts(p, n, "@PG\t", 4) || starts(p, n, "@CO\t", 4)) return "SAM";
-	if (sniff_not_text(p, n, 1, &why)) return NULL;
+	if (sniff_not_text(p, n, 1, &why) || !printable(p, n)) return NULL;
 	if (n >= 1 && p[0] == '>') return "FASTA";
 	if (n >= 1 && p[0] == '@') return "FASTQ";
 	if (first_line_columns(p, n) >= 11) return "SAM";
