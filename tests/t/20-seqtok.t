@@ -117,6 +117,33 @@ bad "--text: gzip'd binary is checked after decompression" ".*random.bin.gz: not
 is "$(seqtok --text --char --binary-ok -T 16 "$T/latin1.txt" | tnsview --decode)" 'latin1.txt:1:1-12	<CLS> c a f \xe9   l a t i n - 1 <SEP>' "--binary-ok tokenises it anyway"
 printf 'na\303\257ve caf\303\251 \342\202\254 \360\237\247\254\n' > "$T/utf8.txt"
 is "$(seqtok --text --char -T 64 "$T/utf8.txt" | tnsview --count)" 1 "UTF-8 text of 2-, 3- and 4-byte characters is text"
+# the check against Python's UTF-8 decoder (strict, RFC 3629) on 200
+# random near-UTF-8 byte strings: seqtok takes exactly those it decodes
+mkdir "$T/u"
+if "$PYTHON" - "$T/u" > "$T/u.want" <<'PY'
+import random, sys
+rnd = random.Random(17)
+pieces = [b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\xa7\xac", b"\x80", b"\xbf", b"\xc0", b"\xc2",
+          b"\xe0", b"\xe0\xa0", b"\xed", b"\xed\xa0\x80", b"\xef", b"\xf0", b"\xf4\x8f", b"\xf4\x90", b"\xf5", b"\xff", b"\x00"]
+for i in range(200):
+    b = b"x" + b"".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 6))) + b"\n"
+    open(f"{sys.argv[1]}/{i}", "wb").write(b)
+    try:
+        ok = b"\x00" not in b and bool(b.decode("utf-8", "strict"))
+    except UnicodeDecodeError:
+        ok = False
+    print(i, "text" if ok else "binary")
+PY
+then
+	i=0; : > "$T/u.got"
+	while [ $i -lt 200 ]; do
+		if seqtok --text --char -o "$T/u.tns" "$T/u/$i" 2>/dev/null; then echo "$i text"; else echo "$i binary"; fi >> "$T/u.got"
+		i=$((i + 1))
+	done
+	cmp -s "$T/u.got" "$T/u.want"
+	ok $? "text or not: the same verdict as Python's strict UTF-8 decoder on 200 random byte strings ($(grep -c binary "$T/u.want") not text)"
+	[ $? = 0 ] || diff "$T/u.got" "$T/u.want" | head -5 | sed 's/^/# /'
+else skip "needs $PYTHON"; fi
 fails_with "--binary-ok without --text: usage error" 2 "binary-ok goes with --text" seqtok --binary-ok ref.fa
 
 # every window dropped: an error with the counts, not an empty stream

@@ -117,7 +117,7 @@ fails_with "a corrupt model is an error naming it" 1 "lmprobe: error: $T/flip.tn
 "$SEQLM_TESTBIN/mktns" -n 0 -o "$T/empty.tns"
 fails_with "a stream without windows (or vocabulary) is an error" 1 "lmprobe: error: $T/empty.tns: " lmprobe -i "$T/empty.tns" "$T/m1.tns"
 tnsview --copy "$W" | head -c 64 > "$T/hdr-only.tns" 2>/dev/null
-fails_with "an empty stdin is an error" 1 "lmprobe: error: -: empty input" sh -c 'lmprobe "$1" < /dev/null' sh "$T/m1.tns"
+fails_with "an empty stdin is an error" 1 "lmprobe: error: standard input: no data" sh -c 'lmprobe "$1" < /dev/null' sh "$T/m1.tns"
 fails_with "no model is a usage error" 2 "Usage: lmprobe" lmprobe -i "$W"
 fails_with "--half with --top is a usage error" 2 "exclude" lmprobe --half --top 3 -i "$W" "$T/m1.tns"
 lmprobe -i "$W" -o "$T/none/out.tns" "$T/m1.tns" 2>/dev/null; is "$?" 1 "an unwritable output exits 1"
