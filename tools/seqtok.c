@@ -457,6 +457,7 @@ int main(int argc, char **argv)
 		die_usage("choose one of --vocab, --train-bpe and --char");
 	if (set_kmer && (o.vocab_file || o.train_bpe || use_char || o.text))
 		die_usage("--kmer and --stride make k-mers of sequences; they do not go with --vocab, --train-bpe, --char or --text");
+	if (o.ro.binary_ok && !o.text) die_usage("--binary-ok goes with --text");
 	int nfiles = argc - optind;
 	cli_need_input(nfiles, usage);
 	char *stdin_only[] = {"-"};
@@ -465,7 +466,6 @@ int main(int argc, char **argv)
 
 	if (o.train_bpe) {
 		if (o.ro.para && !o.text) die_usage("--para goes with --text");
-		if (o.ro.binary_ok && !o.text) die_usage("--binary-ok goes with --text");
 		o.ro.text = o.text;
 		return train(&o, files, nfiles);
 	}
@@ -483,7 +483,6 @@ int main(int argc, char **argv)
 	}
 	o.ro.text = o.text;
 	if (o.ro.para && !o.text) die_usage("--para goes with --text");
-	if (o.ro.binary_ok && !o.text) die_usage("--binary-ok goes with --text");
 	tok_init_lengths(&t);
 	cli_check_binary_out(&o.co);
 
