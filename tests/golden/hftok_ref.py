@@ -7,6 +7,9 @@ token ids seqtok must give:
 
     hftok_ref.py fixtures DIR     write the tokenizer folders, inputs and
                                   *.expected files into DIR
+    hftok_ref.py encode FOLDER FILE T [--text]
+                                  print the windows of FILE (FASTA, or text
+                                  with --text) for the tokenizer in FOLDER
 
 Each *.expected line is one window as `tnsview -n -1` shows it: the record
 name, a tab, and the window's T ids.  Windows are seqtok's layout (the
@@ -753,8 +756,28 @@ def make_fixtures(d):
         write(os.path.join(d, name + ".expected"), "".join(l + "\n" for l in lines))
     make_bpe_fixtures(d)
 
+def encode_file(folder, path, T, is_text):
+    """the windows of a file for whatever tokenizer the folder holds"""
+    if os.path.exists(os.path.join(folder, "tokenizer.json")):
+        tk = HFBPE(folder)
+        enc = lambda b: (tk.encode(decode(b)), tk.beg, tk.end, tk.pad)
+    else:
+        cfg = os.path.join(folder, "tokenizer_config.json")
+        cls = json.load(open(cfg)).get("tokenizer_class") if os.path.exists(cfg) else None
+        f = esm_encode if cls == "EsmTokenizer" else bert_encode
+        enc = lambda b: f(folder, b.decode())
+    recs = read_text(path) if is_text else [(n, s.encode()) for n, s in read_fasta(path)]
+    out = []
+    for name, b in recs:
+        toks, beg, end, pad = enc(b)
+        out += windows(name, toks, beg, end, pad, T)
+    return out
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "fixtures":
         make_fixtures(sys.argv[2])
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "encode":
+        for l in encode_file(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:] == ["--text"]):
+            print(l)
     else:
         sys.exit(__doc__)

@@ -52,6 +52,40 @@ else
 	ok 1 "lmprobe (not run)"
 fi
 
+# hftok_save_dir (tests/helpers/hfsave): every fixture written back as HF
+# files and read again tokenizes the same
+HS=$SEQLM_TESTBIN/hfsave
+for f in dnabert3 dnabert6 nt6 nt6eos esm3non dnabpe; do
+	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" && ids --vocab "$T/rt" -T 20 dna.fa | cmp -s - "$f.expected"
+	ok $? "$f saved and read back: the same windows"
+done
+for f in textbl textlc; do
+	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" && ids --text --vocab "$T/rt" -T 24 text.txt | cmp -s - "$f.expected"
+	ok $? "$f saved and read back: the same windows"
+done
+# seqtok's own vocabularies as HF files: the reference tokenizes with them
+# as seqtok does with its own (non-overlapping 6-mers as EsmTokenizer,
+# DNA BPE as a tokenizer.json BPE)
+exported() { # exported DESCRIPTION VOCAB-STREAM SEQTOK-ARGS...
+	_d=$1 _v=$2; shift 2
+	rm -rf "$T/ex"
+	if "$HS" "$_v" "$T/ex" 2> "$T/ex.err" && ids "$@" dna.fa > "$T/ex.own" &&
+	   "$PYTHON" "$TOP/tests/golden/hftok_ref.py" encode "$T/ex" dna.fa 20 > "$T/ex.ref" && cmp -s "$T/ex.own" "$T/ex.ref" &&
+	   ids --vocab "$T/ex" -T 20 dna.fa | cmp -s - "$T/ex.own"; then ok 0 "$_d"
+	else ok 1 "$_d"; sed 's/^/# /' "$T/ex.err" | head -3; diff "$T/ex.own" "$T/ex.ref" | head -4 | sed 's/^/# /'; fi
+}
+seqtok -q -T 20 -n 0 -o "$T/k6.tns" dna.fa
+exported "seqtok's 6-mers saved as EsmTokenizer files: transformers' rule gives seqtok's windows" "$T/k6.tns" -T 20
+seqtok -q -T 20 --char -n 0 -o "$T/ch.tns" dna.fa
+exported "seqtok's nucleotide vocabulary likewise" "$T/ch.tns" -T 20 --char
+exported "seqtok's DNA BPE saved as tokenizer.json: tokenizers' rule gives seqtok's windows" \
+	"$DATA/seqtok/dna_bpe300.tns" -T 20 --vocab "$DATA/seqtok/dna_bpe300.tns"
+seqtok -q -T 20 -k 3 --stride 1 -n 0 -o "$T/k3s1.tns" dna.fa
+"$HS" "$T/k3s1.tns" "$T/no1" 2> "$T/no.err"; test $? = 1 && grep -q "overlapping k-mers" "$T/no.err"
+ok $? "overlapping seqtok k-mers are not saved (no HF tokenizer cuts them so)"
+"$HS" "$DATA/seqtok/text_bpe400.tns" "$T/no2" 2> "$T/no.err"; test $? = 1 && grep -q "pre-split is not GPT-2" "$T/no.err"
+ok $? "nor is seqtok's text BPE"
+
 # bad folders: exit 1, one 'seqtok: error: DIR: ...' line, no output
 bad() { # bad DESCRIPTION REGEX DIR [SEQTOK ARGS]
 	_d=$1 _re=$2 _dir=$3; shift 3
