@@ -40,6 +40,10 @@ ok $? "the @TK line names the kind and the files' special ids"
 is "$(tnsview --decode "$T/nt.tns" | head -1 | cut -f2 | cut -d' ' -f1-3) $(tnsview --decode "$T/nt.tns" | grep -c '<pad>')" \
 	"<cls> ACGTAC GTTAGC 0" "tnsview --decode shows the tokens and leaves out the file's pad id (1, not seqlm's)"
 
+# entropy --tokens skips the file's framing ids (<pad> 1, <mask> 2, <cls> 3), not seqlm's 1..4
+want=$(awk -F'\t' '{ n = split($2, a, " "); for (i = 1; i <= n; i++) if (a[i] != 1 && a[i] != 2 && a[i] != 3) c++ } END { print c }' nt6.expected)
+is "$(entropy --tokens "$T/nt.tns" | awk -F'\t' '$1 == 0 { print $2 }')" "$want" "entropy --tokens counts the tokens between an HF vocabulary's own framing ids"
+
 # the special ids reach training and probing: DNABERT's [PAD] is 0, [MASK] 4
 seqtok -q --vocab dnabert3 -T 20 -o "$T/d3.tns" dna.fa
 if lmtrain -q --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32 --steps 2 -b 4 -o "$T/d3.model" "$T/d3.tns" 2> "$T/lt.err"; then
