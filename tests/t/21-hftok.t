@@ -107,6 +107,11 @@ mk crlf; printf '[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nAAA\r\n' > "$T/cr
 bad "CRLF vocab.txt" "control byte in a token" "$T/crlf"
 mk lc; cp dnabert3/vocab.txt "$T/lc/"; echo '{"do_lower_case": true}' > "$T/lc/tokenizer_config.json"
 bad "do_lower_case with upper-case k-mers" "every k-mer \\[UNK\\]" "$T/lc"
+mk atd; cp dnabert3/vocab.txt "$T/atd/"
+echo '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "added_tokens_decoder": {"0": {"content": "[UNK]", "special": true}}}' > "$T/atd/tokenizer_config.json"
+bad "added_tokens_decoder naming another token than vocab.txt" "added_tokens_decoder says id 0 is \\[UNK\\], vocab.txt says \\[PAD\\]" "$T/atd"
+echo '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "added_tokens_decoder": {"0": {"content": "[PAD]", "special": true}, "69": {"content": "<extra>", "special": true}}}' > "$T/atd/tokenizer_config.json"
+golden "added_tokens_decoder agreeing with vocab.txt (an id past it ignored): the same windows" dnabert3.expected --vocab "$T/atd" -T 20 dna.fa
 mk empty
 bad "a folder without tokenizer files" "no tokenizer.json or vocab.txt" "$T/empty"
 mk badjson; printf '{"model": {"type": "BPE", "vocab": {"a": 0,}}' > "$T/badjson/tokenizer.json"
