@@ -9,7 +9,7 @@ DESTDIR  ?=
 CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
-PKGS     := htslib zlib openblas
+PKGS     := htslib zlib openblas libcjson
 # pkg-config runs once, when a recipe first needs the flags: after the deps
 # target below has installed what was missing (a fresh clone may have no
 # pkg-config at all while this file is read)

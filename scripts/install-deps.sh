@@ -43,7 +43,7 @@ missing() {
 		return
 	fi
 	# no dpkg: probe for the build essentials, which have no common package names
-	pkg-config --exists htslib zlib openblas 2>/dev/null || echo "htslib-zlib-openblas-development-files"
+	pkg-config --exists htslib zlib openblas libcjson 2>/dev/null || echo "htslib-zlib-openblas-cjson-development-files"
 	command -v prove > /dev/null 2>&1 || echo "perl(prove)"
 }
 
@@ -70,16 +70,16 @@ if command -v apt-get > /dev/null 2>&1; then
 else
 	cat >&2 <<MSG
 install-deps: seqlm needs a C compiler, make, pkg-config and the development
-files of htslib (>= 1.10), zlib and OpenBLAS; its tests need perl (prove),
-Python 3 with NumPy, SciPy and matplotlib, valgrind, snakemake and man; its
-fuzzers clang with libFuzzer.  For example:
-  Fedora:  dnf install gcc make pkgconf-pkg-config htslib-devel zlib-devel openblas-devel perl-Test-Harness
-  macOS:   brew install pkg-config htslib openblas
+files of htslib (>= 1.10), zlib, OpenBLAS and cJSON; its tests need perl
+(prove), Python 3 with NumPy, SciPy and matplotlib, valgrind, snakemake and
+man; its fuzzers clang with libFuzzer.  For example:
+  Fedora:  dnf install gcc make pkgconf-pkg-config htslib-devel zlib-devel openblas-devel cjson-devel perl-Test-Harness
+  macOS:   brew install pkg-config htslib openblas cjson
 MSG
 fi
 # the build cannot go on without these; the tests say what they lack
-if ! pkg-config --exists htslib zlib openblas 2>/dev/null; then
-	echo "install-deps: htslib, zlib or OpenBLAS development files missing (pkg-config cannot find them)" >&2
+if ! pkg-config --exists htslib zlib openblas libcjson 2>/dev/null; then
+	echo "install-deps: htslib, zlib, OpenBLAS or cJSON development files missing (pkg-config cannot find them)" >&2
 	exit 1
 fi
 exit 0
