@@ -129,6 +129,27 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc);
 
+/* ---- the top-p sweep: nested truncations of one position -------------- */
+/* Truncations at nl top-p values in ascending order keep nested prefixes
+ * of a row's order (met_nucleus): level u keeps order[0..kept[u]), kept[]
+ * non-decreasing.  lev[j] = the first level keeping token j, nl if none. */
+void met_levels(const int32_t *order, const int *kept, int nl, int V, int32_t *lev);
+/* The JSD (base 2, clamped to [0, 1]) of p and q truncated and
+ * renormalised at each of nl nested levels: p keeps op[0..kp[u]) with mass
+ * sp[u] (> 0), lp its met_levels(); the same for q.  Each row's kept tokens
+ * are visited once for all levels: a level's sums over the intersection of
+ * the two kept sets are those of the level before plus its new tokens, and
+ * the difference of the two masses enters through a series in Sp/Sq - 1
+ * (metrics.c), used where its remainder is under 1e-12 of the masses and
+ * otherwise replaced by the direct sum over the smaller set.  Accuracy as
+ * met_jsd's; truncations equal as sets and values give exactly 0. */
+void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const int *kp, const double *sp,
+                    const float *q, const int32_t *oq, const int32_t *lq, const int *kq, const double *sq,
+                    int nl, double *jsd);
+/* entropy (bits) of the mean of M truncations at level u: m = sum over
+ * rows r of w[r] p_r (w[r] = 1/(M mass)) where lev_r <= u, 0 elsewhere */
+double met_mean_entropy_lev(const float *const *p, const int32_t *const *lev, const float *w, int M, int V, int u);
+
 /* ---- bootstrap over records -------------------------------------------- */
 /* 95% (or level) percentile interval of sum(num)/sum(den) over B resamples
  * of the R records with replacement; draw j of resample b is record

@@ -274,6 +274,131 @@ MET_SIMD static double K(kl_lp)(const float *p, const float *lp, const float *lf
 	return S < 0 ? 0 : S;
 }
 
+/* VW lanes of base[ix] (float or int) */
+#if VW == 16
+#define MET_GATHER_PS(ix, base) ((vf)_mm512_i32gather_ps((__m512i)(ix), (base), 4))
+#define MET_GATHER_EPI(ix, base) ((vi)_mm512_i32gather_epi32((__m512i)(ix), (base), 4))
+#else
+#define MET_GATHER_PS(ix, base) K(gather_ps)(ix, base)
+#define MET_GATHER_EPI(ix, base) K(gather_epi)(ix, base)
+static inline __attribute__((always_inline)) vf K(gather_ps)(vi ix, const float *b)
+{
+	vf v;
+	for (int j = 0; j < VW; j++) v[j] = b[ix[j]];
+	return v;
+}
+static inline __attribute__((always_inline)) vi K(gather_epi)(vi ix, const int32_t *b)
+{
+	vi v;
+	for (int j = 0; j < VW; j++) v[j] = b[ix[j]];
+	return v;
+}
+#endif
+/* the indices ix[0..n), n <= VW, padded with index 0; *valid: -1 in the
+ * lanes that hold one */
+static inline __attribute__((always_inline)) vi K(load_ix)(const int32_t *ix, int n, vi *valid)
+{
+	vi v = {0}, ok = {0};
+	if (n == VW) { memcpy(&v, ix, sizeof v); *valid = ok - 1; return v; }
+	for (int j = 0; j < n; j++) { v[j] = ix[j]; ok[j] = -1; }
+	*valid = ok;
+	return v;
+}
+
+/* The running sums of met_jsd_levels() over the tokens ix[0..n) with
+ * lev[token] <= t: with a = pa, c = pb there, s = a + c and w = c/s,
+ * acc[0] += sum a log2(2a/s) + c log2(2c/s) (jsd_term), acc[1] += sum
+ * c log2(2c/s), acc[2..6] += sum c w^j for j = 1..5 (float lanes summed per
+ * block, then in double), acc[7] += sum a and acc[8] += sum c in double
+ * lanes (exact for any order, as the nuclei's masses are). */
+MET_SIMD static void K(jsd_walk)(const float *pa, const float *pb, const int32_t *lev, int t, const int32_t *ix, int n,
+                                 double *acc)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	vd P = {0}, Q = {0};
+	vi tv = (vi){0} + t;
+	for (int b = 0; b < n; b += BLOCK) {
+		int e = b + BLOCK < n ? b + BLOCK : n;
+		vf h0 = {0}, h1 = {0}, w1 = {0}, w2 = {0}, w3 = {0}, w4 = {0}, w5 = {0};
+		for (int u = b; u < e; u += VW) {
+			vi ok, x = K(load_ix)(ix + u, e - u < VW ? e - u : VW, &ok);
+			vi in = ok & (MET_GATHER_EPI(x, lev) <= tv);
+			vf a = (vf)(in & (vi)MET_GATHER_PS(x, pa)), c = (vf)(in & (vi)MET_GATHER_PS(x, pb));
+			vf r = 2 * a / vmax(a + c, splat(1e-30f));
+			vf t1 = c * vlog2(2.0f - r), w = 1.0f - 0.5f * r;
+			h0 += a * vlog2(r) + t1;
+			h1 += t1;
+			vf cw = c * w;
+			w1 += cw; cw *= w; w2 += cw; cw *= w; w3 += cw; cw *= w; w4 += cw; cw *= w; w5 += cw;
+			P += __builtin_convertvector(a, vd);
+			Q += __builtin_convertvector(c, vd);
+		}
+		acc[0] += hsum(h0); acc[1] += hsum(h1);
+		acc[2] += hsum(w1); acc[3] += hsum(w2); acc[4] += hsum(w3); acc[5] += hsum(w4); acc[6] += hsum(w5);
+	}
+	for (int j = 0; j < VW; j++) { acc[7] += P[j]; acc[8] += Q[j]; }
+}
+
+/* jsd_sum() of truncations over the tokens ix[0..n) (all of x's kept
+ * set): a = px wx, c = py wy where lev_y <= t, else 0 (the products in
+ * double, rounded once, as a division by the mass would be); *qin = the
+ * sum of py over those where c is kept, in double lanes */
+MET_SIMD static double K(jsd_trunc)(const float *px, double wx, const float *py, double wy, const int32_t *lev, int t,
+                                    const int32_t *ix, int n, double *qin)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	vd Q = {0}, vwx = (vd){0} + wx, vwy = (vd){0} + wy;
+	vi tv = (vi){0} + t;
+	double S = 0;
+	for (int b = 0; b < n; b += BLOCK) {
+		int e = b + BLOCK < n ? b + BLOCK : n;
+		vf h = {0};
+		for (int u = b; u < e; u += VW) {
+			vi ok, x = K(load_ix)(ix + u, e - u < VW ? e - u : VW, &ok);
+			vi in = ok & (MET_GATHER_EPI(x, lev) <= tv);
+			vf a = (vf)(ok & (vi)MET_GATHER_PS(x, px)), c = (vf)(in & (vi)MET_GATHER_PS(x, py));
+			Q += __builtin_convertvector(c, vd);
+			a = __builtin_convertvector(__builtin_convertvector(a, vd) * vwx, vf);
+			c = __builtin_convertvector(__builtin_convertvector(c, vd) * vwy, vf);
+			h += jsd_term(a, c);
+		}
+		S += hsum(h);
+	}
+	double I = 0;
+	for (int j = 0; j < VW; j++) I += Q[j];
+	*qin = I;
+	return S;
+}
+
+/* sum m log2 m over V tokens of m = sum over the M rows (in row order) of
+ * w[r] p_r where lev_r <= t, 0 elsewhere: the mean of M truncations */
+MET_SIMD static double K(mean_lev_plogp)(const float *const *p, const int32_t *const *lev, const float *w, int M, int V,
+                                         int t)
+{
+	double S = 0;
+	vi tv = (vi){0} + t;
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
+		vf h = {0};
+		for (; i + VW <= e; i += VW) {
+			vf m = {0};
+			for (int r = 0; r < M; r++) {
+				vi l;
+				memcpy(&l, lev[r] + i, sizeof l);
+				m += (vf)((l <= tv) & (vi)(loadv(p[r] + i) * w[r]));
+			}
+			h += m * vlog2(m);
+		}
+		for (; i < e; i++) {
+			float m = 0;
+			for (int r = 0; r < M; r++) m += lev[r][i] <= t ? p[r][i] * w[r] : 0;
+			S += m * met_log2f(m);
+		}
+		S += hsum(h);
+	}
+	return S;
+}
+
 /* desc_key() of metrics.c over a row (the same bit operations in vectors),
  * with the smallest and largest key: integer work, so both widths give the
  * same keys */
@@ -314,4 +439,6 @@ MET_SIMD static void K(desc_keys)(const float *p, int V, uint32_t *key, uint32_t
 #undef hsum
 #undef vlog2
 #undef jsd_term
+#undef MET_GATHER_PS
+#undef MET_GATHER_EPI
 #undef K
