@@ -399,7 +399,7 @@ void met_levels(const int32_t *order, const int *kept, int nl, int V, int32_t *l
 #define SERIES_MIN 64                /* kept sets this small: summed directly */
 void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const int *kp, const double *sp,
                     const float *q, const int32_t *oq, const int32_t *lq, const int *kq, const double *sq,
-                    int nl, double *jsd)
+                    int nl, double *jsd, int32_t *scratch)
 {
 	double acc[9] = {0};   /* sums over I: G, q log2(2q/(p+q)), q w^1..5, p, q */
 	/* the running sums visit both kept sets once, at about 1.5 times the
@@ -411,10 +411,12 @@ void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const 
 	for (int u = 0; u < nl; u++) {
 		double Sp = sp[u], Sq = sq[u], d, in;
 		if (series) {
-			/* p's tokens new at u that q keeps at u, q's new ones p kept before u */
+			/* p's tokens new at u that q keeps at u, q's new ones p kept
+			 * before u: picked first, so that the sums run on full vectors */
 			int a0 = u ? kp[u - 1] : 0, b0 = u ? kq[u - 1] : 0;
-			MET_CALL(jsd_walk, p, q, lq, u, op + a0, kp[u] - a0, acc);
-			MET_CALL(jsd_walk, p, q, lp, u - 1, oq + b0, kq[u] - b0, acc);
+			int n = MET_CALL(select_lev, op + a0, kp[u] - a0, lq, u, scratch);
+			n += MET_CALL(select_lev, oq + b0, kq[u] - b0, lp, u - 1, scratch + n);
+			MET_CALL(jsd_walk, p, q, scratch, n, acc);
 		}
 		if (!(Sp > 0) || !(Sq > 0)) { jsd[u] = Sp > 0 || Sq > 0 ? 1 : 0; continue; }
 		double e = Sp / Sq - 1, ae = fabs(e), f = 1;
@@ -431,11 +433,11 @@ void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const 
 			}
 			d = 0.5 * (F / Sp + (Sp - acc[7]) / Sp + (Sq - acc[8]) / Sq);
 		} else if (kp[u] <= kq[u]) {
-			double S = MET_CALL(jsd_trunc, p, 1 / Sp, q, 1 / Sq, lq, u, op, kp[u], &in);
-			d = 0.5 * (S + (Sq - in) / Sq);
+			double S = MET_CALL(jsd_trunc, p, q, Sp / Sq, lq, u, op, kp[u], &in);
+			d = 0.5 * (S / Sp + (Sq - in) / Sq);
 		} else {
-			double S = MET_CALL(jsd_trunc, q, 1 / Sq, p, 1 / Sp, lp, u, oq, kq[u], &in);
-			d = 0.5 * (S + (Sp - in) / Sp);
+			double S = MET_CALL(jsd_trunc, q, p, Sq / Sp, lp, u, oq, kq[u], &in);
+			d = 0.5 * (S / Sq + (Sp - in) / Sp);
 		}
 		jsd[u] = clamp01(d);
 	}

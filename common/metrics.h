@@ -142,10 +142,11 @@ void met_levels(const int32_t *order, const int *kept, int nl, int V, int32_t *l
  * the difference of the two masses enters through a series in Sp/Sq - 1
  * (metrics.c), used where its remainder is under 1e-12 of the masses and
  * otherwise replaced by the direct sum over the smaller set.  Accuracy as
- * met_jsd's; truncations equal as sets and values give exactly 0. */
+ * met_jsd's; truncations equal as sets and values give exactly 0.
+ * scratch holds V + 16 int32_t. */
 void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const int *kp, const double *sp,
                     const float *q, const int32_t *oq, const int32_t *lq, const int *kq, const double *sq,
-                    int nl, double *jsd);
+                    int nl, double *jsd, int32_t *scratch);
 /* entropy (bits) of the mean of M truncations at level u: m = sum over
  * rows r of w[r] p_r (w[r] = 1/(M mass)) where lev_r <= u, 0 elsewhere */
 double met_mean_entropy_lev(const float *const *p, const int32_t *const *lev, const float *w, int M, int V, int u);

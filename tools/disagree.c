@@ -86,7 +86,7 @@ typedef struct {
 	 * sums (kept zero between uses), which tokens are in it, and its
 	 * values gathered */
 	float **acc, **gm;
-	int32_t **uni;
+	int32_t **uni;                /* V + 16: also met_jsd_levels()'s scratch */
 	uint8_t **mark;
 	/* per position results */
 	double *js;                   /* P x ntp x npair */
@@ -200,7 +200,8 @@ static void do_position(void *arg, int j, int tid)
 	k = 0;
 	for (int a = 0; a < M; a++)
 		for (int b = a + 1; b < M; b++, k++) {
-			met_jsd_levels(p[a], ord[a], lev[a], kept[a], mass[a], p[b], ord[b], lev[b], kept[b], mass[b], nl, jsd);
+			met_jsd_levels(p[a], ord[a], lev[a], kept[a], mass[a], p[b], ord[b], lev[b], kept[b], mass[b], nl, jsd,
+			               c->uni[tid]);
 			for (int u = 0; u < nl; u++) c->js[((size_t)j * c->ntp + c->lv[u]) * np + k] = sqrt(jsd[u]);
 		}
 	for (int u = 0; u < nl; u++) {
@@ -291,7 +292,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			              (met_nucleus **)thread_bufs(threads, M, sizeof(met_nucleus)),
 			              (int32_t **)thread_bufs(threads, (size_t)M * V, sizeof(int32_t)),
 			              zeroed_bufs(threads, V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
-			              (int32_t **)thread_bufs(threads, V, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
+			              (int32_t **)thread_bufs(threads, (size_t)V + 16, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
 			sag = xcalloc(np, sizeof(double)); sab = xcalloc(np, sizeof(double)); sba = xcalloc(np, sizeof(double));

@@ -289,7 +289,7 @@ static void test_jsd_levels(void)
 {
 	enum { V = 4096, NL = 10 };
 	static float p[V], q[V], lp[V], lq[V];
-	static int32_t op[V], oq[V], sp_[V], sq_[V], levp[V], levq[V];
+	static int32_t op[V], oq[V], sp_[V], sq_[V], levp[V], levq[V], scr[V + 16];
 	static uint32_t key[V], key2[V], sc[4 * V];
 	static uint64_t tmp[V];
 	static double cum[V];
@@ -318,7 +318,7 @@ static void test_jsd_levels(void)
 			met_nucleus_init(&nq_, q, lq, V, oq, key2, tmp);
 			levels_of(&nq_, tps, NL, mode, kq, mq);
 			met_levels(oq, kq, NL, V, levq);
-			met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd);
+			met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd, scr);
 			met_argsort_desc(p, V, sp_, sc);
 			met_argsort_desc(q, V, sq_, sc);
 			int same = 1;
@@ -341,13 +341,13 @@ static void test_jsd_levels(void)
 			static const char *name[] = {"flat, close", "peaked, close", "flat, nearby", "peaked, nearby", "flat, far", "peaked, far"};
 			const char *mn = mode ? "authors'" : "nucleus";
 			ok(same, "%s rows (%s): the kept counts of the full sort at every level", name[shape], mn);
-			double lim = shape % 2 ? 3e-8 : shape < 2 ? 2e-9 : 1e-8;
+			double lim = shape % 2 ? 3e-8 : shape < 2 ? 2e-9 : 2e-8;
 			ok(worst_abs < lim, "%s rows (%s): JSD of the truncations at 10 nested levels to %g absolute (%.2g)", name[shape],
 			   mn, lim, worst_abs);
 			/* peaked rows: the float renormalisation alone moves a
 			 * truncated divergence by up to about 1e-8 (as before the
 			 * sweep's series), checked absolutely above */
-			if (shape == 0)
+			if (shape < 2)
 				ok(worst_close < 1e-5, "%s rows (%s): JS distances of about 0.01 to 1e-5 relative (%.2g)", name[shape], mn,
 				   worst_close);
 			ok(worst == 0, "%s rows (%s): equal truncations give exactly 0", name[shape], mn);
@@ -367,8 +367,8 @@ static void test_jsd_levels(void)
 	met_nucleus_init(&nq_, q, lq, V, oq, key2, tmp);
 	levels_of(&nq_, tps, NL, 0, kq, mq);
 	met_levels(oq, kq, NL, V, levq);
-	met_jsd_levels(p, op, levp, kp, mp, p, op, levp, kp, mp, NL, self);
-	met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd);
+	met_jsd_levels(p, op, levp, kp, mp, p, op, levp, kp, mp, NL, self, scr);
+	met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd, scr);
 	int zero = 0, nz = 0;
 	for (int u = 0; u < NL; u++) {
 		zero += self[u] == 0;
