@@ -230,12 +230,19 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
 	int32_t cnt[MET_NB];
 	double sp[MET_NB], spl[MET_NB];
 	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp); memset(spl, 0, sizeof spl);
-	for (int i = 0; i < V; i++) {
-		uint32_t b = (key[i] - lo) >> shift;
-		cnt[b]++;
-		sp[b] += p[i];
-		spl[b] += (double)p[i] * lp[i];
-	}
+	if (lp)
+		for (int i = 0; i < V; i++) {
+			uint32_t b = (key[i] - lo) >> shift;
+			cnt[b]++;
+			sp[b] += p[i];
+			spl[b] += (double)p[i] * lp[i];
+		}
+	else              /* no sums of p log2 p: met_levels() gives them */
+		for (int i = 0; i < V; i++) {
+			uint32_t b = (key[i] - lo) >> shift;
+			cnt[b]++;
+			sp[b] += p[i];
+		}
 	n->start[0] = 0; n->cum[0] = 0; n->cplp[0] = 0;
 	for (int b = 0; b < MET_NB; b++) {
 		n->start[b + 1] = n->start[b] + cnt[b];
@@ -286,7 +293,7 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 	int V = n->V;
 	const float *p = n->p, *lp = n->lp;
 	if (V <= 0) { *mass = 0; *plp = 0; return 0; }
-	if (top_p >= 1) { *mass = n->cum[MET_NB]; *plp = n->cplp[MET_NB]; return V; }
+	if (top_p >= 1) { *mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN; return V; }
 	/* the first bucket whose end the cut does not pass (nucleus: the mass
 	 * at its end >= p; authors': > p), then a walk in sorted order from
 	 * its start, into the next buckets should rounding ask it */
@@ -296,7 +303,7 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 		double c = n->cum[mid + 1];
 		if (mode == MET_TOPP_NUCLEUS ? c >= top_p : c > top_p) hi = mid; else lo = mid + 1;
 	}
-	if (lo == MET_NB) { *mass = n->cum[MET_NB]; *plp = n->cplp[MET_NB]; return V; }  /* never reached */
+	if (lo == MET_NB) { *mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN; return V; }  /* never reached */
 	double s = n->cum[lo], t = n->cplp[lo];
 	int k = V;
 	for (int b = lo; b < MET_NB && k == V; b++) {
@@ -305,20 +312,20 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 			int j = n->order[i];
 			double s2 = s + p[j];
 			if (mode == MET_TOPP_NUCLEUS) {
-				s = s2; t += (double)p[j] * lp[j];
+				s = s2; t += lp ? (double)p[j] * lp[j] : 0;
 				if (s >= top_p) { k = i + 1; break; }
 			} else {
 				if (s2 > top_p) { k = i; break; }
-				s = s2; t += (double)p[j] * lp[j];
+				s = s2; t += lp ? (double)p[j] * lp[j] : 0;
 			}
 		}
 	}
 	if (k < 1) {                       /* authors': at least the top entry */
 		nucleus_sort(n, nucleus_bucket_of(n, 0));
 		int j = n->order[0];
-		k = 1; s = p[j]; t = (double)p[j] * lp[j];
+		k = 1; s = p[j]; t = lp ? (double)p[j] * lp[j] : 0;
 	}
-	*mass = s; *plp = t;
+	*mass = s; *plp = lp ? t : NAN;
 	return k;
 }
 
@@ -370,11 +377,15 @@ void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
 
 /* ---- the top-p sweep: nested truncations ------------------------------- */
 
-void met_levels(const int32_t *order, const int *kept, int nl, int V, int32_t *lev)
+void met_levels(const float *p, const float *lp, const int32_t *order, const int *kept, int nl, int V, int32_t *lev,
+                double *plp)
 {
 	for (int j = 0; j < V; j++) lev[j] = nl;
-	for (int u = 0, i = 0; u < nl; u++)
+	for (int u = 0, i = 0; u < nl; u++) {
+		int i0 = i;
 		for (; i < kept[u]; i++) lev[order[i]] = u;
+		if (plp) plp[u] = (u ? plp[u - 1] : 0) + MET_CALL(plp_at, p, lp, order + i0, kept[u] - i0);
+	}
 }
 
 /* Level u's JSD from sums over the intersection I of the kept sets, for
@@ -402,12 +413,12 @@ void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const 
                     int nl, double *jsd, int32_t *scratch)
 {
 	double acc[9] = {0};   /* sums over I: G, q log2(2q/(p+q)), q w^1..5, p, q */
-	/* the running sums visit both kept sets once, at about 1.5 times the
-	 * cost a token of the direct sums, which visit the smaller set at
-	 * every level: small sets (peaked rows) go the direct way */
+	/* the running sums visit both kept sets once (and their common tokens
+	 * at length), the direct sums the smaller set at every level: direct
+	 * only where that is several times less (measured: peaked rows) */
 	long direct = 0, walk = nl ? (long)kp[nl - 1] + kq[nl - 1] : 0;
 	for (int u = 0; u < nl; u++) direct += kp[u] < kq[u] ? kp[u] : kq[u];
-	int series = 2 * direct > 3 * walk + 64 * nl;
+	int series = 4 * direct > walk + 32 * nl;
 	for (int u = 0; u < nl; u++) {
 		double Sp = sp[u], Sq = sq[u], d, in;
 		if (series) {
@@ -443,10 +454,12 @@ void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const 
 	}
 }
 
-double met_mean_entropy_lev(const float *const *p, const int32_t *const *lev, const float *w, int M, int V, int u)
+void met_mean_entropy_levels(const float *const *p, const int32_t *const *lev, const float *w, int M, int V, int nl,
+                             const uint8_t *dense, double *H)
 {
-	double s = MET_CALL(mean_lev_plogp, p, lev, w, M, V, u);
-	return s == 0 ? 0 : -s;
+	for (int u = 0; u < nl; u++) H[u] = 0;
+	MET_CALL(mean_lev_plogp, p, lev, w, M, V, nl, dense, H);
+	for (int u = 0; u < nl; u++) H[u] = H[u] == 0 ? 0 : -H[u];
 }
 
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc)

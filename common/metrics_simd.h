@@ -369,6 +369,24 @@ static inline __attribute__((always_inline)) double K(hsum_pair)(vf v)
 	return x[0];
 }
 
+/* sum of p log2 p over the tokens ix[0..n), the products and sums in
+ * double lanes */
+MET_SIMD static double K(plp_at)(const float *p, const float *lp, const int32_t *ix, int n)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	vd S = {0};
+	for (int u = 0; u < n; u += VW) {
+		vi ok, x = K(load_ix)(ix + u, n - u < VW ? n - u : VW, &ok);
+		vf a = (vf)(ok & (vi)MET_GATHER_PS(x, p)), l = (vf)(ok & (vi)MET_GATHER_PS(x, lp));
+		S += __builtin_convertvector(a, vd) * __builtin_convertvector(l, vd);
+	}
+	double x[VW];
+	for (int j = 0; j < VW; j++) x[j] = S[j];
+	for (int w = VW / 2; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++) x[j] += x[j + w];
+	return x[0];
+}
+
 /* The running sums of met_jsd_levels() over the tokens ix[0..n): with
  * a = pa, c = pb there, s = a + c and w = c/s, acc[0] += sum a log2(2a/s)
  * + c log2(2c/s) (jsd_term), acc[1] += sum c log2(2c/s), acc[2..6] += sum
@@ -440,33 +458,37 @@ MET_SIMD static double K(jsd_trunc)(const float *px, const float *py, double l, 
 	return S;
 }
 
-/* sum m log2 m over V tokens of m = sum over the M rows (in row order) of
- * w[r] p_r where lev_r <= t, 0 elsewhere: the mean of M truncations */
-MET_SIMD static double K(mean_lev_plogp)(const float *const *p, const int32_t *const *lev, const float *w, int M, int V,
-                                         int t)
+/* S[u] += sum m log2 m over V tokens, for each level u < nl with
+ * dense[u], of m = sum over the M rows (in row order) of w[r nl + u] p_r
+ * where lev_r <= u, 0 elsewhere: the mean of M truncations.  A block of
+ * tokens at a time for all levels, so the rows stay in the L1 cache. */
+MET_SIMD static void K(mean_lev_plogp)(const float *const *p, const int32_t *const *lev, const float *w, int M, int V,
+                                       int nl, const uint8_t *dense, double *S)
 {
-	double S = 0;
-	vi tv = (vi){0} + t;
 	for (int b = 0; b < V; b += BLOCK) {
-		int e = b + BLOCK < V ? b + BLOCK : V, i = b;
-		vf h = {0};
-		for (; i + VW <= e; i += VW) {
-			vf m = {0};
-			for (int r = 0; r < M; r++) {
-				vi l;
-				memcpy(&l, lev[r] + i, sizeof l);
-				m += (vf)((l <= tv) & (vi)(loadv(p[r] + i) * w[r]));
+		int e = b + BLOCK < V ? b + BLOCK : V;
+		for (int u = 0; u < nl; u++) {
+			if (!dense[u]) continue;
+			vi tv = (vi){0} + u;
+			vf h = {0};
+			int i = b;
+			for (; i + VW <= e; i += VW) {
+				vf m = {0};
+				for (int r = 0; r < M; r++) {
+					vi l;
+					memcpy(&l, lev[r] + i, sizeof l);
+					m += (vf)((l <= tv) & (vi)(loadv(p[r] + i) * w[r * nl + u]));
+				}
+				h += m * vlog2(m);
 			}
-			h += m * vlog2(m);
+			for (; i < e; i++) {
+				float m = 0;
+				for (int r = 0; r < M; r++) m += lev[r][i] <= u ? p[r][i] * w[r * nl + u] : 0;
+				S[u] += m * met_log2f(m);
+			}
+			S[u] += hsum(h);
 		}
-		for (; i < e; i++) {
-			float m = 0;
-			for (int r = 0; r < M; r++) m += lev[r][i] <= t ? p[r][i] * w[r] : 0;
-			S += m * met_log2f(m);
-		}
-		S += hsum(h);
 	}
-	return S;
 }
 
 /* desc_key() of metrics.c over a row (the same bit operations in vectors),

@@ -101,7 +101,7 @@ static double sum_tol(int kind) { return kind == PROBS_F16 ? 1e-2 : 1e-3; }
 /* the entropy of the mean of M truncations (row m: w[m] p[m] on its
  * first kept[m] tokens) over the union of their kept sets only (elsewhere
  * it is 0): each token's sum over the models in model order, as
- * met_mean_entropy_lev() adds them over all V, so the mean is the same
+ * met_mean_entropy_levels() adds them over all V, so the mean is the same
  * bits and only the entropy's rounding depends on the path */
 static double union_mean_entropy(pos_ctx *c, int tid, const float *const *p, const float *w, const int *kept)
 {
@@ -147,7 +147,7 @@ static void do_position(void *arg, int j, int tid)
 		am[m] = row.argmax;
 		h[m] = row.entropy;
 		if (nl)
-			met_nucleus_init(&c->nuc[tid][m], p[m], lp + (size_t)m * V, V, c->order[tid] + (size_t)m * V,
+			met_nucleus_init(&c->nuc[tid][m], p[m], NULL, V, c->order[tid] + (size_t)m * V,
 			                 c->key[tid] + (size_t)m * V, c->tmp64[tid]);
 	}
 	/* KL both ways: in the JS pass at top-p 1 when there is one */
@@ -188,14 +188,15 @@ static void do_position(void *arg, int j, int tid)
 	for (int m = 0; m < M; m++) {
 		ord[m] = c->order[tid] + (size_t)m * V;
 		lev[m] = c->lev[tid] + (size_t)m * V;
+		double plp[nl], nan;
+		for (int u = 0; u < nl; u++)
+			kept[m][u] = met_nucleus_count(&c->nuc[tid][m], c->tp[c->lv[u]], c->mode, &mass[m][u], &nan);
+		met_levels(p[m], lp + (size_t)m * V, ord[m], kept[m], nl, V, c->lev[tid] + (size_t)m * V, plp);
+		/* entropy of the truncation from the sums over its tokens */
 		for (int u = 0; u < nl; u++) {
-			double plp;
-			kept[m][u] = met_nucleus_count(&c->nuc[tid][m], c->tp[c->lv[u]], c->mode, &mass[m][u], &plp);
-			/* entropy of the truncation from the sorted prefix sums */
-			double ht = log2(mass[m][u]) - plp / mass[m][u];
+			double ht = log2(mass[m][u]) - plp[u] / mass[m][u];
 			hq[m][u] = ht > 0 ? ht : 0;
 		}
-		met_levels(ord[m], kept[m], nl, V, c->lev[tid] + (size_t)m * V);
 	}
 	k = 0;
 	for (int a = 0; a < M; a++)
@@ -204,22 +205,33 @@ static void do_position(void *arg, int j, int tid)
 			               c->uni[tid]);
 			for (int u = 0; u < nl; u++) c->js[((size_t)j * c->ntp + c->lv[u]) * np + k] = sqrt(jsd[u]);
 		}
+	/* the ensemble mean's entropy: over all V in vectors (every level
+	 * at once, a block of tokens at a time), or, when the kept sets are
+	 * small, over their union only (the same mean, so only the entropy's
+	 * rounding depends on the path) */
+	float w[M * nl];
+	uint8_t dense[nl];
+	double hm[nl];
 	for (int u = 0; u < nl; u++) {
-		float w[M];
-		int ku[M];
 		long nk = 0;
-		double mh = 0, hm;
 		for (int m = 0; m < M; m++) {
-			w[m] = (float)(1 / (M * mass[m][u]));
+			w[m * nl + u] = (float)(1 / (M * mass[m][u]));
+			nk += kept[m][u];
+		}
+		dense[u] = nk > V / 4;
+	}
+	met_mean_entropy_levels(p, lev, w, M, V, nl, dense, hm);
+	for (int u = 0; u < nl; u++) {
+		float wu[M];
+		int ku[M];
+		double mh = 0;
+		for (int m = 0; m < M; m++) {
+			wu[m] = w[m * nl + u];
 			ku[m] = kept[m][u];
-			nk += ku[m];
 			mh += hq[m][u];
 		}
-		/* the mean over all V in vectors, or, when the kept sets are
-		 * small, over their union only */
-		if (nk > V / 4) hm = met_mean_entropy_lev(p, lev, w, M, V, u);
-		else hm = union_mean_entropy(c, tid, p, w, ku);
-		double mi = hm - mh / M;
+		if (!dense[u]) hm[u] = union_mean_entropy(c, tid, p, wu, ku);
+		double mi = hm[u] - mh / M;
 		c->mi[(size_t)j * c->ntp + c->lv[u]] = mi < 0 ? 0 : mi;
 	}
 }

@@ -311,13 +311,13 @@ static void test_jsd_levels(void)
 		met_log2_vec(p, lp, V, 0); met_log2_vec(q, lq, V, 0);
 		for (int mode = 0; mode < 2; mode++) {
 			int kp[NL], kq[NL], rp[NL], rq[NL];
-			double mp[NL], mq[NL], jsd[NL], worst = 0, worst_abs = 0;
+			double mp[NL], mq[NL], jsd[NL], plp[NL], worst = 0, worst_abs = 0, worst_h = 0;
 			met_nucleus_init(&np_, p, lp, V, op, key, tmp);
 			levels_of(&np_, tps, NL, mode, kp, mp);
-			met_levels(op, kp, NL, V, levp);
+			met_levels(p, lp, op, kp, NL, V, levp, plp);
 			met_nucleus_init(&nq_, q, lq, V, oq, key2, tmp);
 			levels_of(&nq_, tps, NL, mode, kq, mq);
-			met_levels(oq, kq, NL, V, levq);
+			met_levels(q, lq, oq, kq, NL, V, levq, NULL);
 			met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd, scr);
 			met_argsort_desc(p, V, sp_, sc);
 			met_argsort_desc(q, V, sq_, sc);
@@ -329,6 +329,9 @@ static void test_jsd_levels(void)
 				met_cumsum_sorted(q, sq_, V, cum);
 				rq[u] = met_top_p_count(cum, V, tps[u], mode, NULL);
 				same &= rp[u] == kp[u] && rq[u] == kq[u];
+				double h = 0;
+				for (int i = 0; i < rp[u]; i++) h += (double)p[sp_[i]] * lp[sp_[i]];
+				if (fabs(h - plp[u]) > worst_h * fabs(h)) worst_h = fabs(h - plp[u]) / fabs(h);
 				double want = jsd_trunc_ref(p, sp_, rp[u], q, sq_, rq[u], V), ea = fabs(jsd[u] - want);
 				if (ea > worst_abs) worst_abs = ea;
 				/* distances 0.005 to 0.03 */
@@ -341,6 +344,8 @@ static void test_jsd_levels(void)
 			static const char *name[] = {"flat, close", "peaked, close", "flat, nearby", "peaked, nearby", "flat, far", "peaked, far"};
 			const char *mn = mode ? "authors'" : "nucleus";
 			ok(same, "%s rows (%s): the kept counts of the full sort at every level", name[shape], mn);
+			ok(worst_h < 1e-13, "%s rows (%s): met_levels' sums of p log2 p over them but for rounding (%.2g)", name[shape],
+			   mn, worst_h);
 			double lim = shape % 2 ? 3e-8 : shape < 2 ? 2e-9 : 2e-8;
 			ok(worst_abs < lim, "%s rows (%s): JSD of the truncations at 10 nested levels to %g absolute (%.2g)", name[shape],
 			   mn, lim, worst_abs);
@@ -363,10 +368,10 @@ static void test_jsd_levels(void)
 	double mp[NL], mq[NL], jsd[NL], self[NL];
 	met_nucleus_init(&np_, p, lp, V, op, key, tmp);
 	levels_of(&np_, tps, NL, 0, kp, mp);
-	met_levels(op, kp, NL, V, levp);
+	met_levels(p, lp, op, kp, NL, V, levp, NULL);
 	met_nucleus_init(&nq_, q, lq, V, oq, key2, tmp);
 	levels_of(&nq_, tps, NL, 0, kq, mq);
-	met_levels(oq, kq, NL, V, levq);
+	met_levels(q, lq, oq, kq, NL, V, levq, NULL);
 	met_jsd_levels(p, op, levp, kp, mp, p, op, levp, kp, mp, NL, self, scr);
 	met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd, scr);
 	int zero = 0, nz = 0;
