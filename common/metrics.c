@@ -229,7 +229,8 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
 	if (V > 0) while (shift < 32 && ((uint64_t)(hi - lo) >> shift) >= MET_NB) shift++;
 	int32_t cnt[MET_NB];
 	double sp[MET_NB], spl[MET_NB];
-	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp); memset(spl, 0, sizeof spl);
+	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp);
+	if (lp) memset(spl, 0, sizeof spl);
 	if (lp)
 		for (int i = 0; i < V; i++) {
 			uint32_t b = (key[i] - lo) >> shift;
@@ -247,10 +248,11 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
 	for (int b = 0; b < MET_NB; b++) {
 		n->start[b + 1] = n->start[b] + cnt[b];
 		n->cum[b + 1] = n->cum[b] + sp[b];
-		n->cplp[b + 1] = n->cplp[b] + spl[b];
 		n->sorted[b] = cnt[b] <= 1;
 		cnt[b] = n->start[b];
 	}
+	if (lp)
+		for (int b = 0; b < MET_NB; b++) n->cplp[b + 1] = n->cplp[b] + spl[b];
 	for (int i = 0; i < V; i++) order[cnt[(key[i] - lo) >> shift]++] = i;   /* stable */
 }
 

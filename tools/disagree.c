@@ -190,9 +190,9 @@ static void do_position(void *arg, int j, int tid)
 	for (int m = 0; m < M; m++) {
 		ord[m] = c->order[tid] + (size_t)m * V;
 		lev[m] = c->lev[tid] + (size_t)m * V;
-		double plp[nl], nan;
+		double plp[nl], none;      /* met_levels() gives the sums of p log2 p */
 		for (int u = 0; u < nl; u++)
-			kept[m][u] = met_nucleus_count(&c->nuc[tid][m], c->tp[c->lv[u]], c->mode, &mass[m][u], &nan);
+			kept[m][u] = met_nucleus_count(&c->nuc[tid][m], c->tp[c->lv[u]], c->mode, &mass[m][u], &none);
 		met_levels(p[m], lp + (size_t)m * V, ord[m], kept[m], nl, V, c->lev[tid] + (size_t)m * V, plp);
 		/* entropy of the truncation from the sums over its tokens */
 		for (int u = 0; u < nl; u++) {
