@@ -160,11 +160,20 @@ static void interrupt_end(int sig, int again)
 	sb_put(&b, sig_name(sig));
 	sb_put(&b, ": ");
 	if (sig_note[0]) sb_put(&b, sig_note), nk++;
+	int nd = 0;
 	for (int i = 0; i < nreg; i++)
-		if (reg[i].kind == REG_DONE) {
+		if (reg[i].kind == REG_DONE && nd++ < 4) {     /* tnsview --npy: thousands */
 			sb_put(&b, nk++ ? ", " : "kept ");
 			sb_put(&b, reg[i].name);
 		}
+	if (nd > 4) {
+		char num[24];
+		int k = 0;
+		for (unsigned v = (unsigned)(nd - 4); v; v /= 10) num[k++] = (char)('0' + v % 10);
+		sb_put(&b, " and ");
+		while (k) { char c[2] = { num[--k], 0 }; sb_put(&b, c); }
+		sb_put(&b, " more finished files");
+	}
 	if (!nk) sb_put(&b, "nothing kept");
 	for (int i = 0; i < nreg; i++)
 		if (reg[i].kind == REG_TMP && unlink(reg[i].name) == 0) {

@@ -41,6 +41,22 @@ interrupted INT disagree "$T/o.tsv" "$T/probs.tns" disagree -o "$T/o.tsv" "$T/fi
 interrupted TERM tnsview "$T/o.txt" "$T/probs.tns" tnsview -o "$T/o.txt" "$T/fifo"
 interrupted HUP fisherflow "$T/o.tsv" "$T/w.tns" fisherflow -i "$T/fifo" -o "$T/o.tsv" "$T/m1.tns"
 
+# tnsview --npy: a folder of files, each written whole; records.tsv, last, marks it complete
+rm -rf "$T/npy" "$T/fifo"; mkfifo "$T/fifo"
+with_signals tnsview --npy "$T/npy" "$T/fifo" 2> "$T/sig.err" &
+pid=$!
+exec 3> "$T/fifo"
+head -c 20000 "$T/probs.tns" >&3
+i=0; while [ ! -e "$T/npy/r0/probs.npy" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
+kill -INT $pid
+wait $pid; rc=$?
+exec 3>&-
+is "$rc" 130 "tnsview --npy: SIGINT ends it with exit 130"
+is "$(find "$T/npy" -name '*.tmp' | wc -l | tr -d ' ')" 0 "tnsview --npy: no partial file is left"
+[ ! -e "$T/npy/records.tsv" ] && [ -s "$T/npy/header.txt" ]; ok $? "tnsview --npy: the finished files are kept, records.tsv is not there"
+grep -q "^tnsview: interrupted by SIGINT: kept $T/npy/header.txt, $T/npy/r0/.*; removed the unfinished $T/npy/records.tsv.tmp" "$T/sig.err"
+ok $? "tnsview --npy: one line says what was kept and removed"
+
 # nohup: an ignored SIGHUP stays ignored, and the program finishes its work
 rm -f "$T/fifo" "$T/o.tsv"; mkfifo "$T/fifo"
 (trap '' HUP; exec entropy -o "$T/o.tsv" "$T/fifo") 2> "$T/sig.err" &
