@@ -950,6 +950,15 @@ int main(int argc, char **argv)
 	}
 	if (steps && step < steps)
 		warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+	/* training is over: a signal now ends the program at once, keeping
+	 * the models already written and the final checkpoint */
+	cli_signal_defer(0);
+	if (mem[0].ckpt_written)
+		cli_signal_note(nmem == 1 ? "the checkpoint %s at the last step (add --resume %s to the same command to write the model)"
+		                          : "the checkpoints %s at the last step (add --resume '%s' to the same command to write the models)",
+		                nmem == 1 ? mem[0].ckpt : ckpat, nmem == 1 ? mem[0].ckpt : ckpat);
+	else
+		cli_signal_note("%s", "");
 	/* the outputs, all or none: the logs are complete on disk (flushed
 	 * above) before the models are renamed into place, and an error in
 	 * any of them removes the others (cli.h) */
