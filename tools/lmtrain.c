@@ -88,15 +88,17 @@ static void usage(FILE *fp)
 "                        eval history, best model (default OUTPUT.ckpt)\n"
 "      --checkpoint-every N  write the checkpoint every N steps (and at the end)\n"
 "      --resume CKPT     continue from a checkpoint, bitwise as if never stopped\n"
-"Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
-"checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
-"the same command to continue.  A second signal stops at once.\n"
+
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -f, --force           allow binary output to a terminal\n"
 "  -q, --quiet           no progress or messages\n"
 "  -v, --verbose         a progress line every 10 steps even off a terminal\n"
 "      --help            this help\n"
 "      --version         version, with htslib and OpenBLAS versions\n"
+"\n"
+"Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
+"checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
+"the same command to continue.  A second signal stops at once.\n"
 "\n"
 "Exit status: 0 success, 1 error (no model or log written), 2 usage, 128+N\n"
 "interrupted by signal N.  See lmtrain(1).\n");
@@ -860,7 +862,7 @@ int main(int argc, char **argv)
 	if (cli_verbose >= 0) {
 		char name[160], what[160];
 		arch_name(name, sizeof name, &o, &cfg, voc.n);
-		if (steps) snprintf(what, sizeof what, "%ld steps", steps);
+		if (steps) snprintf(what, sizeof what, "%ld step%s", steps, steps == 1 ? "" : "s");
 		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", warm, o.lr);
 		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters (%.2f M); %s of %d windows of %d tokens%s%s",
 		     name, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, mem[0].m.n / 1e6, what, B, T,

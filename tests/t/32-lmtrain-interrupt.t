@@ -30,7 +30,7 @@ for sig in INT TERM HUP; do
 	wait_lines "$T/k.tsv.tmp" 30           # the log, flushed at every step, is open
 	ls "$T"/k.tsv.tmp > /dev/null 2>&1; okopen=$?
 	kill -$sig $pid
-	wait $pid
+	wait $pid 2> /dev/null
 	is "$?" $code "SIG$sig during training: exit $code"
 	ok $okopen "  (the log was being written when the signal came)"
 	is "$(ls "$T" | grep -c '\.tmp$\|\.new')" 0 "SIG$sig: no temporary file is left (log, Fisher log, checkpoint)"
@@ -67,7 +67,7 @@ with_signals lmtrain $run -q --log "$T/k.tsv" -o "$T/k.tns" "$T/tr.tns" 2> "$T/k
 pid=$!
 wait_lines "$T/k.tsv.tmp" 30
 kill -INT $pid; kill -INT $pid
-wait $pid
+wait $pid 2> /dev/null
 is "$?" 130 "two SIGINTs: exit 130"
 is "$(ls "$T" | grep -c '\.tmp$\|\.new')" 0 "no temporary file is left"
 grep -q "^lmtrain: interrupted \(again \)*by SIGINT: " "$T/k.err"; ok $? "one line says so"
@@ -83,7 +83,7 @@ head -c 30000 "$T/tr.tns" >&3              # part of a stream, and the writer st
 wait_lines "$T/k.tsv.tmp" 4
 kill -INT $pid
 exec 3>&-                                  # the upstream dies: lmtrain reads a truncated stream
-wait $pid
+wait $pid 2> /dev/null
 is "$?" 130 "SIGINT with a pipe that then breaks: exit 130, not a truncation error"
 grep -q "kept the checkpoint $T/k.tns.ckpt at step" "$T/k.err" && tnsview -c "$T/k.tns.ckpt" > /dev/null 2>&1
 ok $? "and the checkpoint of the steps done is written"
@@ -98,4 +98,7 @@ fails_with "a first checkpoint on a full disk does not claim a previous one" 1 "
 	lmtrain $small --steps 5 -q --checkpoint /dev/full -o "$T/y.tns" "$T/tr.tns"
 ! grep -q intact "$T/.err"; ok $? "  (no 'intact')"
 is "$(ls "$T" | grep -c '^y\.')" 0 "and no model"
+lmtrain --help > "$T/help"
+grep -q "A pipe without --steps is read once" "$T/help" && grep -q "Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the" "$T/help"
+ok $? "--help says what a pipe without --steps and a signal do"
 done_testing
