@@ -843,6 +843,8 @@ int main(int argc, char **argv)
 			tl_printf(&fl, "step\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\tseed\n");
 		}
 	}
+	tl_flush(&lg);                      /* a log that cannot be written fails before training */
+	tl_flush(&fl);
 
 	if (cli_verbose >= 0) {
 		char name[160], what[160];
