@@ -1,10 +1,11 @@
 /* lmtrain -- train a BERT masked language model on token windows.
  *
- *   seqtok genome.fa.gz | lmtrain --arch 4M --seed 1 --steps 2000 -o m1.tns
+ *   seqtok genome.fa.gz | lmtrain --arch 4M --seed 1 -o m1.tns
  *
  * Data order is a function of --data-seed and the input alone (never of
  * --seed), so the members of an ensemble see the same batches in the same
  * order; MLM masks, dropout and initialisation depend on --seed. */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -47,13 +48,20 @@ static void usage(FILE *fp)
 "      --seeds LIST      several members in one process (\"1-5\", \"1,3\"): one read\n"
 "                        of the data, identical batches; -o etc. take {seed}\n"
 "Training:\n"
-"      --steps N         optimiser steps (default: --epochs passes over a file)\n"
+"      --steps N         optimiser steps (default: --epochs passes over a file,\n"
+"                        one pass over a pipe; see below)\n"
 "      --epochs N        passes over the input (needs a file, default 1)\n"
 "  -b, --batch N         windows per step (default 64)\n"
 "      --accum K         cut each batch into K micro-batches (memory / K)\n"
 "      --lr X            peak learning rate (default 1e-4)\n"
 "      --min-lr X        learning rate at the end of the cosine (default 0)\n"
 "      --warmup X        warm-up: a fraction of the steps if < 1, else steps (0.1)\n"
+"                        A pipe without --steps is read once: if it ends within\n"
+"                        the shuffle buffer the steps are known (as a file);\n"
+"                        if not, the learning rate warms up (a fraction counts\n"
+"                        against the steps of one shuffle buffer) and then stays\n"
+"                        at --lr, no cosine; progress shows steps and windows\n"
+"                        done, no ETA\n"
 "      --clip X          gradient-norm clipping, 0 = off (default 0.5)\n"
 "      --weight-decay X  AdamW weight decay, not on biases/LayerNorm (default 0)\n"
 "      --mask-prob X     MLM selection probability (default 0.15)\n"
@@ -67,7 +75,9 @@ static void usage(FILE *fp)
 "                        eval_acc batch_hash seed\n"
 "Evaluation and checkpoints:\n"
 "      --eval FILE       held-out windows: loss and accuracy on a fixed mask;\n"
-"                        -o then holds the model with the best eval loss\n"
+"                        -o then holds the model with the best eval loss,\n"
+"                        written when training ends (until then the best so\n"
+"                        far lives in the checkpoint)\n"
 "      --eval-every N    evaluate every N steps (default steps/10) and at the end\n"
 "      --eval-seed N     seed of the eval mask (default 1, as lmprobe)\n"
 "      --eval-mask-prob X  eval mask probability (default 0.15)\n"
@@ -75,9 +85,12 @@ static void usage(FILE *fp)
 "      --fisher-log FILE TSV of it (default OUTPUT.fisher.tsv)\n"
 "      --fisher-estimator E  window (default), batch or token\n"
 "      --checkpoint FILE last state: params, AdamW moments, step, data position,\n"
-"                        eval history (default OUTPUT.ckpt)\n"
+"                        eval history, best model (default OUTPUT.ckpt)\n"
 "      --checkpoint-every N  write the checkpoint every N steps (and at the end)\n"
 "      --resume CKPT     continue from a checkpoint, bitwise as if never stopped\n"
+"Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
+"checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
+"the same command to continue.  A second signal stops at once.\n"
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -f, --force           allow binary output to a terminal\n"
 "  -q, --quiet           no progress or messages\n"
@@ -85,7 +98,8 @@ static void usage(FILE *fp)
 "      --help            this help\n"
 "      --version         version, with htslib and OpenBLAS versions\n"
 "\n"
-"Exit status: 0 success, 1 error, 2 usage.  See lmtrain(1).\n");
+"Exit status: 0 success, 1 error (no model or log written), 2 usage, 128+N\n"
+"interrupted by signal N.  See lmtrain(1).\n");
 }
 
 enum {
@@ -122,6 +136,7 @@ typedef struct {
 	int32_t *buf;               /* pipe: shuffle buffer [cap][T] */
 	long fill, cap;
 	int eof;
+	int broken;                 /* a read failed after a signal: upstream was interrupted too */
 	rng_t rng;
 	uint64_t seed;
 } data;
@@ -132,6 +147,7 @@ static const int32_t *read_window(data *d)
 {
 	tns_record rec;
 	int rr = tns_read(d->r, &rec);
+	if (rr < 0 && cli_interrupted()) { d->broken = 1; return NULL; }   /* Ctrl-C reached seqtok too */
 	if (rr < 0) die_file(d->path, "%s", tns_error(d->r));
 	if (rr == 0) return NULL;
 	const tns_tensor *t = tns_get(&rec, "tokens");
@@ -232,7 +248,7 @@ static void data_close(data *d)
 /* ---- text buffers: the logs are kept whole so a checkpoint can carry them */
 
 /* on = 0: a log nobody asked for, nothing kept */
-typedef struct { char *s; size_t n, cap; FILE *fp; int on; } textlog;
+typedef struct { char *s; size_t n, cap; FILE *fp; int on; const char *path; } textlog;
 
 static void tl_printf(textlog *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tl_printf(textlog *t, const char *fmt, ...)
@@ -249,8 +265,13 @@ static void tl_printf(textlog *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t->s + t->n, k + 1, fmt, ap);
 	va_end(ap);
-	if (t->fp && fwrite(t->s + t->n, 1, k, t->fp) != (size_t)k) cli_write_failed("log");
+	if (t->fp && fwrite(t->s + t->n, 1, k, t->fp) != (size_t)k) die_file(t->path, "write failed: %s", strerror(errno));
 	t->n += k;
+}
+
+static void tl_flush(textlog *t)
+{
+	if (t->fp && fflush(t->fp) != 0) die_file(t->path, "write failed: %s", strerror(errno));
 }
 
 /* the header of a TSV log: the command line and seeds, as # lines */
@@ -269,6 +290,8 @@ typedef struct {
 	bert_model m;
 	adamw opt;
 	ckpt_state st;
+	float *best;                  /* --eval: the parameters of the best eval loss so far */
+	int ckpt_written;             /* this run wrote the checkpoint (or resumed from it) */
 	double loss, norm;
 } member;
 
@@ -394,9 +417,16 @@ static void fmt_eta(double s, char *buf, size_t n)
 	else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void progress(int tty, long step, long steps, double loss, double tps, double eta, int last)
+/* steps 0: an open-ended run (a pipe of unknown length): no bar, no ETA */
+static void progress(int tty, long step, long steps, long windows, double loss, double tps, double eta, int last)
 {
 	char e[32], bar[24];
+	if (!steps) {
+		fprintf(stderr, "%slmtrain: step %ld  %ld windows  loss %.4f  %.0f tok/s%s",
+		        tty ? "\r" : "", step, windows, loss, tps, tty && !last ? "" : "\n");
+		fflush(stderr);
+		return;
+	}
 	int w = (int)(20.0 * step / (steps ? steps : 1));
 	for (int i = 0; i < 20; i++) bar[i] = i < w ? '#' : '.';
 	bar[20] = 0;
@@ -486,28 +516,85 @@ static void write_model(const cli_opts *co, const char *path, const tns_header *
 {
 	tns_writer *w = cli_tns_create(co, path, h, 0);
 	if (model_write_buffer(w, m, "params", m->params) != 0) {
-		fprintf(stderr, "%s: error: %s: %s\n", cli_prog, path ? path : "-", tns_werror(w));
+		char e[512];
+		snprintf(e, sizeof e, "%s", tns_werror(w));
 		tns_abort(w);
-		exit(EXIT_FAILURE);
+		die_file(path, "%s", e);   /* removes whatever this run finished too */
 	}
 	cli_tns_close(w);
 }
 
-/* the checkpoint of member k (resumable), see ckpt.h */
-static void write_checkpoint(member *k, const tns_header *ih, const opts *o, int argc, char **argv,
-                             long step, long steps, long warm, int T, int accum, const evalset *e,
-                             const textlog *lg, const textlog *fl, long windows, uint64_t chain)
+/* what a checkpoint needs besides the member */
+typedef struct {
+	const tns_header *ih;
+	const opts *o;
+	int argc;
+	char **argv;
+	long steps, warm;
+	int T, accum;
+	const evalset *e;
+	const textlog *lg, *fl;
+	long windows;                 /* consumed by the steps done, and their hash chain */
+	uint64_t chain;
+} train_ctx;
+
+/* the checkpoint of member k after step steps (resumable), see ckpt.h */
+static void write_checkpoint(member *k, const train_ctx *c, long step)
 {
 	tns_header h;
-	member_header(&h, ih, k, o, argc, argv, step);
-	set_train_keys(&h, o, steps, warm, T, accum, e);
+	member_header(&h, c->ih, k, c->o, c->argc, c->argv, step);
+	set_train_keys(&h, c->o, c->steps, c->warm, c->T, c->accum, c->e);
 	ckpt_state s = k->st;
-	s.step = step, s.adam_t = k->opt.t, s.windows = windows, s.data_hash = chain;
-	s.log = lg->s, s.loglen = lg->n, s.flog = fl->s, s.floglen = fl->n;
+	s.step = step, s.adam_t = k->opt.t, s.windows = c->windows, s.data_hash = c->chain;
+	s.log = c->lg->s, s.loglen = c->lg->n, s.flog = c->fl->s, s.floglen = c->fl->n;
 	char err[512];
-	if (ckpt_write(k->ckpt, &h, &k->m, &k->opt, &s, err, sizeof err) != 0)
-		die_file(k->ckpt, "%s (the previous checkpoint is intact)", err);
+	struct stat st;
+	/* say "intact" only of a checkpoint that is there */
+	int there = stat(k->ckpt, &st) == 0 && S_ISREG(st.st_mode);
+	if (ckpt_write(k->ckpt, &h, &k->m, &k->opt, &s, k->best, err, sizeof err) != 0)
+		die_file(k->ckpt, "%s (%s)", err, !there ? "no checkpoint was written" : k->ckpt_written ?
+		         "the previous checkpoint is intact" : "the previous checkpoint, from before this run, is intact");
+	k->ckpt_written = 1;
 	tns_header_free(&h);
+}
+
+/* what an interrupt now keeps (cli_signal_note): no model, the checkpoint
+ * at step and how to go on from it */
+static void interrupt_note(const member *mem, int nmem, const char *ckpat, long step)
+{
+	if (!ckpat)
+		cli_signal_note("no model and no checkpoint (the model was to go to standard output; --checkpoint FILE names one)");
+	else if (nmem == 1)
+		cli_signal_note("no model (-o is written when training ends); kept the checkpoint %s at step %ld "
+		                "(to go on, add --resume %s to the same command)", mem[0].ckpt, step, mem[0].ckpt);
+	else
+		cli_signal_note("no models (-o is written when training ends); kept the checkpoints %s at step %ld "
+		                "(to go on, add --resume '%s' to the same command)", ckpat, step, ckpat);
+}
+
+/* a signal arrived: the state after the steps done goes to the checkpoint
+ * (save 0: it just did), then the program ends, saying what was kept */
+static void interrupted(member *mem, int nmem, const char *ckpat, int save, long step, const train_ctx *c)
+{
+	if (ckpat && save)
+		for (int i = 0; i < nmem; i++) write_checkpoint(&mem[i], c, step);
+	interrupt_note(mem, nmem, ckpat, step);
+	cli_interrupt_exit();
+}
+
+/* "4M", or "custom (4M with --layers 2)" when options change its sizes */
+static void arch_name(char *buf, size_t n, const opts *o, const bert_config *cfg, int V)
+{
+	bert_config named;
+	bert_config_named(&named, o->arch, V);
+	size_t k = (size_t)snprintf(buf, n, "%s", o->arch);
+	if (named.layers == cfg->layers && named.hidden == cfg->hidden && named.heads == cfg->heads && named.ffn == cfg->ffn)
+		return;
+	k = (size_t)snprintf(buf, n, "custom (%s with", o->arch);
+#define OVR(f, opt) if (k < n && named.f != cfg->f) k += (size_t)snprintf(buf + k, n - k, " " opt " %d", cfg->f)
+	OVR(layers, "--layers"); OVR(hidden, "--hidden"); OVR(heads, "--heads"); OVR(ffn, "--ffn");
+#undef OVR
+	if (k < n) snprintf(buf + k, n - k, ")");
 }
 
 static void cfg_mismatch(const char *path, const bert_config *a, const bert_config *b)
@@ -636,11 +723,14 @@ int main(int argc, char **argv)
 	const char *outpat = co.output && strcmp(co.output, "-") ? co.output : NULL;
 	if (nmem > 1 && (!outpat || !strstr(outpat, "{seed}")))
 		die_usage("--seeds trains several models: -o needs {seed} in the name (e.g. -o 'm{seed}.tns')");
-	int want_ckpt = o.ckpt || o.ckpt_every || o.eval;
-	if (o.eval && !outpat) die_usage("--eval rewrites the best model as it improves: -o FILE is required");
+	/* the checkpoint is written every --checkpoint-every steps and at the
+	 * end when asked for (a resumed run keeps its own up to date), and
+	 * always when a signal interrupts training */
+	int want_ckpt = o.ckpt || o.ckpt_every || o.eval || o.resume;
+	if (o.eval && !outpat) die_usage("--eval keeps the best model for the end: -o FILE is required");
 	if (want_ckpt && !o.ckpt && !outpat) die_usage("checkpoints need a name: --checkpoint FILE");
 	char *ckpat = o.ckpt ? xstrdup(o.ckpt) : NULL;
-	if (want_ckpt && !ckpat) { ckpat = xmalloc(strlen(outpat) + 8); sprintf(ckpat, "%s.ckpt", outpat); }
+	if (!ckpat && outpat) { ckpat = xmalloc(strlen(outpat) + 8); sprintf(ckpat, "%s.ckpt", outpat); }
 	for (const char *p, **pp = (const char *[]){ ckpat, o.resume, NULL }; (p = *pp); pp++)
 		if (nmem > 1 && !strstr(p, "{seed}")) die_usage("--seeds: %s needs {seed} in the name", p);
 	if (!outpat) cli_check_binary_out(&co);
@@ -667,8 +757,6 @@ int main(int argc, char **argv)
 	if (why) die_usage("model configuration: %s", why);
 	if (!d.in_memory && o.epochs > 1)
 		die_usage("--epochs %ld needs a file: a pipe can be read only once (save the windows to a file, or use --steps)", o.epochs);
-	if (!d.in_memory && !o.steps)
-		die_usage("--steps is required when the input is a pipe (the schedule needs the total)");
 
 	evalset es = { 0 };
 	if (o.eval) evalset_load(&es, o.eval, voc.hash, cfg.max_pos, o.eval_seed, o.eval_q);
@@ -676,9 +764,17 @@ int main(int argc, char **argv)
 	if ((d.in_memory && d.n == 0) || (!d.in_memory && d.fill == 0)) die_file(d.path, "no token windows in the input");
 	if (d.T > cfg.max_pos)
 		die_file(d.path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d.T, cfg.max_pos);
-	long steps = o.steps ? o.steps : (d.n * (o.epochs ? o.epochs : 1) + o.batch - 1) / o.batch;
-	long warm = o.warmup < 1 ? (long)ceil(o.warmup * steps) : (long)o.warmup;
-	if (o.eval && !o.eval_every) o.eval_every = steps / 10 > 0 ? steps / 10 : 1;
+	/* the steps; 0 for a pipe without --steps that is longer than the
+	 * shuffle buffer: one pass over it, a length nobody knows in advance.
+	 * The steps of one buffer-full then stand in for the total where a
+	 * fraction of it is asked for (--warmup, --eval-every's default), and
+	 * the learning rate stays at --lr after the warm-up (lr_at). */
+	long steps = o.steps ? o.steps
+	           : d.in_memory ? (d.n * (o.epochs ? o.epochs : 1) + o.batch - 1) / o.batch
+	           : d.eof ? (d.fill + o.batch - 1) / o.batch : 0;
+	long nominal = steps ? steps : (d.cap + o.batch - 1) / o.batch;
+	long warm = o.warmup < 1 ? (long)ceil(o.warmup * nominal) : (long)o.warmup;
+	if (o.eval && !o.eval_every) o.eval_every = nominal / 10 > 0 ? nominal / 10 : 1;
 	int B = (int)o.batch, T = d.T, accum = (int)o.accum, mb = (B + accum - 1) / accum;
 
 	member *mem = xcalloc(nmem, sizeof *mem);
@@ -701,6 +797,7 @@ int main(int argc, char **argv)
 		for (int p = 0; p < k->m.np; p++)
 			if (k->m.p[p].ndim == 1) adamw_no_decay(&k->opt, k->m.p[p].off, k->m.p[p].n);
 		ckpt_state_init(&k->st);
+		if (o.eval) k->best = xmalloc(k->m.n * sizeof *k->best);
 	}
 	/* resume: every member from its checkpoint, all at one step */
 	long start = 0;
@@ -713,6 +810,9 @@ int main(int argc, char **argv)
 			set_train_keys(&want, &o, steps, warm, T, accum, &es);
 			member_resume(k, path, &want, voc.hash);
 			tns_header_free(&want);
+			if (k->best && k->st.best_step >= 0 && ckpt_read_best(path, &k->m, k->best, err, sizeof err) != 0)
+				die_file(path, "%s", err);
+			k->ckpt_written = k->ckpt && strcmp(k->ckpt, path) == 0;
 			if (i && k->st.step != start)
 				die_file(path, "at step %" PRId64 ", the other members' checkpoints at %ld", k->st.step, start);
 			start = (long)k->st.step;
@@ -740,10 +840,10 @@ int main(int argc, char **argv)
 
 	cli_out logo, flogo;
 	textlog lg = { 0 }, fl = { 0 };
-	if (o.log) lg.fp = cli_out_open(&logo, o.log), lg.on = 1;
+	if (o.log) lg.fp = cli_out_open(&logo, o.log), lg.on = 1, lg.path = o.log;
 	char *flogpath = o.flog ? xstrdup(o.flog) : NULL;
 	if (o.fisher_every && !flogpath) { flogpath = xmalloc(strlen(outpat) + 16); sprintf(flogpath, "%s.fisher.tsv", outpat); }
-	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath), fl.on = 1;
+	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath), fl.on = 1, fl.path = flogpath;
 	if (o.resume) {
 		tl_printf(&lg, "%.*s", (int)mem[0].st.loglen, mem[0].st.log ? mem[0].st.log : "");
 		tl_printf(&fl, "%.*s", (int)mem[0].st.floglen, mem[0].st.flog ? mem[0].st.flog : "");
@@ -757,26 +857,40 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (cli_verbose >= 0)
-		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters; %ld steps of %d windows of %d tokens%s%s",
-		     o.arch, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, steps, B, T,
+	if (cli_verbose >= 0) {
+		char name[160], what[160];
+		arch_name(name, sizeof name, &o, &cfg, voc.n);
+		if (steps) snprintf(what, sizeof what, "%ld steps", steps);
+		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", warm, o.lr);
+		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters (%.2f M); %s of %d windows of %d tokens%s%s",
+		     name, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, mem[0].m.n / 1e6, what, B, T,
 		     nmem > 1 ? "; members " : "", nmem > 1 ? seedstr : "");
+	}
 	if (o.resume && cli_verbose >= 0) info("resuming at step %ld from %s", start, o.resume);
 	int tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
 	double t0 = cli_now(), tlast = t0, loss_avg = 0, lr = 0;
 	long ntok = 0;
 	fisher_group *g = NULL;
-	for (step = start; step < steps; step++) {
+	/* from here a signal waits for the end of the step under way, which is
+	 * then saved in the checkpoint (see interrupted()); a second one stops
+	 * at once, leaving the last checkpoint */
+	if (mem[0].ckpt_written) interrupt_note(mem, nmem, ckpat, start);
+	cli_signal_defer(1);
+	for (step = start; !steps || step < steps; step++) {
+		uint64_t chain0 = chain;
 		int nb = next_batch(&d, tok, B, &chain, &bh);
-		if (nb == 0) {
-			warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+		if (d.broken || nb == 0) {
+			if (d.broken)
+				interrupted(mem, nmem, ckpat, 1, step,
+				            &(train_ctx){ ih, &o, argc, argv, steps, warm, T, accum, &es, &lg, &fl, windows, chain0 });
 			break;
 		}
 		windows += nb;
 		for (int i = 0; i < nmem; i++)
 			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr);
 		ntok += (long)nb * T * nmem;
-		int last = step + 1 == steps;
+		/* a pipe tells its end one window ahead: its last step is known */
+		int ended = !d.in_memory && d.fill == 0, last = step + 1 == steps || ended;
 		int do_eval = o.eval && ((step + 1) % o.eval_every == 0 || last);
 		int do_fisher = o.fisher_every && ((step + 1) % o.fisher_every == 0);
 		double now = cli_now(), tps = ntok / (now - t0 + 1e-9);
@@ -788,12 +902,7 @@ int main(int argc, char **argv)
 				ckpt_state_add_eval(&k->st, step + 1, el, eacc);
 				if (el < k->st.best_loss) {
 					k->st.best_loss = el, k->st.best_step = step + 1;
-					tns_header h;
-					member_header(&h, ih, k, &o, argc, argv, step + 1);
-					tns_header_set(&h, "eval_loss", "%.9g", el);
-					tns_header_set(&h, "eval_acc", "%.9g", eacc);
-					write_model(&co, k->out, &h, &k->m);
-					tns_header_free(&h);
+					memcpy(k->best, k->m.params, k->m.n * sizeof *k->best);
 				}
 			}
 			if (do_fisher) {
@@ -821,27 +930,43 @@ int main(int argc, char **argv)
 				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
 				          step + 1, lr, k->loss, k->norm, tps, bh, k->seed);
 		}
-		if (want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last))
-			for (int i = 0; i < nmem; i++)
-				write_checkpoint(&mem[i], ih, &o, argc, argv, step + 1, steps, warm, T, accum, &es, &lg, &fl,
-				                 windows, chain);
+		/* a full disk under a log shows now, not after the last step */
+		tl_flush(&lg);
+		tl_flush(&fl);
+		train_ctx cx = { ih, &o, argc, argv, steps, warm, T, accum, &es, &lg, &fl, windows, chain };
+		int saved = want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last);
+		if (saved) {
+			for (int i = 0; i < nmem; i++) write_checkpoint(&mem[i], &cx, step + 1);
+			interrupt_note(mem, nmem, ckpat, step + 1);
+		}
 		loss_avg = step == start ? mem[0].loss : 0.95 * loss_avg + 0.05 * mem[0].loss;
 		if ((tty && (now - tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
-			progress(tty, step + 1, steps, loss_avg, tps, (steps - step - 1) * (now - t0) / (step + 1 - start), last);
+			progress(tty, step + 1, steps, windows, loss_avg, tps,
+			         steps ? (steps - step - 1) * (now - t0) / (step + 1 - start) : 0, last);
 			tlast = now;
 		}
+		if (cli_interrupted()) interrupted(mem, nmem, ckpat, !saved, step + 1, &cx);
+		if (last) { step++; break; }
 	}
-	/* a pipe that ended early: the state as it is */
-	if (step < steps && step > start && want_ckpt)
-		for (int i = 0; i < nmem; i++)
-			write_checkpoint(&mem[i], ih, &o, argc, argv, step, steps, warm, T, accum, &es, &lg, &fl, windows, chain);
-	if (!o.eval)
-		for (int i = 0; i < nmem; i++) {
-			tns_header h;
-			member_header(&h, ih, &mem[i], &o, argc, argv, step);
-			write_model(&co, mem[i].out, &h, &mem[i].m);
-			tns_header_free(&h);
+	if (steps && step < steps)
+		warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+	/* the outputs, all or none: the logs are complete on disk (flushed
+	 * above) before the models are renamed into place, and an error in
+	 * any of them removes the others (cli.h) */
+	for (int i = 0; i < nmem; i++) {
+		member *k = &mem[i];
+		tns_header h;
+		member km = *k;                 /* with --eval: the parameters of the best eval loss */
+		if (k->best && k->st.best_step >= 0) km.m.params = k->best;
+		member_header(&h, ih, &km, &o, argc, argv, k->best && k->st.best_step >= 0 ? k->st.best_step : step);
+		if (k->best && k->st.best_step >= 0) {
+			tns_header_set(&h, "eval_loss", "%.9g", k->st.best_loss);
+			for (int j = 0; j < k->st.neval; j++)
+				if (k->st.eval_step[j] == k->st.best_step) tns_header_set(&h, "eval_acc", "%.9g", k->st.eval_acc[j]);
 		}
+		write_model(&co, k->out, &h, &km.m);
+		tns_header_free(&h);
+	}
 	if (lg.fp) cli_out_close(&logo);
 	if (fl.fp) cli_out_close(&flogo);
 	if (cli_verbose >= 0 && !tty && cli_verbose == 0 && step > start)
@@ -857,7 +982,7 @@ int main(int argc, char **argv)
 		adamw_free(&mem[i].opt);
 		bert_free(&mem[i].m);
 		ckpt_state_free(&mem[i].st);
-		free(mem[i].out); free(mem[i].ckpt);
+		free(mem[i].out); free(mem[i].ckpt); free(mem[i].best);
 	}
 	free(mem);
 	evalset_free(&es);

@@ -117,8 +117,8 @@ static void write_npy(const char *path, const tns_tensor *t)
 	/* magic(6) + version(2) + len(2) + dict + spaces + '\n': a multiple of 64 */
 	int total = (10 + n + 1 + 63) / 64 * 64;
 	int hl = total - 10;
-	FILE *fp = fopen(path, "wb");
-	if (!fp) die_file(path, "cannot create: %s", strerror(errno));
+	cli_out o;
+	FILE *fp = cli_out_open(&o, path);   /* PATH.tmp, renamed when whole */
 	fwrite("\x93NUMPY\x01\x00", 1, 8, fp);
 	fputc(hl & 0xff, fp);
 	fputc(hl >> 8, fp);
@@ -126,24 +126,12 @@ static void write_npy(const char *path, const tns_tensor *t)
 	for (int i = n; i < hl - 1; i++) fputc(' ', fp);
 	fputc('\n', fp);
 	if (t->nbytes) fwrite(t->data, 1, t->nbytes, fp);
-	if (ferror(fp) | (fclose(fp) != 0)) die_file(path, "write failed: %s", strerror(errno));
+	cli_out_close(&o);
 }
 
 static void mkdir_or_die(const char *dir)
 {
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) die_file(dir, "cannot create directory: %s", strerror(errno));
-}
-
-static FILE *open_or_die(const char *path)
-{
-	FILE *fp = fopen(path, "w");
-	if (!fp) die_file(path, "cannot create: %s", strerror(errno));
-	return fp;
-}
-
-static void close_or_die(FILE *fp, const char *path)
-{
-	if (ferror(fp) | (fclose(fp) != 0)) die_file(path, "write failed: %s", strerror(errno));
 }
 
 static void decode_record(FILE *fp, const tns_record *rec, const tok_vocab *v, const char *file)
@@ -234,15 +222,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	FILE *records = NULL;
+	cli_out ro;
 	char path[8192], name[TNS_MAX_NAME + 2];
 	if (mode == M_NPY) {
 		mkdir_or_die(npydir);
 		snprintf(path, sizeof path, "%s/header.txt", npydir);
-		FILE *fp = open_or_die(path);
+		cli_out ho;
+		FILE *fp = cli_out_open(&ho, path);
 		for (int i = 0; i < h->n; i++) fprintf(fp, "%s\n", h->line[i]);
-		close_or_die(fp, path);
+		cli_out_close(&ho);
 		snprintf(path, sizeof path, "%s/records.tsv", npydir);
-		records = open_or_die(path);
+		records = cli_out_open(&ro, path);      /* renamed last: the folder is complete */
 		fputs("record\tname\n", records);
 	}
 	while ((rc = tns_read(r, &rec)) > 0) {
@@ -274,7 +264,7 @@ int main(int argc, char **argv)
 	if (mode == M_CHECK)
 		fprintf(out, "%s: OK: %" PRIu64 " records%s\n", file, tns_reader_nrecords(r),
 		        tns_reader_is_bgzf(r) ? " (BGZF)" : "");
-	if (records) close_or_die(records, "records.tsv");
+	if (records) cli_out_close(&ro);
 	if (mode == M_DECODE) vocab_free(&vocab);
 	if (w) cli_tns_close(w);
 	tns_close_reader(r);
