@@ -141,24 +141,25 @@ void dist_bcast(void *buf, size_t bytes, int root)
 	}
 }
 
-void dist_gather_text(const char *s, size_t len, char **out, size_t *outlen)
+void dist_share_text(const char *s, size_t len, char **out, size_t *outlen)
 {
-	*out = NULL, *outlen = 0;
 	if (!d_on || d_size == 1) {
 		*out = xmalloc(len + 1);
 		memcpy(*out, s, len);
 		(*out)[len] = 0, *outlen = len;
 		return;
 	}
-	int n = (int)len, *cnt = NULL, *dsp = NULL;
-	if (d_rank == 0) cnt = xmalloc(2 * (size_t)d_size * sizeof *cnt), dsp = cnt + d_size;
-	MPI_Gather(&n, 1, MPI_INT, cnt, 1, MPI_INT, 0, MPI_COMM_WORLD);
+	if (len > INT_MAX) {
+		fprintf(stderr, "%s: error: %zu bytes of text are too many to share\n", cli_prog, len);
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
+	int n = (int)len, *cnt = xmalloc(2 * (size_t)d_size * sizeof *cnt), *dsp = cnt + d_size;
+	MPI_Allgather(&n, 1, MPI_INT, cnt, 1, MPI_INT, MPI_COMM_WORLD);
 	size_t tot = 0;
-	if (d_rank == 0)
-		for (int r = 0; r < d_size; r++) dsp[r] = (int)tot, tot += (size_t)cnt[r];
-	char *all = d_rank == 0 ? xmalloc(tot + 1) : NULL;
-	MPI_Gatherv(s, n, MPI_CHAR, all, cnt, dsp, MPI_CHAR, 0, MPI_COMM_WORLD);
-	if (d_rank == 0) all[tot] = 0, *out = all, *outlen = tot;
+	for (int r = 0; r < d_size; r++) dsp[r] = (int)tot, tot += (size_t)cnt[r];
+	char *all = xmalloc(tot + 1);
+	MPI_Allgatherv(s, n, MPI_CHAR, all, cnt, dsp, MPI_CHAR, MPI_COMM_WORLD);
+	all[tot] = 0, *out = all, *outlen = tot;
 	free(cnt);
 }
 
@@ -206,7 +207,7 @@ void dist_sum_f32(const dist_group *g, float *buf, size_t n) { (void)g, (void)bu
 void dist_sum_f64(const dist_group *g, double *buf, size_t n) { (void)g, (void)buf, (void)n; }
 uint64_t dist_bytes_sent(void) { return 0; }
 void dist_bcast(void *buf, size_t bytes, int root) { (void)buf, (void)bytes, (void)root; }
-void dist_gather_text(const char *s, size_t len, char **out, size_t *outlen)
+void dist_share_text(const char *s, size_t len, char **out, size_t *outlen)
 {
 	*out = xmalloc(len + 1);
 	memcpy(*out, s, len);

@@ -45,9 +45,9 @@ void dist_sum_f64(const dist_group *g, double *buf, size_t n);
 uint64_t dist_bytes_sent(void);
 /* world-wide: root's buf to every rank */
 void dist_bcast(void *buf, size_t bytes, int root);
-/* world-wide gather of each rank's text to rank 0, in rank order: rank 0
- * gets the concatenation in *out (malloc'd, NUL-terminated), others NULL */
-void dist_gather_text(const char *s, size_t len, char **out, size_t *outlen);
+/* world-wide: every rank gets the concatenation of all ranks' texts in
+ * rank order in *out (malloc'd, NUL-terminated) */
+void dist_share_text(const char *s, size_t len, char **out, size_t *outlen);
 /* world-wide: the largest of each rank's v (error flags) */
 int dist_max_int(int v);
 void dist_barrier(void);
