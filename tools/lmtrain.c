@@ -99,6 +99,11 @@ static void usage(FILE *fp)
 "      --help            this help\n"
 "      --version         version, with htslib and OpenBLAS versions\n"
 "\n"
+"Under MPI (mpirun -np N lmtrain ...): one model data-parallel on N ranks,\n"
+"the same training as --accum N (sums in rank order, bitwise repeatable);\n"
+"with --seeds of M members, N = M x K ranks: each member on K ranks.\n"
+"The input must be a file every rank can read.\n"
+"\n"
 "Exit status: 0 success, 1 error (no model or log written), 2 usage, 128+N\n"
 "interrupted by signal N.  See lmtrain(1).\n");
 }
@@ -1068,7 +1073,7 @@ int main(int argc, char **argv)
 	if (cli_verbose >= 0 && !tty && cli_verbose == 0 && step > start)
 		info("%ld steps, final loss %.4f (smoothed), %.0f tokens/s", step, loss_avg, ntok / (cli_now() - t0));
 	if (cli_verbose >= 0 && nranks > 1 && step > start)
-		info("MPI: %.2f MB sent per step by rank 0 (gradient sums)", dist_bytes_sent() / 1e6 / (step - start));
+		info("MPI: %.2f MB sent per step by rank 0 (the sums of gradients, eval and Fisher)", dist_bytes_sent() / 1e6 / (step - start));
 	if (cli_verbose >= 0 && o.eval)
 		for (int i = 0; i < nmem; i++)
 			info("%s: best eval loss %.4f at step %" PRId64, mem[i].out, mem[i].st.best_loss, mem[i].st.best_step);
