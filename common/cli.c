@@ -71,6 +71,10 @@ void cli_blas_single(void)
  * to the main thread, where it waits until the change is done.  (With the
  * program name, the one piece of global state: die() and the handler can
  * run from anywhere.) */
+/* a live progress line (progress.h) is on the terminal without its newline:
+ * a message first ends it, so as not to be glued to its end */
+static volatile sig_atomic_t stderr_open_line;
+
 enum { REG_TMP, REG_DONE };
 typedef struct { char *name; int kind; } reg_entry;
 static reg_entry *reg;
@@ -155,6 +159,7 @@ static void interrupt_end(int sig, int again)
 	char line[4096];
 	sbuf b = { line, 0, sizeof line };
 	int nk = 0, nr = 0;
+	if (stderr_open_line) sb_put(&b, "\n");
 	sb_put(&b, cli_prog);
 	sb_put(&b, again ? ": interrupted again by " : ": interrupted by ");
 	sb_put(&b, sig_name(sig));
@@ -267,10 +272,19 @@ static void quit(int code)
 	_exit(code);
 }
 
-static void vmsg(const char *kind, const char *fmt, va_list ap)
+
+void cli_stderr_open_line(int open) { stderr_open_line = open; }
+
+static void msg_start(void)
 {
 	fflush(stdout);
+	if (stderr_open_line) { fputc('\n', stderr); stderr_open_line = 0; }
+}
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
 	if (proc_wait && *kind == 'e') proc_wait();
+	msg_start();
 	fprintf(stderr, "%s: %s%s", cli_prog, kind, proc_where);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -308,9 +322,11 @@ void info(const char *fmt, ...)
 void die_file(const char *file, const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
 	if (proc_wait) proc_wait();
-	fprintf(stderr, "%s: error: %s%s: ", cli_prog, proc_where, file && *file ? file : "-");
+	msg_start();
+	/* "-" is how the command line says standard input; a message says it
+	 * in words, as it says "standard output" */
+	fprintf(stderr, "%s: error: %s%s: ", cli_prog, proc_where, file && *file && strcmp(file, "-") != 0 ? file : "standard input");
 	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
 	fputc('\n', stderr);
 	quit(EXIT_FAILURE);
@@ -372,7 +388,11 @@ void cli_version(void)
 {
 	printf("%s (seqlm) %s\n", cli_prog, SEQLM_VERSION);
 	printf("htslib %s\n", hts_version());
-	printf("OpenBLAS %s\n", openblas_get_config());
+	/* openblas_get_config() names the library itself ("OpenBLAS 0.3.21
+	 * NO_LAPACKE DYNAMIC_ARCH ... SkylakeX"), the core in use included */
+	const char *cfg = openblas_get_config();
+	if (strncmp(cfg, "OpenBLAS ", 9) == 0) cfg += 9;
+	printf("OpenBLAS %s\n", cfg);
 	if (version_note) printf("%s\n", version_note);
 }
 
@@ -512,7 +532,7 @@ void cli_tns_close(tns_writer *w)
 	free(path);
 	if (r == 0) return;
 	if (tns_werrno(w) == EPIPE) quit(EXIT_FAILURE);
-	fflush(stdout);
+	msg_start();
 	fprintf(stderr, "%s: error: %s\n", cli_prog, tns_werror(w));
 	tns_abort(w);
 	quit(EXIT_FAILURE);

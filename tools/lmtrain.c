@@ -25,6 +25,7 @@
 #include "mlm.h"
 #include "model.h"
 #include "par.h"
+#include "progress.h"
 #include "rng.h"
 #include "tns.h"
 #include "vocab.h"
@@ -89,15 +90,17 @@ static void usage(FILE *fp)
 "                        eval history, best model (default OUTPUT.ckpt)\n"
 "      --checkpoint-every N  write the checkpoint every N steps (and at the end)\n"
 "      --resume CKPT     continue from a checkpoint, bitwise as if never stopped\n"
-"Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
-"checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
-"the same command to continue.  A second signal stops at once.\n"
+
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -f, --force           allow binary output to a terminal\n"
 "  -q, --quiet           no progress or messages\n"
 "  -v, --verbose         a progress line every 10 steps even off a terminal\n"
 "      --help            this help\n"
 "      --version         version, with htslib and OpenBLAS versions\n"
+"\n"
+"Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
+"checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
+"the same command to continue.  A second signal stops at once.\n"
 "\n"
 "Under MPI (mpirun -np N lmtrain ...): one model data-parallel on N ranks,\n"
 "the same training as --accum N (sums in rank order, bitwise repeatable);\n"
@@ -292,6 +295,7 @@ static void tl_header(textlog *t, int argc, char **argv, const char *seeds, uint
 
 typedef struct {
 	uint64_t seed;
+	const tok_vocab *voc;         /* the windows' vocabulary: special and mask ids */
 	char *out, *ckpt;             /* model and checkpoint paths, {seed} expanded */
 	bert_model m;
 	adamw opt;
@@ -366,8 +370,8 @@ static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int 
 		for (int b = 0; b < nb; b++, e->n++) {
 			const int32_t *tok = w.tok + (size_t)b * T;
 			int32_t *in = e->in + (size_t)e->n * T, *lab = e->lab + (size_t)e->n * T;
-			int P = evalmask_select(seed, w.name[b], tok, T, q, pos);
-			evalmask_apply(tok, T, pos, P, in);
+			int P = evalmask_select(&w.vocab, seed, w.name[b], tok, T, q, pos);
+			evalmask_apply(&w.vocab, tok, T, pos, P, in);
 			for (int t = 0; t < T; t++) lab[t] = -1;
 			for (int i = 0; i < P; i++) lab[pos[i]] = tok[pos[i]];
 			e->ntok += P;
@@ -429,30 +433,14 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 
 /* ---- progress ------------------------------------------------------------ */
 
-static void fmt_eta(double s, char *buf, size_t n)
-{
-	long t = (long)(s + 0.5);
-	if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-	else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-}
-
-/* steps 0: an open-ended run (a pipe of unknown length): no bar, no ETA */
+/* steps 0: an open-ended run (a pipe of unknown length): no bar and no
+ * ETA (progress_print), the windows done among the figures */
 static void progress(int tty, long step, long steps, long windows, double loss, double tps, double eta, int last)
 {
-	char e[32], bar[24];
-	if (!steps) {
-		fprintf(stderr, "%slmtrain: step %ld  %ld windows  loss %.4f  %.0f tok/s%s",
-		        tty ? "\r" : "", step, windows, loss, tps, tty && !last ? "" : "\n");
-		fflush(stderr);
-		return;
-	}
-	int w = (int)(20.0 * step / (steps ? steps : 1));
-	for (int i = 0; i < 20; i++) bar[i] = i < w ? '#' : '.';
-	bar[20] = 0;
-	fmt_eta(eta, e, sizeof e);
-	fprintf(stderr, "%slmtrain: [%s] step %ld/%ld  loss %.4f  %.0f tok/s  ETA %s%s",
-	        tty ? "\r" : "", bar, step, steps, loss, tps, e, tty && !last ? "" : "\n");
-	fflush(stderr);
+	char x[96];
+	if (steps) snprintf(x, sizeof x, "loss %.4f  %.0f tok/s", loss, tps);
+	else snprintf(x, sizeof x, "%ld windows  loss %.4f  %.0f tok/s", windows, loss, tps);
+	progress_print(tty, "step", step, steps, x, eta, last);
 }
 
 /* ---- batches --------------------------------------------------------------- */
@@ -480,7 +468,7 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 	bert_model *m = &k->m;
 	long nm = 0;
 	for (int b = 0; b < nb; b++)
-		nm += mlm_mask(tok + (size_t)b * T, T, m->c.vocab_size, k->seed, (uint64_t)step, (uint64_t)b,
+		nm += mlm_mask(k->voc, tok + (size_t)b * T, T, k->seed, (uint64_t)step, (uint64_t)b,
 		               o->mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
 	bert_zero_grads(m);
 	double lsum = 0;
@@ -846,6 +834,10 @@ int main(int argc, char **argv)
 	if (o.heads) cfg.heads = o.heads;
 	if (o.ffn) cfg.ffn = o.ffn;
 	if (o.max_pos) cfg.max_pos = o.max_pos;
+	cfg.pad_id = voc.id.pad;
+	cfg.mask_id = voc.id.mask;
+	if (voc.id.mask < 0 || vocab_ncontent(&voc) < 1)
+		die_file(d.path, "the vocabulary has no mask token or no content tokens: it cannot train a masked language model");
 	cfg.hidden_drop = cfg.attn_drop = (float)o.dropout;
 	const char *why = bert_config_check(&cfg);
 	if (why) die_usage("model configuration: %s", why);
@@ -877,6 +869,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nmem; i++) {
 		member *k = &mem[i];
 		k->seed = (uint64_t)seedv[i];
+		k->voc = &voc;
 		k->out = expand(outpat, k->seed);
 		k->ckpt = expand(ckpat, k->seed);
 		check_folder(k->out);
@@ -953,11 +946,13 @@ int main(int argc, char **argv)
 			tl_printf(&fl, "step\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\tseed\n");
 		}
 	}
+	tl_flush(&lg);                      /* a log that cannot be written fails before training */
+	tl_flush(&fl);
 
 	if (cli_verbose >= 0) {
 		char name[160], what[160];
 		arch_name(name, sizeof name, &o, &cfg, voc.n);
-		if (steps) snprintf(what, sizeof what, "%ld steps", steps);
+		if (steps) snprintf(what, sizeof what, "%ld step%s", steps, steps == 1 ? "" : "s");
 		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", warm, o.lr);
 		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters (%.2f M); %s of %d windows of %d tokens%s%s",
 		     name, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, mem[0].m.n / 1e6, what, B, T,
@@ -1051,6 +1046,15 @@ int main(int argc, char **argv)
 	}
 	if (steps && step < steps)
 		warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+	/* training is over: a signal now ends the program at once, keeping
+	 * the models already written and the final checkpoint */
+	cli_signal_defer(0);
+	if (mem[0].ckpt_written)
+		cli_signal_note(nmem == 1 ? "the checkpoint %s at the last step (add --resume %s to the same command to write the model)"
+		                          : "the checkpoints %s at the last step (add --resume '%s' to the same command to write the models)",
+		                nmem == 1 ? mem[0].ckpt : ckpat, nmem == 1 ? mem[0].ckpt : ckpat);
+	else
+		cli_signal_note("%s", "");
 	/* the outputs, all or none: the logs are complete on disk (flushed
 	 * above) before the models are renamed into place, and an error in
 	 * any of them removes the others (cli.h) */

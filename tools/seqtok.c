@@ -11,9 +11,11 @@
 #include <unistd.h>
 #include "bpe.h"
 #include "cli.h"
+#include "hftok.h"
 #include "kmer.h"
 #include "seqread.h"
 #include "tns.h"
+#include "tokenizers.h"
 #include "vocab.h"
 #include "window.h"
 
@@ -31,20 +33,26 @@ static void usage(FILE *fp)
 "      --stride S         overlapping k-mers starting every S bases (default K)\n"
 "  -c, --char             one token per nucleotide (per byte with --text)\n"
 "      --vocab FILE       use the vocabulary in FILE's header (a --train-bpe\n"
-"                         output, a token stream or a model file)\n"
+"                         output, a token stream or a model file, also one\n"
+"                         imported from Hugging Face) or in a Hugging Face\n"
+"                         tokenizer folder (vocab.txt or tokenizer.json)\n"
 "      --train-bpe N      learn a BPE vocabulary of N tokens (specials\n"
 "                         included) and write it, header only, to -o\n"
 "      --max-train-bytes N  learn from at most N bytes (default 50000000)\n"
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
+"      --binary-ok        with --text: take input that is not UTF-8 text (by\n"
+"                         default a NUL byte or invalid UTF-8 in the first\n"
+"                         64 KiB is an error)\n"
 "  -r, --region REG       only chr:beg-end of an indexed FASTA, BAM or CRAM\n"
 "      --reference FA     reference FASTA for CRAM that needs one\n"
 "Windows:\n"
 "  -T, --window T         tokens per window, <CLS> and <SEP> included (default 512)\n"
 "      --max-bp N         cut sequences into pieces of N bases first (default 2000)\n"
 "      --overlap N        consecutive pieces share N bases (default 0)\n"
-"      --skip-n[=F]       drop windows with more than a fraction F of N (default 0.5)\n"
+"      --skip-n[=F]       drop windows with more than a fraction F of N (default 0.5);\n"
+"                         an output with no window left is an error\n"
 "      --split S          train, eval or all (default all): keep the windows of\n"
 "                         that part of a deterministic split by record name\n"
 "      --eval-frac F      fraction of windows in the eval part (default 0.01)\n"
@@ -62,16 +70,6 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 success, 1 error, 2 usage.  See seqtok(1).\n");
 }
-
-enum { TK_KMER, TK_CHAR, TK_TEXTCHAR, TK_BPE };
-
-typedef struct {
-	int mode;
-	int k, stride;
-	tok_vocab v;
-	bpe_model bpe;
-	int *toklen;                  /* bases (bytes) per token id */
-} tokenizer;
 
 typedef struct {
 	cli_opts co;
@@ -94,71 +92,34 @@ static void fail_file(tns_writer *w, const char *file, const char *msg)
 	die_file(file, "%s", msg);
 }
 
-/* bases (bytes) each token stands for, to name windows by what they cover */
-static void tok_init_lengths(tokenizer *t)
-{
-	t->toklen = xmalloc(t->v.n * sizeof *t->toklen);
-	for (int i = 0; i < t->v.n; i++) t->toklen[i] = vocab_is_special(i) ? 1 : t->v.len[i];
-}
-
+/* the vocabulary of --vocab: a stream's header or an HF tokenizer folder */
 static void load_vocab(tokenizer *t, options *o)
 {
 	char err[512];
-	tns_reader *r = tns_open(o->vocab_file, err, sizeof err);
-	if (!r) die_file(o->vocab_file, "not a vocabulary file: %s", err);
-	int rc = vocab_from_header(&t->v, tns_reader_header(r), err, sizeof err);
-	tns_close_reader(r);
-	if (rc == -1) die_file(o->vocab_file, "no tokenizer vocabulary (@TK/@VO lines) in its header");
-	if (rc < 0) die_file(o->vocab_file, "%s", err);
-	if (strcmp(t->v.kind, "bpe") == 0) {
-		if (bpe_from_vocab(&t->bpe, &t->v, err, sizeof err) < 0) die_file(o->vocab_file, "%s", err);
-		t->mode = TK_BPE;
-		if (t->bpe.alphabet == BPE_TEXT) o->text = 1;
-		else if (o->text) die_usage("%s is a DNA vocabulary; it cannot encode --text", o->vocab_file);
-	} else if (strcmp(t->v.kind, "kmer") == 0) {
-		t->mode = TK_KMER;
-		t->k = t->v.k;
-		t->stride = t->v.stride ? t->v.stride : t->v.k;
-		tok_vocab chk;
-		kmer_vocab(&chk, t->k, t->stride);
-		int same = chk.hash == t->v.hash;
-		vocab_free(&chk);
-		if (!same || t->k < 1 || t->k > KMER_MAXK) die_file(o->vocab_file, "unknown k-mer vocabulary (not seqtok's order)");
-	} else if (strcmp(t->v.kind, "char") == 0) {
-		t->mode = TK_CHAR;
-	} else if (strcmp(t->v.kind, "text-char") == 0) {
-		t->mode = TK_TEXTCHAR;
-		o->text = 1;
-	} else die_file(o->vocab_file, "unknown vocabulary kind '%s'", t->v.kind);
-	if (o->text && (t->mode == TK_KMER || t->mode == TK_CHAR))
-		die_usage("%s is a nucleotide vocabulary; it cannot encode --text", o->vocab_file);
-}
-
-static void text_char_vocab(tok_vocab *v)
-{
-	vocab_init(v, "text-char");
-	vocab_add_specials(v);
-	for (int b = 1; b < 256; b++) { char c = (char)b; vocab_add(v, &c, 1, NULL); }
-	vocab_finish(v);
-}
-
-/* tokens of n bytes; ids and pos hold at least n */
-static long tokenize(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos)
-{
-	switch (t->mode) {
-	case TK_KMER: return kmer_encode(t->k, t->stride, s, n, ids, pos);
-	case TK_CHAR: return kmer_encode_char(s, n, ids, pos);
-	case TK_TEXTCHAR:
-		for (long i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			ids[i] = c ? TOK_NSPECIAL - 1 + c : TOK_UNK;
-			pos[i] = (int32_t)i;
-		}
-		return n;
-	default:
-		if (t->bpe.alphabet == BPE_TEXT) return bpe_encode_text(&t->bpe, s, n, ids, pos);
-		return bpe_encode_segment(&t->bpe, s, n, ids, pos);
+	tok_vocab v;
+	struct stat st;
+	if (stat(o->vocab_file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (hftok_load_dir(o->vocab_file, &v, err, sizeof err) < 0) die_file(o->vocab_file, "%s", err);
+	} else {
+		tns_reader *r = tns_open(o->vocab_file, err, sizeof err);
+		if (!r) die_file(o->vocab_file, "not a vocabulary file: %s", err);
+		int rc = vocab_from_header(&v, tns_reader_header(r), err, sizeof err);
+		tns_close_reader(r);
+		if (rc == -1) die_file(o->vocab_file, "no tokenizer vocabulary (@TK/@VO lines) in its header");
+		if (rc < 0) die_file(o->vocab_file, "%s", err);
 	}
+	if (tokenizer_init(t, &v, err, sizeof err) < 0) die_file(o->vocab_file, "%s", err);
+	if (t->input == TOKIN_TEXT) o->text = 1;
+	else if (t->input == TOKIN_BOTH) t->input = o->text ? TOKIN_TEXT : TOKIN_DNA;
+	else if (o->text) die_usage("%s is a DNA vocabulary; it cannot encode --text", o->vocab_file);
+	if (t->v.id.pad < 0) die_file(o->vocab_file, "the vocabulary has no padding token to fill windows with");
+}
+
+/* a tokenizer built here (no --vocab) */
+static void own_tokenizer(tokenizer *t, tok_vocab *v)
+{
+	char err[256];
+	if (tokenizer_init(t, v, err, sizeof err) < 0) die("%s", err);   /* not reached: our own vocabularies */
 }
 
 static int write_window(void *ctx, const char *name, const int32_t *tokens, int T)
@@ -259,7 +220,7 @@ static void each_piece(options *o, char **files, int nfiles, piece_fn f, void *c
 typedef struct {
 	tokenizer *t;
 	win_writer ww;
-	int32_t *ids, *pos;
+	int32_t *ids, *pos, *len;
 	long cap;
 	int text;
 } enc_ctx;
@@ -267,18 +228,46 @@ typedef struct {
 static int encode_piece(void *vc, const char *name, int64_t offset, const char *s, long n)
 {
 	enc_ctx *c = vc;
-	if (n > c->cap) {
-		c->cap = n + n / 4;
+	long need = tokenizer_capacity(c->t, n);
+	if (need > c->cap) {
+		c->cap = need + need / 4;
 		c->ids = xrealloc(c->ids, c->cap * sizeof *c->ids);
 		c->pos = xrealloc(c->pos, c->cap * sizeof *c->pos);
+		c->len = xrealloc(c->len, c->cap * sizeof *c->len);
 	}
-	long nt = tokenize(c->t, s, n, c->ids, c->pos);
-	int rc = win_chunk(&c->ww, name, offset, c->text ? NULL : s, n, c->ids, c->pos, nt, c->t->toklen);
+	long nt = tokenizer_encode(c->t, s, n, c->ids, c->pos, c->len);
+	int rc = win_chunk(&c->ww, name, offset, c->text ? NULL : s, n, c->ids, c->pos, c->len, nt);
 	if (rc < 0) {
 		out_ctx *oc = c->ww.ctx;
 		cli_tns_close(oc->w);       /* reports the write error and removes the output */
 	}
 	return rc;
+}
+
+/* Every window was dropped (--skip-n, --split): a stream of none would
+ * look finished and fail later, in lmtrain, far from the cause.  Say why,
+ * with the counts, and leave no output. */
+static void no_windows(const options *o, const win_writer *ww, tns_writer *w, char **files, int nfiles)
+	__attribute__((noreturn));
+static void no_windows(const options *o, const win_writer *ww, tns_writer *w, char **files, int nfiles)
+{
+	char msg[512];
+	long long nn = ww->n_dropped_n, ns = ww->n_other_split;
+	const char *part = o->wo.split == WIN_EVAL ? "train" : "eval";
+	if (!nn && !ns)
+		snprintf(msg, sizeof msg, "no windows: the input has no tokens");
+	else if (nn && !ns)
+		snprintf(msg, sizeof msg, "no windows: every window was skipped by --skip-n (%lld of %lld had more than %g N)",
+		         nn, nn, o->wo.skip_n);
+	else if (ns && !nn)
+		snprintf(msg, sizeof msg, "no windows: all %lld windows fall in the %s part of the split (--eval-frac %g, --split-seed %llu)",
+		         ns, part, o->wo.eval_frac, (unsigned long long)o->wo.split_seed);
+	else
+		snprintf(msg, sizeof msg, "no windows: %lld were skipped by --skip-n (more than %g N), the other %lld fall in the %s part of the split",
+		         nn, o->wo.skip_n, ns, part);
+	tns_abort(w);
+	if (nfiles == 1) die_file(files[0], "%s", msg);
+	die("%s", msg);
 }
 
 /* ---- BPE training ---- */
@@ -332,6 +321,9 @@ static int train(options *o, char **files, int nfiles)
 	double t0 = cli_now();
 	each_piece(o, files, nfiles, train_piece, &c, NULL);
 	double t1 = cli_now();
+	if (c.bytes == 0)     /* each_piece() found sequence, so --skip-n took it all */
+		die("no training data: every piece was skipped by --skip-n (%lld pieces had more than %g N)",
+		    (long long)c.skipped, o->wo.skip_n);
 	int nm = bpe_train(c.tr, o->train_bpe, &m);
 	double t2 = cli_now();
 	if (m.n < o->train_bpe)
@@ -357,7 +349,7 @@ static int train(options *o, char **files, int nfiles)
 int main(int argc, char **argv)
 {
 	enum { O_STRIDE = 0x2000, O_VOCAB, O_TRAIN, O_MAXTRAIN, O_TEXT, O_PARA, O_REF, O_MAXBP,
-	       O_OVERLAP, O_SKIPN, O_SPLIT, O_EVALFRAC, O_SEED };
+	       O_OVERLAP, O_SKIPN, O_SPLIT, O_EVALFRAC, O_SEED, O_BINOK };
 	static const struct option longopts[] = {
 		{"kmer", required_argument, 0, 'k'}, {"stride", required_argument, 0, O_STRIDE},
 		{"char", no_argument, 0, 'c'}, {"vocab", required_argument, 0, O_VOCAB},
@@ -368,7 +360,7 @@ int main(int argc, char **argv)
 		{"overlap", required_argument, 0, O_OVERLAP}, {"skip-n", optional_argument, 0, O_SKIPN},
 		{"split", required_argument, 0, O_SPLIT}, {"eval-frac", required_argument, 0, O_EVALFRAC},
 		{"split-seed", required_argument, 0, O_SEED}, {"max-windows", required_argument, 0, 'n'},
-		{"bgzf", no_argument, 0, 'z'},
+		{"bgzf", no_argument, 0, 'z'}, {"binary-ok", no_argument, 0, O_BINOK},
 		CLI_LONGOPTS
 	};
 	options o;
@@ -394,6 +386,7 @@ int main(int argc, char **argv)
 		case O_MAXTRAIN: o.max_train = cli_long("--max-train-bytes", optarg, 1, (1L << 31) - 1); break;
 		case O_TEXT: o.text = 1; break;
 		case O_PARA: o.ro.para = 1; break;
+		case O_BINOK: o.ro.binary_ok = 1; break;
 		case 'r': o.ro.region = optarg; break;
 		case O_REF: o.ro.reference = optarg; break;
 		case 'T': o.wo.T = (int)cli_long("--window", optarg, 3, 1 << 20); break;
@@ -423,6 +416,7 @@ int main(int argc, char **argv)
 		die_usage("choose one of --vocab, --train-bpe and --char");
 	if (set_kmer && (o.vocab_file || o.train_bpe || use_char || o.text))
 		die_usage("--kmer and --stride make k-mers of sequences; they do not go with --vocab, --train-bpe, --char or --text");
+	if (o.ro.binary_ok && !o.text) die_usage("--binary-ok goes with --text");
 	int nfiles = argc - optind;
 	cli_need_input(nfiles, usage);
 	char *stdin_only[] = {"-"};
@@ -435,20 +429,17 @@ int main(int argc, char **argv)
 		return train(&o, files, nfiles);
 	}
 	tokenizer t;
-	memset(&t, 0, sizeof t);
+	tok_vocab own;
 	if (o.vocab_file) load_vocab(&t, &o);
-	else if (use_char && o.text) { t.mode = TK_TEXTCHAR; text_char_vocab(&t.v); }
-	else if (use_char) { t.mode = TK_CHAR; kmer_char_vocab(&t.v); }
-	else if (o.text) die_usage("--text needs --char or a BPE --vocab");
+	else if (o.text && !use_char) die_usage("--text needs --char or a BPE --vocab");
 	else {
-		t.mode = TK_KMER;
-		t.k = k;
-		t.stride = stride ? stride : k;
-		kmer_vocab(&t.v, t.k, t.stride);
+		if (use_char && o.text) tok_text_char_vocab(&own);
+		else if (use_char) kmer_char_vocab(&own);
+		else kmer_vocab(&own, k, stride ? stride : k);
+		own_tokenizer(&t, &own);
 	}
 	o.ro.text = o.text;
 	if (o.ro.para && !o.text) die_usage("--para goes with --text");
-	tok_init_lengths(&t);
 	cli_check_binary_out(&o.co);
 
 	tns_header h;
@@ -462,16 +453,16 @@ int main(int argc, char **argv)
 	memset(&ec, 0, sizeof ec);
 	ec.t = &t;
 	ec.text = o.text;
-	win_init(&ec.ww, &o.wo, write_window, &oc);
+	win_init(&ec.ww, &o.wo, &t.v.id, write_window, &oc);
 	if (o.wo.max_windows != 0) each_piece(&o, files, nfiles, encode_piece, &ec, oc.w);
 	if (cli_verbose > 0)
 		info("%lld windows written; %lld mostly N, %lld in the other split", (long long)tns_writer_nrecords(oc.w),
 		     (long long)ec.ww.n_dropped_n, (long long)ec.ww.n_other_split);
+	if (tns_writer_nrecords(oc.w) == 0 && o.wo.max_windows != 0) no_windows(&o, &ec.ww, oc.w, files, nfiles);
 	cli_tns_close(oc.w);
 	win_free(&ec.ww);
-	free(ec.ids); free(ec.pos); free(t.toklen);
-	if (t.mode == TK_BPE) bpe_free(&t.bpe);
-	vocab_free(&t.v);
+	free(ec.ids); free(ec.pos); free(ec.len);
+	tokenizer_free(&t);
 	tns_header_free(&h);
 	return 0;
 }

@@ -25,7 +25,7 @@ interrupted() {
 	_i=0; while [ ! -e "$_out.tmp" ] && [ $_i -lt 500 ]; do sleep 0.02; _i=$((_i + 1)); done
 	[ -e "$_out.tmp" ]; ok $? "$_name: writing $(basename "$_out").tmp"
 	kill -$_sig $_pid
-	wait $_pid; _rc=$?
+	wait $_pid 2> /dev/null; _rc=$?
 	exec 3>&-
 	case $_sig in INT) _c=130 ;; TERM) _c=143 ;; HUP) _c=129 ;; esac
 	is "$_rc" "$_c" "$_name: SIG$_sig ends it with exit $_c"
@@ -49,7 +49,7 @@ exec 3> "$T/fifo"
 head -c 20000 "$T/probs.tns" >&3
 i=0; while [ ! -e "$T/npy/r0/probs.npy" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)); done
 kill -INT $pid
-wait $pid; rc=$?
+wait $pid 2> /dev/null; rc=$?
 exec 3>&-
 is "$rc" 130 "tnsview --npy: SIGINT ends it with exit 130"
 is "$(find "$T/npy" -name '*.tmp' | wc -l | tr -d ' ')" 0 "tnsview --npy: no partial file is left"
@@ -67,7 +67,7 @@ i=0; while [ ! -e "$T/o.tsv.tmp" ] && [ $i -lt 500 ]; do sleep 0.02; i=$((i + 1)
 kill -HUP $pid
 tail -c +3001 "$T/probs.tns" >&3
 exec 3>&-
-wait $pid
+wait $pid 2> /dev/null
 is "$?" 0 "a SIGHUP ignored at start (nohup) stays ignored: the program ends its work"
 [ -s "$T/o.tsv" ]; ok $? "and writes its output"
 done_testing

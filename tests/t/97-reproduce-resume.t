@@ -22,7 +22,7 @@ setsid env --default-signal=INT sh "$TOP/examples/reproduce.sh" --scale tiny --s
 pid=$!
 i=0; while [ "$(cat "$d/train1.tsv.tmp" 2> /dev/null | wc -l)" -lt 8 ] && [ $i -lt 1500 ]; do sleep 0.02; i=$((i + 1)); done
 kill -INT -$pid
-wait $pid
+wait $pid 2> /dev/null
 [ $? != 0 ]; ok $? "Ctrl-C during training model 1 stops the script"
 [ ! -e "$d/m1.tns" ] && [ ! -e "$d/m1.done" ] && [ -s "$d/m1.tns.ckpt" ]
 ok $? "it leaves no model 1 and no done-marker, but lmtrain's checkpoint"
