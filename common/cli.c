@@ -251,6 +251,16 @@ void cli_interrupt_exit(void)
  * temporary files and the outputs finished so far are removed, and no exit
  * handlers run -- nothing else is left to tidy in a dying process, and
  * LeakSanitizer would only report the buffers of the interrupted work. */
+/* cli_set_process() */
+static char proc_where[64];
+static void (*proc_wait)(void), (*proc_end)(int);
+
+void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code))
+{
+	snprintf(proc_where, sizeof proc_where, "%s%s", where ? where : "", where && *where ? ": " : "");
+	proc_wait = wait, proc_end = end;
+}
+
 static void quit(int code) __attribute__((noreturn));
 static void quit(int code)
 {
@@ -258,6 +268,7 @@ static void quit(int code)
 	reg_block(&old);
 	for (int i = 0; i < nreg; i++) unlink(reg[i].name);
 	fflush(stderr);
+	if (proc_end) proc_end(code);
 	_exit(code);
 }
 
@@ -272,8 +283,9 @@ static void msg_start(void)
 
 static void vmsg(const char *kind, const char *fmt, va_list ap)
 {
+	if (proc_wait && *kind == 'e') proc_wait();
 	msg_start();
-	fprintf(stderr, "%s: %s", cli_prog, kind);
+	fprintf(stderr, "%s: %s%s", cli_prog, kind, proc_where);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -310,10 +322,11 @@ void info(const char *fmt, ...)
 void die_file(const char *file, const char *fmt, ...)
 {
 	va_list ap;
+	if (proc_wait) proc_wait();
 	msg_start();
 	/* "-" is how the command line says standard input; a message says it
 	 * in words, as it says "standard output" */
-	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file && strcmp(file, "-") != 0 ? file : "standard input");
+	fprintf(stderr, "%s: error: %s%s: ", cli_prog, proc_where, file && *file && strcmp(file, "-") != 0 ? file : "standard input");
 	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
 	fputc('\n', stderr);
 	quit(EXIT_FAILURE);
@@ -368,6 +381,9 @@ void cli_check_binary_out(const cli_opts *o)
 		die_usage("refusing to write binary output to a terminal (use -o FILE, a pipe, or -f)");
 }
 
+static const char *version_note;
+void cli_version_note(const char *line) { version_note = line; }
+
 void cli_version(void)
 {
 	printf("%s (seqlm) %s\n", cli_prog, SEQLM_VERSION);
@@ -377,6 +393,7 @@ void cli_version(void)
 	const char *cfg = openblas_get_config();
 	if (strncmp(cfg, "OpenBLAS ", 9) == 0) cfg += 9;
 	printf("OpenBLAS %s\n", cfg);
+	if (version_note) printf("%s\n", version_note);
 }
 
 long cli_long(const char *opt, const char *s, long lo, long hi)

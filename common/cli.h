@@ -56,6 +56,15 @@ void cli_need_input(int nfiles, void (*usage)(FILE *));
 void cli_check_binary_out(const cli_opts *o);
 
 void cli_version(void);           /* prog, seqlm, htslib and OpenBLAS versions */
+/* a line --version adds for what a program was built with ("MPI: ...") */
+void cli_version_note(const char *line);
+/* A program run as several processes (lmtrain under MPI) names the process
+ * in its messages (where, e.g. "rank 3": "lmtrain: error: rank 3: ..."),
+ * may hold an error message back a moment (wait, before printing: an error
+ * every process meets is then reported once, by the first, which ends the
+ * others) and ends every process after its own cleanup (end; never
+ * returns).  Any may be NULL. */
+void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code));
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

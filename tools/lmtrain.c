@@ -19,6 +19,7 @@
 #include "bert.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "dist.h"
 #include "evalmask.h"
 #include "fisher.h"
 #include "mlm.h"
@@ -100,6 +101,11 @@ static void usage(FILE *fp)
 "Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
 "checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
 "the same command to continue.  A second signal stops at once.\n"
+"\n"
+"Under MPI (mpirun -np N lmtrain ...): one model data-parallel on N ranks,\n"
+"the same training as --accum N (sums in rank order, bitwise repeatable);\n"
+"with --seeds of M members, N = M x K ranks: each member on K ranks.\n"
+"The input must be a file every rank can read.\n"
 "\n"
 "Exit status: 0 success, 1 error (no model or log written), 2 usage, 128+N\n"
 "interrupted by signal N.  See lmtrain(1).\n");
@@ -381,8 +387,11 @@ static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int 
 static void evalset_free(evalset *e) { free(e->in); free(e->lab); }
 
 /* mean loss and accuracy (argmax, first of ties) at the masked positions,
- * no dropout, in batches of mb windows; sums in a fixed order */
-static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, double *loss, double *acc)
+ * no dropout, in batches of mb windows; sums in a fixed order.  Under MPI
+ * batch i goes to rank i mod N of the group; the sums of each batch are
+ * then added in batch order on every rank. */
+static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, double *loss, double *acc,
+                     const dist_group *dg)
 {
 	int V = m->c.vocab_size, T = e->T;
 	int *rows = xmalloc((size_t)mb * T * sizeof *rows);
@@ -390,7 +399,12 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 	float *lg = NULL;
 	size_t lgcap = 0;
 	double L = 0, A = 0;
+	int nch = (e->n + mb - 1) / mb;
+	double *part = dg->size > 1 ? xcalloc(2 * (size_t)nch, sizeof *part) : NULL;
 	for (int i0 = 0; i0 < e->n; i0 += mb) {
+		int ci = i0 / mb;
+		if (ci % dg->size != dg->rank) continue;
+		double *Lp = part ? part + 2 * ci : &L, *Ap = part ? part + 2 * ci + 1 : &A;
 		int nb = e->n - i0 < mb ? e->n - i0 : mb, nr = 0;
 		for (int r = 0; r < nb * T; r++)
 			if (e->lab[(size_t)i0 * T + r] >= 0) lab[nr] = e->lab[(size_t)i0 * T + r], rows[nr++] = r;
@@ -404,9 +418,14 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 			for (int v = 1; v < V; v++) if (x[v] > x[am]) am = v;
 			double s = 0;
 			for (int v = 0; v < V; v++) s += exp((double)x[v] - x[am]);
-			L += log(s) + x[am] - x[lab[j]];
-			A += am == lab[j];
+			*Lp += log(s) + x[am] - x[lab[j]];
+			*Ap += am == lab[j];
 		}
+	}
+	if (part) {
+		dist_sum_f64(dg, part, 2 * (size_t)nch);
+		for (int ci = 0; ci < nch; ci++) L += part[2 * ci], A += part[2 * ci + 1];
+		free(part);
 	}
 	*loss = L / e->ntok, *acc = A / e->ntok;
 	free(rows); free(lab); free(lg);
@@ -437,9 +456,14 @@ static int next_batch(data *d, int32_t *tok, int B, uint64_t *chain, uint64_t *b
 }
 
 /* one optimiser step of member k on the batch tok[nb*T], in micro-batches
- * of mb windows whose gradients add up to the whole batch's */
+ * of mb windows whose gradients add up to the whole batch's.  Under MPI the
+ * micro-batches are dealt out by position, --accum of them to each rank of
+ * the member's group in rank order, and the gradients and losses summed in
+ * rank order (dist.h): the same step as one process with --accum times the
+ * ranks, but for the order of the additions. */
 static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int T, int mb, long step,
-                       const opts *o, long steps, long warm, int32_t *inp, int32_t *lab, double *lr)
+                       const opts *o, long steps, long warm, int32_t *inp, int32_t *lab, double *lr,
+                       const dist_group *dg)
 {
 	bert_model *m = &k->m;
 	long nm = 0;
@@ -448,7 +472,8 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 		               o->mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
 	bert_zero_grads(m);
 	double lsum = 0;
-	for (int b0 = 0; b0 < nb; b0 += mb) {
+	for (int j = 0, b0 = 0; b0 < nb; j++, b0 += mb) {
+		if (j / o->accum != dg->rank) continue;
 		int n = nb - b0 < mb ? nb - b0 : mb;
 		bert_drop dr = { k->seed, (uint64_t)step, b0 };
 		bert_forward(m, a, inp + (size_t)b0 * T, n, T, &dr);
@@ -457,18 +482,55 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 		lsum += n == nb ? l : (double)l * nmi;
 		if (nm) bert_backward(m, a, 0, n, 1.0f / (float)nm);
 	}
+	dist_sum_f32(dg, m->grads, m->n);
+	dist_sum_f64(dg, &lsum, 1);
 	k->loss = mb >= nb ? lsum : nm ? lsum / nm : 0;
 	k->norm = grad_clip(m->grads, m->n, o->clip);
 	*lr = lr_at(step, steps, warm, o->lr, o->min_lr);
 	adamw_step(&k->opt, m->params, m->grads, (float)*lr);
 }
 
+/* the empirical Fisher of member k on the eval set, in batches of mb
+ * windows dealt out over the group's ranks as in evaluate(), the sums then
+ * added in rank order */
+static void fisher_eval(fisher_acc *f, member *k, bert_acts *ea, int mb, const evalset *es,
+                        const dist_group *dg, long step)
+{
+	for (int i0 = 0, ci = 0; i0 < es->n; i0 += mb, ci++) {
+		if (ci % dg->size != dg->rank) continue;
+		int n = es->n - i0 < mb ? es->n - i0 : mb;
+		if (fisher_add_batch(f, &k->m, ea, es->in + (size_t)i0 * es->T, es->lab + (size_t)i0 * es->T, n, es->T) < 0)
+			die("member %" PRIu64 ": non-finite loss at step %ld (diverged: lower --lr?)", k->seed, step);
+	}
+	if (dg->size > 1) {
+		double c[3] = { (double)f->ntokens, (double)f->nwindows, (double)f->nbatches };
+		dist_sum_f64(dg, f->sum, f->n);
+		dist_sum_f64(dg, c, 3);
+		f->ntokens = (long)c[0], f->nwindows = (long)c[1], f->nbatches = (long)c[2];
+	}
+}
+
+/* the lines this rank's member wrote into step (a leader's; others none)
+ * join log t on every rank in rank order, so every checkpoint carries the
+ * whole log; only world rank 0 has the file open */
+static void tl_share(textlog *t, textlog *step)
+{
+	if (!t->on) return;
+	char *all;
+	size_t n;
+	dist_share_text(step->s ? step->s : "", step->n, &all, &n);
+	if (n) tl_printf(t, "%s", all);
+	free(all);
+	step->n = 0;
+}
+
 /* ---- output files ---------------------------------------------------------- */
 
 /* the options a checkpoint must share with the run that resumes it */
 static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, int T, int accum,
-                           const evalset *e)
+                           int ranks, const evalset *e)
 {
+	if (ranks > 1) tns_header_set(h, "train_ranks", "%d", ranks);   /* MPI ranks per member */
 	tns_header_set(h, "train_steps", "%ld", steps);
 	tns_header_set(h, "train_batch", "%ld", o->batch);
 	tns_header_set(h, "train_accum", "%d", accum);
@@ -486,7 +548,7 @@ static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, 
 static const char *const train_keys[] = {
 	"seed", "data_seed", "train_steps", "train_batch", "train_accum", "train_lr", "train_min_lr",
 	"train_warmup_steps", "train_clip", "train_weight_decay", "train_mask_prob", "train_window",
-	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", NULL
+	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", "train_ranks", NULL
 };
 
 /* the header of member k's model or checkpoint at step */
@@ -519,7 +581,7 @@ typedef struct {
 	int argc;
 	char **argv;
 	long steps, warm;
-	int T, accum;
+	int T, accum, ranks;
 	const evalset *e;
 	const textlog *lg, *fl;
 	long windows;                 /* consumed by the steps done, and their hash chain */
@@ -531,7 +593,7 @@ static void write_checkpoint(member *k, const train_ctx *c, long step)
 {
 	tns_header h;
 	member_header(&h, c->ih, k, c->o, c->argc, c->argv, step);
-	set_train_keys(&h, c->o, c->steps, c->warm, c->T, c->accum, c->e);
+	set_train_keys(&h, c->o, c->steps, c->warm, c->T, c->accum, c->ranks, c->e);
 	ckpt_state s = k->st;
 	s.step = step, s.adam_t = k->opt.t, s.windows = c->windows, s.data_hash = c->chain;
 	s.log = c->lg->s, s.loglen = c->lg->n, s.flog = c->fl->s, s.floglen = c->fl->n;
@@ -608,6 +670,10 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 		die_file(path, "the checkpoint was trained on another vocabulary than these windows");
 	for (int i = 0; train_keys[i]; i++) {
 		const char *a = tns_header_get(&ch, train_keys[i]), *b = tns_header_get(want, train_keys[i]);
+		if (!a && !b) continue;   /* train_ranks: one process both times */
+		if (!strcmp(train_keys[i], "train_ranks") && (!a || !b || strcmp(a, b)))
+			die_file(path, "written by %s MPI ranks per member, resumed with %s: resume with the same mpirun -np",
+			         a ? a : "1", b ? b : "1");
 		if (!a || !b || strcmp(a, b) != 0)
 			die_file(path, "%s is %s in the checkpoint, %s in this run", train_keys[i], a ? a : "missing", b ? b : "missing");
 	}
@@ -624,11 +690,25 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* under MPI, a rank other than 0 holds its error message back a moment: an
+ * error every rank meets (a bad option, a bad input file) is then reported
+ * once, by rank 0, whose MPI_Abort ends the others first */
+static void rank_wait(void) { usleep(300000); }
+
 int main(int argc, char **argv)
 {
 	cli_opts co;
 	par_blas_prefer_avx512(argv);
 	cli_init(&co, argc, argv);
+	int nranks = dist_init(&argc, &argv);
+	char where[32], vnote[192];
+	if (nranks > 1) {
+		snprintf(where, sizeof where, "rank %d", dist_rank());
+		cli_set_process(where, dist_rank() ? rank_wait : NULL, dist_abort);
+	}
+	if (dist_built()) snprintf(vnote, sizeof vnote, "MPI: %s (data parallel under mpirun or srun)", dist_library());
+	else snprintf(vnote, sizeof vnote, "MPI: not built in (one process)");
+	cli_version_note(vnote);
 	opts o = { .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
 	           .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
 	           .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
@@ -722,6 +802,20 @@ int main(int argc, char **argv)
 	for (const char *p, **pp = (const char *[]){ ckpat, o.resume, NULL }; (p = *pp); pp++)
 		if (nmem > 1 && !strstr(p, "{seed}")) die_usage("--seeds: %s needs {seed} in the name", p);
 	if (!outpat) cli_check_binary_out(&co);
+	/* MPI: members dealt out over the ranks, the same number each */
+	int nmem_all = nmem;
+	for (int i = 0; i < nmem; i++)
+		for (int j = 0; j < i; j++)
+			if (seedv[j] == seedv[i]) die_usage("--seeds: seed %ld twice", seedv[i]);
+	if (nranks > 1 && !strcmp(in, "-"))
+		die_usage("under MPI every rank reads the windows itself: give a file that every rank can read, not a pipe");
+	if (nranks > 1 && nmem > 1 && nranks % nmem)
+		die_usage("--seeds has %d members: under MPI the ranks (%d) must be a multiple of that, the same number for each member",
+		          nmem, nranks);
+	dist_group dg;
+	dist_split(&dg, nranks > 1 && nmem > 1 ? nmem : 1);
+	if (dg.ngroups > 1) seedv[0] = seedv[dg.group], nmem = 1;
+	if (dist_rank() != 0) cli_verbose = -1;   /* rank 0 speaks for all */
 
 	data d;
 	data_open(&d, in, 0, o.data_seed);
@@ -767,7 +861,9 @@ int main(int argc, char **argv)
 	long nominal = steps ? steps : (d.cap + o.batch - 1) / o.batch;
 	long warm = o.warmup < 1 ? (long)ceil(o.warmup * nominal) : (long)o.warmup;
 	if (o.eval && !o.eval_every) o.eval_every = nominal / 10 > 0 ? nominal / 10 : 1;
-	int B = (int)o.batch, T = d.T, accum = (int)o.accum, mb = (B + accum - 1) / accum;
+	int B = (int)o.batch, T = d.T, accum = (int)o.accum, slices = accum * dg.size, mb = (B + slices - 1) / slices;
+	if (slices > B)
+		die_usage("-b %d windows cannot be cut into %d micro-batches (--accum %d on each of %d ranks)", B, slices, accum, dg.size);
 
 	member *mem = xcalloc(nmem, sizeof *mem);
 	for (int i = 0; i < nmem; i++) {
@@ -778,8 +874,6 @@ int main(int argc, char **argv)
 		k->ckpt = expand(ckpat, k->seed);
 		check_folder(k->out);
 		check_folder(k->ckpt);
-		for (int j = 0; j < i; j++)
-			if (mem[j].seed == k->seed) die_usage("--seeds: seed %" PRIu64 " twice", k->seed);
 		if (bert_init(&k->m, &cfg) != 0) die("cannot build the model");
 		bert_set_threads(&k->m, co.threads);
 		bert_init_weights(&k->m, k->seed);
@@ -800,7 +894,7 @@ int main(int argc, char **argv)
 			char *path = expand(o.resume, k->seed);
 			tns_header want;
 			member_header(&want, ih, k, &o, argc, argv, 0);
-			set_train_keys(&want, &o, steps, warm, T, accum, &es);
+			set_train_keys(&want, &o, steps, warm, T, accum, dg.size, &es);
 			member_resume(k, path, &want, voc.hash);
 			tns_header_free(&want);
 			if (k->best && k->st.best_step >= 0 && ckpt_read_best(path, &k->m, k->best, err, sizeof err) != 0)
@@ -811,6 +905,8 @@ int main(int argc, char **argv)
 			start = (long)k->st.step;
 			free(path);
 		}
+		if (dist_max_int((int)start) != -dist_max_int(-(int)start))
+			die("the members' checkpoints are at different steps (resume them from one run)");
 	}
 
 	bert_acts *a = bert_acts_new(&mem[0].m, mb, T, 1);
@@ -833,10 +929,11 @@ int main(int argc, char **argv)
 
 	cli_out logo, flogo;
 	textlog lg = { 0 }, fl = { 0 };
-	if (o.log) lg.fp = cli_out_open(&logo, o.log), lg.on = 1, lg.path = o.log;
+	if (o.log) lg.fp = dist_rank() ? NULL : cli_out_open(&logo, o.log), lg.on = 1, lg.path = o.log;
 	char *flogpath = o.flog ? xstrdup(o.flog) : NULL;
 	if (o.fisher_every && !flogpath) { flogpath = xmalloc(strlen(outpat) + 16); sprintf(flogpath, "%s.fisher.tsv", outpat); }
-	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath), fl.on = 1, fl.path = flogpath;
+	if (flogpath) fl.fp = dist_rank() ? NULL : cli_out_open(&flogo, flogpath), fl.on = 1, fl.path = flogpath;
+	textlog slg = { .on = lg.on }, sfl = { .on = fl.on };   /* one step's lines (tl_share) */
 	if (o.resume) {
 		tl_printf(&lg, "%.*s", (int)mem[0].st.loglen, mem[0].st.log ? mem[0].st.log : "");
 		tl_printf(&fl, "%.*s", (int)mem[0].st.floglen, mem[0].st.flog ? mem[0].st.flog : "");
@@ -859,7 +956,10 @@ int main(int argc, char **argv)
 		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", warm, o.lr);
 		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters (%.2f M); %s of %d windows of %d tokens%s%s",
 		     name, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, mem[0].m.n / 1e6, what, B, T,
-		     nmem > 1 ? "; members " : "", nmem > 1 ? seedstr : "");
+		     nmem_all > 1 ? "; members " : "", nmem_all > 1 ? seedstr : "");
+		if (nranks > 1)
+			info("MPI: %d ranks, %d per member; each batch in %d micro-batches of up to %d windows, --accum %d on each rank",
+			     nranks, dg.size, slices, mb, accum);
 	}
 	if (o.resume && cli_verbose >= 0) info("resuming at step %ld from %s", start, o.resume);
 	int tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
@@ -877,12 +977,12 @@ int main(int argc, char **argv)
 		if (d.broken || nb == 0) {
 			if (d.broken)
 				interrupted(mem, nmem, ckpat, 1, step,
-				            &(train_ctx){ ih, &o, argc, argv, steps, warm, T, accum, &es, &lg, &fl, windows, chain0 });
+				            &(train_ctx){ ih, &o, argc, argv, steps, warm, T, accum, dg.size, &es, &lg, &fl, windows, chain0 });
 			break;
 		}
 		windows += nb;
 		for (int i = 0; i < nmem; i++)
-			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr);
+			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr, &dg);
 		ntok += (long)nb * T * nmem;
 		/* a pipe tells its end one window ahead: its last step is known */
 		int ended = !d.in_memory && d.fill == 0, last = step + 1 == steps || ended;
@@ -893,7 +993,7 @@ int main(int argc, char **argv)
 			member *k = &mem[i];
 			double el = 0, eacc = 0;
 			if (do_eval) {
-				evaluate(&k->m, ea, mb, &es, &el, &eacc);
+				evaluate(&k->m, ea, mb, &es, &el, &eacc, &dg);
 				ckpt_state_add_eval(&k->st, step + 1, el, eacc);
 				if (el < k->st.best_loss) {
 					k->st.best_loss = el, k->st.best_step = step + 1;
@@ -903,35 +1003,35 @@ int main(int argc, char **argv)
 			if (do_fisher) {
 				fisher_acc f;
 				fisher_init(&f, &k->m, (fisher_estimator)o.fest);
-				for (int i0 = 0; i0 < es.n; i0 += mb) {
-					int n = es.n - i0 < mb ? es.n - i0 : mb;
-					if (fisher_add_batch(&f, &k->m, ea, es.in + (size_t)i0 * es.T, es.lab + (size_t)i0 * es.T, n, es.T) < 0)
-						die("member %" PRIu64 ": non-finite loss at step %ld (diverged: lower --lr?)", k->seed, step + 1);
-				}
+				fisher_eval(&f, k, ea, mb, &es, &dg, step + 1);
 				int ng = fisher_groups(&f, &k->m, FISHER_BY_GROUP, &g);
 				double tot = 0;
 				for (int j = 0; j < ng; j++) tot += g[j].fisher;
-				for (int j = 0; j < ng; j++)
-					tl_printf(&fl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step + 1, g[j].name,
+				for (int j = 0; j < ng && dg.rank == 0; j++)
+					tl_printf(&sfl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step + 1, g[j].name,
 					          g[j].fisher, tot > 0 ? g[j].fisher / tot : 0.0, f.ntokens,
 					          fisher_estimator_name(f.est), f.nwindows, g[j].nparams, k->seed);
 				free(g);
 				fisher_free(&f);
 			}
-			if (do_eval)
-				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
+			if (dg.rank != 0)
+				;
+			else if (do_eval)
+				tl_printf(&slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
 				          step + 1, lr, k->loss, k->norm, tps, el, eacc, bh, k->seed);
 			else
-				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
+				tl_printf(&slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
 				          step + 1, lr, k->loss, k->norm, tps, bh, k->seed);
 		}
+		tl_share(&fl, &sfl);   /* the Fisher lines before the step's, as before */
+		tl_share(&lg, &slg);
 		/* a full disk under a log shows now, not after the last step */
 		tl_flush(&lg);
 		tl_flush(&fl);
-		train_ctx cx = { ih, &o, argc, argv, steps, warm, T, accum, &es, &lg, &fl, windows, chain };
+		train_ctx cx = { ih, &o, argc, argv, steps, warm, T, accum, dg.size, &es, &lg, &fl, windows, chain };
 		int saved = want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last);
 		if (saved) {
-			for (int i = 0; i < nmem; i++) write_checkpoint(&mem[i], &cx, step + 1);
+			for (int i = 0; i < nmem && dg.rank == 0; i++) write_checkpoint(&mem[i], &cx, step + 1);
 			interrupt_note(mem, nmem, ckpat, step + 1);
 		}
 		loss_avg = step == start ? mem[0].loss : 0.95 * loss_avg + 0.05 * mem[0].loss;
@@ -940,7 +1040,8 @@ int main(int argc, char **argv)
 			         steps ? (steps - step - 1) * (now - t0) / (step + 1 - start) : 0, last);
 			tlast = now;
 		}
-		if (cli_interrupted()) interrupted(mem, nmem, ckpat, !saved, step + 1, &cx);
+		/* every rank stops at the same step, whichever got the signal */
+		if (dist_max_int(cli_interrupted())) interrupted(mem, nmem, ckpat, !saved && dg.rank == 0, step + 1, &cx);
 		if (last) { step++; break; }
 	}
 	if (steps && step < steps)
@@ -957,7 +1058,7 @@ int main(int argc, char **argv)
 	/* the outputs, all or none: the logs are complete on disk (flushed
 	 * above) before the models are renamed into place, and an error in
 	 * any of them removes the others (cli.h) */
-	for (int i = 0; i < nmem; i++) {
+	for (int i = 0; i < nmem && dg.rank == 0; i++) {
 		member *k = &mem[i];
 		tns_header h;
 		member km = *k;                 /* with --eval: the parameters of the best eval loss */
@@ -975,10 +1076,12 @@ int main(int argc, char **argv)
 	if (fl.fp) cli_out_close(&flogo);
 	if (cli_verbose >= 0 && !tty && cli_verbose == 0 && step > start)
 		info("%ld steps, final loss %.4f (smoothed), %.0f tokens/s", step, loss_avg, ntok / (cli_now() - t0));
+	if (cli_verbose >= 0 && nranks > 1 && step > start)
+		info("MPI: %.2f MB sent per step by rank 0 (the sums of gradients, eval and Fisher)", dist_bytes_sent() / 1e6 / (step - start));
 	if (cli_verbose >= 0 && o.eval)
 		for (int i = 0; i < nmem; i++)
 			info("%s: best eval loss %.4f at step %" PRId64, mem[i].out, mem[i].st.best_loss, mem[i].st.best_step);
-	free(lg.s); free(fl.s); free(flogpath); free(ckpat); free(seedv);
+	free(lg.s); free(fl.s); free(slg.s); free(sfl.s); free(flogpath); free(ckpat); free(seedv);
 	free(tok); free(inp); free(lab);
 	bert_acts_free(a);
 	if (ea) bert_acts_free(ea);
@@ -992,5 +1095,7 @@ int main(int argc, char **argv)
 	evalset_free(&es);
 	vocab_free(&voc);
 	data_close(&d);
+	dist_group_free(&dg);
+	dist_finalize();
 	return 0;
 }
