@@ -33,6 +33,13 @@ else
   LIB      := common/libcommon.a
   BIN      := bin
 endif
+# Open MPI for data-parallel lmtrain (optional: without mpicc, lmtrain is
+# built for one process and says so under --version; mpi=0 turns it off)
+MPICC    ?= mpicc
+ifneq ($(mpi),0)
+  MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null)
+  MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null)
+endif
 ifeq ($(native),1)
   CFLAGS   += -march=native
 endif
@@ -72,6 +79,12 @@ deps:
 $(B)/common/%.o: common/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+# only dist.o speaks MPI, and only the programs that call it link it
+ifneq ($(MPI_LIBS),)
+$(B)/common/dist.o: CPPFLAGS += $(MPI_CFLAGS) -DSEQLM_MPI
+$(BIN)/lmtrain $(B)/tests/test_dist: LDLIBS += $(MPI_LIBS)
+endif
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)
