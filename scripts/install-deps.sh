@@ -8,10 +8,13 @@ set -eu
 
 # The Debian 12 packages, one group a line: "group: packages".  To add a
 # dependency, add its package to its group (and a probe below, for
-# machines without dpkg).
+# machines without dpkg).  libdnnl-dev (oneDNN, --precision bf16) and Open
+# MPI (data-parallel lmtrain) are optional to the build, which finds them
+# or goes without, but installed so that their tests run.
 PKG_LIST='
 build: build-essential pkg-config libhts-dev zlib1g-dev libopenblas-dev
 build: libcjson-dev libdnnl-dev
+mpi: openmpi-bin libopenmpi-dev
 test: perl python3-numpy python3-scipy python3-matplotlib valgrind snakemake man-db groff-base
 fuzz: clang libclang-rt-14-dev
 '
