@@ -113,6 +113,15 @@ void bert_bind(const bert_model *m, float *buf, bert_weights *w)
 	w->tln_w = buf + p[k++].off, w->tln_b = buf + p[k++].off;
 }
 
+int bert_init_table(bert_model *m, const bert_config *c)
+{
+	memset(m, 0, sizeof *m);
+	if (bert_config_check(c)) return -1;
+	m->c = *c;
+	build_table(m);
+	return 0;
+}
+
 int bert_init(bert_model *m, const bert_config *c)
 {
 	memset(m, 0, sizeof *m);

@@ -75,6 +75,9 @@ typedef struct {
 
 /* builds the table and allocates zeroed parameters; 0 or -1 (bad config) */
 int bert_init(bert_model *m, const bert_config *c);
+/* the parameter table alone (m->params NULL, nothing bound): for a caller
+ * that streams parameters from elsewhere (lmconvert); bert_free frees it */
+int bert_init_table(bert_model *m, const bert_config *c);
 void bert_free(bert_model *m);
 void bert_alloc_grads(bert_model *m);       /* zeroed */
 void bert_zero_grads(bert_model *m);
