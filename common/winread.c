@@ -128,6 +128,8 @@ void winread_load_model(const winread *w, const char *path, bert_model *m, tns_h
 		         hash, w->path, w->vocab.hash);
 	if (m->c.vocab_size != w->vocab.n)
 		die_file(path, "the model's vocab_size %d is not the stream's %d", m->c.vocab_size, w->vocab.n);
+	if (w->vocab.id.mask < 0)
+		die_file(path, "the vocabulary has no mask token: a masked language model cannot be probed with it");
 	if (w->T > m->c.max_pos)
 		die_file(path, "windows of %d tokens exceed the model's %d positions (max_position_embeddings)", w->T, m->c.max_pos);
 	if (h) *h = mh;
