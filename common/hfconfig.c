@@ -103,6 +103,8 @@ static int parse_root(hf_config *h, const cJSON *root, char *err, size_t len)
 		snprintf(err, len, "hidden_size %d is not a multiple of num_attention_heads %d", c->hidden, c->heads);
 		return -1;
 	}
+	c->pad_id = h->pad_token_id;
+	c->mask_id = -1;              /* BertConfig has none: the tokenizer's */
 	if (h->pad_token_id >= c->vocab_size) {
 		snprintf(err, len, "pad_token_id %d is not below vocab_size %d", h->pad_token_id, c->vocab_size);
 		return -1;
@@ -156,10 +158,11 @@ static void put_real(char *out, size_t len, float x)
 char *hfcfg_format(const hf_config *h)
 {
 	const bert_config *c = &h->c;
-	char ad[32], hd[32], eps[32];
+	char ad[32], hd[32], eps[32], pad[16] = "null";
 	put_real(ad, sizeof ad, c->attn_drop);
 	put_real(hd, sizeof hd, c->hidden_drop);
 	put_real(eps, sizeof eps, c->ln_eps);
+	if (h->pad_token_id >= 0) snprintf(pad, sizeof pad, "%d", h->pad_token_id);
 	char *s = NULL;
 	if (asprintf(&s,
 	             "{\n"
@@ -178,14 +181,14 @@ char *hfcfg_format(const hf_config *h)
 	             "  \"model_type\": \"bert\",\n"
 	             "  \"num_attention_heads\": %d,\n"
 	             "  \"num_hidden_layers\": %d,\n"
-	             "  \"pad_token_id\": %d,\n"
+	             "  \"pad_token_id\": %s,\n"
 	             "  \"position_embedding_type\": \"absolute\",\n"
 	             "  \"torch_dtype\": \"float32\",\n"
 	             "  \"type_vocab_size\": %d,\n"
 	             "  \"use_cache\": true,\n"
 	             "  \"vocab_size\": %d\n"
 	             "}\n",
-	             ad, hd, c->hidden, c->ffn, eps, c->max_pos, c->heads, c->layers, h->pad_token_id,
+	             ad, hd, c->hidden, c->ffn, eps, c->max_pos, c->heads, c->layers, pad,
 	             c->type_vocab, c->vocab_size) < 0)
 		return NULL;
 	return s;

@@ -15,8 +15,8 @@
 #include "bert.h"
 
 typedef struct {
-	bert_config c;
-	int pad_token_id;             /* BertConfig default 0 */
+	bert_config c;                /* c.pad_id = pad_token_id, c.mask_id -1 */
+	int pad_token_id;             /* BertConfig default 0; -1 writes null */
 	int has_pad;                  /* the key was in the file */
 } hf_config;
 

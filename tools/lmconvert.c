@@ -169,7 +169,7 @@ static void from_hf(const char *dir, const cli_opts *o)
 	hf_config hc;
 	snprintf(path, sizeof path, "%s/config.json", dir);
 	if (hfcfg_read(&hc, path, e, sizeof e) != 0) die("%s", e);
-	const bert_config *c = &hc.c;
+	bert_config *c = &hc.c;
 
 	char st1[4200], idx[4200], bin[4200];
 	snprintf(st1, sizeof st1, "%s/model.safetensors", dir);
@@ -186,9 +186,6 @@ static void from_hf(const char *dir, const cli_opts *o)
 		die_file(dir, "no model.safetensors (nor model.safetensors.index.json for shards)");
 	}
 
-	tok_vocab v;
-	if (hftok_load_dir(dir, &v, e, sizeof e) != 0) die("%s", e);
-
 	st_set s;
 	if (st_set_open(&s, dir, e, sizeof e) != 0) die("%s", e);
 	const char *wfile = s.nfile == 1 ? s.file[0].path : idx;
@@ -204,9 +201,17 @@ static void from_hf(const char *dir, const cli_opts *o)
 	if (wte && wte->ndim == 2 && wte->dim[0] != c->vocab_size)
 		die_file(f->path, "bert.embeddings.word_embeddings.weight has %" PRId64 " rows but config.json's vocab_size is %d",
 		         wte->dim[0], c->vocab_size);
+	tok_vocab v;
+	if (hftok_load_dir(dir, &v, e, sizeof e) != 0) die("%s", e);
 	if (v.n != c->vocab_size)
 		die_file(dir, "the tokenizer has %d tokens but the model's vocabulary (vocab_size, embedding rows) is %d",
 		         v.n, c->vocab_size);
+	/* the special ids are the tokenizer's; config.json's pad_token_id, when
+	 * given, must name the same token */
+	if (hc.has_pad && hc.pad_token_id != v.id.pad)
+		die_file(path, "pad_token_id %d is not the tokenizer's pad token (%d)", hc.pad_token_id, v.id.pad);
+	c->pad_id = v.id.pad;
+	c->mask_id = v.id.mask;
 
 	tns_tensor *tt = xcalloc(m.np, sizeof *tt);
 	float **owned = xcalloc(m.np, sizeof *owned);
@@ -326,7 +331,7 @@ static void to_hf(const char *dir, const char *model_path)
 	}
 	chmod(sig_dir, 0755);
 
-	hf_config hc = { .c = m.c, .pad_token_id = TOK_PAD };
+	hf_config hc = { .c = m.c, .pad_token_id = m.c.pad_id };
 	char *cfg = hfcfg_format(&hc);
 	snprintf(p, sizeof p, "%s/config.json", sig_dir);
 	FILE *fp = fopen(p, "w");

@@ -16,7 +16,8 @@ Folders (the same architecture, different weights):
             bert.embeddings.position_ids that a masked LM ignores
   gamma/    F64 with the old LayerNorm.gamma / LayerNorm.beta names
   sharded/  F16 in two shards with model.safetensors.index.json
-Then windows.json (token windows), and per folder NAME.probs.tns (lmprobe's
+Then windows.json (token windows, one padded with [PAD]: the reference
+attends with the attention_mask a tokenizer gives, ids != [PAD]), and per folder NAME.probs.tns (lmprobe's
 softmax at the masked positions, --mask-prob 0.3 --mask-seed 3) and
 NAME.fisher.tsv (fisherflow's window estimator by group, same mask).
 
@@ -235,8 +236,9 @@ def windows():
     g = torch.Generator().manual_seed(11)
     out = []
     for i in range(6):
-        tok = [CLS] + torch.randint(5, len(VOCAB), (T - 2,), generator=g).tolist() + [SEP]
-        out.append(("seq%d:%d-%d" % (i, 100 * i + 1, 100 * i + T - 2), tok))
+        n = T if i != 4 else 14          # one short window, padded with [PAD] (id 0)
+        tok = [CLS] + torch.randint(5, len(VOCAB), (n - 2,), generator=g).tolist() + [SEP] + [PAD] * (T - n)
+        out.append(("seq%d:%d-%d" % (i, 100 * i + 1, 100 * i + n - 2), tok))
     return out
 
 
@@ -250,7 +252,7 @@ def probs_and_fisher(sd, wins):
         ids = torch.tensor(tok)[None]
         inp = ids.clone()
         inp[0, pos] = MASK
-        am = torch.ones_like(ids)
+        am = (ids != PAD).long()         # the tokenizer's attention_mask
         logits = forward(params, c, inp, am)[0]
         with torch.no_grad():
             p = F.softmax(logits[pos], -1).numpy()

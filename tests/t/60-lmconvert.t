@@ -90,7 +90,7 @@ bad_in "config/tensor shape mismatch names the tensor and both shapes" \
 	"$S: tensor bert.embeddings.word_embeddings.weight has shape \[69, 16\] but the config wants \[69, 32\]" "$T/bad"
 mkbad; sed -i 's/"intermediate_size": 32/"intermediate_size": 48/' "$T/bad/config.json"
 bad_in "a layer tensor of the wrong shape" "$S: tensor bert.encoder.layer.0.intermediate.dense.weight has shape \[32, 16\] but the config wants \[48, 16\]" "$T/bad"
-mkbad; sed -i 's/"vocab_size": 69/"vocab_size": 70/' "$T/bad/config.json"; echo GGGG >> "$T/bad/vocab.txt"
+mkbad; sed -i 's/"vocab_size": 69/"vocab_size": 70/' "$T/bad/config.json"
 bad_in "vocab size != embedding rows" "$S: bert.embeddings.word_embeddings.weight has 69 rows but config.json's vocab_size is 70" "$T/bad"
 mkbad; sed -i '$d' "$T/bad/vocab.txt"
 bad_in "a tokenizer smaller than the embeddings" "$T/bad: the tokenizer has 68 tokens but the model's vocabulary .* is 69" "$T/bad"
