@@ -1,14 +1,28 @@
 /* fuzz_safetensors -- libFuzzer harness for what lmconvert reads: the
  * safetensors parser (header length, JSON header, offsets, dtypes, shapes)
- * with every convertible tensor converted to f32, and the same bytes as a
- * config.json.  Any input must give tensors or a clean error: no crash, no
- * out-of-bounds access, no huge allocation.  Build and run: make fuzz. */
+ * with every convertible tensor converted to f32; the same bytes as a
+ * config.json; and as the tokenizer of a model folder (hftok_load_dir:
+ * tokenizer.json when the input starts with '{', else vocab.txt).  Any input
+ * must give a result or a clean error: no crash, no out-of-bounds access, no
+ * huge allocation.  Build and run: make fuzz. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "hfconfig.h"
+#include "hftok.h"
 #include "memfile.h"
 #include "safetensors.h"
+
+static char dir[64];
+
+static void rm_dir(void)
+{
+	char p[128];
+	snprintf(p, sizeof p, "%s/vocab.txt", dir); unlink(p);
+	snprintf(p, sizeof p, "%s/tokenizer.json", dir); unlink(p);
+	rmdir(dir);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -37,6 +51,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		free(s);
 	}
+	/* the tokenizer files, in a folder of their own */
+	char path[128];
+	if (!dir[0]) {
+		snprintf(dir, sizeof dir, "/tmp/fuzz_safetensors.XXXXXX");
+		if (!mkdtemp(dir)) abort();
+		atexit(rm_dir);
+	}
+	int json = size && data[0] == '{';
+	snprintf(path, sizeof path, "%s/%s", dir, json ? "vocab.txt" : "tokenizer.json");
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s", dir, json ? "tokenizer.json" : "vocab.txt");
+	FILE *fp = fopen(path, "wb");
+	if (!fp || fwrite(data, 1, size, fp) != size || fclose(fp) != 0) abort();
+	tok_vocab v;
+	if (hftok_load_dir(dir, &v, err, sizeof err) == 0) vocab_free(&v);
 	(void)memfile;
 	return 0;
 }
