@@ -147,6 +147,11 @@ rm -rf "$T/bad"; cp -r "$D/sharded" "$T/bad"
 sed -i '0,/00001-of/s//00002-of/' "$T/bad/model.safetensors.index.json"
 bad_in "an index naming the wrong shard" "$T/bad/model.safetensors.index.json: tensor .* is not in model-00002-of-00002.safetensors" "$T/bad"
 
+# killed by a signal mid-write (SIGXFSZ: the output passes ulimit -f): nothing left
+(ulimit -f 8; lmconvert --from-hf "$D/f32" -o "$T/sig.tns") 2> /dev/null
+is "$?:$(ls "$T" | grep -c '^sig')" "153:0" "--from-hf killed by a signal mid-write leaves no output"
+(ulimit -f 8; lmconvert --to-hf "$T/sighf" "$T/f32.tns") 2> /dev/null
+is "$?:$(ls "$T" | grep -c '^sighf')" "153:0" "--to-hf killed by a signal mid-write leaves no folder"
 fails_with "--to-hf of a file that is not a model" 1 "^lmconvert: error: $D/windows.json: " lmconvert --to-hf "$T/x" "$D/windows.json"
 [ ! -e "$T/x" ]; ok $? "and no folder is left"
 fails_with "no mode is a usage error" 2 "give one of --from-hf DIR or --to-hf DIR" lmconvert
