@@ -56,7 +56,12 @@ for n in f32 bf16; do
 	"$CMP" "$T/rt_$n.tns" "$T/$n.tns" > "$T/cmp" 2>&1 && "$CMP" "$T/$n.tns" "$T/rt_$n.tns" >> "$T/cmp" 2>&1
 	ok $? "$n: and every parameter bit for bit"
 	is "$(vocab_lines "$T/rt_$n.tns" | md5sum)" "$(vocab_lines "$T/$n.tns" | md5sum)" "$n: and the same vocabulary and tokenization rule"
+	seqtok --vocab "$T/$n.tns" -T 24 "$DATA/hftok/dna.fa" > "$T/tok_a.tns" && seqtok --vocab "$T/rt_$n.tns" -T 24 "$DATA/hftok/dna.fa" > "$T/tok_b.tns" &&
+		"$CMP" "$T/tok_a.tns" "$T/tok_b.tns" > /dev/null && "$CMP" "$T/tok_b.tns" "$T/tok_a.tns" > /dev/null
+	ok $? "$n: and the same tokens from seqtok --vocab"
 done
+seqtok --vocab "$T/f32.tns" -T 24 "$DATA/hftok/dna.fa" | lmprobe "$T/f32.tns" | entropy > "$T/ent.tsv"
+ok $? "seqtok --vocab m.tns x.fa | lmprobe m.tns | entropy runs on an imported model"
 cmp -s "$T/hf_f32/model.safetensors" "$D/f32/model.safetensors"
 ok $? "model.safetensors is laid out as the reference writer does (byte-identical to the fixture)"
 grep -q decoder "$T/hf_bf16/model.safetensors"; is "$?" 1 "no tied decoder copy is written (save_pretrained drops it)"
@@ -148,9 +153,9 @@ sed -i '0,/00001-of/s//00002-of/' "$T/bad/model.safetensors.index.json"
 bad_in "an index naming the wrong shard" "$T/bad/model.safetensors.index.json: tensor .* is not in model-00002-of-00002.safetensors" "$T/bad"
 
 # killed by a signal mid-write (SIGXFSZ: the output passes ulimit -f): nothing left
-(ulimit -f 8; lmconvert --from-hf "$D/f32" -o "$T/sig.tns") 2> /dev/null
+sh -c 'ulimit -f 8; lmconvert --from-hf "$1" -o "$2"; exit $?' sh "$D/f32" "$T/sig.tns" 2> /dev/null
 is "$?:$(ls "$T" | grep -c '^sig')" "153:0" "--from-hf killed by a signal mid-write leaves no output"
-(ulimit -f 8; lmconvert --to-hf "$T/sighf" "$T/f32.tns") 2> /dev/null
+sh -c 'ulimit -f 8; lmconvert --to-hf "$1" "$2"; exit $?' sh "$T/sighf" "$T/f32.tns" 2> /dev/null
 is "$?:$(ls "$T" | grep -c '^sighf')" "153:0" "--to-hf killed by a signal mid-write leaves no folder"
 fails_with "--to-hf of a file that is not a model" 1 "^lmconvert: error: $D/windows.json: " lmconvert --to-hf "$T/x" "$D/windows.json"
 [ ! -e "$T/x" ]; ok $? "and no folder is left"
