@@ -15,8 +15,6 @@ typedef struct {
 	int k;                        /* hf-kmer: k */
 	int lc;                       /* hf-kmer: lowercase the k-mers first */
 	int nlen, lens[8];            /* hf-esm: token lengths, longest first */
-	void (*free_extra)(void *);   /* hf-bpe's own state */
-	void *extra;
 } hf_state;
 
 void hfenc_free(tokenizer *t)
@@ -24,7 +22,6 @@ void hfenc_free(tokenizer *t)
 	hf_state *h = t->state;
 	if (!h) return;
 	strmap_free(&h->map);
-	if (h->free_extra) h->free_extra(h->extra);
 	free(h);
 	t->state = NULL;
 }

@@ -22,6 +22,7 @@ int hfesm_from_vocab(tokenizer *t, char *err, size_t errlen);
 long hfesm_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
 int hfbpe_from_vocab(tokenizer *t, char *err, size_t errlen);
 long hfbpe_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
-void hfenc_free(tokenizer *t);    /* any of the three */
+void hfbpe_free(tokenizer *t);
+void hfenc_free(tokenizer *t);    /* hf-kmer, hf-esm */
 
 #endif

@@ -148,7 +148,7 @@ static const tok_kind kinds[] = {
 	{"bpe", bpe_from, bpe_enc, bpe_free_state, TOKIN_BOTH},    /* the vocabulary's alphabet decides */
 	{"hf-kmer", hfkmer_from_vocab, hfkmer_encode, hfenc_free, TOKIN_DNA},
 	{"hf-esm", hfesm_from_vocab, hfesm_encode, hfenc_free, TOKIN_DNA},
-	{"hf-bpe", hfbpe_from_vocab, hfbpe_encode, hfenc_free, TOKIN_BOTH},
+	{"hf-bpe", hfbpe_from_vocab, hfbpe_encode, hfbpe_free, TOKIN_BOTH},
 };
 
 const tok_kind *tok_kind_find(const char *kind)

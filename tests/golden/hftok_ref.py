@@ -7,6 +7,9 @@ token ids seqtok must give:
 
     hftok_ref.py fixtures DIR     write the tokenizer folders, inputs and
                                   *.expected files into DIR
+    hftok_ref.py encode FOLDER FILE T [--text]
+                                  print the windows of FILE (FASTA, or text
+                                  with --text) for the tokenizer in FOLDER
 
 Each *.expected line is one window as `tnsview -n -1` shows it: the record
 name, a tab, and the window's T ids.  Windows are seqtok's layout (the
@@ -232,6 +235,311 @@ def esm_encode(folder, seq):
     eos = tid.get(names["eos_token"]) if names.get("eos_token") else None
     return toks, tid[names["cls_token"]], eos, tid[names["pad_token"]]
 
+# ------------------------------------------------- tokenizer.json BPE ----
+# A document is a list of units (char, first input byte, end input byte):
+# every rule below keeps each char's input span, and a token is named by
+# the span from its first unit's start to its last unit's end.
+
+WHITE = set([0x20, 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000] +
+            list(range(0x09, 0x0E)) + list(range(0x2000, 0x200B)))
+
+def is_space(c):
+    """Rust char::is_whitespace and Oniguruma's \s: the White_Space property"""
+    return ord(c) in WHITE
+
+def is_letter(c):
+    return unicodedata.category(c)[0] == "L"
+
+def is_number(c):
+    return unicodedata.category(c)[0] == "N"
+
+OTHER_ALPHA_SO = [(0x24B6, 0x24E9), (0x1F130, 0x1F149), (0x1F150, 0x1F169), (0x1F170, 0x1F189)]
+
+def is_word(c):
+    """Oniguruma's Unicode \w: Alphabetic (L*, Nl, Other_Alphabetic), M*,
+    Nd, Pc, Join_Control"""
+    cat, o = unicodedata.category(c), ord(c)
+    return (cat[0] in "LM" or cat in ("Nd", "Nl", "Pc") or o in (0x200C, 0x200D)
+            or any(a <= o <= b for a, b in OTHER_ALPHA_SO))
+
+def decode(doc):
+    """bytes -> units, as bytes.decode("utf-8", errors="replace"): one U+FFFD
+    per maximal invalid subsequence (checked against Python's decoder)"""
+    units, i = [], 0
+    while i < len(doc):
+        c = doc[i]
+        if c < 0x80:
+            units.append((chr(c), i, i + 1)); i += 1; continue
+        if 0xC2 <= c <= 0xDF: need, lo, hi = 1, 0x80, 0xBF
+        elif 0xE0 <= c <= 0xEF: need, lo, hi = 2, 0xA0 if c == 0xE0 else 0x80, 0x9F if c == 0xED else 0xBF
+        elif 0xF0 <= c <= 0xF4: need, lo, hi = 3, 0x90 if c == 0xF0 else 0x80, 0x8F if c == 0xF4 else 0xBF
+        else:
+            units.append(("\ufffd", i, i + 1)); i += 1; continue
+        k = 1
+        while k <= need and i + k < len(doc) and lo <= doc[i + k] <= hi:
+            k += 1; lo, hi = 0x80, 0xBF
+        if k == need + 1:
+            units.append((doc[i:i + k].decode("utf-8"), i, i + k))
+        else:
+            units.append(("\ufffd", i, i + k))
+        i += k
+    assert "".join(u[0] for u in units) == doc.decode("utf-8", errors="replace")
+    return units
+
+def text(units):
+    return "".join(u[0] for u in units)
+
+class HFBPE:
+    """tokenizer.json with a BPE model, as tokenizers' Tokenizer::encode"""
+    def __init__(self, folder):
+        j = json.load(open(os.path.join(folder, "tokenizer.json")))
+        m = j["model"]
+        self.vocab = dict(m["vocab"])                      # the model's vocab
+        self.unk = m.get("unk_token")
+        self.fuse = bool(m.get("fuse_unk"))
+        self.ignore = bool(m.get("ignore_merges"))
+        # models/bpe/serialization.rs: "a b" or ["a", "b"]; a HashMap, so a
+        # repeated pair keeps its last rank
+        self.merges = {}
+        for rank, x in enumerate(m.get("merges") or []):
+            a, b = x.split(" ") if isinstance(x, str) else x
+            self.merges[(self.vocab[a], self.vocab[b])] = (rank, self.vocab[a + b])
+        self.added = [(t["content"], t["id"], t.get("normalized", True), t.get("lstrip", False), t.get("rstrip", False))
+                      for t in j.get("added_tokens") or []]
+        self.normalizers = self.flat(j.get("normalizer"), "normalizers")
+        self.pretoks = self.flat(j.get("pre_tokenizer"), "pretokenizers")
+        self.beg, self.end = self.post(j.get("post_processor"))
+        # the pad token: the configs (BertTokenizerFast's default "[PAD]"),
+        # else the padding section of tokenizer.json
+        cfg = os.path.join(folder, "tokenizer_config.json")
+        cls = json.load(open(cfg)).get("tokenizer_class") if os.path.exists(cfg) else None
+        names, _ = special_names(folder, {"pad_token": "[PAD]" if cls == "BertTokenizerFast" else None})
+        alltok = dict(self.vocab)
+        for c, i, *_ in self.added:
+            alltok[c] = i
+        self.pad = alltok.get(names["pad_token"]) if names.get("pad_token") else None
+        if self.pad is None and j.get("padding"):
+            self.pad = j["padding"]["pad_id"]
+
+    @staticmethod
+    def flat(x, key):
+        if x is None:
+            return []
+        if x["type"] == "Sequence":
+            return [y for z in x[key] for y in HFBPE.flat(z, key)]
+        return [x]
+
+    @staticmethod
+    def post(p):
+        """processors: TemplateProcessing's single template, Bert/Roberta:
+        cls $A sep"""
+        if p is None or p["type"] == "ByteLevel":
+            return None, None
+        if p["type"] in ("BertProcessing", "RobertaProcessing"):
+            return p["cls"][1], p["sep"][1]
+        beg = end = None
+        seen = False
+        for x in p["single"]:
+            if "Sequence" in x:
+                seen = True
+            else:
+                i = p["special_tokens"][x["SpecialToken"]["id"]]["ids"][0]
+                if seen: end = i
+                else: beg = i
+        return beg, end
+
+    def split_added(self, pieces, normalized):
+        """added_vocabulary.rs find_matches: leftmost-longest matches of the
+        added tokens of this kind; lstrip/rstrip eat the white space beside"""
+        # added_vocabulary.rs refresh_added_tokens: a normalized token is
+        # matched by its content passed through the normalizer
+        toks = [(self.norm_str(c) if n else c, i, l, r) for c, i, n, l, r in self.added if bool(n) == normalized]
+        out = []
+        for p in pieces:
+            if p[0] is not None or not toks:
+                out.append(p); continue
+            u, s = p[1], text(p[1])
+            off, i = 0, 0
+            while i < len(s):
+                best = None
+                for c, tid, l, r in toks:
+                    if s.startswith(c, i) and (best is None or len(c) > len(best[0])):
+                        best = (c, tid, l, r)
+                if best is None:
+                    i += 1; continue
+                st, stop = i, i + len(best[0])
+                if best[2]:
+                    while st > off and is_space(s[st - 1]):
+                        st -= 1
+                if best[3]:
+                    while stop < len(s) and is_space(s[stop]):
+                        stop += 1
+                if st > off:
+                    out.append((None, u[off:st]))
+                out.append((best[1], u[st:stop]))
+                off = i = stop
+            if off < len(s):
+                out.append((None, u[off:]))
+        return out
+
+    def norm_str(self, c):
+        if any(n["type"] == "Lowercase" for n in self.normalizers):
+            return "".join(x.lower() for x in c)
+        return c
+
+    @staticmethod
+    def lowercase(units):
+        """normalizers Lowercase: each char's char::to_lowercase (here one
+        char's str.lower(), which has no context to apply final sigma to)"""
+        return [(x, a, b) for c, a, b in units for x in c.lower()]
+
+    @staticmethod
+    def gpt2_split(units):
+        """byte_level.rs: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
+        ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ with find_iter, each match a piece"""
+        s, out, i = text(units), [], 0
+        def run(j, pred):
+            k = j
+            while k < len(s) and pred(s[k]):
+                k += 1
+            return k
+        other = lambda c: not is_space(c) and not is_letter(c) and not is_number(c)
+        while i < len(s):
+            l = None
+            for con in ("'s", "'t", "'re", "'ve", "'m", "'ll", "'d"):
+                if s.startswith(con, i):
+                    l = len(con); break
+            if l is None:
+                for pred in (is_letter, is_number, other):
+                    for j in ([i + 1, i] if s[i] == " " else [i]):
+                        k = run(j, pred)
+                        if k > j:
+                            l = k - i; break
+                    if l is not None:
+                        break
+            if l is None and is_space(s[i]):
+                k = run(i, is_space)
+                if k == len(s) or k - i == 1:
+                    l = k - i                    # to the end, or \s+ of one
+                else:
+                    l = k - 1 - i                # (?!\S): leave the last one
+            out.append(units[i:i + l])
+            i += l
+        return out
+
+    @staticmethod
+    def bytes_char():
+        """GPT-2's bytes_to_unicode"""
+        bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+        cs, n = bs[:], 0
+        for b in range(256):
+            if b not in bs:
+                bs.append(b); cs.append(256 + n); n += 1
+        return {b: chr(c) for b, c in zip(bs, cs)}
+
+    def pre_tokenize(self, units):
+        pieces = [units]
+        bc = self.bytes_char()
+        for pt in self.pretoks:
+            out = []
+            for u in pieces:
+                s = text(u)
+                if pt["type"] == "WhitespaceSplit":
+                    i = 0
+                    while i < len(s):
+                        if is_space(s[i]): i += 1; continue
+                        j = i
+                        while j < len(s) and not is_space(s[j]): j += 1
+                        out.append(u[i:j]); i = j
+                elif pt["type"] == "Whitespace":        # \w+|[^\w\s]+
+                    i = 0
+                    while i < len(s):
+                        if is_space(s[i]): i += 1; continue
+                        w, j = is_word(s[i]), i
+                        while j < len(s) and not is_space(s[j]) and is_word(s[j]) == w: j += 1
+                        out.append(u[i:j]); i = j
+                elif pt["type"] == "ByteLevel":
+                    if pt.get("add_prefix_space", True) and not s.startswith(" "):
+                        u = [(" ", u[0][1], u[0][1])] + u
+                    parts = self.gpt2_split(u) if pt.get("use_regex", True) else [u]
+                    for p in parts:
+                        out.append([(bc[b], a, e) for c, a, e in p for b in c.encode("utf-8")])
+                else:
+                    raise ValueError(pt["type"])
+            pieces = [p for p in out if p]
+        return pieces
+
+    def bpe(self, units):
+        """models/bpe/model.rs merge_word + word.rs merge_all"""
+        s = text(units)
+        if self.ignore and s in self.vocab:
+            return [(self.vocab[s], units[0][1], units[-1][2])]
+        syms, unk = [], None         # [id, first unit, end unit]
+        for k, c in enumerate(s):
+            if c in self.vocab:
+                if unk: syms.append(unk); unk = None
+                syms.append([self.vocab[c], k, k + 1])
+            elif self.unk is not None:
+                if unk and self.fuse:
+                    unk[2] = k + 1
+                else:
+                    if unk: syms.append(unk)
+                    unk = [self.vocab[self.unk], k, k + 1]
+        if unk: syms.append(unk)
+        n = len(syms)
+        prev, nxt, alive = list(range(-1, n - 1)), list(range(1, n)) + [-1], [True] * n
+        heap = []
+        import heapq
+        for p in range(n - 1):
+            m = self.merges.get((syms[p][0], syms[p + 1][0]))
+            if m: heapq.heappush(heap, (m[0], p, m[1]))
+        while heap:
+            rank, p, nid = heapq.heappop(heap)
+            if not alive[p] or nxt[p] == -1:
+                continue
+            q = nxt[p]
+            m = self.merges.get((syms[p][0], syms[q][0]))
+            if m is None or m[1] != nid:
+                continue
+            syms[p][0], syms[p][2] = nid, syms[q][2]
+            alive[q] = False
+            nxt[p] = nxt[q]
+            if nxt[q] != -1: prev[nxt[q]] = p
+            if prev[p] != -1:
+                m = self.merges.get((syms[prev[p]][0], nid))
+                if m: heapq.heappush(heap, (m[0], prev[p], m[1]))
+            if nxt[p] != -1:
+                m = self.merges.get((nid, syms[nxt[p]][0]))
+                if m: heapq.heappush(heap, (m[0], p, m[1]))
+        return [(i, units[a][1], units[b - 1][2]) for (i, a, b), ok in zip(syms, alive) if ok]
+
+    def encode(self, units):
+        pieces = self.split_added([(None, units)], False)
+        if any(n["type"] == "Lowercase" for n in self.normalizers):
+            pieces = [(i, u if i is not None else self.lowercase(u)) for i, u in pieces]
+        pieces = self.split_added([(i, u) for i, u in pieces if u], True)
+        toks = []
+        for i, u in pieces:
+            if not u:
+                continue
+            if i is not None:
+                toks.append((i, u[0][1], u[-1][2]))
+            else:
+                for p in self.pre_tokenize(u):
+                    toks += self.bpe(p)
+        return [(i, a, b - a) for i, a, b in toks]
+
+def read_text(path):
+    """seqtok --text: one document per line; blank lines skipped; a
+    document named file:line; trailing CR/LF removed"""
+    docs = []
+    with open(path, "rb") as f:
+        for n, line in enumerate(f.read().split(b"\n"), 1):
+            line = line.rstrip(b"\r\n")
+            if line.strip(b" \t\r"):
+                docs.append(("%s:%d" % (os.path.basename(path), n), line))
+    return docs
+
 # ------------------------------------------------------------- windows ----
 def windows(name, toks, beg, end, pad, T):
     """seqtok's layout (window.h): per window [beg] + up to T - (beg, end
@@ -266,8 +574,142 @@ ATCGATCGATGCATGCAG
 TCAGTACGATCG
 """
 
-def write(path, text):
-    with open(path, "w") as f:
+TEXT = ("The quick brown fox jumps over the lazy dog. It's 42, isn't it?\n"
+        "\n"
+        "   leading spaces,\ttabs\tand  double  spaces   \n"
+        "Don't split <mask> tokens; they're special: <mask>!\n"
+        "Numbers 3.14159 and 2024-12-07, emails a.b@c.org.\n"
+        "  \t \n"
+        "Unicode: caf\u00e9, na\u00efve, \u0395\u039b\u039b\u0391\u03a3, \u0130stanbul, \u6771\u4eac, \U0001F600 ok\n"
+        "K\u212aelvin and \u2163 roman, \u24b6\u24b7 circled, x\u00b2 squared\n").encode("utf-8") + \
+       b"bad bytes \xff\xfe here, cut \xe2\x82 and \xf0\x9f end\n" + \
+       b"a line with a CR at the end\r\n" + \
+       b"last line without a new line"
+
+CORPUS = ("the quick brown fox jumps over the lazy dog and the cat sat on the mat "
+          "it is the best of times it is the worst of times they're here don't go "
+          "numbers 123 456 and 2024 the end of the day is near the river bank "
+          "special tokens are special and spaces matter in byte level encoding ") * 3
+
+def train(words, nmerges):
+    """a plain BPE trainer (most frequent pair, ties to the smaller pair):
+    it only has to give a valid vocabulary and merge list"""
+    seqs = [list(w) for w in words]
+    merges = []
+    for _ in range(nmerges):
+        cnt = {}
+        for w in seqs:
+            for a, b in zip(w, w[1:]):
+                cnt[(a, b)] = cnt.get((a, b), 0) + 1
+        if not cnt:
+            break
+        best = min(cnt, key=lambda p: (-cnt[p], p))
+        if cnt[best] < 2:
+            break
+        merges.append(best)
+        for w in seqs:
+            i = 0
+            while i < len(w) - 1:
+                if (w[i], w[i + 1]) == best:
+                    w[i:i + 2] = [w[i] + w[i + 1]]
+                i += 1
+    return merges
+
+def added(content, i, special=True, normalized=False, lstrip=False, rstrip=False):
+    return {"id": i, "content": content, "single_word": False, "lstrip": lstrip, "rstrip": rstrip,
+            "normalized": normalized, "special": special}
+
+def bpe_model(vocab, merges, unk, pair_form, fuse=False, ignore=False):
+    return {"type": "BPE", "dropout": None, "unk_token": unk, "continuing_subword_prefix": None,
+            "end_of_word_suffix": None, "fuse_unk": fuse, "byte_fallback": False, "ignore_merges": ignore,
+            "vocab": vocab, "merges": [list(m) if pair_form else "%s %s" % m for m in merges]}
+
+def make_bpe_fixtures(d):
+    bc = HFBPE.bytes_char()
+    # DNA, Whitespace pre-tokenizer, the paper's five specials as ids 0..4
+    f = os.path.join(d, "dnabpe"); os.makedirs(f, exist_ok=True)
+    specials = ["<UNK>", "<PAD>", "<CLS>", "<SEP>", "<MASK>"]
+    vocab = {t: i for i, t in enumerate(specials + list("ACGTN"))}
+    dna = [seq for _, seq in read_fasta(os.path.join(d, "dna.fa"))] + ["ACGTTGCAACGGTACCGTAGCTAGGATCCGATCGTAGCTAGCTAGCTAGGCT" * 3]
+    merges = train(dna, 60)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    merges.append(merges[3])          # a repeated pair: its later rank counts
+    j = {"version": "1.0", "truncation": None, "padding": None,
+         "added_tokens": [added(t, i) for i, t in enumerate(specials)],
+         "normalizer": None, "pre_tokenizer": {"type": "Whitespace"},
+         "post_processor": {"type": "TemplateProcessing",
+                            "single": [{"SpecialToken": {"id": "<CLS>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                                       {"SpecialToken": {"id": "<SEP>", "type_id": 0}}],
+                            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "B", "type_id": 1}}],
+                            "special_tokens": {"<CLS>": {"id": "<CLS>", "ids": [2], "tokens": ["<CLS>"]},
+                                               "<SEP>": {"id": "<SEP>", "ids": [3], "tokens": ["<SEP>"]}}},
+         "decoder": None, "model": bpe_model(vocab, merges, "<UNK>", False)}
+    write(os.path.join(f, "tokenizer.json"), json.dumps(j, indent=1, ensure_ascii=False) + "\n")
+    write(os.path.join(f, "tokenizer_config.json"), json.dumps({"tokenizer_class": "PreTrainedTokenizerFast",
+          "unk_token": "<UNK>", "pad_token": "<PAD>", "cls_token": "<CLS>", "sep_token": "<SEP>", "mask_token": "<MASK>"}) + "\n")
+    # English, RoBERTa-style ByteLevel, merges as pairs, <mask> with lstrip
+    f = os.path.join(d, "textbl"); os.makedirs(f, exist_ok=True)
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>"])}
+    for b in range(256):
+        vocab[bc[b]] = len(vocab)
+    bl = HFBPE.__new__(HFBPE)
+    bl.pretoks = [{"type": "ByteLevel", "add_prefix_space": False, "use_regex": True}]
+    words = [text(p) for p in bl.pre_tokenize([(c, 0, 0) for c in CORPUS])]
+    merges = train(words, 120)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    vocab["<mask>"] = len(vocab)
+    j = {"version": "1.0", "truncation": None, "padding": None,
+         "added_tokens": [added("<s>", 0), added("<pad>", 1), added("</s>", 2), added("<unk>", 3),
+                          added("<mask>", vocab["<mask>"], lstrip=True)],
+         "normalizer": None, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True},
+         "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0], "trim_offsets": True, "add_prefix_space": False},
+         "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+         "model": bpe_model(vocab, merges, None, True)}
+    write(os.path.join(f, "tokenizer.json"), json.dumps(j, indent=1, ensure_ascii=False) + "\n")
+    write(os.path.join(f, "special_tokens_map.json"), json.dumps({"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
+          "sep_token": "</s>", "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"}) + "\n")
+    # lower-cased, WhitespaceSplit then ByteLevel with a prefix space, an
+    # alphabet of printable ASCII only (other bytes: [UNK], fused), merges
+    # ignored for whole words, BERT's post-processor, a normalized [MASK]
+    f = os.path.join(d, "textlc"); os.makedirs(f, exist_ok=True)
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])}
+    for b in list(range(0x20, 0x7f)):
+        vocab[bc[b]] = len(vocab)
+    lc = HFBPE.__new__(HFBPE)
+    lc.pretoks = [{"type": "WhitespaceSplit"}, {"type": "ByteLevel", "add_prefix_space": True, "use_regex": True}]
+    words = [text(p) for p in lc.pre_tokenize([(c, 0, 0) for c in CORPUS.lower()])]
+    merges = train(words, 80)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    vocab["\u0120lazy"] = len(vocab)          # whole in the vocabulary, with no merge path: ignore_merges finds it
+    j = {"version": "1.0", "truncation": None, "padding": {"pad_id": 0, "pad_token": "[PAD]"},
+         "added_tokens": [added("[PAD]", 0), added("[UNK]", 1), added("[CLS]", 2), added("[SEP]", 3),
+                          added("[MASK]", 4, normalized=True)],
+         "normalizer": {"type": "Sequence", "normalizers": [{"type": "Lowercase"}]},
+         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"},
+                           {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True}]},
+         "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
+         "decoder": None, "model": bpe_model(vocab, merges, "[UNK]", False, fuse=True, ignore=True)}
+    write(os.path.join(f, "tokenizer.json"), json.dumps(j, indent=1, ensure_ascii=False) + "\n")
+    write(os.path.join(f, "tokenizer_config.json"), json.dumps({"tokenizer_class": "BertTokenizerFast"}) + "\n")
+    write(os.path.join(d, "text.txt"), TEXT.decode("latin-1"), enc="latin-1")
+    docs = read_text(os.path.join(d, "text.txt"))
+    for name, T in (("textbl", 24), ("textlc", 24)):
+        tk = HFBPE(os.path.join(d, name))
+        lines = []
+        for dn, doc in docs:
+            lines += windows(dn, tk.encode(decode(doc)), tk.beg, tk.end, tk.pad, T)
+        write(os.path.join(d, name + ".expected"), "".join(l + "\n" for l in lines))
+    tk = HFBPE(os.path.join(d, "dnabpe"))
+    lines = []
+    for rn, seq in read_fasta(os.path.join(d, "dna.fa")):
+        lines += windows(rn, tk.encode(decode(seq.encode())), tk.beg, tk.end, tk.pad, 20)
+    write(os.path.join(d, "dnabpe.expected"), "".join(l + "\n" for l in lines))
+
+def write(path, text, enc="utf-8"):
+    with open(path, "w", encoding=enc, newline="") as f:
         f.write(text)
 
 def kmers(alpha, k):
@@ -312,9 +754,30 @@ def make_fixtures(d):
             toks, beg, end, pad = enc(os.path.join(d, name), seq)
             lines += windows(rn, toks, beg, end, pad, 20)
         write(os.path.join(d, name + ".expected"), "".join(l + "\n" for l in lines))
+    make_bpe_fixtures(d)
+
+def encode_file(folder, path, T, is_text):
+    """the windows of a file for whatever tokenizer the folder holds"""
+    if os.path.exists(os.path.join(folder, "tokenizer.json")):
+        tk = HFBPE(folder)
+        enc = lambda b: (tk.encode(decode(b)), tk.beg, tk.end, tk.pad)
+    else:
+        cfg = os.path.join(folder, "tokenizer_config.json")
+        cls = json.load(open(cfg)).get("tokenizer_class") if os.path.exists(cfg) else None
+        f = esm_encode if cls == "EsmTokenizer" else bert_encode
+        enc = lambda b: f(folder, b.decode())
+    recs = read_text(path) if is_text else [(n, s.encode()) for n, s in read_fasta(path)]
+    out = []
+    for name, b in recs:
+        toks, beg, end, pad = enc(b)
+        out += windows(name, toks, beg, end, pad, T)
+    return out
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "fixtures":
         make_fixtures(sys.argv[2])
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "encode":
+        for l in encode_file(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:] == ["--text"]):
+            print(l)
     else:
         sys.exit(__doc__)
