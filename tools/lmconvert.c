@@ -202,7 +202,7 @@ static void from_hf(const char *dir, const cli_opts *o)
 		die_file(f->path, "bert.embeddings.word_embeddings.weight has %" PRId64 " rows but config.json's vocab_size is %d",
 		         wte->dim[0], c->vocab_size);
 	tok_vocab v;
-	if (hftok_load_dir(dir, &v, e, sizeof e) != 0) die("%s", e);
+	if (hftok_load_dir(dir, &v, e, sizeof e) != 0) die_file(dir, "%s", e);   /* e names the file in DIR */
 	if (v.n != c->vocab_size)
 		die_file(dir, "the tokenizer has %d tokens but the model's vocabulary (vocab_size, embedding rows) is %d",
 		         v.n, c->vocab_size);

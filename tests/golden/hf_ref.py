@@ -16,6 +16,8 @@ Folders (the same architecture, different weights):
             bert.embeddings.position_ids that a masked LM ignores
   gamma/    F64 with the old LayerNorm.gamma / LayerNorm.beta names
   sharded/  F16 in two shards with model.safetensors.index.json
+  bpe/      F32 with a BPE tokenizer.json (tests/data/hftok/dnabpe: 51
+            tokens, <PAD> id 1), for the round trip of a BPE tokenizer
 Then windows.json (token windows, one padded with [PAD]: the reference
 attends with the attention_mask a tokenizer gives, ids != [PAD]), and per folder NAME.probs.tns (lmprobe's
 softmax at the masked positions, --mask-prob 0.3 --mask-seed 3) and
@@ -101,13 +103,13 @@ def shapes(c):
     return s
 
 
-def random_weights(seed, store):
+def random_weights(seed, store, c=CFG):
     """weights with signal on every path (larger than HF's init, LayerNorm
     and biases random), rounded to the dtype they are stored in, so the
     reference computes with exactly the stored values"""
     g = torch.Generator().manual_seed(seed)
     sd = {}
-    for n, shp in shapes(CFG).items():
+    for n, shp in shapes(c).items():
         x = torch.randn(shp, generator=g, dtype=torch.float64)
         if "LayerNorm.weight" in n:
             x = 1.0 + 0.2 * x
@@ -116,7 +118,7 @@ def random_weights(seed, store):
         else:
             x = 0.3 * x
         sd[n] = x.to(store).to(torch.float64)
-    sd["bert.embeddings.word_embeddings.weight"][PAD] = 0.0   # padding_idx row, as HF inits it
+    sd["bert.embeddings.word_embeddings.weight"][c["pad_token_id"]] = 0.0   # padding_idx row, as HF inits it
     return sd
 
 
@@ -232,6 +234,20 @@ def write_folder(d, sd, store, rename=None, extra=None, shards=1):
         json.dump({"metadata": {"total_size": total}, "weight_map": dict(sorted(wmap.items()))}, f, indent=2)
 
 
+def write_bpe_folder(d):
+    src = os.path.join(here, "..", "data", "hftok", "dnabpe")
+    c = dict(CFG, vocab_size=51, pad_token_id=1)
+    os.makedirs(d, exist_ok=True)
+    for fn in ("tokenizer.json", "tokenizer_config.json"):
+        with open(os.path.join(src, fn), "rb") as f, open(os.path.join(d, fn), "wb") as g:
+            g.write(f.read())
+    with open(os.path.join(d, "config.json"), "w") as f:
+        f.write(config_json(c))
+    sd = random_weights(5, torch.float32, c)
+    write_safetensors(os.path.join(d, "model.safetensors"), {n: x.to(torch.float32) for n, x in sd.items()},
+                      {"format": "pt"})
+
+
 def windows():
     g = torch.Generator().manual_seed(11)
     out = []
@@ -315,6 +331,7 @@ def main(outdir):
             for grp in ["embeddings"] + ["encoder.%d" % l for l in range(CFG["num_hidden_layers"])] + ["head"]:
                 f.write("%s\t%.10g\n" % (grp, fisher[grp]))
         print("hf_ref: %s/%s: fisher %s" % (outdir, name, {k: round(v, 4) for k, v in fisher.items()}))
+    write_bpe_folder(os.path.join(outdir, "bpe"))
 
 
 if __name__ == "__main__":

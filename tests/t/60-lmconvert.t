@@ -10,7 +10,7 @@ kv() { tnsview --header "$1" | awk -F'\t' -v k="$2" '$1 == "@KV" && $2 == k {pri
 vocab_lines() { tnsview --header "$1" | grep -E '^@(TK|VO)'; }
 
 # ---- in: the four fixture folders -------------------------------------------
-for n in f32 bf16 gamma sharded; do
+for n in f32 bf16 gamma sharded bpe; do
 	run_ok "--from-hf $n: converts" lmconvert --from-hf "$D/$n" -o "$T/$n.tns"
 done
 is "$(cat "$T/.err")" "" "without -v it says nothing"
@@ -43,7 +43,9 @@ lmconvert --from-hf "$D/f32" > "$T/stdout.tns"
 is "$(kv "$T/stdout.tns" model_hash)" "$(kv "$T/f32.tns" model_hash)" "without -o the model goes to standard output"
 
 # ---- out, and the round trip --------------------------------------------------
-for n in f32 bf16; do
+is "$(tnsview --header "$T/bpe.tns" | grep -c '^@TK	TY:hf-bpe	N:51	UNK:0	PAD:1	')" 1 "a tokenizer.json BPE: the rule and its special ids in the header"
+is "$(kv "$T/bpe.tns" pad_token_id)" 1 "and the model's pad_token_id is the tokenizer's"
+for n in f32 bf16 bpe; do
 	run_ok "--to-hf $n: writes a folder" lmconvert --to-hf "$T/hf_$n" "$T/$n.tns"
 	if have_python_numpy; then
 		"$PYTHON" "$G/hf_check.py" "$T/hf_$n" "$T/$n.tns" > "$T/chk" 2>&1
@@ -105,6 +107,10 @@ mkbad; sed -i 's/"position_embedding_type": "absolute"/"position_embedding_type"
 bad_in "relative position embeddings are refused" "$T/bad/config.json: position_embedding_type \"relative_key\" is not supported" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "roberta"/' "$T/bad/config.json"
 bad_in "another model_type is refused" "$T/bad/config.json: model_type \"roberta\" is not supported" "$T/bad"
+mkbad; rm "$T/bad/vocab.txt"; printf '{"version": "1.0", "added_tokens": [], "model": {"type": "Unigram", "unk_id": 0, "vocab": [["[PAD]", 0.0]]}}\n' > "$T/bad/tokenizer.json"
+bad_in "a tokenizer.json with an unknown model type" "$T/bad: tokenizer.json: model type Unigram is not supported" "$T/bad"
+mkbad "" bpe; sed -i 's/"pad_token_id": 1/"pad_token_id": 0/' "$T/bad/config.json"
+bad_in "config.json's pad_token_id must be the tokenizer's pad" "$T/bad/config.json: pad_token_id 0 is not the tokenizer's pad token \(1\)" "$T/bad"
 mkbad; rm "$T/bad/config.json"; bad_in "no config.json" "$T/bad/config.json: cannot open" "$T/bad"
 mkbad; printf '{"model_type": "bert",' > "$T/bad/config.json"; bad_in "config.json not JSON" "$T/bad/config.json: not valid JSON" "$T/bad"
 bad_in "a file instead of a folder" "$D/f32/config.json: not a folder" "$D/f32/config.json"
