@@ -175,6 +175,9 @@ sh -c 'ulimit -f 8; lmconvert --from-hf "$1" -o "$2"; exit $?' sh "$D/f32" "$T/s
 is "$?:$(ls "$T" | grep -c '^sig')" "153:0" "--from-hf killed by a signal mid-write leaves no output"
 sh -c 'ulimit -f 8; lmconvert --to-hf "$1" "$2"; exit $?' sh "$T/sighf" "$T/f32.tns" 2> /dev/null
 is "$?:$(ls "$T" | grep -c '^sighf')" "153:0" "--to-hf killed by a signal mid-write leaves no folder"
+lmtrain --arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 64 -b 8 --steps 2 --seed 1 -o "$T/eng.tns" "$DATA/engine/english_char.tns" 2> /dev/null
+fails_with "--to-hf of a model whose tokenizer HF cannot express" 1 "^lmconvert: error: $T/enghf: tokenizer files: " lmconvert --to-hf "$T/enghf" "$T/eng.tns"
+is "$(ls "$T" | grep -c '^enghf')" 0 "and no folder is left, not even a temporary one"
 fails_with "--to-hf of a file that is not a model" 1 "^lmconvert: error: $D/windows.json: " lmconvert --to-hf "$T/x" "$D/windows.json"
 [ ! -e "$T/x" ]; ok $? "and no folder is left"
 fails_with "no mode is a usage error" 2 "give one of --from-hf DIR or --to-hf DIR" lmconvert
