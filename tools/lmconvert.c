@@ -338,9 +338,13 @@ static void to_hf(const char *dir, const char *model_path)
 	if (!fp || fputs(cfg, fp) < 0 || fclose(fp) != 0) fail_dir(p, strerror(errno));
 	free(cfg);
 
-	/* HF's save_pretrained drops the tied copies (_tied_weights_keys:
-	 * cls.predictions.decoder.weight / .bias), so the file holds exactly
-	 * the parameters seqlm has */
+	/* as HF saves a BertForMaskedLM: PreTrainedModel.save_pretrained
+	 * (transformers, src/transformers/modeling_utils.py) finds tensors that
+	 * share storage and deletes the names matching the model's
+	 * _tied_weights_keys (["predictions.decoder.bias",
+	 * "cls.predictions.decoder.weight"]) before safe_save_file(...,
+	 * metadata={"format": "pt"}); so the file holds exactly the parameters
+	 * seqlm has, and from_pretrained ties the decoder again */
 	st_wtensor *wt = xcalloc(m.np, sizeof *wt);
 	for (int i = 0; i < m.np; i++) {
 		wt[i].name = m.p[i].name;

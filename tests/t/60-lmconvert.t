@@ -185,6 +185,7 @@ fails_with "two modes are a usage error" 2 "give one of" lmconvert --from-hf "$D
 fails_with "--to-hf without a model is a usage error" 2 "takes one model file" lmconvert --to-hf "$T/y"
 lmconvert --help > "$T/help"; ok $? "--help exits 0"
 grep -q "^Usage: lmconvert --from-hf DIR" "$T/help"; ok $? "--help prints the usage"
+lmconvert --version | grep -q "^lmconvert"; ok $? "--version names the program"
 
 # ---- examples/hf-bin-to-safetensors.py (needs PyTorch) --------------------
 if "$PYTHON" -c 'import torch, numpy' 2>/dev/null; then
