@@ -216,8 +216,8 @@ int st_parse(st_file *f, const void *buf, size_t size, char *err, size_t len)
 			goto fail;
 		}
 		if (e2 > dlen) {
-			snprintf(err, len, "tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 ") out of bounds (the data has %" PRIu64 " bytes%s)",
-			         t->name, b, e2, dlen, dlen ? "" : ": truncated?");
+			snprintf(err, len, "tensor %s: data_offsets [%" PRIu64 ", %" PRIu64 ") out of bounds: the data has %" PRIu64
+			         " bytes (a truncated file?)", t->name, b, e2, dlen);
 			goto fail;
 		}
 		t->data = p + 8 + n + b;
