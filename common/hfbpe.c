@@ -283,7 +283,10 @@ static void byte_level(hfbpe *h, long a, long b, int prefix, int regex)
 	if (prefix && h->a[a] != ' ') {          /* add_prefix_space: " " + the piece */
 		long s = h->an;
 		arena_put(h, " ", 1, h->os[a], h->os[a]);
-		for (long i = a; i < b; i++) arena_put(h, h->a + i, 1, h->os[i], h->oe[i]);
+		for (long i = a; i < b; i++) {
+			char c = h->a[i];                /* not h->a + i: arena_put may move the arena */
+			arena_put(h, &c, 1, h->os[i], h->oe[i]);
+		}
 		a = s, b = h->an;
 	}
 	for (long i = a; i < b;) {

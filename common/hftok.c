@@ -143,6 +143,36 @@ typedef struct {
 	int n;
 } lines;
 
+/* tokenizer_config.json's "added_tokens_decoder" (transformers >= 4.34
+ * save_pretrained): {"id": {"content": ..., "special": ...}}.  An id of
+ * vocab.txt must hold the same token; its "special" marks it.  Ids past
+ * vocab.txt are tokens transformers added (a special token the vocabulary
+ * lacks): no model row exists for them, so they are not part of the
+ * vocabulary here. */
+static int added_decoder(const cJSON *cfg, const lines *l, unsigned char *special, char *err, size_t errlen)
+{
+	const cJSON *d = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder") : NULL, *x;
+	if (!d) return 0;
+	if (!cJSON_IsObject(d)) { snprintf(err, errlen, "tokenizer_config.json: added_tokens_decoder is not an object"); return -1; }
+	cJSON_ArrayForEach(x, d) {
+		char *e;
+		long id = strtol(x->string, &e, 10);
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(x, "content"), *sp = cJSON_GetObjectItemCaseSensitive(x, "special");
+		if (!*x->string || *e || id < 0 || !cJSON_IsString(c)) {
+			snprintf(err, errlen, "tokenizer_config.json: added_tokens_decoder entry %s is not an id with a content", x->string);
+			return -1;
+		}
+		if (id >= l->n) continue;
+		if (strcmp(l->tok[id], c->valuestring) != 0) {
+			snprintf(err, errlen, "tokenizer_config.json: added_tokens_decoder says id %ld is %s, vocab.txt says %s",
+			         id, c->valuestring, l->tok[id]);
+			return -1;
+		}
+		if (cJSON_IsTrue(sp)) special[id] = 1;
+	}
+	return 0;
+}
+
 static void lines_free(lines *l)
 {
 	for (int i = 0; i < l->n; i++) free(l->tok[i]);
@@ -265,6 +295,7 @@ static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errle
 		free(special);
 		goto bad_v;
 	}
+	if (added_decoder(cfg, &l, special, err, errlen) < 0) { free(special); goto bad_v; }
 	if (id[HF_UNK] < 0) {
 		snprintf(err, errlen, "vocab.txt: the unknown token %s is not in it", name[HF_UNK] ? name[HF_UNK] : "(null)");
 		free(special);

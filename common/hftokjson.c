@@ -50,7 +50,9 @@ static void tab_free(idtab *t)
 /* an integer id in [0, 2^24) */
 static int get_id(const cJSON *x, long *id)
 {
-	if (!cJSON_IsNumber(x) || x->valuedouble != (double)(long)x->valuedouble || x->valuedouble < 0 || x->valuedouble >= (1 << 24))
+	/* the range first: casting a huge or NaN double to long is undefined */
+	if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble < (1 << 24)) ||
+	    x->valuedouble != (double)(long)x->valuedouble)
 		return -1;
 	*id = (long)x->valuedouble;
 	return 0;

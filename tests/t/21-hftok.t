@@ -40,6 +40,10 @@ ok $? "the @TK line names the kind and the files' special ids"
 is "$(tnsview --decode "$T/nt.tns" | head -1 | cut -f2 | cut -d' ' -f1-3) $(tnsview --decode "$T/nt.tns" | grep -c '<pad>')" \
 	"<cls> ACGTAC GTTAGC 0" "tnsview --decode shows the tokens and leaves out the file's pad id (1, not seqlm's)"
 
+# entropy --tokens skips the file's framing ids (<pad> 1, <mask> 2, <cls> 3), not seqlm's 1..4
+want=$(awk -F'\t' '{ n = split($2, a, " "); for (i = 1; i <= n; i++) if (a[i] != 1 && a[i] != 2 && a[i] != 3) c++ } END { print c }' nt6.expected)
+is "$(entropy --tokens "$T/nt.tns" | awk -F'\t' '$1 == 0 { print $2 }')" "$want" "entropy --tokens counts the tokens between an HF vocabulary's own framing ids"
+
 # the special ids reach training and probing: DNABERT's [PAD] is 0, [MASK] 4
 seqtok -q --vocab dnabert3 -T 20 -o "$T/d3.tns" dna.fa
 if lmtrain -q --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32 --steps 2 -b 4 -o "$T/d3.model" "$T/d3.tns" 2> "$T/lt.err"; then
@@ -103,6 +107,11 @@ mk crlf; printf '[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nAAA\r\n' > "$T/cr
 bad "CRLF vocab.txt" "control byte in a token" "$T/crlf"
 mk lc; cp dnabert3/vocab.txt "$T/lc/"; echo '{"do_lower_case": true}' > "$T/lc/tokenizer_config.json"
 bad "do_lower_case with upper-case k-mers" "every k-mer \\[UNK\\]" "$T/lc"
+mk atd; cp dnabert3/vocab.txt "$T/atd/"
+echo '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "added_tokens_decoder": {"0": {"content": "[UNK]", "special": true}}}' > "$T/atd/tokenizer_config.json"
+bad "added_tokens_decoder naming another token than vocab.txt" "added_tokens_decoder says id 0 is \\[UNK\\], vocab.txt says \\[PAD\\]" "$T/atd"
+echo '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "added_tokens_decoder": {"0": {"content": "[PAD]", "special": true}, "69": {"content": "<extra>", "special": true}}}' > "$T/atd/tokenizer_config.json"
+golden "added_tokens_decoder agreeing with vocab.txt (an id past it ignored): the same windows" dnabert3.expected --vocab "$T/atd" -T 20 dna.fa
 mk empty
 bad "a folder without tokenizer files" "no tokenizer.json or vocab.txt" "$T/empty"
 mk badjson; printf '{"model": {"type": "BPE", "vocab": {"a": 0,}}' > "$T/badjson/tokenizer.json"
