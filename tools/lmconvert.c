@@ -189,6 +189,11 @@ static void from_hf(const char *dir, const cli_opts *o)
 	st_set s;
 	if (st_set_open(&s, dir, e, sizeof e) != 0) die("%s", e);
 	const char *wfile = s.nfile == 1 ? s.file[0].path : idx;
+	for (int i = 0; i < s.nfile; i++) {      /* TF and Flax lay weights out otherwise */
+		const char *fmt = st_meta(&s.file[i], "format");
+		if (fmt && strcmp(fmt, "pt") != 0)
+			die_file(s.file[i].path, "__metadata__ format \"%.40s\": not a PyTorch checkpoint (format \"pt\")", fmt);
+	}
 
 	bert_model m;
 	if (bert_init_table(&m, c) != 0) die_file(path, "unusable config: %s", bert_config_check(c));

@@ -104,6 +104,7 @@ mkbad dtype; bad_in "an unknown dtype" "$S: tensor .*: unknown dtype \"Q7\"" "$T
 mkbad bigdim; bad_in "2^62 dimensions" "$S: tensor .*: shape overflows" "$T/bad"
 mkbad dup; bad_in "duplicate tensor names" "$S: tensor name .* appears twice" "$T/bad"
 mkbad; printf '\001\002' > "$S"; bad_in "a 2-byte file" "$S: truncated: 2 bytes" "$T/bad"
+mkbad; sed -i 's/"format":"pt"/"format":"tf"/' "$S"; bad_in "a TensorFlow-format safetensors is refused" "$S: __metadata__ format \"tf\": not a PyTorch checkpoint" "$T/bad"
 mkbad; sed -i 's/"hidden_size": 16/"hidden_size": 32/' "$T/bad/config.json"
 bad_in "config/tensor shape mismatch names the tensor and both shapes" \
 	"$S: tensor bert.embeddings.word_embeddings.weight has shape \[69, 16\] but the config wants \[69, 32\]" "$T/bad"
