@@ -58,6 +58,15 @@ static void encode_both(tokenizer *t, const uint8_t *data, size_t size)
 	free(ids); free(pos); free(len);
 }
 
+/* the scratch folders go when the fuzzer exits */
+static void cleanup(void)
+{
+	clear(out);
+	rmdir(out);
+	clear(dir);
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[512];
@@ -66,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mkdtemp(dir)) abort();
 		snprintf(out, sizeof out, "%s/out", dir);
 		mkdir(out, 0700);
+		atexit(cleanup);
 	}
 	if (size < 1) return 0;
 	clear(dir);
