@@ -150,7 +150,9 @@ void die_file(const char *file, const char *fmt, ...)
 {
 	va_list ap;
 	msg_start();
-	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file ? file : "-");
+	/* "-" is how the command line says standard input; a message says it
+	 * in words, as it says "standard output" */
+	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file && strcmp(file, "-") != 0 ? file : "standard input");
 	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
 	fputc('\n', stderr);
 	quit(EXIT_FAILURE);
@@ -209,7 +211,11 @@ void cli_version(void)
 {
 	printf("%s (seqlm) %s\n", cli_prog, SEQLM_VERSION);
 	printf("htslib %s\n", hts_version());
-	printf("OpenBLAS %s\n", openblas_get_config());
+	/* openblas_get_config() names the library itself ("OpenBLAS 0.3.21
+	 * NO_LAPACKE DYNAMIC_ARCH ... SkylakeX"), the core in use included */
+	const char *cfg = openblas_get_config();
+	if (strncmp(cfg, "OpenBLAS ", 9) == 0) cfg += 9;
+	printf("OpenBLAS %s\n", cfg);
 }
 
 long cli_long(const char *opt, const char *s, long lo, long hi)

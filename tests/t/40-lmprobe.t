@@ -117,7 +117,7 @@ fails_with "a corrupt model is an error naming it" 1 "lmprobe: error: $T/flip.tn
 "$SEQLM_TESTBIN/mktns" -n 0 -o "$T/empty.tns"
 fails_with "a stream without windows (or vocabulary) is an error" 1 "lmprobe: error: $T/empty.tns: " lmprobe -i "$T/empty.tns" "$T/m1.tns"
 tnsview --copy "$W" | head -c 64 > "$T/hdr-only.tns" 2>/dev/null
-fails_with "an empty stdin is an error" 1 "lmprobe: error: -: empty input" sh -c 'lmprobe "$1" < /dev/null' sh "$T/m1.tns"
+fails_with "an empty stdin is an error" 1 "lmprobe: error: standard input: no data" sh -c 'lmprobe "$1" < /dev/null' sh "$T/m1.tns"
 fails_with "no model is a usage error" 2 "Usage: lmprobe" lmprobe -i "$W"
 fails_with "a missing model with an empty stdin is named, not stdin" 1 "^lmprobe: error: $T/missing.tns: No such file" sh -c 'lmprobe "$1" < /dev/null' sh "$T/missing.tns"
 fails_with "every model is checked before the windows are read" 1 "^lmprobe: error: $T/cut.tns: " sh -c 'lmprobe "$1" "$2" < /dev/null' sh "$T/m1.tns" "$T/cut.tns"
