@@ -26,15 +26,16 @@ golden "NT v2 layout with <eos> in vocab.txt: <cls> ... <eos>" nt6eos.expected -
 golden "an EsmTokenizer vocabulary without N: an N run is one <unk>" esm3non.expected --vocab esm3non -T 20 dna.fa
 golden "tokenizer.json BPE on DNA (Whitespace, TemplateProcessing, a repeated merge)" dnabpe.expected --vocab dnabpe -T 20 dna.fa
 golden "tokenizer.json ByteLevel BPE on English: contractions, Unicode, bad bytes, <mask> with lstrip, RobertaProcessing" \
-	textbl.expected --text --vocab textbl -T 24 text.txt
+	textbl.expected --text --binary-ok --vocab textbl -T 24 text.txt
 golden "Lowercase + WhitespaceSplit + ByteLevel prefix space, fused [UNK], ignore_merges, normalized [MASK], BertProcessing" \
-	textlc.expected --text --vocab textlc -T 24 text.txt
+	textlc.expected --text --binary-ok --vocab textlc -T 24 text.txt
 
 # the vocabulary travels in the stream: --vocab STREAM tokenizes the same way
+# (text.txt holds invalid UTF-8 on purpose: --binary-ok)
 seqtok -q --vocab nt6 -T 20 -o "$T/nt.tns" dna.fa
 golden "--vocab a stream made with an HF vocabulary gives the same windows" nt6.expected --vocab "$T/nt.tns" -T 20 dna.fa
-seqtok -q --text --vocab textbl -T 24 -o "$T/bl.tns" text.txt
-golden "... and so does a text BPE one" textbl.expected --text --vocab "$T/bl.tns" -T 24 text.txt
+seqtok -q --text --binary-ok --vocab textbl -T 24 -o "$T/bl.tns" text.txt
+golden "... and so does a text BPE one" textbl.expected --text --binary-ok --vocab "$T/bl.tns" -T 24 text.txt
 grep -q . /dev/null; tnsview --header "$T/nt.tns" | grep -q "^@TK	TY:hf-esm	N:4105	UNK:0	PAD:1	CLS:3	SEP:-1	MASK:2	BEG:3	END:-1	H:"
 ok $? "the @TK line names the kind and the files' special ids"
 is "$(tnsview --decode "$T/nt.tns" | head -1 | cut -f2 | cut -d' ' -f1-3) $(tnsview --decode "$T/nt.tns" | grep -c '<pad>')" \
@@ -64,7 +65,7 @@ for f in dnabert3 dnabert6 nt6 nt6eos esm3non dnabpe; do
 	ok $? "$f saved and read back: the same windows"
 done
 for f in textbl textlc; do
-	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" && ids --text --vocab "$T/rt" -T 24 text.txt | cmp -s - "$f.expected"
+	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" && ids --text --binary-ok --vocab "$T/rt" -T 24 text.txt | cmp -s - "$f.expected"
 	ok $? "$f saved and read back: the same windows"
 done
 # seqtok's own vocabularies as HF files: the reference tokenizes with them
