@@ -12,6 +12,7 @@
 #include "par.h"
 #include "rng.h"
 #include "cli.h"
+#include "mm.h"
 
 /* ---- configuration and parameter table --------------------------------- */
 
@@ -134,6 +135,7 @@ void bert_free(bert_model *m)
 	free(m->grads);
 	free(m->w.layer);
 	free(m->g.layer);
+	free(m->wbf);
 	memset(m, 0, sizeof *m);
 }
 
@@ -162,6 +164,41 @@ void bert_set_single(bert_model *m)
 {
 	bert_set_threads(m, 1);
 	m->whole = 1;
+}
+
+typedef struct { const float *x; uint16_t *y; int cols; } cvjob;
+
+static void cv_rows(void *ctx, int r0, int r1)
+{
+	cvjob *j = ctx;
+	mm_to_bf16(j->x + (size_t)r0 * j->cols, j->y + (size_t)r0 * j->cols, (size_t)(r1 - r0) * j->cols);
+}
+
+/* y[rows, cols] = bfloat16 of x, split by rows over m's threads */
+static void bf16_rows(const bert_model *m, const float *x, uint16_t *y, int rows, int cols)
+{
+	cvjob j = { x, y, cols };
+	par_range(m->nthreads, rows, cv_rows, &j);
+}
+
+const char *bert_set_precision(bert_model *m, int bf16)
+{
+	if (bf16) {
+		const char *why = mm_bf16_unavailable();
+		if (why) return why;
+	}
+	m->bf16 = bf16;
+	free(m->wbf);
+	m->wbf = bf16 ? xaligned(m->n * sizeof *m->wbf) : NULL;
+	bert_params_changed(m);
+	return NULL;
+}
+
+void bert_params_changed(bert_model *m)
+{
+	/* all of them, in rows of 4096: the few vectors among them cost nothing */
+	if (m->bf16) bf16_rows(m, m->params, m->wbf, (int)(m->n / 4096), 4096);
+	if (m->bf16 && m->n % 4096) mm_to_bf16(m->params + m->n / 4096 * 4096, m->wbf + m->n / 4096 * 4096, m->n % 4096);
 }
 
 int bert_param_find(const bert_model *m, const char *name)
@@ -194,6 +231,7 @@ void bert_init_weights(bert_model *m, uint64_t seed)
 		if (ends_with(p->name, "word_embeddings.weight"))   /* nn.Embedding padding_idx */
 			memset(x + (size_t)1 * m->c.hidden, 0, m->c.hidden * sizeof *x);
 	}
+	bert_params_changed(m);
 }
 
 uint64_t bert_hash(const bert_model *m)
@@ -361,6 +399,7 @@ typedef struct {
 	float *r1, *mean1, *rstd1, *a1; uint8_t *keep1;
 	float *f, *g;                  /* [N,ffn] dense and GELU */
 	float *r2, *mean2, *rstd2; uint8_t *keep2;
+	uint16_t *qb, *kb, *vb;        /* bf16: q, k, v rounded, [N,d] */
 } layer_acts;
 
 struct bert_acts {
@@ -379,6 +418,8 @@ struct bert_acts {
 	float *dhx, *dhy, *dht;
 	/* backward scratch */
 	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn;
+	/* bf16: operands rounded for the products (grown as needed) */
+	uint16_t *cb[3]; size_t cbn[3];
 };
 
 static float *falloc(size_t n) { float *p = xaligned((n ? n : 1) * sizeof(float)); memset(p, 0, (n ? n : 1) * sizeof(float)); return p; }
@@ -403,6 +444,9 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 		y->r1 = falloc(N * d), y->mean1 = falloc(N), y->rstd1 = falloc(N), y->a1 = falloc(N * d);
 		y->f = falloc(N * F), y->g = falloc(N * F);
 		y->r2 = falloc(N * d), y->mean2 = falloc(N), y->rstd2 = falloc(N);
+		if (m->bf16) {
+			y->qb = xaligned(N * d * 2), y->kb = xaligned(N * d * 2), y->vb = xaligned(N * d * 2);
+		}
 		if (train) {
 			y->att_keep = xcalloc(att, 1);
 			y->keep1 = xcalloc(N * d, 1), y->keep2 = xcalloc(N * d, 1);
@@ -436,7 +480,9 @@ void bert_acts_free(bert_acts *a)
 		free(y->q); free(y->k); free(y->v); free(y->ctx); free(y->att); free(y->att_keep);
 		free(y->r1); free(y->mean1); free(y->rstd1); free(y->a1); free(y->keep1);
 		free(y->f); free(y->g); free(y->r2); free(y->mean2); free(y->rstd2); free(y->keep2);
+		free(y->qb); free(y->kb); free(y->vb);
 	}
+	for (int i = 0; i < 3; i++) free(a->cb[i]);
 	for (int l = 0; l <= a->L; l++) free(a->x[l]);
 	free(a->l);
 	free(a->x);
@@ -551,10 +597,48 @@ static void rows(const bert_model *m, int nrows, void (*fn)(void *, int, int), r
 	par_range(m->nthreads, nrows, fn, o);
 }
 
-/* y[N,out] = x[N,in] W^T (+ bias later, fused into the next row op) */
-static void matmul_fwd(const bert_model *m, float *y, const float *x, const float *w, int N, int in, int out)
+/* ---- bf16 products ------------------------------------------------------ */
+
+/* the bfloat16 copy of a weight */
+static const uint16_t *wbf(const bert_model *m, const float *w)
+{
+	return m->wbf + (w - m->params);
+}
+
+/* x[rows, cols] rounded to bfloat16 into a's scratch slot (0-2) */
+static const uint16_t *to_bf16(const bert_model *m, bert_acts *a, int slot, const float *x, int rows, int cols)
+{
+	size_t n = (size_t)rows * cols;
+	if (n > a->cbn[slot]) {
+		free(a->cb[slot]);
+		a->cb[slot] = xaligned((n ? n : 1) * sizeof *a->cb[slot]);
+		a->cbn[slot] = n;
+	}
+	bf16_rows(m, x, a->cb[slot], rows, cols);
+	return a->cb[slot];
+}
+
+/* C = alpha op(A) op(B) + beta C with bfloat16 A and B, cut as par_sgemm
+ * cuts (or one call after bert_set_single) */
+static void gemm_bf16(const bert_model *m, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K,
+                      float alpha, const uint16_t *A, int lda, const uint16_t *B, int ldb,
+                      float beta, float *C, int ldc)
 {
 	if (m->whole)
+		mm_gemm_bf16(ta != CblasNoTrans, tb != CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+	else
+		par_gemm_bf16(m->nthreads, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* y[N,out] = x[N,in] W^T (+ bias later, fused into the next row op); bf16:
+ * x rounded here unless xb holds it rounded already */
+static void matmul_fwd(const bert_model *m, bert_acts *a, float *y, const float *x, const uint16_t *xb,
+                       const float *w, int N, int in, int out)
+{
+	if (m->bf16) {
+		if (!xb) xb = to_bf16(m, a, 0, x, N, in);
+		gemm_bf16(m, CblasNoTrans, CblasTrans, N, out, in, 1.0f, xb, in, wbf(m, w), in, 0.0f, y, out);
+	} else if (m->whole)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
 	else
 		par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
@@ -566,6 +650,7 @@ typedef struct {
 	layer_acts *y;
 	int l, b0;
 	const float *x;
+	const uint16_t *xb;            /* bf16 backward: dctx rounded */
 } attjob;
 
 /* Pd = P * keep / (1-p) for one (record, head) */
@@ -585,13 +670,17 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 	float p = m->c.attn_drop, sc = 1.0f / sqrtf((float)dh);
 	int drop = a->drop_on && p > 0;
 	float *pd = drop ? xaligned((size_t)T * T * sizeof(float)) : NULL;
+	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H;
 		size_t off = (size_t)i * T * T, ro = (size_t)b * T * d + (size_t)h * dh;
 		float *S = y->att + off;
 		const int32_t *tok = a->tokens + (size_t)b * T;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
-		            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
+		if (m->bf16)
+			mm_gemm_bf16(0, 1, T, T, dh, sc, y->qb + ro, d, y->kb + ro, d, 0.0f, S, T);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
+			            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
 		for (int t = 0; t < T; t++) {
 			softmax_row(S + (size_t)t * T, tok, T);
 		}
@@ -603,10 +692,15 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			att_dropped(a, y, off, T * T, p, pd);
 			P = pd;
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
-		            P, T, y->v + ro, d, 0.0f, y->ctx + ro, d);
+		if (m->bf16) {
+			mm_to_bf16(P, pb, (size_t)T * T);
+			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->vb + ro, d, 0.0f, y->ctx + ro, d);
+		} else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
+			            P, T, y->v + ro, d, 0.0f, y->ctx + ro, d);
 	}
 	free(pd);
+	free(pb);
 }
 
 /* the rest of layer l after the attention context y->ctx of n rows: output
@@ -619,17 +713,17 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	int d = m->c.hidden, F = m->c.ffn;
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	matmul_fwd(m, y->r1, y->ctx, w->ow, n, d, d);
+	matmul_fwd(m, a, y->r1, y->ctx, NULL, w->ow, n, d, d);
 	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
 	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = y->keep1;
 	o.site = bert_site_attn_out(l), o.p = m->c.hidden_drop;
 	rows(m, n, add_ln_rows, &o);
 
-	matmul_fwd(m, y->f, y->a1, w->iw, n, d, F);
+	matmul_fwd(m, a, y->f, y->a1, NULL, w->iw, n, d, F);
 	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
 	rows(m, n, bias_gelu_rows, &g);
 
-	matmul_fwd(m, y->r2, y->g, w->fw, n, F, d);
+	matmul_fwd(m, a, y->r2, y->g, NULL, w->fw, n, F, d);
 	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
 	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
 	o.site = bert_site_ffn_out(l);
@@ -644,14 +738,20 @@ static void layer_forward(bert_model *m, bert_acts *a, int l)
 	const float *x = a->x[l];
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	matmul_fwd(m, y->q, x, w->qw, N, d, d);
-	matmul_fwd(m, y->k, x, w->kw, N, d, d);
-	matmul_fwd(m, y->v, x, w->vw, N, d, d);
+	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, N, d) : NULL;
+	matmul_fwd(m, a, y->q, x, xb, w->qw, N, d, d);
+	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
+	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
 	o.io = y->q, o.bias = w->qb; rows(m, N, bias_rows, &o);
 	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
 	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
+	if (m->bf16) {
+		bf16_rows(m, y->q, y->qb, N, d);
+		bf16_rows(m, y->k, y->kb, N, d);
+		bf16_rows(m, y->v, y->vb, N, d);
+	}
 
-	attjob aj = { m, a, y, l, 0, x };
+	attjob aj = { m, a, y, l, 0, x, NULL };
 	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
 
 	layer_tail(m, a, l, N, x, a->x[l + 1]);
@@ -676,20 +776,29 @@ static void att_rows_range(void *ctx, int i0, int i1)
 	layer_acts *y = j->y;
 	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
 	float sc = 1.0f / sqrtf((float)dh);
+	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H, s0 = a->mstart[b], c = a->mstart[b + 1] - s0;
 		if (!c) continue;
 		float *S = y->att + (size_t)i * T * T;
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
-		            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
+		if (m->bf16)
+			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qo, d, y->kb + ko, d, 0.0f, S, T);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
+			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
 		for (int t = 0; t < c; t++) {
 			softmax_row(S + (size_t)t * T, tok, T);
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
-		            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
+		if (m->bf16) {
+			mm_to_bf16(S, pb, (size_t)c * T);
+			mm_gemm_bf16(0, 0, c, dh, T, 1.0f, pb, T, y->vb + ko, d, 0.0f, y->ctx + qo, d);
+		} else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
+			            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
 	}
+	free(pb);
 }
 
 static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
@@ -701,18 +810,24 @@ static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rw
 	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	matmul_fwd(m, y->k, x, w->kw, N, d, d);
-	matmul_fwd(m, y->v, x, w->vw, N, d, d);
+	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, N, d) : NULL;
+	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
+	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
 	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
 	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
+	if (m->bf16) {
+		bf16_rows(m, y->k, y->kb, N, d);
+		bf16_rows(m, y->v, y->vb, N, d);
+	}
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 	for (int i = 0; i < nr; i++) {
 		memcpy(xr + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
 		a->mstart[rws[i] / T + 1]++;
 	}
 	for (int b = 0; b < a->nb; b++) a->mstart[b + 1] += a->mstart[b];
-	matmul_fwd(m, y->q, xr, w->qw, nr, d, d);
+	matmul_fwd(m, a, y->q, xr, NULL, w->qw, nr, d, d);
 	o.io = y->q, o.bias = w->qb; rows(m, nr, bias_rows, &o);
+	if (m->bf16) bf16_rows(m, y->q, y->qb, nr, d);
 	attrows_job aj = { m, a, y, rws, y->q };
 	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
 
@@ -727,6 +842,10 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 	if (B > a->B || T > a->T || T > m->c.max_pos) {
 		fprintf(stderr, "bert_forward: batch %dx%d exceeds capacity %dx%d or max positions %d\n",
 		        B, T, a->B, a->T, m->c.max_pos);
+		abort();
+	}
+	if (m->bf16 && !a->l[0].qb) {
+		fprintf(stderr, "bert_forward: activations made before bert_set_precision\n");
 		abort();
 	}
 	a->nb = B, a->nt = T;
@@ -830,11 +949,11 @@ static void head_forward(bert_model *m, bert_acts *a, int nm, int probs)
 	rowop o = { .m = m, .a = a, .p = (float)probs };
 	if (nm == 0) return;
 	rows(m, nm, gather_rows, &o);
-	matmul_fwd(m, a->ht, a->hx, m->w.tw, nm, d, d);
+	matmul_fwd(m, a, a->ht, a->hx, NULL, m->w.tw, nm, d, d);
 	rowop g = { .m = m, .a = a, .io = a->ht, .out = a->hg, .bias = m->w.tb, .cols = d };
 	rows(m, nm, bias_gelu_rows, &g);
 	rows(m, nm, head_ln_rows, &o);
-	matmul_fwd(m, a->prob, a->hy, m->w.wte, nm, d, V);
+	matmul_fwd(m, a, a->prob, a->hy, NULL, m->w.wte, nm, d, V);
 	rows(m, nm, softmax_ce_rows, &o);
 }
 
@@ -996,15 +1115,24 @@ static void colsum_cols(void *ctx, int c0, int c1)
 	free(acc);
 }
 
-/* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1, dx (+)= dy W */
-static void linear_backward(const bert_model *m, const float *dy, const float *x,
-                            const float *w, float *gw, float *gb, float *dx, float beta,
-                            int n, int in, int out)
+/* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1, dx (+)= dy W;
+ * bf16: dy and x rounded (x here unless xb holds it rounded already) */
+static void linear_backward(const bert_model *m, bert_acts *a, const float *dy, const float *x,
+                            const uint16_t *xb, const float *w, float *gw, float *gb, float *dx,
+                            float beta, int n, int in, int out)
 {
-	par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, gw, in);
+	const uint16_t *dyb = NULL;
+	if (m->bf16) {
+		dyb = to_bf16(m, a, 0, dy, n, out);
+		if (!xb) xb = to_bf16(m, a, 2, x, n, in);
+		par_gemm_bf16(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dyb, out, xb, in, 1.0f, gw, in);
+	} else
+		par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, gw, in);
 	colsum_job cj = { dy, gb, n, out };
 	par_range(m->nthreads, out, colsum_cols, &cj);
-	if (dx)
+	if (dx && m->bf16)
+		par_gemm_bf16(m->nthreads, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dyb, out, wbf(m, w), in, beta, dx, in);
+	else if (dx)
 		par_sgemm(m->nthreads, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, beta, dx, in);
 }
 
@@ -1018,16 +1146,24 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	float p = m->c.attn_drop, sc = 1.0f / sqrtf((float)dh);
 	int drop = a->drop_on && p > 0;
 	float *pd = xaligned((size_t)TT * sizeof(float)), *dp = xaligned((size_t)TT * sizeof(float));
+	uint16_t *pb = m->bf16 ? xaligned((size_t)TT * sizeof *pb) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = j->b0 + i / H, h = i % H;
 		size_t off = ((size_t)b * H + h) * TT, ro = (size_t)b * T * d + (size_t)h * dh;
 		const float *P = y->att + off, *Pd = P;
+		const uint16_t *dcb = j->xb ? j->xb + (ro - (size_t)j->b0 * T * d) : NULL;  /* from row b0 */
 		if (drop) { att_dropped(a, y, off, TT, p, pd); Pd = pd; }
 		/* dV = Pd^T dctx, dPd = dctx V^T */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
-		            Pd, T, a->dctx + ro, d, 0.0f, a->dv + ro, d);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f,
-		            a->dctx + ro, d, y->v + ro, d, 0.0f, dp, T);
+		if (m->bf16) {
+			mm_to_bf16(Pd, pb, (size_t)TT);
+			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, dcb, d, 0.0f, a->dv + ro, d);
+			mm_gemm_bf16(0, 1, T, T, dh, 1.0f, dcb, d, y->vb + ro, d, 0.0f, dp, T);
+		} else {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
+			            Pd, T, a->dctx + ro, d, 0.0f, a->dv + ro, d);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f,
+			            a->dctx + ro, d, y->v + ro, d, 0.0f, dp, T);
+		}
 		/* through dropout and softmax: dS = P (dP - sum_j P dP) / sqrt(dh) */
 		float s = drop ? 1.0f / (1.0f - p) : 1.0f;
 		const uint8_t *kp = drop ? y->att_keep + off : NULL;
@@ -1038,6 +1174,12 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 			softmax_bwd_row(pr, g, T, sc);
 		}
 		/* dQ = dS K, dK = dS^T Q */
+		if (m->bf16) {
+			mm_to_bf16(dp, pb, (size_t)TT);
+			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->kb + ro, d, 0.0f, a->dq + ro, d);
+			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, y->qb + ro, d, 0.0f, a->dk + ro, d);
+			continue;
+		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
 		            dp, T, y->k + ro, d, 0.0f, a->dq + ro, d);
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
@@ -1045,6 +1187,7 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	}
 	free(pd);
 	free(dp);
+	free(pb);
 }
 
 static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
@@ -1060,23 +1203,26 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	/* output LayerNorm, FFN, its residual */
 	ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, dout, y->g + of, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
+	linear_backward(m, a, dout, y->g + of, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
 	ewjob gj = { NULL, y->f + of, dffn, NULL, 0, F };
 	par_range(m->nthreads, R, gelu_bwd_rows, &gj);
-	linear_backward(m, dffn, y->a1 + od, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
+	linear_backward(m, a, dffn, y->a1 + od, NULL, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
 
 	/* attention-output LayerNorm, dense, residual */
 	ln_backward(m, y->r1 + od, y->mean1 + r0, y->rstd1 + r0, w->ln1w, dres, g->ln1w, g->ln1b, R, d);
 	dout = dropout_backward(m, a, dres, y->keep1 ? y->keep1 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, dout, y->ctx + od, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
+	linear_backward(m, a, dout, y->ctx + od, NULL, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
 
-	attjob aj = { m, a, y, l, b0, NULL };
+	/* bf16: dctx of these records rounded once for the attention's products */
+	const uint16_t *dcb = m->bf16 ? to_bf16(m, a, 1, a->dctx + od, R, d) : NULL;
+	attjob aj = { m, a, y, l, b0, NULL, dcb };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
 	const float *x = a->x[l] + od;
-	linear_backward(m, a->dq + od, x, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
-	linear_backward(m, a->dk + od, x, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
-	linear_backward(m, a->dv + od, x, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
+	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, R, d) : NULL;
+	linear_backward(m, a, a->dq + od, x, xb, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
+	linear_backward(m, a, a->dk + od, x, xb, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
+	linear_backward(m, a, a->dv + od, x, xb, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
 }
 
 typedef struct {
@@ -1143,12 +1289,12 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		size_t md = (size_t)m0 * d;
 		float *dlog = a->dlog + (size_t)m0 * V;
 		/* tied decoder: d E += dlogits^T hy; bias; d hy = dlogits E */
-		linear_backward(m, dlog, a->hy + md, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
+		linear_backward(m, a, dlog, a->hy + md, NULL, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
 		ln_backward(m, a->hg + md, a->hmean + m0, a->hrstd + m0, m->w.tln_w, a->dhy + md,
 		            m->g.tln_w, m->g.tln_b, nmk, d);
 		ewjob gj = { NULL, a->ht + md, a->dhy + md, NULL, 0, d };
 		par_range(m->nthreads, nmk, gelu_bwd_rows, &gj);
-		linear_backward(m, a->dhy + md, a->hx + md, m->w.tw, m->g.tw, m->g.tb, a->dhx + md, 0.0f, nmk, d, d);
+		linear_backward(m, a, a->dhy + md, a->hx + md, NULL, m->w.tw, m->g.tw, m->g.tb, a->dhx + md, 0.0f, nmk, d, d);
 		o.l = m0;
 		par_range(m->nthreads, nmk, scatter_rows, &o);
 	}

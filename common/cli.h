@@ -82,6 +82,11 @@ FILE *cli_out_open(cli_out *out, const char *path);
 void cli_out_close(cli_out *out);     /* checks errors, renames; dies on error */
 void cli_out_abort(cli_out *out);     /* removes the temporary file */
 
+/* --precision fp32|bf16 -> 0|1 (bert_set_precision); bf16 where it cannot
+ * run (built without oneDNN, a CPU without AVX512-BF16/AMX) dies naming
+ * why, before anything is read or written */
+int cli_precision(const char *arg);
+
 /* parse helpers: die_usage on bad input */
 long cli_long(const char *opt, const char *s, long lo, long hi);
 double cli_double(const char *opt, const char *s, double lo, double hi);

@@ -49,6 +49,8 @@ static void usage(FILE *fp)
 "  -o, --output FILE     output stream (default stdout)\n"
 "  -b, --batch N         windows read per batch (default 32; raised to whole\n"
 "                        groups of 1024/T windows, one group per thread)\n"
+"      --precision P     fp32 (default) or bf16: matrix products with bfloat16\n"
+"                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); output identical for any N, -b\n"
 "  -f, --force           binary output to a terminal\n"
 "      --quiet           no messages (-q is the mask probability here)\n"
@@ -59,7 +61,7 @@ static void usage(FILE *fp)
 "Exit status: 0 success, 1 error, 2 usage.  See lmprobe(1).\n");
 }
 
-enum { O_SEED = 0x2000, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT };
+enum { O_SEED = 0x2000, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT, O_PREC };
 enum { MODE_SAMPLE, MODE_EACH, MODE_GIVEN };
 #define GROUP_ROWS 1024           /* rows of the windows in one forward pass */
 
@@ -226,6 +228,7 @@ int main(int argc, char **argv)
 		{"mask-each", no_argument, 0, O_EACH}, {"mask-positions", no_argument, 0, O_GIVEN},
 		{"half", no_argument, 0, O_HALF}, {"top", required_argument, 0, O_TOP},
 		{"emit", required_argument, 0, O_EMIT}, {"bgzf", no_argument, 0, 'z'},
+		{"precision", required_argument, 0, O_PREC},
 		{"batch", required_argument, 0, 'b'},
 		CLI_LONGOPTS
 	};
@@ -233,7 +236,7 @@ int main(int argc, char **argv)
 	probe p;
 	const char *input = "-";
 	char **models;
-	int nmodels = 0, c, B = 32, bgzf = 0;
+	int nmodels = 0, c, B = 32, bgzf = 0, bf16 = 0;
 	memset(&p, 0, sizeof p);
 	p.q = 0.10;
 	p.seed = 1;
@@ -257,6 +260,7 @@ int main(int argc, char **argv)
 			else die_usage("--emit: hidden:LAYER or embeddings, not '%s'", optarg);
 			break;
 		case 'z': bgzf = 1; break;
+		case O_PREC: bf16 = cli_precision(optarg); break;
 		case 'b': B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
@@ -290,6 +294,7 @@ int main(int argc, char **argv)
 		tns_header mh;
 		winread_load_model(&w, models[k], &p.m[k], &mh);
 		bert_set_single(&p.m[k]);            /* parallel over groups of windows instead */
+		bert_set_precision(&p.m[k], bf16);
 		for (int e = 0; e < p.nemit; e++)
 			if (p.emit[e] > p.m[k].c.layers)
 				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
