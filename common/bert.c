@@ -181,6 +181,32 @@ static void bf16_rows(const bert_model *m, const float *x, uint16_t *y, int rows
 	par_range(m->nthreads, rows, cv_rows, &j);
 }
 
+/* x[rows, d] -> y[H][rows][dh] rounded to bfloat16: the attention's
+ * operands with each head's rows dense, as oneDNN's fast (brgemm) kernels
+ * want them (strided ones go to a slower path) */
+typedef struct { const float *x; uint16_t *y; int rows, d, H; } hjob;
+
+static void heads_rows(void *ctx, int r0, int r1)
+{
+	hjob *j = ctx;
+	int dh = j->d / j->H;
+	for (int r = r0; r < r1; r++)
+		for (int h = 0; h < j->H; h++)
+			mm_to_bf16(j->x + (size_t)r * j->d + (size_t)h * dh, j->y + ((size_t)h * j->rows + r) * dh, dh);
+}
+
+static void bf16_heads(const bert_model *m, const float *x, uint16_t *y, int rows)
+{
+	hjob j = { x, y, rows, m->c.hidden, m->c.heads };
+	par_range(m->nthreads, rows, heads_rows, &j);
+}
+
+/* a head's dense [rows, dh] result into its columns of dst [., ld] */
+static void put_head(float *dst, int ld, const float *src, int rows, int dh)
+{
+	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ld, src + (size_t)r * dh, dh * sizeof *src);
+}
+
 const char *bert_set_precision(bert_model *m, int bf16)
 {
 	if (bf16) {
@@ -420,6 +446,7 @@ struct bert_acts {
 	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn;
 	/* bf16: operands rounded for the products (grown as needed) */
 	uint16_t *cb[3]; size_t cbn[3];
+	int xb_layer;                  /* slot 1 holds x[xb_layer] rounded (-1: nothing) */
 };
 
 static float *falloc(size_t n) { float *p = xaligned((n ? n : 1) * sizeof(float)); memset(p, 0, (n ? n : 1) * sizeof(float)); return p; }
@@ -431,6 +458,7 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 	size_t N = (size_t)B * T, d = c->hidden, F = c->ffn, att = (size_t)B * c->heads * T * T;
 	int L = c->layers, nl = train ? L : 1;
 	a->B = B, a->T = T, a->train = train;
+	a->xb_layer = -1;
 	a->L = L, a->d = (int)d, a->h = c->heads, a->F = (int)F, a->V = c->vocab_size;
 	a->tokens = xcalloc(N, sizeof *a->tokens);
 	a->emb = falloc(N * d), a->emb_mean = falloc(N), a->emb_rstd = falloc(N);
@@ -532,6 +560,8 @@ typedef struct {
 	uint8_t *keep;
 	int cols;
 	float p;
+	uint16_t *outb;               /* bf16: out rounded too (NULL: not wanted) */
+	int nrows;
 } rowop;
 
 static void dropout_row(const bert_acts *a, int site, int r, int d, float p, float *x, uint8_t *keep)
@@ -556,23 +586,43 @@ static void emb_fwd_rows(void *ctx, int r0, int r1)
 		ln_row(e, m->w.eln_w, m->w.eln_b, m->c.ln_eps, d, y, a->emb_mean + r, a->emb_rstd + r);
 		if (a->drop_on && m->c.hidden_drop > 0)
 			dropout_row(a, BERT_SITE_EMB, r, d, m->c.hidden_drop, y, a->emb_keep + (size_t)r * d);
+		if (o->outb) mm_to_bf16(y, o->outb + (size_t)r * d, d);
 	}
+}
+
+/* x += y over n values (element-wise: the same bits vectorised or not) */
+VEC_CLONES static void add_vec(float *restrict x, const float *restrict y, int n)
+{
+	for (int i = 0; i < n; i++) x[i] += y[i];
 }
 
 static void bias_rows(void *ctx, int r0, int r1)
 {
 	rowop *o = ctx;
+	for (int r = r0; r < r1; r++) add_vec(o->io + (size_t)r * o->cols, o->bias, o->cols);
+}
+
+/* bf16: io += bias, then its rows rounded head-major into outb (the
+ * attention's q, k, v), in one pass */
+static void bias_heads_rows(void *ctx, int r0, int r1)
+{
+	rowop *o = ctx;
+	int d = o->cols, H = o->m->c.heads, dh = d / H;
 	for (int r = r0; r < r1; r++) {
-		float *x = o->io + (size_t)r * o->cols;
-		for (int i = 0; i < o->cols; i++) x[i] += o->bias[i];
+		float *x = o->io + (size_t)r * d;
+		add_vec(x, o->bias, d);
+		for (int h = 0; h < H; h++)
+			mm_to_bf16(x + (size_t)h * dh, o->outb + ((size_t)h * o->nrows + r) * dh, dh);
 	}
 }
 
 static void bias_gelu_rows(void *ctx, int r0, int r1)
 {
 	rowop *o = ctx;
-	for (int r = r0; r < r1; r++)
+	for (int r = r0; r < r1; r++) {
 		gelu_fwd_vec(o->io + (size_t)r * o->cols, o->out + (size_t)r * o->cols, o->bias, o->cols);
+		if (o->outb) mm_to_bf16(o->out + (size_t)r * o->cols, o->outb + (size_t)r * o->cols, o->cols);
+	}
 }
 
 /* io = dropout(io + bias) + res; out = LayerNorm(io) */
@@ -583,12 +633,12 @@ static void add_ln_rows(void *ctx, int r0, int r1)
 	int d = o->cols;
 	for (int r = r0; r < r1; r++) {
 		float *x = o->io + (size_t)r * d;
-		const float *res = o->res + (size_t)r * d;
-		for (int i = 0; i < d; i++) x[i] += o->bias[i];
+		add_vec(x, o->bias, d);
 		if (a->drop_on && o->p > 0)
 			dropout_row(a, o->site, r, d, o->p, x, o->keep + (size_t)r * d);
-		for (int i = 0; i < d; i++) x[i] += res[i];
+		add_vec(x, o->res + (size_t)r * d, d);
 		ln_row(x, o->lnw, o->lnb, o->m->c.ln_eps, d, o->out + (size_t)r * d, o->mean + r, o->rstd + r);
+		if (o->outb) mm_to_bf16(o->out + (size_t)r * d, o->outb + (size_t)r * d, d);
 	}
 }
 
@@ -605,17 +655,23 @@ static const uint16_t *wbf(const bert_model *m, const float *w)
 	return m->wbf + (w - m->params);
 }
 
-/* x[rows, cols] rounded to bfloat16 into a's scratch slot (0-2) */
-static const uint16_t *to_bf16(const bert_model *m, bert_acts *a, int slot, const float *x, int rows, int cols)
+/* a's bf16 scratch slot (0-2), at least n values */
+static uint16_t *bf_slot(bert_acts *a, int slot, size_t n)
 {
-	size_t n = (size_t)rows * cols;
 	if (n > a->cbn[slot]) {
 		free(a->cb[slot]);
 		a->cb[slot] = xaligned((n ? n : 1) * sizeof *a->cb[slot]);
 		a->cbn[slot] = n;
 	}
-	bf16_rows(m, x, a->cb[slot], rows, cols);
 	return a->cb[slot];
+}
+
+/* x[rows, cols] rounded to bfloat16 into a's scratch slot */
+static const uint16_t *to_bf16(const bert_model *m, bert_acts *a, int slot, const float *x, int rows, int cols)
+{
+	uint16_t *y = bf_slot(a, slot, (size_t)rows * cols);
+	bf16_rows(m, x, y, rows, cols);
+	return y;
 }
 
 /* C = alpha op(A) op(B) + beta C with bfloat16 A and B, cut as par_sgemm
@@ -650,7 +706,8 @@ typedef struct {
 	layer_acts *y;
 	int l, b0;
 	const float *x;
-	const uint16_t *xb;            /* bf16 backward: dctx rounded */
+	const uint16_t *xb;            /* bf16 backward: dctx rounded, head-major */
+	int R;                         /* its rows */
 } attjob;
 
 /* Pd = P * keep / (1-p) for one (record, head) */
@@ -671,13 +728,15 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 	int drop = a->drop_on && p > 0;
 	float *pd = drop ? xaligned((size_t)T * T * sizeof(float)) : NULL;
 	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
+	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H;
 		size_t off = (size_t)i * T * T, ro = (size_t)b * T * d + (size_t)h * dh;
+		size_t ho = ((size_t)h * a->nb * T + (size_t)b * T) * dh;      /* bf16: head-major */
 		float *S = y->att + off;
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		if (m->bf16)
-			mm_gemm_bf16(0, 1, T, T, dh, sc, y->qb + ro, d, y->kb + ro, d, 0.0f, S, T);
+			mm_gemm_bf16(0, 1, T, T, dh, sc, y->qb + ho, dh, y->kb + ho, dh, 0.0f, S, T);
 		else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
 			            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
@@ -694,19 +753,23 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 		}
 		if (m->bf16) {
 			mm_to_bf16(P, pb, (size_t)T * T);
-			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->vb + ro, d, 0.0f, y->ctx + ro, d);
+			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->vb + ho, dh, 0.0f, ct, dh);
+			put_head(y->ctx + ro, d, ct, T, dh);
 		} else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
 			            P, T, y->v + ro, d, 0.0f, y->ctx + ro, d);
 	}
 	free(pd);
 	free(pb);
+	free(ct);
 }
 
 /* the rest of layer l after the attention context y->ctx of n rows: output
  * projection, residual res, LayerNorm, feed-forward, residual, LayerNorm
- * into out (dropout at the two residuals when training) */
-static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *res, float *out)
+ * into out (dropout at the two residuals when training); bf16: the row ops
+ * that make a product's input round it as they go, and outb (if not NULL)
+ * gets out rounded */
+static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *res, float *out, uint16_t *outb)
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
@@ -717,16 +780,19 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
 	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = y->keep1;
 	o.site = bert_site_attn_out(l), o.p = m->c.hidden_drop;
+	o.outb = m->bf16 ? bf_slot(a, 2, (size_t)n * d) : NULL;
 	rows(m, n, add_ln_rows, &o);
 
-	matmul_fwd(m, a, y->f, y->a1, NULL, w->iw, n, d, F);
+	matmul_fwd(m, a, y->f, y->a1, o.outb, w->iw, n, d, F);
 	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
+	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
 	rows(m, n, bias_gelu_rows, &g);
 
-	matmul_fwd(m, a, y->r2, y->g, NULL, w->fw, n, F, d);
+	matmul_fwd(m, a, y->r2, y->g, g.outb, w->fw, n, F, d);
 	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
 	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
 	o.site = bert_site_ffn_out(l);
+	o.outb = outb;
 	rows(m, n, add_ln_rows, &o);
 }
 
@@ -738,23 +804,23 @@ static void layer_forward(bert_model *m, bert_acts *a, int l)
 	const float *x = a->x[l];
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, N, d) : NULL;
+	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
 	matmul_fwd(m, a, y->q, x, xb, w->qw, N, d, d);
 	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
 	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
-	o.io = y->q, o.bias = w->qb; rows(m, N, bias_rows, &o);
-	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
-	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
-	if (m->bf16) {
-		bf16_rows(m, y->q, y->qb, N, d);
-		bf16_rows(m, y->k, y->kb, N, d);
-		bf16_rows(m, y->v, y->vb, N, d);
-	}
+	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
+	o.nrows = N;
+	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, N, bias_fn, &o);
+	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
+	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
 
-	attjob aj = { m, a, y, l, 0, x, NULL };
+	attjob aj = { m, a, y, l, 0, x, NULL, 0 };
 	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
 
-	layer_tail(m, a, l, N, x, a->x[l + 1]);
+	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
+	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
+	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
+	a->xb_layer = nb ? l + 1 : -1;
 }
 
 /* the last layer for the nr listed rows only (ascending, the rows of
@@ -766,6 +832,7 @@ typedef struct {
 	layer_acts *y;
 	const int *rws;
 	const float *q;               /* [nr, d] */
+	int nr;
 } attrows_job;
 
 static void att_rows_range(void *ctx, int i0, int i1)
@@ -777,14 +844,17 @@ static void att_rows_range(void *ctx, int i0, int i1)
 	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
 	float sc = 1.0f / sqrtf((float)dh);
 	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
+	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H, s0 = a->mstart[b], c = a->mstart[b + 1] - s0;
 		if (!c) continue;
 		float *S = y->att + (size_t)i * T * T;
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
+		/* bf16, head-major: q [H, nr, dh], k and v [H, N, dh] */
+		size_t qh = ((size_t)h * j->nr + s0) * dh, kh = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
 		if (m->bf16)
-			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qo, d, y->kb + ko, d, 0.0f, S, T);
+			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qh, dh, y->kb + kh, dh, 0.0f, S, T);
 		else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
 			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
@@ -793,12 +863,14 @@ static void att_rows_range(void *ctx, int i0, int i1)
 		}
 		if (m->bf16) {
 			mm_to_bf16(S, pb, (size_t)c * T);
-			mm_gemm_bf16(0, 0, c, dh, T, 1.0f, pb, T, y->vb + ko, d, 0.0f, y->ctx + qo, d);
+			mm_gemm_bf16(0, 0, c, dh, T, 1.0f, pb, T, y->vb + kh, dh, 0.0f, ct, dh);
+			put_head(y->ctx + qo, d, ct, c, dh);
 		} else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
 			            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
 	}
 	free(pb);
+	free(ct);
 }
 
 static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
@@ -810,15 +882,14 @@ static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rw
 	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, N, d) : NULL;
+	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
 	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
 	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
-	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
-	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
-	if (m->bf16) {
-		bf16_rows(m, y->k, y->kb, N, d);
-		bf16_rows(m, y->v, y->vb, N, d);
-	}
+	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
+	o.nrows = N;
+	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
+	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
+	a->xb_layer = -1;
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 	for (int i = 0; i < nr; i++) {
 		memcpy(xr + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
@@ -826,12 +897,12 @@ static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rw
 	}
 	for (int b = 0; b < a->nb; b++) a->mstart[b + 1] += a->mstart[b];
 	matmul_fwd(m, a, y->q, xr, NULL, w->qw, nr, d, d);
-	o.io = y->q, o.bias = w->qb; rows(m, nr, bias_rows, &o);
-	if (m->bf16) bf16_rows(m, y->q, y->qb, nr, d);
-	attrows_job aj = { m, a, y, rws, y->q };
+	o.nrows = nr;
+	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, nr, bias_fn, &o);
+	attrows_job aj = { m, a, y, rws, y->q, nr };
 	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
 
-	layer_tail(m, a, l, nr, xr, y->r1);
+	layer_tail(m, a, l, nr, xr, y->r1, NULL);
 	for (int i = 0; i < nr; i++) memcpy(xr + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 }
@@ -860,7 +931,9 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 			abort();
 		}
 	rowop o = { .m = m, .a = a };
+	o.outb = m->bf16 ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;   /* layer 0's input */
 	rows(m, B * T, emb_fwd_rows, &o);
+	a->xb_layer = o.outb ? 0 : -1;
 }
 
 void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
@@ -1147,17 +1220,22 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	int drop = a->drop_on && p > 0;
 	float *pd = xaligned((size_t)TT * sizeof(float)), *dp = xaligned((size_t)TT * sizeof(float));
 	uint16_t *pb = m->bf16 ? xaligned((size_t)TT * sizeof *pb) : NULL;
+	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = j->b0 + i / H, h = i % H;
 		size_t off = ((size_t)b * H + h) * TT, ro = (size_t)b * T * d + (size_t)h * dh;
+		/* bf16, head-major: q, k, v [H, nb*T, dh] of the forward; dctx
+		 * [H, R, dh] of these records */
+		size_t ho = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
+		size_t dho = ((size_t)h * j->R + (size_t)(b - j->b0) * T) * dh;
 		const float *P = y->att + off, *Pd = P;
-		const uint16_t *dcb = j->xb ? j->xb + (ro - (size_t)j->b0 * T * d) : NULL;  /* from row b0 */
 		if (drop) { att_dropped(a, y, off, TT, p, pd); Pd = pd; }
 		/* dV = Pd^T dctx, dPd = dctx V^T */
 		if (m->bf16) {
 			mm_to_bf16(Pd, pb, (size_t)TT);
-			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, dcb, d, 0.0f, a->dv + ro, d);
-			mm_gemm_bf16(0, 1, T, T, dh, 1.0f, dcb, d, y->vb + ro, d, 0.0f, dp, T);
+			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, j->xb + dho, dh, 0.0f, ct, dh);
+			put_head(a->dv + ro, d, ct, T, dh);
+			mm_gemm_bf16(0, 1, T, T, dh, 1.0f, j->xb + dho, dh, y->vb + ho, dh, 0.0f, dp, T);
 		} else {
 			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
 			            Pd, T, a->dctx + ro, d, 0.0f, a->dv + ro, d);
@@ -1176,8 +1254,10 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 		/* dQ = dS K, dK = dS^T Q */
 		if (m->bf16) {
 			mm_to_bf16(dp, pb, (size_t)TT);
-			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->kb + ro, d, 0.0f, a->dq + ro, d);
-			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, y->qb + ro, d, 0.0f, a->dk + ro, d);
+			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->kb + ho, dh, 0.0f, ct, dh);
+			put_head(a->dq + ro, d, ct, T, dh);
+			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, y->qb + ho, dh, 0.0f, ct, dh);
+			put_head(a->dk + ro, d, ct, T, dh);
 			continue;
 		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
@@ -1188,6 +1268,7 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	free(pd);
 	free(dp);
 	free(pb);
+	free(ct);
 }
 
 static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
@@ -1213,9 +1294,11 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	dout = dropout_backward(m, a, dres, y->keep1 ? y->keep1 + od : NULL, p, dtmp, R, d);
 	linear_backward(m, a, dout, y->ctx + od, NULL, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
 
-	/* bf16: dctx of these records rounded once for the attention's products */
-	const uint16_t *dcb = m->bf16 ? to_bf16(m, a, 1, a->dctx + od, R, d) : NULL;
-	attjob aj = { m, a, y, l, b0, NULL, dcb };
+	/* bf16: dctx of these records rounded once for the attention's
+	 * products, head-major */
+	uint16_t *dcb = m->bf16 ? bf_slot(a, 1, (size_t)R * d) : NULL;
+	if (dcb) bf16_heads(m, a->dctx + od, dcb, R);
+	attjob aj = { m, a, y, l, b0, NULL, dcb, R };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
 	const float *x = a->x[l] + od;
@@ -1282,6 +1365,7 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		fprintf(stderr, "bert_backward: activations not kept for training or no gradients\n");
 		abort();
 	}
+	a->xb_layer = -1;                     /* slot 1 is scratch from here on */
 	memset(a->dres + r0 * d, 0, (size_t)R * d * sizeof(float));
 	if (nmk > 0) {
 		rowop o = { .m = m, .a = a, .p = scale, .l = m0 };
