@@ -98,9 +98,21 @@ static void quit(int code)
 	_exit(code);
 }
 
-static void vmsg(const char *kind, const char *fmt, va_list ap)
+/* a live progress line (progress.h) is on the terminal without its newline:
+ * a message first ends it, so as not to be glued to its end */
+static int stderr_open_line;
+
+void cli_stderr_open_line(int open) { stderr_open_line = open; }
+
+static void msg_start(void)
 {
 	fflush(stdout);
+	if (stderr_open_line) { fputc('\n', stderr); stderr_open_line = 0; }
+}
+
+static void vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	msg_start();
 	fprintf(stderr, "%s: %s", cli_prog, kind);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -138,8 +150,10 @@ void info(const char *fmt, ...)
 void die_file(const char *file, const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file ? file : "-");
+	msg_start();
+	/* "-" is how the command line says standard input; a message says it
+	 * in words, as it says "standard output" */
+	fprintf(stderr, "%s: error: %s: ", cli_prog, file && *file && strcmp(file, "-") != 0 ? file : "standard input");
 	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
 	fputc('\n', stderr);
 	quit(EXIT_FAILURE);
@@ -200,7 +214,11 @@ void cli_version(void)
 	printf("htslib %s\n", hts_version());
 	const char *why = mm_bf16_unavailable();
 	printf("%s (--precision bf16: %s)\n", mm_backend(), why ? "no" : "yes");
-	printf("OpenBLAS %s\n", openblas_get_config());
+	/* openblas_get_config() names the library itself ("OpenBLAS 0.3.21
+	 * NO_LAPACKE DYNAMIC_ARCH ... SkylakeX"), the core in use included */
+	const char *cfg = openblas_get_config();
+	if (strncmp(cfg, "OpenBLAS ", 9) == 0) cfg += 9;
+	printf("OpenBLAS %s\n", cfg);
 }
 
 int cli_precision(const char *arg)
@@ -330,7 +348,7 @@ void cli_tns_close(tns_writer *w)
 	char *path = xstrdup(tns_writer_path(w));
 	if (tns_close(w) == 0) { tmp_forget(path); free(path); return; }
 	if (tns_werrno(w) == EPIPE) quit(EXIT_FAILURE);
-	fflush(stdout);
+	msg_start();
 	fprintf(stderr, "%s: error: %s\n", cli_prog, tns_werror(w));
 	tns_abort(w);
 	quit(EXIT_FAILURE);

@@ -19,10 +19,7 @@ extern int cli_verbose;           /* -v raises, -q sets -1 */
 /* The common options.  Each tool's getopt string starts with CLI_SHORTOPTS
  * and its long option table ends with CLI_LONGOPTS; it passes every option
  * it does not handle itself to cli_common_opt(). */
-#define CLI_SHORTOPTS "t:qvo:f"
-/* for tools whose -q is something else (lmprobe, fisherflow: the mask
- * probability, as the paper's protocol names it): quiet is --quiet only */
-#define CLI_SHORTOPTS_NOQ "t:vo:f"
+#define CLI_SHORTOPTS "t:qvo:f"    /* one meaning per letter in every program */
 enum { CLI_OPT_HELP = 0x1000, CLI_OPT_VERSION, CLI_OPT_QUIET };
 #define CLI_LONGOPTS \
 	{"threads", required_argument, 0, 't'}, \
@@ -65,6 +62,9 @@ void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* unless -q */
 /* "prog: error: FILE: msg", exit 1 */
 void die_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+/* a line without its newline is on stderr (a live progress line): the next
+ * message ends it first */
+void cli_stderr_open_line(int open);
 /* fflush + ferror + fclose(stdout); EPIPE is a quiet exit; other errors die */
 void cli_close_stdout(void);
 /* write error on a stream: EPIPE exits quietly, anything else dies */

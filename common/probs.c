@@ -5,6 +5,15 @@
 #include "cli.h"
 #include "probs.h"
 
+/* room for the name of model m */
+static void grow_names(probs_stream *s, int m)
+{
+	if (m < s->nname) return;
+	s->name = xrealloc(s->name, (m + 1) * sizeof *s->name);
+	memset(s->name + s->nname, 0, (m + 1 - s->nname) * sizeof *s->name);
+	s->nname = m + 1;
+}
+
 int probs_init(probs_stream *s, const tns_header *h, const char *path, char *err, int errlen)
 {
 	int64_t v;
@@ -18,13 +27,42 @@ int probs_init(probs_stream *s, const tns_header *h, const char *path, char *err
 		if (v < 2 || v > (1 << 24)) { snprintf(err, errlen, "@KV probe_vocab_size %lld is out of range", (long long)v); return -1; }
 		s->V = (int)v;
 	}
+	/* the @MO lines lmprobe writes, one per model; a later line for the
+	 * same ID replaces an earlier one (lmprobe's come after the input's) */
+	for (int i = 0; i < h->n; i++) {
+		char id[32], pa[4096];
+		if (strncmp(h->line[i], "@MO\t", 4) != 0 || !tns_line_field(h->line[i], "ID", id, sizeof id) ||
+		    !tns_line_field(h->line[i], "PA", pa, sizeof pa))
+			continue;
+		char *end;
+		long m = strtol(id, &end, 10);
+		if (*end || m < 0 || m >= 4096) continue;
+		grow_names(s, (int)m);
+		free(s->name[m]);
+		s->name[m] = xstrdup(pa);
+	}
 	return 0;
+}
+
+const char *probs_model(probs_stream *s, int m)
+{
+	grow_names(s, m);
+	if (!s->name[m]) {
+		char id[32];
+		snprintf(id, sizeof id, "%d", m);
+		s->name[m] = xstrdup(id);
+	}
+	return s->name[m];
 }
 
 void probs_free(probs_stream *s)
 {
 	free(s->lut);
 	s->lut = NULL;
+	for (int i = 0; i < s->nname; i++) free(s->name[i]);
+	free(s->name);
+	s->name = NULL;
+	s->nname = 0;
 }
 
 const char *probs_kind_name(int kind)

@@ -18,6 +18,8 @@ typedef struct {
 	int kind;                     /* PROBS_*, from the first record with P > 0 */
 	int K;                        /* top-K width (PROBS_TOPK) */
 	float *lut;                   /* f16 -> f32, 65536 entries (PROBS_F16) */
+	char **name;                  /* [nname] the models' names (probs_model) */
+	int nname;
 } probs_stream;
 
 typedef struct {
@@ -32,7 +34,7 @@ typedef struct {
 } probs_rec;
 
 /* from the header: M (probe_models) and V (probe_vocab_size); either may be
- * absent, then the first record sets it.  0, or -1 + err. */
+ * absent, then the first record sets it; the models' names.  0, or -1 + err. */
 int probs_init(probs_stream *s, const tns_header *h, const char *path, char *err, int errlen);
 void probs_free(probs_stream *s);
 /* the masked positions of rec; 0, or -1 + err (no probs, shapes, V or M
@@ -41,6 +43,10 @@ int probs_get(probs_stream *s, const tns_record *rec, probs_rec *r, char *err, i
 /* model m's distribution at position j (full kinds): a pointer into the
  * record (f32) or buf converted (f16, V floats) */
 const float *probs_row(const probs_stream *s, const probs_rec *r, int m, int j, float *buf);
+/* model m's name in the analyses' model columns: its path as given to
+ * lmprobe (@MO ID:m PA:path), or m itself ("0", "1"...) if the stream does
+ * not say */
+const char *probs_model(probs_stream *s, int m);
 /* "probs f32", "probs f16", "top-K" */
 const char *probs_kind_name(int kind);
 

@@ -1,4 +1,5 @@
 /* seqread.c -- streaming sequence input (see seqread.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "kmer.h"
 #include "seqread.h"
+#include "sniff.h"
 
 enum { SR_FASTA, SR_FASTQ, SR_SAM, SR_FAI, SR_TEXT };
 enum { BUFSZ = 1 << 20, FAI_PIECE = 1 << 20 };
@@ -41,6 +43,7 @@ struct seqread {
 	long bpos, blen;
 	int eof, at_line_start;
 	int64_t lineno;               /* lines consumed so far */
+	int64_t nrec;                 /* FASTA/FASTQ records started so far */
 	/* the current record */
 	sbuf name, doc;
 	int in_rec, rec_done;
@@ -114,13 +117,27 @@ static void chomp(sbuf *sb)
 	while (sb->n > 0 && (sb->s[sb->n - 1] == '\r' || sb->s[sb->n - 1] == '\n')) sb->s[--sb->n] = 0;
 }
 
-/* the record name: the header line up to the first white space */
-static void cut_name(sbuf *sb)
+/* The record name, as htslib's FASTA/FASTQ indexer reads it (faidx.c,
+ * fai_build_core(), htslib 1.23 lines 203-211): white space after the '>'
+ * or '@' is skipped, the name runs to the next white space (isspace: space,
+ * \t, \v, \f, \r).  So ">  chr1 x" is chr1, as in `samtools faidx` and in
+ * the names -r gives.  (kseq.h and htslib's sam.c FASTA reader stop at the
+ * first space instead: an empty name.)  A header with no name at all gets
+ * "unnamed<N>", N its record number in the file: distinct names, so that
+ * the split by name does not put every such record on one side. */
+static void cut_name(sbuf *sb, int64_t recno)
 {
-	long i = 0;
-	while (i < sb->n && sb->s[i] != ' ' && sb->s[i] != '\t' && sb->s[i] != '\r') i++;
-	sb->n = i;
-	sb->s[i] = 0;
+	long i = 0, b;
+	while (i < sb->n && isspace((unsigned char)sb->s[i])) i++;
+	for (b = i; i < sb->n && !isspace((unsigned char)sb->s[i]); i++) {}
+	memmove(sb->s, sb->s + b, i - b);
+	sb->n = i - b;
+	sb->s[sb->n] = 0;
+	if (sb->n == 0) {
+		char nm[32];
+		int k = snprintf(nm, sizeof nm, "unnamed%lld", (long long)recno);
+		sb_put(sb, nm, k);
+	}
 }
 
 /* ---- FASTA and FASTQ -------------------------------------------------------- */
@@ -236,8 +253,7 @@ static int fastx_next(seqread *r, const char **name)
 	r->name.n = 0;
 	sb_put(&r->name, "", 0);
 	if (read_line(r, &r->name) < 0) return -1;
-	cut_name(&r->name);
-	if (r->name.n == 0) sb_put(&r->name, "unnamed", 7);
+	cut_name(&r->name, ++r->nrec);
 	r->in_rec = 1;
 	r->rec_done = 0;
 	r->nbases = 0;
@@ -414,6 +430,21 @@ static int open_sam(seqread *r, hFILE *hf)
 	return 0;
 }
 
+/* --text: refuse binary data (an image, an archive, random bytes) rather
+ * than tokenise it byte by byte: a NUL byte or invalid UTF-8 in the first
+ * 64 KiB (decompressed) is binary.  Reads ahead into the buffer only. */
+static int check_text(seqread *r)
+{
+	enum { LOOK = 64 << 10 };
+	int rc = fill(r);
+	if (rc <= 0) return rc;
+	const char *what;
+	long n = r->blen < LOOK ? r->blen : LOOK;
+	size_t bad = sniff_not_text((const unsigned char *)r->buf, (size_t)n, r->blen > n, &what);
+	if (!bad) return 0;
+	return fail(r, "not text: %s at byte %zu (binary data?); --binary-ok tokenises it anyway", what, bad - 1);
+}
+
 seqread *seqread_open(const char *path, const seqread_opts *o, char *err, size_t errlen)
 {
 	seqread *r = xcalloc(1, sizeof *r);
@@ -461,8 +492,9 @@ seqread *seqread_open(const char *path, const seqread_opts *o, char *err, size_t
 	} else {
 		hclose_abruptly(hf);
 		char *desc = hts_format_description(&f);   /* malloc'd: ours to free */
-		fail(r, "not a sequence file (FASTA, FASTQ, SAM, BAM or CRAM; detected %s)",
-		     f.format == text_format ? "text" : f.format == unknown_format ? "unknown data" : desc ? desc : "another format");
+		fail(r, "not a sequence file (FASTA, FASTQ, SAM, BAM or CRAM; detected %s)%s",
+		     f.format == text_format ? "text" : f.format == unknown_format ? "unknown data" : desc ? desc : "another format",
+		     f.format == text_format ? ": for text, use --text (with --char or a BPE --vocab)" : "");
 		free(desc);
 		goto done;
 	}
@@ -484,6 +516,7 @@ seqread *seqread_open(const char *path, const seqread_opts *o, char *err, size_t
 	r->buf = xmalloc(BUFSZ);
 	rc = 0;
 done:
+	if (rc == 0 && r->kind == SR_TEXT && !o->binary_ok) rc = check_text(r);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s", r->err);
 		seqread_close(r);

@@ -23,6 +23,7 @@ typedef struct {
 	int threads;                  /* BGZF decompression threads */
 	int text;                     /* text mode: documents instead of sequences */
 	int para;                     /* text: a document is a blank-line paragraph */
+	int binary_ok;                /* text: take data that is not UTF-8 text */
 } seqread_opts;
 
 /* path "-" is stdin.  NULL and a message in err on failure. */

@@ -21,6 +21,7 @@
 #include <htslib/bgzf.h>
 #include <htslib/hfile.h>
 #include "crc.h"
+#include "sniff.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "seqlm assumes a little-endian host"
@@ -60,6 +61,13 @@ static uint32_t stream_crc_add(uint32_t stream, const unsigned char *head8, uint
 	(void)c;
 	return (uint32_t)crc32_combine(stream, crc32_combine(first8, fcrc, (z_off_t)(len - 8)), (z_off_t)len);
 #endif
+}
+
+/* not a regular file: a pipe, FIFO, terminal or device */
+static int fd_piped(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 /* a bigger pipe buffer halves the context switches of a pipeline */
@@ -367,6 +375,7 @@ struct tns_reader {
 	uint32_t crc;                 /* CRC32 of the stream so far */
 	crc_ops ops;
 	int state;                    /* 0 reading, 1 at verified end, -1 failed */
+	int piped;                    /* not a regular file: a pipe, a terminal... */
 	char err[512];
 };
 
@@ -409,6 +418,28 @@ static int grow(tns_reader *r, size_t need)
 	return 0;
 }
 
+/* a stream from a pipe that stops early is, nearly always, the program
+ * writing it failing (its own message is above ours) */
+static const char *upstream(const tns_reader *r)
+{
+	return r->piped ? " (the program writing it failed or was stopped)" : "";
+}
+
+/* The first bytes are not a frame: say what they look like instead (FASTA,
+ * text...) and how to make a stream of them; k bytes are in r->buf. */
+static int not_a_stream(tns_reader *r, ssize_t k)
+{
+	enum { SNIFF = 4096 };
+	char hint[400];
+	if (grow(r, SNIFF) == 0) {
+		ssize_t m = rread(r, r->buf + k, SNIFF - (size_t)k);
+		if (m > 0) k += m;
+	}
+	sniff_hint(hint, sizeof hint, r->path, r->buf, (size_t)k, r->bg != NULL);
+	if (!*hint) return rfail(r, "not a tensor stream (bad magic)");
+	return rfail(r, "not a tensor stream: %s", hint);
+}
+
 static const char *frame_kind(int c)
 {
 	return c == 'H' ? "header" : c == 'R' ? "record" : c == 'E' ? "end frame" : "frame";
@@ -426,12 +457,12 @@ static int read_frame(tns_reader *r, uint64_t *flen)
 	ssize_t k = rread(r, h, HEAD);
 	if (k < 0) return rfail(r, "read error at byte %llu: %s", (unsigned long long)at, strerror(errno));
 	if (k == 0) return 0;
-	if (memcmp(h, "TNS", k < 3 ? (size_t)k : 3) != 0)
+	if (memcmp(h, "TNS", k < 3 ? (size_t)k : 3) != 0 || (k > 3 && (!h[3] || !strchr("HRE", h[3])))) {
+		if (at == 0) return not_a_stream(r, k);
 		return rfail(r, "byte %llu: not a tns frame (bad magic)", (unsigned long long)at);
+	}
 	if (k < HEAD)
-		return rfail(r, "truncated: frame at byte %llu cut after %zd bytes", (unsigned long long)at, k);
-	if (memcmp(h, "TNS", 3) != 0 || !strchr("HRE", h[3]) || !h[3])
-		return rfail(r, "byte %llu: not a tns frame (bad magic)", (unsigned long long)at);
+		return rfail(r, "truncated: frame at byte %llu cut after %zd bytes%s", (unsigned long long)at, k, upstream(r));
 	uint64_t len = rd64(h + 8), body = rd64(h + 24);
 	if (len < TNS_ALIGN || len % TNS_ALIGN || len > TNS_MAX_FRAME || body > len - HEAD)
 		return rfail(r, "byte %llu: %s frame has a bad length (%llu)", (unsigned long long)at,
@@ -447,9 +478,9 @@ static int read_frame(tns_reader *r, uint64_t *flen)
 		if (k < 0) return rfail(r, "read error at byte %llu: %s", (unsigned long long)(at + have), strerror(errno));
 		have += (size_t)k;
 		if ((size_t)k < want)
-			return rfail(r, "truncated: %s %llu at byte %llu is %llu bytes, only %zu present",
+			return rfail(r, "truncated: %s %llu at byte %llu is %llu bytes, only %zu present%s",
 			             frame_kind(r->buf[3]), (unsigned long long)(r->buf[3] == 'R' ? r->nrec : 0),
-			             (unsigned long long)at, (unsigned long long)len, have);
+			             (unsigned long long)at, (unsigned long long)len, have, upstream(r));
 	}
 	h = r->buf;
 	uint32_t crc = crc_update(0, h + 8, len - 8);
@@ -497,7 +528,7 @@ static int parse_header(tns_reader *r, uint64_t len)
 	return 0;
 }
 
-static tns_reader *open_hfile(hFILE *hf, const char *path, char *err, size_t errlen)
+static tns_reader *open_hfile(hFILE *hf, const char *path, int piped, char *err, size_t errlen)
 {
 	tns_reader *r = calloc(1, sizeof *r);
 	char peek[2];
@@ -508,6 +539,7 @@ static tns_reader *open_hfile(hFILE *hf, const char *path, char *err, size_t err
 		return NULL;
 	}
 	r->hf = hf;
+	r->piped = piped;
 	if (!r->hf) {
 		if (err) snprintf(err, errlen, "%s", strerror(errno));
 		tns_close_reader(r);
@@ -526,7 +558,10 @@ static tns_reader *open_hfile(hFILE *hf, const char *path, char *err, size_t err
 	}
 	uint64_t len;
 	int c = read_frame(r, &len);
-	if (c == 0) rfail(r, "empty input (not a tns stream)");
+	/* Nothing at all: from a pipe, the program before us in the pipeline
+	 * failed (and said why); our own error must not read as a second one */
+	if (c == 0 && piped) rfail(r, "no data: no tensor stream arrived (the program writing it failed, or the input is empty)");
+	else if (c == 0) rfail(r, "empty file (0 bytes; not a tensor stream)");
 	else if (c > 0 && c != 'H') rfail(r, "stream does not start with a header frame");
 	else if (c == 'H') parse_header(r, len);
 	if (r->state < 0) {
@@ -541,14 +576,15 @@ tns_reader *tns_open(const char *path, char *err, size_t errlen)
 {
 	if (!path || strcmp(path, "-") == 0) {
 		widen_pipe(STDIN_FILENO);
-		return open_hfile(hdopen(STDIN_FILENO, "r"), "-", err, errlen);
+		return open_hfile(hdopen(STDIN_FILENO, "r"), "-", fd_piped(STDIN_FILENO), err, errlen);
 	}
-	return open_hfile(hopen(path, "r"), path, err, errlen);
+	struct stat st;
+	return open_hfile(hopen(path, "r"), path, stat(path, &st) == 0 && !S_ISREG(st.st_mode), err, errlen);
 }
 
 tns_reader *tns_open_fd(int fd, const char *name, char *err, size_t errlen)
 {
-	return open_hfile(hdopen(fd, "r"), name ? name : "-", err, errlen);
+	return open_hfile(hdopen(fd, "r"), name ? name : "-", fd_piped(fd), err, errlen);
 }
 
 const tns_header *tns_reader_header(const tns_reader *r) { return &r->hdr; }
@@ -646,8 +682,8 @@ int tns_read(tns_reader *r, tns_record *rec)
 	int c = read_frame(r, &len);
 	if (c < 0) return -1;
 	if (c == 0)
-		return rfail(r, "truncated: stream ends after %llu records at byte %llu without an end frame",
-		             (unsigned long long)r->nrec, (unsigned long long)at);
+		return rfail(r, "truncated: stream ends after %llu records at byte %llu without an end frame%s",
+		             (unsigned long long)r->nrec, (unsigned long long)at, upstream(r));
 	if (c == 'H') return rfail(r, "byte %llu: a second header frame", (unsigned long long)at);
 	if (c == 'E') {
 		const unsigned char *b = r->buf;
@@ -757,7 +793,9 @@ static int wfail(tns_writer *w, const char *fmt, ...)
 	va_list ap;
 	int e = errno;
 	if (w->failed) return -1;
-	int k = snprintf(w->err, sizeof w->err, "%s: ", w->path ? w->path : "-");
+	/* stdout by the name every seqlm message gives it (cli.c too) */
+	int k = snprintf(w->err, sizeof w->err, "%s: ",
+	                 w->path && strcmp(w->path, "-") != 0 ? w->path : "standard output");
 	va_start(ap, fmt);
 	vsnprintf(w->err + k, sizeof w->err - k, fmt, ap);
 	va_end(ap);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "model.h"
 
@@ -116,20 +117,65 @@ int winread_spool_stdin(void)
 	return keep;
 }
 
-void winread_load_model(const winread *w, const char *path, bert_model *m, tns_header *h)
+/* a command-line word that strtod reads whole: a stray mask probability */
+static int is_number(const char *s)
+{
+	char *end;
+	if (!*s) return 0;
+	strtod(s, &end);
+	return *end == 0;
+}
+
+void winread_check_model_files(char **paths, int n, winread_model *mi)
+{
+	char err[512];
+	for (int k = 0; k < n; k++) {
+		const char *path = paths[k];
+		struct stat st;
+		if (is_number(path) && stat(path, &st) != 0)
+			die_usage("%s: no such model file; did you mean --mask-prob %s? (-q is --quiet)", path, path);
+		if (strpbrk(path, "\t\n"))
+			die_usage("model path with a tab or newline: it names the model in the output's TSV columns");
+		tns_reader *r = tns_open(path, err, sizeof err);
+		if (!r) die_file(path, "%s", err);
+		const tns_header *h = tns_reader_header(r);
+		mi[k].path = path;
+		if (model_config_from_header(h, &mi[k].c, err, sizeof err) < 0) die_file(path, "%s", err);
+		mi[k].vocab_hash = vocab_header_hash(h);
+		if (!mi[k].vocab_hash) die_file(path, "the model has no tokenizer vocabulary in its header");
+		tns_close_reader(r);
+	}
+}
+
+void winread_check_model(const winread *w, const winread_model *mi)
+{
+	if (mi->vocab_hash != w->vocab.hash)
+		die_file(mi->path, "the model's vocabulary (%016" PRIx64 ") is not the one of %s (%016" PRIx64 "): trained on another tokenizer",
+		         mi->vocab_hash, w->path, w->vocab.hash);
+	if (mi->c.vocab_size != w->vocab.n)
+		die_file(mi->path, "the model's vocab_size %d is not the stream's %d", mi->c.vocab_size, w->vocab.n);
+	/* cutting windows would change what the model sees and where: refuse,
+	 * and say how to make windows that fit */
+	if (w->T > mi->c.max_pos)
+		die_file(mi->path, "windows of %d tokens exceed the model's %d positions (max_position_embeddings): make the windows with seqtok -T %d",
+		         w->T, mi->c.max_pos, mi->c.max_pos);
+}
+
+void winread_read_model(const char *path, bert_model *m, tns_header *h, winread_model *mi)
 {
 	char err[512];
 	tns_header mh;
 	if (model_load(path, m, &mh, NULL, NULL, err, sizeof err) < 0) die_file(path, "%s", err);
-	uint64_t hash = vocab_header_hash(&mh);
-	if (!hash) die_file(path, "the model has no tokenizer vocabulary in its header");
-	if (hash != w->vocab.hash)
-		die_file(path, "the model's vocabulary (%016" PRIx64 ") is not the one of %s (%016" PRIx64 "): trained on another tokenizer",
-		         hash, w->path, w->vocab.hash);
-	if (m->c.vocab_size != w->vocab.n)
-		die_file(path, "the model's vocab_size %d is not the stream's %d", m->c.vocab_size, w->vocab.n);
-	if (w->T > m->c.max_pos)
-		die_file(path, "windows of %d tokens exceed the model's %d positions (max_position_embeddings)", w->T, m->c.max_pos);
+	winread_model x = {path, m->c, vocab_header_hash(&mh)};
+	if (!x.vocab_hash) die_file(path, "the model has no tokenizer vocabulary in its header");
+	if (mi) *mi = x;
 	if (h) *h = mh;
 	else tns_header_free(&mh);
+}
+
+void winread_load_model(const winread *w, const char *path, bert_model *m, tns_header *h)
+{
+	winread_model mi;
+	winread_read_model(path, m, h, &mi);
+	winread_check_model(w, &mi);
 }

@@ -30,10 +30,30 @@ void winread_grow(winread *w, int cap);
 /* the next batch: returns the number of windows (0 at the verified end) */
 int winread_next(winread *w);
 void winread_close(winread *w);
-/* Loads a model file for these windows: its vocabulary must be the
- * stream's (same hash) and its positions must cover T.  Dies with a message
- * naming the model file otherwise.  h (optional) receives its header. */
 #include "bert.h"
+/* What a model file says about itself, read from its header alone. */
+typedef struct {
+	const char *path;
+	bert_config c;
+	uint64_t vocab_hash;
+} winread_model;
+/* Checks the model files before the stream is touched, so that a missing
+ * or wrong model is named as such (and not as an empty stdin): each opens,
+ * is a BERT model and has a tokenizer; a path that does not exist but reads
+ * as a number gets the hint --mask-prob (-q was the mask probability once);
+ * a path with a tab or newline cannot be a TSV's model name.  Dies naming
+ * the file.  mi[n] receives the headers' facts. */
+void winread_check_model_files(char **paths, int n, winread_model *mi);
+/* A model against these windows: its vocabulary must be the stream's (same
+ * hash) and its positions must cover T (else the message names the seqtok
+ * -T that fits).  Dies naming the model file. */
+void winread_check_model(const winread *w, const winread_model *mi);
+/* Loads a model file whole (parameters, checksums, end frame), before or
+ * without windows; dies naming it.  h and mi (optional) receive its header
+ * and what it says. */
+void winread_read_model(const char *path, bert_model *m, tns_header *h, winread_model *mi);
+/* Loads a model file for these windows (checked as above).  h (optional)
+ * receives its header. */
 void winread_load_model(const winread *w, const char *path, bert_model *m, tns_header *h);
 
 /* stdin copied to an unlinked temporary file, for several passes; returns

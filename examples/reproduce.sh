@@ -88,7 +88,7 @@ condition() {
 	M=""; for s in $SEEDS; do M="$M $d/m$s.tns"; done
 	if [ ! -s "$d/disagree.tsv" ]; then
 		log "$c: lmprobe, entropy, disagree"
-		lmprobe -q 0.10 --mask-seed 1 -t $THREADS -i "$d/eval.tns" $M -o "$d/probs.tns"
+		lmprobe --mask-prob 0.10 --mask-seed 1 -t $THREADS -i "$d/eval.tns" $M -o "$d/probs.tns"
 		entropy -o "$d/entropy.tsv" "$d/probs.tns"
 		entropy --authors -b 0 -o "$d/entropy_authors.tsv" "$d/probs.tns"
 		entropy --rank-curve -o "$d/rank.tsv" "$d/probs.tns"
@@ -97,8 +97,8 @@ condition() {
 		rm -f "$d/probs.tns"
 	fi
 	[ -s "$d/embed.tsv" ] || { log "$c: embeddings"; disagree --embeddings -t $THREADS -o "$d/embed.tsv" $M; }
-	[ -s "$d/fisher_window.tsv" ] || { log "$c: Fisher (window)"; fisherflow -q 0.15 -t $THREADS -i "$d/eval.tns" -o "$d/fisher_window.tsv" $M; }
-	[ -s "$d/fisher_batch.tsv" ] || { log "$c: Fisher (batch, the paper's)"; fisherflow -q 0.15 --estimator batch -b 64 -t $THREADS -i "$d/eval.tns" -o "$d/fisher_batch.tsv" $M; }
+	[ -s "$d/fisher_window.tsv" ] || { log "$c: Fisher (window)"; fisherflow --mask-prob 0.15 -t $THREADS -i "$d/eval.tns" -o "$d/fisher_window.tsv" $M; }
+	[ -s "$d/fisher_batch.tsv" ] || { log "$c: Fisher (batch, the paper's)"; fisherflow --mask-prob 0.15 --estimator batch -b 64 -t $THREADS -i "$d/eval.tns" -o "$d/fisher_batch.tsv" $M; }
 	[ -s "$d/data_entropy.tsv" ] || entropy --tokens -o "$d/data_entropy.tsv" "$d/eval.tns"
 }
 

@@ -34,14 +34,15 @@ static void usage(FILE *fp)
 "population std of the JS distance over pairs, and the ensemble's mutual\n"
 "information H(mean p) - mean H(p) in bits, averaged over positions.\n"
 "TSV columns: model_a model_b top_p js_distance js_distance_std\n"
-"argmax_agree kl_ab_bits kl_ba_bits mutual_info_bits n (NA: not defined).\n"
+"argmax_agree kl_ab_bits kl_ba_bits mutual_info_bits n (NA: not defined);\n"
+"a model is named by its file as given to lmprobe (@MO PA:).\n"
 "\n"
 "Options:\n"
 "  -p, --top-p LIST     top-p values (default " DEFAULT_TOP_P ")\n"
 "      --top-p-authors  the authors' truncation: the largest top prefix with\n"
 "                       cumulative mass <= p (top-1 always kept)\n"
 "      --matrix         print the M x M JS distance matrix per top-p instead\n"
-"                       (columns top_p model 0 1 ... M-1)\n"
+"                       (columns top_p model, then one per model)\n"
 "Embeddings (--embeddings, model files as arguments):\n"
 "  -k LIST              neighbour counts (default " DEFAULT_K ";\n"
 "                       values >= the rows used are dropped from the default)\n"
@@ -51,9 +52,10 @@ static void usage(FILE *fp)
 "                       (the default)\n"
 "      --include-specials  keep them\n"
 "      --no-rbf         skip RBF CKA (it needs a V x V matrix per model)\n"
-"  Metrics (TSV model_a model_b metric k value std, summary rows * * with\n"
-"  mean and population std over pairs): jaccard, spearman (per k; NaN for\n"
-"  k = 1), procrustes_disparity, procrustes_cosine, cka_linear, cka_rbf.\n"
+"  Metrics (TSV model_a model_b metric k value std, the model files as\n"
+"  given; summary rows * * with mean and population std over pairs):\n"
+"  jaccard, spearman (per k; NA for k = 1), procrustes_disparity,\n"
+"  procrustes_cosine, cka_linear, cka_rbf.\n"
 "Common:\n"
 "  -o, --output FILE    write to FILE (atomically) instead of stdout\n"
 "  -t, --threads N      threads (positions; rows and matrix tiles for embeddings)\n"
@@ -329,7 +331,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 		for (int j = 0; j < P; j++) {
 			if (c.bad[j]) {
 				cli_out_abort(co);
-				die_file(file, "record %s, model %d, position %d: %s (sum of probabilities %g)", rec.name, c.bad[j] - 1,
+				die_file(file, "record %s, model %s, position %d: %s (sum of probabilities %g)", rec.name, probs_model(&ps, c.bad[j] - 1),
 				         pr.mask_pos[j], isnan(c.badsum[j]) ? "NaN or negative probabilities" : "probabilities do not sum to 1",
 				         c.badsum[j]);
 			}
@@ -347,11 +349,11 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	if (!M) { cli_out_abort(co); die_file(file, "no masked positions in the stream: nothing to compare"); }
 	if (matrix) {
 		fputs("top_p\tmodel", out);
-		for (int m = 0; m < M; m++) fprintf(out, "\t%d", m);
+		for (int m = 0; m < M; m++) fprintf(out, "\t%s", probs_model(&ps, m));
 		fputc('\n', out);
 		for (int t = 0; t < ntp; t++)
 			for (int a = 0; a < M; a++) {
-				fprintf(out, "%.9g\t%d", tp[t], a);
+				fprintf(out, "%.9g\t%s", tp[t], probs_model(&ps, a));
 				for (int b = 0; b < M; b++) {
 					if (a == b) { fputs("\t0", out); continue; }
 					int x = a < b ? a : b, y = a < b ? b : a;
@@ -370,7 +372,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 					double js = sjs[(size_t)t * np + k] / n;
 					s += js; s2 += js * js;
 					ag += sag[k] / n; ab += sab[k] / n; ba += sba[k] / n;
-					fprintf(out, "%d\t%d\t%.9g", a, b, tp[t]);
+					fprintf(out, "%s\t%s\t%.9g", probs_model(&ps, a), probs_model(&ps, b), tp[t]);
 					put_num(out, js); put_num(out, NAN); put_num(out, sag[k] / n);
 					put_num(out, sab[k] / n); put_num(out, sba[k] / n); put_num(out, NAN);
 					fprintf(out, "\t%.0f\n", n);
@@ -484,7 +486,7 @@ static int run_embeddings(int nf, char **files, FILE *out, cli_out *co, long *ks
 		int a = p < np ? pa[p] : 0, b = p < np ? pb[p] : 0;
 		for (int x = 0; x < nmet; x++) {
 			const char *metric = x < 2 * n ? (x % 2 ? "spearman" : "jaccard") : tail[x - 2 * n];
-			if (p < np) fprintf(out, "%d\t%d\t%s\t", a, b, metric);
+			if (p < np) fprintf(out, "%s\t%s\t%s\t", files[a], files[b], metric);
 			else fprintf(out, "*\t*\t%s\t", metric);
 			if (x < 2 * n) fprintf(out, "%d", k[x / 2]);
 			else fputs("NA", out);
@@ -540,6 +542,8 @@ int main(int argc, char **argv)
 		long *ks;
 		int nk = cli_int_list("-k", klist, &ks);
 		if (argc - optind < 2) die_usage("--embeddings needs at least 2 model files");
+		for (int i = optind; i < argc; i++)
+			if (strpbrk(argv[i], "\t\n")) die_usage("model path with a tab or newline: it names the model in the TSV's columns");
 		FILE *fp = cli_out_open(&out, co.output);
 		run_embeddings(argc - optind, argv + optind, fp, &out, ks, nk, user_k, one_sided, first, flags, co.threads);
 		free(ks);

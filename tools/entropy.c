@@ -22,7 +22,8 @@ static void usage(FILE *fp)
 "(bits), KL to uniform (bits), perplexity, mean NLL of the true token\n"
 "(bits), top-1 accuracy and mean top-1 probability, each with a 95%%\n"
 "bootstrap interval over records (columns NAME_lo, NAME_hi).  TSV with a\n"
-"header line; model is the model's ID (lmprobe's @MO order).\n"
+"header line; model is the model file as given to lmprobe (@MO PA:; its\n"
+"index 0, 1... if the stream does not say).\n"
 "\n"
 "Output (default: one row per model):\n"
 "      --per-position   one row per masked position and model\n"
@@ -79,9 +80,9 @@ typedef struct {
 	uint64_t *hist;               /* M x bins */
 } acc;
 
-static void die_rec(const char *file, const char *rec, int m, int pos, const char *what, double sum)
+static void die_rec(const char *file, const char *rec, const char *model, int pos, const char *what, double sum)
 {
-	die_file(file, "record %s, model %d, position %d: %s (sum of probabilities %g)", rec, m, pos, what, sum);
+	die_file(file, "record %s, model %s, position %d: %s (sum of probabilities %g)", rec, model, pos, what, sum);
 }
 
 /* tolerance on the sum of a distribution: f16 rounding is 2^-11 per entry */
@@ -104,7 +105,7 @@ static void put_num(FILE *out, double v, int na)
 }
 
 /* the per-model table */
-static void report_models(FILE *out, const acc *a, const opts *o, int topk)
+static void report_models(FILE *out, const acc *a, const opts *o, int topk, probs_stream *ps)
 {
 	fputs("model\tn", out);
 	const char *col[] = {"entropy_bits", "kl_uniform_bits", "perplexity", "nll_bits", "accuracy", "top1_prob"};
@@ -123,7 +124,7 @@ static void report_models(FILE *out, const acc *a, const opts *o, int topk)
 		                     0.95, lo, hi);
 		double n = a->n[m], mean[NSTAT];
 		for (int k = 0; k < NSTAT; k++) mean[k] = n > 0 ? a->tot[(size_t)m * NSTAT + k] / n : NAN;
-		fprintf(out, "%d\t%.0f", m, n);
+		fprintf(out, "%s\t%.0f", probs_model(ps, m), n);
 		/* entropy */
 		put_num(out, mean[S_H], topk); put_num(out, lo[S_H], topk); put_num(out, hi[S_H], topk);
 		/* KL to uniform */
@@ -262,8 +263,10 @@ int main(int argc, char **argv)
 		tns_writer_threads(w, co.threads);
 		tns_header_free(&hh);
 	} else fp = cli_out_open(&out, co.output);
-	if (o.per_pos)
-		fputs("record\tposition\tmodel\tlabel\tentropy_bits\tkl_uniform_bits\tnll_bits\ttop1_prob\targmax\tcorrect\n", fp);
+	/* --per-position streams its rows: its header waits for the first
+	 * record that checks, so a stream broken from the start leaves no
+	 * output at all */
+	int pp_head = o.per_pos;
 
 	acc a = {0};
 	tns_record rec;
@@ -295,6 +298,10 @@ int main(int argc, char **argv)
 			if (w && tns_write_record(w, &rec, 0, NULL) < 0) cli_tns_close(w);
 			continue;
 		}
+		if (pp_head) {
+			fputs("record\tposition\tmodel\tlabel\tentropy_bits\tkl_uniform_bits\tnll_bits\ttop1_prob\targmax\tcorrect\n", fp);
+			pp_head = 0;
+		}
 		if (sums) memset(sums, 0, sizeof(double) * M * (1 + NSTAT));
 		if (w && (size_t)M * P > ecap) {
 			ecap = (size_t)M * P;
@@ -310,8 +317,8 @@ int main(int argc, char **argv)
 					const float *p = probs_row(&ps, &pr, m, j, buf);
 					met_row row;
 					met_row_stats(p, V, &row);
-					if (isnan(row.sum)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, m, pr.mask_pos[j], "NaN or negative probabilities", row.sum); }
-					if (fabs(row.sum - 1) > sum_tol(ps.kind)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, m, pr.mask_pos[j], "probabilities do not sum to 1", row.sum); }
+					if (isnan(row.sum)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, probs_model(&ps, m), pr.mask_pos[j], "NaN or negative probabilities", row.sum); }
+					if (fabs(row.sum - 1) > sum_tol(ps.kind)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, probs_model(&ps, m), pr.mask_pos[j], "probabilities do not sum to 1", row.sum); }
 					H = o.eps ? met_entropy_eps(p, V) : row.entropy;
 					nll = met_nll_bits(p[label]);
 					if (o.klrev) klrev = met_kl_uniform_rev(p, V);
@@ -328,7 +335,7 @@ int main(int argc, char **argv)
 					int best = 0;
 					double s = pr.top_rest[(size_t)m * P + j];
 					for (int k = 0; k < ps.K; k++) { s += tp[k]; if (tp[k] > tp[best]) best = k; }
-					if (isnan(s)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, m, pr.mask_pos[j], "NaN in top_probs or top_rest", s); }
+					if (isnan(s)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, probs_model(&ps, m), pr.mask_pos[j], "NaN in top_probs or top_rest", s); }
 					top1 = tp[best];
 					am = ti[best];
 					if (a.rank) {
@@ -344,7 +351,7 @@ int main(int argc, char **argv)
 				s[1 + S_H] += H; s[1 + S_NLL] += nll; s[1 + S_CORRECT] += am == label;
 				s[1 + S_TOP1] += top1; s[1 + S_KLREV] += klrev;
 				if (o.per_pos) {
-					fprintf(fp, "%s\t%d\t%d\t%d", rec.name, pr.mask_pos[j], m, label);
+					fprintf(fp, "%s\t%d\t%s\t%d", rec.name, pr.mask_pos[j], probs_model(&ps, m), label);
 					put_num(fp, H, topk);
 					put_num(fp, o.klrev ? klrev : log2((double)V) - H, topk);
 					put_num(fp, nll, topk);
@@ -386,14 +393,14 @@ int main(int argc, char **argv)
 		int n = topk ? ps.K : a.V;
 		fputs("model\trank\tmean_prob\n", fp);
 		for (int m = 0; m < a.M; m++)
-			for (int k = 0; k < n; k++) fprintf(fp, "%d\t%d\t%.9g\n", m, k + 1, a.rank[(size_t)m * n + k] / a.n[m]);
+			for (int k = 0; k < n; k++) fprintf(fp, "%s\t%d\t%.9g\n", probs_model(&ps, m), k + 1, a.rank[(size_t)m * n + k] / a.n[m]);
 	} else if (o.hist) {
 		double w2 = log2((double)a.V) / o.bins;
 		fputs("model\tbin_lo\tbin_hi\tcount\n", fp);
 		for (int m = 0; m < a.M; m++)
 			for (int b = 0; b < o.bins; b++)
-				fprintf(fp, "%d\t%.9g\t%.9g\t%llu\n", m, b * w2, (b + 1) * w2, (unsigned long long)a.hist[(size_t)m * o.bins + b]);
-	} else if (!o.per_pos) report_models(fp, &a, &o, topk);
+				fprintf(fp, "%s\t%.9g\t%.9g\t%llu\n", probs_model(&ps, m), b * w2, (b + 1) * w2, (unsigned long long)a.hist[(size_t)m * o.bins + b]);
+	} else if (!o.per_pos) report_models(fp, &a, &o, topk, &ps);
 	if (!w) cli_out_close(&out);
 	else cli_close_stdout();
 	tns_close_reader(r);

@@ -32,7 +32,7 @@ static void usage(FILE *fp)
 "  -i, --input FILE      token windows (seqtok output; default stdin)\n"
 "  -m, --model FILE      a model; may repeat; models may also be positional\n"
 "Masking (the paper's protocol: all chosen positions become <MASK> at once):\n"
-"  -q, --mask-prob X     probability a non-special position is masked (0.10)\n"
+"      --mask-prob X     probability a non-special position is masked (0.10)\n"
 "      --mask-seed N     mask seed (default 1); the mask is a function of the\n"
 "                        seed, the record name and the position only\n"
 "      --mask-each       mask every position, one at a time (the exact\n"
@@ -53,7 +53,7 @@ static void usage(FILE *fp)
 "                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); output identical for any N, -b\n"
 "  -f, --force           binary output to a terminal\n"
-"      --quiet           no messages (-q is the mask probability here)\n"
+"  -q, --quiet           no messages\n"
 "  -v, --verbose         report speed\n"
 "      --help            this help\n"
 "      --version         version, with htslib and OpenBLAS versions\n"
@@ -61,7 +61,7 @@ static void usage(FILE *fp)
 "Exit status: 0 success, 1 error, 2 usage.  See lmprobe(1).\n");
 }
 
-enum { O_SEED = 0x2000, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT, O_PREC };
+enum { O_SEED = 0x2000, O_PROB, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT, O_PREC };
 enum { MODE_SAMPLE, MODE_EACH, MODE_GIVEN };
 #define GROUP_ROWS 1024           /* rows of the windows in one forward pass */
 
@@ -224,7 +224,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"input", required_argument, 0, 'i'}, {"model", required_argument, 0, 'm'},
-		{"mask-prob", required_argument, 0, 'q'}, {"mask-seed", required_argument, 0, O_SEED},
+		{"mask-prob", required_argument, 0, O_PROB}, {"mask-seed", required_argument, 0, O_SEED},
 		{"mask-each", no_argument, 0, O_EACH}, {"mask-positions", no_argument, 0, O_GIVEN},
 		{"half", no_argument, 0, O_HALF}, {"top", required_argument, 0, O_TOP},
 		{"emit", required_argument, 0, O_EMIT}, {"bgzf", no_argument, 0, 'z'},
@@ -244,11 +244,11 @@ int main(int argc, char **argv)
 	cli_init(&co, argc, argv);
 	models = xmalloc((argc + 1) * sizeof *models);
 	p.emit = xmalloc((argc + 1) * sizeof *p.emit);
-	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS_NOQ "i:m:q:b:z", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS "i:m:b:z", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i': input = optarg; break;
 		case 1: case 'm': models[nmodels++] = optarg; break;
-		case 'q': p.q = cli_double("-q", optarg, 0, 1); break;
+		case O_PROB: p.q = cli_double("--mask-prob", optarg, 0, 1); break;
 		case O_SEED: p.seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
 		case O_EACH: p.mode = MODE_EACH; break;
 		case O_GIVEN: p.mode = MODE_GIVEN; break;
@@ -271,9 +271,18 @@ int main(int argc, char **argv)
 	if (p.mode == MODE_EACH && p.nemit) die_usage("--emit needs one forward pass per window: not with --mask-each");
 	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
 	cli_check_binary_out(&co);
+	/* every model is read before the windows, so that a bad one is named
+	 * as such even when the input is an empty pipe */
+	winread_model *mi = xmalloc(nmodels * sizeof *mi);
+	tns_header *mh = xcalloc(nmodels, sizeof *mh);
+	winread_check_model_files(models, nmodels, mi);
+	p.m = xcalloc(nmodels, sizeof *p.m);
+	for (int k = 0; k < nmodels; k++) winread_read_model(models[k], &p.m[k], &mh[k], &mi[k]);
 
 	winread w;
 	winread_open(&w, input, -1, B);
+	for (int k = 0; k < nmodels; k++) winread_check_model(&w, &mi[k]);
+	free(mi);
 	p.T = w.T;
 	/* windows per forward pass: about GROUP_ROWS rows, fixed by T alone;
 	 * the batch is a whole number of groups (and one per thread at least),
@@ -287,22 +296,20 @@ int main(int argc, char **argv)
 	p.M = nmodels;
 	p.V = w.vocab.n;
 	p.nthreads = co.threads;
-	p.m = xcalloc(nmodels, sizeof *p.m);
 	tns_header h;
 	tns_header_copy(&h, tns_reader_header(w.r));
 	for (int k = 0; k < nmodels; k++) {
-		tns_header mh;
-		winread_load_model(&w, models[k], &p.m[k], &mh);
 		bert_set_single(&p.m[k]);            /* parallel over groups of windows instead */
 		bert_set_precision(&p.m[k], bf16);
 		for (int e = 0; e < p.nemit; e++)
 			if (p.emit[e] > p.m[k].c.layers)
 				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
-		const char *mhash = tns_header_get(&mh, "model_hash");
+		const char *mhash = tns_header_get(&mh[k], "model_hash");
 		tns_header_add(&h, "@MO\tID:%d\tPA:%s\tH:%s\tAR:%dx%d", k, models[k], mhash ? mhash : "none",
 		               p.m[k].c.layers, p.m[k].c.hidden);
-		tns_header_free(&mh);
+		tns_header_free(&mh[k]);
 	}
+	free(mh);
 	tns_header_set(&h, "probe_models", "%d", nmodels);
 	tns_header_set(&h, "probe_vocab_size", "%d", p.V);
 	tns_header_set(&h, "probe_mask_prob", "%g", p.mode == MODE_SAMPLE ? p.q : p.mode == MODE_EACH ? 1.0 : -1.0);

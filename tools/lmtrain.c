@@ -23,6 +23,7 @@
 #include "mlm.h"
 #include "model.h"
 #include "par.h"
+#include "progress.h"
 #include "rng.h"
 #include "tns.h"
 #include "vocab.h"
@@ -389,23 +390,11 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 
 /* ---- progress ------------------------------------------------------------ */
 
-static void fmt_eta(double s, char *buf, size_t n)
-{
-	long t = (long)(s + 0.5);
-	if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-	else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-}
-
 static void progress(int tty, long step, long steps, double loss, double tps, double eta, int last)
 {
-	char e[32], bar[24];
-	int w = (int)(20.0 * step / (steps ? steps : 1));
-	for (int i = 0; i < 20; i++) bar[i] = i < w ? '#' : '.';
-	bar[20] = 0;
-	fmt_eta(eta, e, sizeof e);
-	fprintf(stderr, "%slmtrain: [%s] step %ld/%ld  loss %.4f  %.0f tok/s  ETA %s%s",
-	        tty ? "\r" : "", bar, step, steps, loss, tps, e, tty && !last ? "" : "\n");
-	fflush(stderr);
+	char x[64];
+	snprintf(x, sizeof x, "loss %.4f  %.0f tok/s", loss, tps);
+	progress_print(tty, "step", step, steps, x, eta, last);
 }
 
 /* ---- batches --------------------------------------------------------------- */

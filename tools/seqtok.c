@@ -38,13 +38,17 @@ static void usage(FILE *fp)
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
+"      --binary-ok        with --text: take input that is not UTF-8 text (by\n"
+"                         default a NUL byte or invalid UTF-8 in the first\n"
+"                         64 KiB is an error)\n"
 "  -r, --region REG       only chr:beg-end of an indexed FASTA, BAM or CRAM\n"
 "      --reference FA     reference FASTA for CRAM that needs one\n"
 "Windows:\n"
 "  -T, --window T         tokens per window, <CLS> and <SEP> included (default 512)\n"
 "      --max-bp N         cut sequences into pieces of N bases first (default 2000)\n"
 "      --overlap N        consecutive pieces share N bases (default 0)\n"
-"      --skip-n[=F]       drop windows with more than a fraction F of N (default 0.5)\n"
+"      --skip-n[=F]       drop windows with more than a fraction F of N (default 0.5);\n"
+"                         an output with no window left is an error\n"
 "      --split S          train, eval or all (default all): keep the windows of\n"
 "                         that part of a deterministic split by record name\n"
 "      --eval-frac F      fraction of windows in the eval part (default 0.01)\n"
@@ -281,6 +285,32 @@ static int encode_piece(void *vc, const char *name, int64_t offset, const char *
 	return rc;
 }
 
+/* Every window was dropped (--skip-n, --split): a stream of none would
+ * look finished and fail later, in lmtrain, far from the cause.  Say why,
+ * with the counts, and leave no output. */
+static void no_windows(const options *o, const win_writer *ww, tns_writer *w, char **files, int nfiles)
+	__attribute__((noreturn));
+static void no_windows(const options *o, const win_writer *ww, tns_writer *w, char **files, int nfiles)
+{
+	char msg[512];
+	long long nn = ww->n_dropped_n, ns = ww->n_other_split;
+	const char *part = o->wo.split == WIN_EVAL ? "train" : "eval";
+	if (!nn && !ns)
+		snprintf(msg, sizeof msg, "no windows: the input has no tokens");
+	else if (nn && !ns)
+		snprintf(msg, sizeof msg, "no windows: every window was skipped by --skip-n (%lld of %lld had more than %g N)",
+		         nn, nn, o->wo.skip_n);
+	else if (ns && !nn)
+		snprintf(msg, sizeof msg, "no windows: all %lld windows fall in the %s part of the split (--eval-frac %g, --split-seed %llu)",
+		         ns, part, o->wo.eval_frac, (unsigned long long)o->wo.split_seed);
+	else
+		snprintf(msg, sizeof msg, "no windows: %lld were skipped by --skip-n (more than %g N), the other %lld fall in the %s part of the split",
+		         nn, o->wo.skip_n, ns, part);
+	tns_abort(w);
+	if (nfiles == 1) die_file(files[0], "%s", msg);
+	die("%s", msg);
+}
+
 /* ---- BPE training ---- */
 
 typedef struct {
@@ -332,6 +362,9 @@ static int train(options *o, char **files, int nfiles)
 	double t0 = cli_now();
 	each_piece(o, files, nfiles, train_piece, &c, NULL);
 	double t1 = cli_now();
+	if (c.bytes == 0)     /* each_piece() found sequence, so --skip-n took it all */
+		die("no training data: every piece was skipped by --skip-n (%lld pieces had more than %g N)",
+		    (long long)c.skipped, o->wo.skip_n);
 	int nm = bpe_train(c.tr, o->train_bpe, &m);
 	double t2 = cli_now();
 	if (m.n < o->train_bpe)
@@ -357,7 +390,7 @@ static int train(options *o, char **files, int nfiles)
 int main(int argc, char **argv)
 {
 	enum { O_STRIDE = 0x2000, O_VOCAB, O_TRAIN, O_MAXTRAIN, O_TEXT, O_PARA, O_REF, O_MAXBP,
-	       O_OVERLAP, O_SKIPN, O_SPLIT, O_EVALFRAC, O_SEED };
+	       O_OVERLAP, O_SKIPN, O_SPLIT, O_EVALFRAC, O_SEED, O_BINOK };
 	static const struct option longopts[] = {
 		{"kmer", required_argument, 0, 'k'}, {"stride", required_argument, 0, O_STRIDE},
 		{"char", no_argument, 0, 'c'}, {"vocab", required_argument, 0, O_VOCAB},
@@ -368,7 +401,7 @@ int main(int argc, char **argv)
 		{"overlap", required_argument, 0, O_OVERLAP}, {"skip-n", optional_argument, 0, O_SKIPN},
 		{"split", required_argument, 0, O_SPLIT}, {"eval-frac", required_argument, 0, O_EVALFRAC},
 		{"split-seed", required_argument, 0, O_SEED}, {"max-windows", required_argument, 0, 'n'},
-		{"bgzf", no_argument, 0, 'z'},
+		{"bgzf", no_argument, 0, 'z'}, {"binary-ok", no_argument, 0, O_BINOK},
 		CLI_LONGOPTS
 	};
 	options o;
@@ -394,6 +427,7 @@ int main(int argc, char **argv)
 		case O_MAXTRAIN: o.max_train = cli_long("--max-train-bytes", optarg, 1, (1L << 31) - 1); break;
 		case O_TEXT: o.text = 1; break;
 		case O_PARA: o.ro.para = 1; break;
+		case O_BINOK: o.ro.binary_ok = 1; break;
 		case 'r': o.ro.region = optarg; break;
 		case O_REF: o.ro.reference = optarg; break;
 		case 'T': o.wo.T = (int)cli_long("--window", optarg, 3, 1 << 20); break;
@@ -423,6 +457,7 @@ int main(int argc, char **argv)
 		die_usage("choose one of --vocab, --train-bpe and --char");
 	if (set_kmer && (o.vocab_file || o.train_bpe || use_char || o.text))
 		die_usage("--kmer and --stride make k-mers of sequences; they do not go with --vocab, --train-bpe, --char or --text");
+	if (o.ro.binary_ok && !o.text) die_usage("--binary-ok goes with --text");
 	int nfiles = argc - optind;
 	cli_need_input(nfiles, usage);
 	char *stdin_only[] = {"-"};
@@ -467,6 +502,7 @@ int main(int argc, char **argv)
 	if (cli_verbose > 0)
 		info("%lld windows written; %lld mostly N, %lld in the other split", (long long)tns_writer_nrecords(oc.w),
 		     (long long)ec.ww.n_dropped_n, (long long)ec.ww.n_other_split);
+	if (tns_writer_nrecords(oc.w) == 0 && o.wo.max_windows != 0) no_windows(&o, &ec.ww, oc.w, files, nfiles);
 	cli_tns_close(oc.w);
 	win_free(&ec.ww);
 	free(ec.ids); free(ec.pos); free(t.toklen);

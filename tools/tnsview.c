@@ -15,11 +15,12 @@ static void usage(FILE *fp)
 	fprintf(fp,
 "Usage: tnsview [options] [FILE.tns|-]\n"
 "Print a tensor stream (seqlm .tns, plain or BGZF) as text: the header\n"
-"lines, then per record its number and name and, per tensor, its name,\n"
-"dtype, shape and first values.\n"
+"lines (the vocabulary's @VO lines as one summary line), then per record\n"
+"its number and name and, per tensor, its name, dtype, shape and first\n"
+"values.\n"
 "\n"
 "Modes (default: header and records):\n"
-"      --header        print only the header lines\n"
+"      --header        print only the header lines, all of them (@VO too)\n"
 "      --count         print only the number of records\n"
 "  -c, --check         check structure and CRCs; print a summary, exit 0 if\n"
 "                      the stream is intact, 1 (and what is wrong) if not\n"
@@ -63,6 +64,19 @@ static void print_shape(FILE *fp, const tns_tensor *t)
 {
 	if (t->ndim == 0) { fputs("scalar", fp); return; }
 	for (int d = 0; d < t->ndim; d++) fprintf(fp, "%s%" PRId64, d ? "x" : "", t->dim[d]);
+}
+
+/* The view's header: every line but the vocabulary, which is one @VO line
+ * per token (4106 of them for 6-mers) and would push the records out of
+ * `tnsview x.tns | head`; a summary line stands where it began. */
+static void view_header(FILE *fp, const tns_header *h)
+{
+	int nvo = 0;
+	for (int i = 0; i < h->n; i++) nvo += strncmp(h->line[i], "@VO\t", 4) == 0;
+	for (int i = 0, said = 0; i < h->n; i++) {
+		if (strncmp(h->line[i], "@VO\t", 4) != 0) fprintf(fp, "%s\n", h->line[i]);
+		else if (!said++) fprintf(fp, "@VO\t(%d tokens; tnsview --header lists them)\n", nvo);
+	}
 }
 
 static void view_record(FILE *fp, const tns_record *rec, long nval)
@@ -226,7 +240,7 @@ int main(int argc, char **argv)
 	}
 	if (mode == M_DECODE && vocab_from_header(&vocab, h, err, sizeof err) < 0)
 		die_file(file, "%s", err);
-	if (mode == M_VIEW && !no_header) for (int i = 0; i < h->n; i++) fprintf(out, "%s\n", h->line[i]);
+	if (mode == M_VIEW && !no_header) view_header(out, h);
 	if (mode == M_HEADER) {
 		for (int i = 0; i < h->n; i++) fprintf(out, "%s\n", h->line[i]);
 		tns_close_reader(r);

@@ -12,12 +12,13 @@
 #include "kmer.h"
 #include "seqread.h"
 
-static void drain(const char *path, int text)
+static void drain(const char *path, int text, int binary_ok)
 {
 	seqread_opts o = {0};
 	char err[512], buf[4096], norm[4096];
 	int32_t ids[4096], pos[4096];
 	o.text = text;
+	o.binary_ok = binary_ok;      /* without it, text mode first checks for UTF-8 */
 	seqread *r = seqread_open(path, &o, err, sizeof err);
 	if (!r) return;
 	const char *name;
@@ -42,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *path;
 	memfile(data, size, &path);
-	drain(path, 0);
-	drain(path, 1);
+	drain(path, 0, 0);
+	drain(path, 1, 0);
+	drain(path, 1, 1);
 	return 0;
 }

@@ -58,11 +58,18 @@ def make_probe_records(nrec=12):
     return recs, allp
 
 
+# the analyses name a model by its file as given to lmprobe (the @MO PA:
+# field of header() below); the embeddings by the model files as given
+# (tests/t/81-disagree.t runs them in this folder, so: emb1.tns ...)
+NAME = [f"m{m + 1}.tns" for m in range(M)]
+EMB_NAME = [f"emb{i + 1}.tns" for i in range(3)]
+
+
 def header(Mm=M, Vv=V):
     h = ["@HD\tVN:1", "@KV\twindow\t24",
          "@PG\tID:seqtok\tPN:seqtok\tVN:0.1.0\tCL:seqtok --split eval test.fa"]
     for m in range(Mm):
-        h.append(f"@MO\tID:{m}\tPA:m{m + 1}.tns\tH:{m + 1:016x}\tAR:2x16")
+        h.append(f"@MO\tID:{m}\tPA:{NAME[m]}\tH:{m + 1:016x}\tAR:2x16")
     h += [f"@KV\tprobe_models\t{Mm}", f"@KV\tprobe_vocab_size\t{Vv}",
           "@KV\tprobe_mask_prob\t0.1", "@KV\tprobe_mask_seed\t1",
           "@PG\tID:lmprobe\tPN:lmprobe\tPP:seqtok\tVN:0.1.0\tCL:lmprobe m1.tns m2.tns m3.tns"]
@@ -122,7 +129,7 @@ def entropy_table(authors):
         top1 = PR[:, m].max(axis=1)
         kl = np.mean([kl_rev(PR[i, m]) for i in range(N)]) if authors else np.log2(V) - h.mean()
         ppl = 2 ** nll.mean() if authors else 2 ** h.mean()
-        rows.append([m, N, h.mean(), None, None, kl, None, None, ppl, None, None, nll.mean(), None, None,
+        rows.append([NAME[m], N, h.mean(), None, None, kl, None, None, ppl, None, None, nll.mean(), None, None,
                      acc.mean(), None, None, top1.mean(), None, None])
     cols = ["model", "n"]
     for c in ["entropy_bits", "kl_uniform_bits", "perplexity", "nll_bits", "accuracy", "top1_prob"]:
@@ -144,7 +151,7 @@ for r, (probs, labels) in enumerate(allp):
             p = probs[m, j].astype(np.float64)
             h = H(p)
             am = int(p.argmax())
-            rows.append([name, int(pos[j]), m, int(labels[j]), h, np.log2(V) - h, -np.log2(p[labels[j]]),
+            rows.append([name, int(pos[j]), NAME[m], int(labels[j]), h, np.log2(V) - h, -np.log2(p[labels[j]]),
                          p.max(), am, int(am == labels[j])])
 write_tsv("entropy_perpos.tsv", ["record", "position", "model", "label", "entropy_bits", "kl_uniform_bits",
                                  "nll_bits", "top1_prob", "argmax", "correct"], rows)
@@ -154,7 +161,7 @@ rows = []
 for m in range(M):
     s = -np.sort(-PR[:, m], axis=1)
     for k, v in enumerate(s.mean(axis=0)):
-        rows.append([m, k + 1, v])
+        rows.append([NAME[m], k + 1, v])
 write_tsv("entropy_rank.tsv", ["model", "rank", "mean_prob"], rows)
 
 # histogram, 8 bins
@@ -164,7 +171,7 @@ for m in range(M):
     b = np.clip((h / np.log2(V) * 8).astype(int), 0, 7)
     w = np.log2(V) / 8
     for k in range(8):
-        rows.append([m, k * w, (k + 1) * w, int((b == k).sum())])
+        rows.append([NAME[m], k * w, (k + 1) * w, int((b == k).sum())])
 write_tsv("entropy_hist.tsv", ["model", "bin_lo", "bin_hi", "count"], rows)
 
 
@@ -203,7 +210,7 @@ def disagree_table(authors, top_ps=TOP_P):
             d = np.array([scipy.spatial.distance.jensenshannon(Q[i, a], Q[i, b], base=2) for i in range(N)])
             d = np.where(np.isnan(d), np.nanmean(d), d)
             js[(a, b)] = d.mean()
-            rows.append([a, b, tp, js[(a, b)], None, agree[(a, b)], klab[(a, b)], klba[(a, b)], None, N])
+            rows.append([NAME[a], NAME[b], tp, js[(a, b)], None, agree[(a, b)], klab[(a, b)], klba[(a, b)], None, N])
         mi = np.mean([H(Q[i].mean(axis=0)) - np.mean([H(Q[i, m]) for m in range(M)]) for i in range(N)])
         v = np.array([js[pr] for pr in pairs])
         rows.append(["*", "*", tp, v.mean(), v.std(), np.mean([agree[pr] for pr in pairs]),
@@ -221,8 +228,8 @@ write_tsv("disagree_authors.tsv", cols, rows)
 rows = []
 for tp in TOP_P:
     for a in range(M):
-        rows.append([tp, a] + [0.0 if a == b else mat[tp][(min(a, b), max(a, b))] for b in range(M)])
-write_tsv("disagree_matrix.tsv", ["top_p", "model"] + [str(m) for m in range(M)], rows)
+        rows.append([tp, NAME[a]] + [0.0 if a == b else mat[tp][(min(a, b), max(a, b))] for b in range(M)])
+write_tsv("disagree_matrix.tsv", ["top_p", "model"] + NAME, rows)
 
 # ---- top-K stream: entropy reports accuracy and top-1 exactly -------------
 K = 5
@@ -371,7 +378,7 @@ def emb_table(one_sided):
     for a in range(3):
         for b in range(a + 1, 3):
             for metric, k, v in emb_metrics(Es[a], Es[b], KS, one_sided):
-                rows.append([a, b, metric, k, v, None])
+                rows.append([EMB_NAME[a], EMB_NAME[b], metric, k, v, None])
                 per.setdefault((metric, k), []).append(v)
     for (metric, k), v in per.items():
         v = np.array(v)

@@ -1,10 +1,11 @@
 /* mkprobs -- writes synthetic lmprobe output or model files, for the
  * benchmarks and large tests of entropy and disagree:
- *   mkprobs [-M MODELS] [-V VOCAB] [-P POSITIONS] [-n RECORDS] [-s SEED] [-h] [-o FILE]
+ *   mkprobs [-M MODELS] [-V VOCAB] [-P POSITIONS] [-n RECORDS] [-s SEED] [-h] [-N] [-o FILE]
  *   mkprobs -E -V VOCAB -d DIM [-s SEED] [-o FILE]
  * Probe records hold mask_pos, labels and probs f32 (f16 with -h) [M,P,V]:
  * softmaxes of logits that share a per-position part across models and
- * have a per-position temperature, so some are peaked and some flat.  -E
+ * have a per-position temperature, so some are peaked and some flat; the
+ * header names the models m1.tns... in @MO lines (-N: it does not).  -E
  * writes a model file with only the word embeddings (record params). */
 #include <math.h>
 #include <stdlib.h>
@@ -23,9 +24,9 @@ int main(int argc, char **argv)
 {
 	cli_opts o;
 	long M = 5, V = 4096, P = 20, n = 200, seed = 1, d = 768;
-	int c, half = 0, emb = 0;
+	int c, half = 0, emb = 0, nomo = 0;
 	cli_init(&o, argc, argv);
-	while ((c = getopt(argc, argv, "M:V:P:n:s:d:hEo:f")) != -1) {
+	while ((c = getopt(argc, argv, "M:V:P:n:s:d:hNEo:f")) != -1) {
 		if (c == 'M') M = atol(optarg);
 		else if (c == 'V') V = atol(optarg);
 		else if (c == 'P') P = atol(optarg);
@@ -34,6 +35,7 @@ int main(int argc, char **argv)
 		else if (c == 'd') d = atol(optarg);
 		else if (c == 'h') half = 1;
 		else if (c == 'E') emb = 1;
+		else if (c == 'N') nomo = 1;
 		else if (c == 'o') o.output = optarg;
 		else if (c == 'f') o.force = 1;
 		else return 2;
@@ -63,7 +65,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	tns_header_set(&h, "window", "%ld", 4 * P);
-	for (long m = 0; m < M; m++) tns_header_add(&h, "@MO\tID:%ld\tPA:m%ld.tns\tH:%016lx\tAR:6x256", m, m + 1, m + 1);
+	for (long m = 0; m < M && !nomo; m++) tns_header_add(&h, "@MO\tID:%ld\tPA:m%ld.tns\tH:%016lx\tAR:6x256", m, m + 1, m + 1);
 	tns_header_set(&h, "probe_models", "%ld", M);
 	tns_header_set(&h, "probe_vocab_size", "%ld", V);
 	tns_header_set(&h, "probe_mask_prob", "0.1");

@@ -21,6 +21,16 @@ ok $? "--copy appends its own @PG line after the previous program's"
 cat "$T/s.tns" | tnsview -o "$T/view.txt" -
 is "$(head -1 "$T/view.txt")" "@HD	VN:1" "-o writes the text to a file, stdin as -"
 
+# the vocabulary: thousands of @VO lines in the header, one line in the view
+printf '>chr1\nACGTACGTAAACCCGGGTTTACGT\n' > "$T/w.fa"
+seqtok -T 8 "$T/w.fa" > "$T/w.tns"
+tnsview "$T/w.tns" > "$T/wview.txt"
+is "$(grep '^@VO' "$T/wview.txt")" "@VO	(4106 tokens; tnsview --header lists them)" "the view shows the vocabulary as one @VO line with its size"
+is "$(grep -v '^@VO' "$T/wview.txt" | grep -c '^@')" "$(tnsview --header "$T/w.tns" | grep -vc '^@VO')" "  ... and every other header line"
+is "$(grep -m1 -n '^#0	' "$T/wview.txt" | cut -d: -f1)" "$(( $(tnsview --header "$T/w.tns" | grep -vc '^@VO') + 2 ))" "  ... then the records, right after the header"
+is "$(tnsview --header "$T/w.tns" | grep -c '^@VO')" 4106 "--header lists every token's @VO line"
+is "$(tnsview -n 0 "$T/s.tns" | grep -c '^@VO')" 0 "a stream without a vocabulary: no @VO line at all"
+
 # damage
 size=$(wc -c < "$T/s.tns")
 head -c $((size - 64)) "$T/s.tns" > "$T/cut.tns"
@@ -32,9 +42,24 @@ cp "$T/s.tns" "$T/flip.tns"
 printf '\377' | dd of="$T/flip.tns" bs=1 seek=1500 conv=notrunc 2>/dev/null
 fails_with "a flipped byte is a CRC error naming the record" 1 "record 1 at byte [0-9]+: CRC mismatch" tnsview -c "$T/flip.tns"
 : > "$T/empty.tns"
-fails_with "empty input is an error" 1 "empty.tns: empty input" tnsview "$T/empty.tns"
+fails_with "an empty file is an error" 1 "empty.tns: empty file" tnsview "$T/empty.tns"
+fails_with "an empty pipe: no data, the program writing it failed" 1 "^tnsview: error: standard input: no data: .*program writing it failed" sh -c 'false | tnsview'
 printf '>chr1\nACGT\n' > "$T/x.fa"
-fails_with "a FASTA file is not a stream" 1 "x.fa: .*not a tns frame" tnsview "$T/x.fa"
+fails_with "a FASTA file is not a stream: it says so, and how to make one" 1 "x.fa: not a tensor stream: this looks like FASTA; tokenise it first: seqtok $T/x.fa \\| tnsview" tnsview "$T/x.fa"
+gzip -c "$T/x.fa" > "$T/x.fa.gz"
+fails_with "  ... gzip'd FASTA too" 1 "x.fa.gz: not a tensor stream: this looks like gzip-compressed FASTA; tokenise it first: seqtok" tnsview "$T/x.fa.gz"
+printf '@r1\nACGT\n+\nIIII\n' > "$T/x.fq"
+fails_with "  ... FASTQ" 1 "this looks like FASTQ; tokenise it first" tnsview "$T/x.fq"
+S=$DATA/seqtok
+for f in reads.bam:BAM reads.cram:CRAM; do
+	fails_with "  ... ${f#*:}" 1 "${f%:*}: not a tensor stream: this looks like ${f#*:}; tokenise it first: seqtok" tnsview "$S/${f%:*}"
+done
+printf '@HD\tVN:1.6\n@SQ\tSN:c\tLN:9\n' > "$T/x.sam"
+fails_with "  ... SAM" 1 "this looks like SAM; tokenise it first" tnsview "$T/x.sam"
+printf 'Call me Ishmael.\n' > "$T/book.txt"
+fails_with "  ... text: seqtok --text --char" 1 "book.txt: not a tensor stream: this looks like text; tokenise it first: seqtok --text --char .*book.txt \\| tnsview" tnsview "$T/book.txt"
+head -c 300 /dev/zero | tr '\0' '\1' > "$T/bin"
+fails_with "  ... unknown binary data: bad magic" 1 "bin: not a tensor stream \\(bad magic\\)$" tnsview "$T/bin"
 fails_with "a missing file is an error" 1 "tnsview: error: $T/nope.tns: No such file" tnsview "$T/nope.tns"
 fails_with "a directory is an error" 1 "tnsview: error: $T: " tnsview "$T"
 zsize=$(wc -c < "$T/s.tns.gz")
@@ -44,15 +69,16 @@ fails_with "an unknown option is a usage error" 2 "Try 'tnsview --help'" tnsview
 fails_with "two inputs are a usage error" 2 "one input file" tnsview "$T/s.tns" "$T/s.tns"
 tnsview --help > "$T/help" 2>&1; ok $? "--help exits 0"
 grep -q '^Usage: tnsview' "$T/help"; ok $? "--help prints the usage on stdout"
-tnsview --version | grep -q '^htslib 1\.' && tnsview --version | grep -q '^OpenBLAS'
+tnsview --version | grep -q '^htslib 1\.' && tnsview --version | grep -q '^OpenBLAS [0-9]'
 ok $? "--version names the htslib and OpenBLAS versions"
+is "$(tnsview --version | grep -c 'OpenBLAS.*OpenBLAS')" 0 "--version says OpenBLAS once"
 
 # output errors
 tnsview "$T/s.tns" > /dev/full 2> "$T/full.err"; rc=$?
 is "$rc" 1 "text output to /dev/full exits 1"
-grep -q "tnsview: error: .*No space left" "$T/full.err"; ok $? "and says why"
+grep -q "tnsview: error: standard output: .*No space left" "$T/full.err"; ok $? "and says why"
 tnsview --copy "$T/s.tns" > /dev/full 2> "$T/full.err"; rc=$?
-is "$rc:$(grep -c 'No space left' "$T/full.err")" "1:1" "stream output to /dev/full exits 1 with a message"
+is "$rc:$(grep -c '^tnsview: error: standard output: write failed: No space left' "$T/full.err")" "1:1" "stream output to /dev/full exits 1 with a message naming standard output"
 tnsview --copy -o "$T/d/out.tns" "$T/s.tns" 2> "$T/dir.err"; rc=$?
 is "$rc" 1 "an output in a missing directory exits 1"
 ls "$T/d" 2>/dev/null | grep -q . ; is "$?" 1 "and leaves nothing behind"

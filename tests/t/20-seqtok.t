@@ -86,6 +86,7 @@ printf '@r1\nACGT\n+\nII\n' > "$T/trunc.fq"
 head -c 20000 reads.bam > "$T/trunc.bam"
 printf '@HD\tVN:1.6\n@SQ\tSN:c\tLN:9\nr1\t4\t*\t0\t0\t*\t*\t0\t0\t*\t*\n' > "$T/noseq.sam"
 bad "not a sequence file" ".*text.txt: not a sequence file" text.txt
+bad "  ... text: the message says to use --text" ".*text.txt: not a sequence file .*detected text.*use --text" text.txt
 bad "a binary non-sequence file" ".*dna_bpe300.tns: not a sequence file" dna_bpe300.tns
 bad "empty file" ".*empty.fa: empty file" "$T/empty.fa"
 bad "truncated gzip" ".*trunc.fa.gz: .*truncated" "$T/trunc.fa.gz"
@@ -101,11 +102,86 @@ bad "unknown vocabulary file" ".*text.txt: not a vocabulary file" --vocab text.t
 "$SEQLM_TESTBIN/mktns" -n 1 -o "$T/novocab.tns"
 bad "a stream without a vocabulary" ".*novocab.tns: no tokenizer vocabulary" --vocab "$T/novocab.tns" ref.fa
 bad "missing input file" ".*nonexistent.fa: cannot open" nonexistent.fa
+
+# --text takes text: binary data is refused, not tokenised byte by byte
+printf '\211PNG\r\n\032\n\0\0\0\rIHDR\0\0\0\001' > "$T/image.png"
+head -c 5000 /dev/urandom > "$T/random.bin"
+printf 'Call me Ishmael.\0 Some years ago\n' > "$T/nul.txt"
+printf 'caf\351 latin-1\n' > "$T/latin1.txt"
+bad "--text: an image is not text" ".*image.png: not text: invalid UTF-8 at byte 0" --text --char "$T/image.png"
+bad "--text: random bytes are not text" ".*random.bin: not text: (invalid UTF-8|a NUL byte) at byte [0-9]+ .*--binary-ok" --text --char "$T/random.bin"
+bad "--text: a NUL byte is not text" ".*nul.txt: not text: a NUL byte at byte 16" --text --char "$T/nul.txt"
+bad "--text: invalid UTF-8 (Latin-1) is not text" ".*latin1.txt: not text: invalid UTF-8 at byte 3" --text --char "$T/latin1.txt"
+gzip -c "$T/random.bin" > "$T/random.bin.gz"
+bad "--text: gzip'd binary is checked after decompression" ".*random.bin.gz: not text" --text --char "$T/random.bin.gz"
+is "$(seqtok --text --char --binary-ok -T 16 "$T/latin1.txt" | tnsview --decode)" 'latin1.txt:1:1-12	<CLS> c a f \xe9   l a t i n - 1 <SEP>' "--binary-ok tokenises it anyway"
+printf 'na\303\257ve caf\303\251 \342\202\254 \360\237\247\254\n' > "$T/utf8.txt"
+is "$(seqtok --text --char -T 64 "$T/utf8.txt" | tnsview --count)" 1 "UTF-8 text of 2-, 3- and 4-byte characters is text"
+# the check against Python's UTF-8 decoder (strict, RFC 3629) on 200
+# random near-UTF-8 byte strings: seqtok takes exactly those it decodes
+mkdir "$T/u"
+if "$PYTHON" - "$T/u" > "$T/u.want" <<'PY'
+import random, sys
+rnd = random.Random(17)
+pieces = [b"a", b" ", b"\n", b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\xa7\xac", b"\x80", b"\xbf", b"\xc0", b"\xc2",
+          b"\xe0", b"\xe0\xa0", b"\xed", b"\xed\xa0\x80", b"\xef", b"\xf0", b"\xf4\x8f", b"\xf4\x90", b"\xf5", b"\xff", b"\x00"]
+for i in range(200):
+    b = b"x" + b"".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 6))) + b"\n"
+    open(f"{sys.argv[1]}/{i}", "wb").write(b)
+    try:
+        ok = b"\x00" not in b and bool(b.decode("utf-8", "strict"))
+    except UnicodeDecodeError:
+        ok = False
+    print(i, "text" if ok else "binary")
+PY
+then
+	i=0; : > "$T/u.got"
+	while [ $i -lt 200 ]; do
+		if seqtok --text --char -o "$T/u.tns" "$T/u/$i" 2>/dev/null; then echo "$i text"; else echo "$i binary"; fi >> "$T/u.got"
+		i=$((i + 1))
+	done
+	cmp -s "$T/u.got" "$T/u.want"
+	ok $? "text or not: the same verdict as Python's strict UTF-8 decoder on 200 random byte strings ($(grep -c binary "$T/u.want") not text)"
+	[ $? = 0 ] || diff "$T/u.got" "$T/u.want" | head -5 | sed 's/^/# /'
+else skip "needs $PYTHON"; fi
+fails_with "--binary-ok without --text: usage error" 2 "binary-ok goes with --text" seqtok --binary-ok ref.fa
+
+# every window dropped: an error with the counts, not an empty stream
+printf '>gap1\n%s\n>gap2\n%s\n' "$(head -c 700 /dev/zero | tr '\0' N)" "$(head -c 90 /dev/zero | tr '\0' N)" > "$T/allN.fa"
+bad "--skip-n on an all-N FASTA: no windows" ".*allN.fa: no windows: every window was skipped by --skip-n \\(3 of 3 had more than 0.5 N\\)" --skip-n "$T/allN.fa"
+bad "--skip-n on an all-N FASTA (-T 64: more windows)" ".*allN.fa: no windows: every window was skipped by --skip-n \\(14 of 14 " --skip-n -T 64 "$T/allN.fa"
+fails_with "  ... into a pipe: the reader says no data, not a second puzzle" 1 "^tnsview: error: standard input: no data: " sh -c 'seqtok --skip-n "$1" | tnsview --count' sh "$T/allN.fa"
+printf '>one\nACGTACGTACGT\n' > "$T/one.fa"
+bad "--split eval that keeps nothing: no windows, and why" ".*one.fa: no windows: all 1 windows fall in the train part of the split" --split eval "$T/one.fa"
+bad "--train-bpe --skip-n on an all-N FASTA: no training data" "no training data: every piece was skipped by --skip-n" --train-bpe 40 --skip-n "$T/allN.fa"
+is "$(seqtok -n 0 ref.fa | tnsview --count)" 0 "-n 0 asks for no window: a header-only stream, not an error"
+
 fails_with "a DNA vocabulary cannot encode text" 2 "DNA vocabulary" seqtok --text --vocab dna_bpe300.tns text.txt
 fails_with "k-mers of text: usage error" 2 "needs --char" seqtok --text text.txt
 fails_with "--overlap not below --max-bp: usage error" 2 "overlap" seqtok --max-bp 10 --overlap 10 ref.fa
 
-# damaged input never crashes: each of 60 copies of a fixture with a few bytes
+# record names: the first word of the header line, white space after the
+# '>' or '@' skipped, as htslib's FASTA index (faidx) reads it
+printf '>  foo\nACGTAC\n> bar description\nACGTAC\n>\tbaz\tx\nACGTAC\n>qux\r\nACGTAC\n' > "$T/ws.fa"
+seqtok -T 8 "$T/ws.fa" | tnsview --decode | cut -f1 | cut -d: -f1 > "$T/ours"
+is "$(tr '\n' ' ' < "$T/ours")" "foo bar baz qux " "names skip the white space after '>': >  foo is foo, > bar description is bar"
+seqtok -T 8 -r qux "$T/ws.fa" > /dev/null          # builds ws.fa.fai with htslib's faidx
+is "$(cut -f1 "$T/ws.fa.fai" | tr '\n' ' ')" "$(tr '\n' ' ' < "$T/ours")" "  ... the names of htslib's own index of the file (the .fai -r builds)"
+printf '@  r1 extra\nACGTAC\n+\nIIIIII\n' > "$T/ws.fq"
+is "$(seqtok -T 8 "$T/ws.fq" | tnsview --decode | cut -f1)" "r1:1-6" "  ... FASTQ the same"
+printf '>\nACGTAC\n>   \nACGTAC\n>named\nACGTAC\n> \t\nACGTAC\n' > "$T/noname.fa"
+is "$(seqtok -T 8 "$T/noname.fa" | tnsview --decode | cut -f1 | tr '\n' ' ')" "unnamed1:1-6 unnamed2:1-6 named:1-6 unnamed4:1-6 " "a header without a name: unnamed<N>, N the record's number in the file"
+"$PYTHON" - "$T/many.fa" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(200):
+        f.write(">  \n" + "ACGT" * 10 + "\n")
+PY
+ne=$(seqtok -T 64 --split eval --eval-frac 0.5 "$T/many.fa" | tnsview --count)
+nt=$(seqtok -T 64 --split train --eval-frac 0.5 "$T/many.fa" | tnsview --count)
+[ "$ne" -gt 50 ] && [ "$nt" -gt 50 ] && [ $((ne + nt)) = 200 ]
+ok $? "200 unnamed records split by name fall on both sides (eval $ne, train $nt), not all on one"
+: each of 60 copies of a fixture with a few bytes
 # overwritten either tokenises or fails with one error line
 crash=0
 for f in ref.fa reads.fq reads.bam reads.cram ref.fa.gz ref_gzip.fa.gz; do

@@ -10,7 +10,7 @@ lmtrain $small --steps 4 --seed 1 -o "$T/m1.tns" "$W" 2>/dev/null
 lmtrain $small --steps 4 --seed 2 -o "$T/m2.tns" "$W" 2>/dev/null
 lmtrain $small --steps 1 --seed 1 -o "$T/eng.tns" "$DATA/engine/english_char.tns" 2>/dev/null
 
-lmprobe -q 0.3 --mask-seed 3 -i "$P/probe_windows.tns" "$P/probe_model.tns" > "$T/golden.tns"
+lmprobe --mask-prob 0.3 --mask-seed 3 -i "$P/probe_windows.tns" "$P/probe_model.tns" > "$T/golden.tns"
 ok $? "lmprobe runs on the golden model and windows"
 "$CMP" -a 1e-5 "$T/golden.tns" "$P/probe_expected.tns" > "$T/cmp" 2>&1
 ok $? "mask positions, labels and probabilities equal PyTorch's (1e-5 absolute): $(cat "$T/cmp")"
@@ -117,8 +117,20 @@ fails_with "a corrupt model is an error naming it" 1 "lmprobe: error: $T/flip.tn
 "$SEQLM_TESTBIN/mktns" -n 0 -o "$T/empty.tns"
 fails_with "a stream without windows (or vocabulary) is an error" 1 "lmprobe: error: $T/empty.tns: " lmprobe -i "$T/empty.tns" "$T/m1.tns"
 tnsview --copy "$W" | head -c 64 > "$T/hdr-only.tns" 2>/dev/null
-fails_with "an empty stdin is an error" 1 "lmprobe: error: -: empty input" sh -c 'lmprobe "$1" < /dev/null' sh "$T/m1.tns"
+fails_with "an empty stdin is an error" 1 "lmprobe: error: standard input: no data" sh -c 'lmprobe "$1" < /dev/null' sh "$T/m1.tns"
 fails_with "no model is a usage error" 2 "Usage: lmprobe" lmprobe -i "$W"
+fails_with "a missing model with an empty stdin is named, not stdin" 1 "^lmprobe: error: $T/missing.tns: No such file" sh -c 'lmprobe "$1" < /dev/null' sh "$T/missing.tns"
+fails_with "every model is checked before the windows are read" 1 "^lmprobe: error: $T/cut.tns: " sh -c 'lmprobe "$1" "$2" < /dev/null' sh "$T/m1.tns" "$T/cut.tns"
+fails_with "the message for windows too long names the seqtok -T that fits" 1 "lmprobe: error: $P/probe_model.tns: windows of 24 tokens .*: make the windows with seqtok -T 16" lmprobe -i "$P/probe_windows_long.tns" "$P/probe_model.tns"
+blk=$(awk '/^A pipeline:/ {f = 1} f && /^```sh/ {g = 1; next} g && /^```/ {exit} g' "$TOP/README.md")
+mp=$(echo "$blk" | grep -o -- '--max-pos [0-9]*' | cut -d' ' -f2 | sort -u)
+is "$(echo "$blk" | grep -o 'seqtok -T [0-9]*' | cut -d' ' -f3 | sort -u):$(echo "$blk" | grep -c 'seqtok -T')" "${mp:-none}:2" \
+   "README's pipeline makes its windows with the seqtok -T of its lmtrain --max-pos"
+# -q is --quiet, as in every program; the mask probability is --mask-prob
+lmprobe -q --mask-prob 0.3 --mask-seed 3 -i "$P/probe_windows.tns" "$P/probe_model.tns" > "$T/q.tns" 2> "$T/q.err"
+"$CMP" "$T/q.tns" "$T/golden.tns" > /dev/null 2>&1 && [ ! -s "$T/q.err" ]; ok $? "-q is quiet: the same probabilities, nothing on stderr"
+fails_with "the old -q 0.3 is answered with --mask-prob 0.3" 2 "lmprobe: error: 0.3: no such model file; did you mean --mask-prob 0.3\\?" lmprobe -q 0.3 -i "$W" "$T/m1.tns"
+fails_with "a model path with a tab is refused (it could not be a TSV name)" 2 "tab or newline" lmprobe -i "$W" "$T/m1	x.tns"
 fails_with "--half with --top is a usage error" 2 "exclude" lmprobe --half --top 3 -i "$W" "$T/m1.tns"
 lmprobe -i "$W" -o "$T/none/out.tns" "$T/m1.tns" 2>/dev/null; is "$?" 1 "an unwritable output exits 1"
 # OpenBLAS kernels: a set OPENBLAS_CORETYPE is obeyed; unset, on an AVX-512

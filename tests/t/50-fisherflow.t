@@ -43,9 +43,9 @@ ok $? "the key bias has no Fisher (zero up to float rounding: softmax ignores it
 fisherflow --normalize params -i "$W" "$T/m1.tns" > "$T/np.tsv"
 awk -F'\t' 'NR == FNR && FNR > 1 {a[$2] = $3 / $8; next} FNR > 1 {d = $3 - a[$2]; if (d < 0) d = -d; if (d > 1e-6 * a[$2]) bad = 1} END {exit bad}' "$T/one.tsv" "$T/np.tsv"
 ok $? "--normalize params divides each group by its parameter count"
-fisherflow -q 0.3 --mask-seed 5 -i "$W" "$T/m1.tns" > "$T/q3.tsv"
+fisherflow --mask-prob 0.3 --mask-seed 5 -i "$W" "$T/m1.tns" > "$T/q3.tsv"
 [ "$(awk -F'\t' 'NR == 2 {print $5}' "$T/q3.tsv")" -gt "$(awk -F'\t' 'NR == 2 {print $5}' "$T/one.tsv")" ]
-ok $? "-q 0.3 masks more tokens than the default 0.15"
+ok $? "--mask-prob 0.3 masks more tokens than the default 0.15"
 
 # bad input
 fails_with "a model of another tokenizer is refused, naming the model" 1 "fisherflow: error: $T/eng.tns: the model's vocabulary .* another tokenizer" fisherflow -i "$W" "$T/eng.tns"
@@ -58,6 +58,38 @@ tnsview --header "$W" > /dev/null
 "$SEQLM_TESTBIN/mktns" -n 0 -o "$T/novocab.tns"
 fails_with "a stream without a vocabulary is an error" 1 "no tokenizer vocabulary" fisherflow -i "$T/novocab.tns" "$T/m1.tns"
 fails_with "no model is a usage error" 2 "Usage: fisherflow" fisherflow -i "$W"
+fails_with "a missing model with an empty stdin is named, not stdin" 1 "^fisherflow: error: $T/missing.tns: No such file" sh -c 'fisherflow "$1" < /dev/null' sh "$T/missing.tns"
+fails_with "every model file is checked before the windows are read" 1 "^fisherflow: error: $T/missing.tns: No such file" sh -c 'fisherflow "$1" "$2" < /dev/null' sh "$T/m1.tns" "$T/missing.tns"
+fails_with "the message for windows too long names the seqtok -T that fits" 1 "windows of 24 tokens .*: make the windows with seqtok -T 16" fisherflow -i "$DATA/probe/probe_windows_long.tns" "$DATA/probe/probe_model.tns"
+# no output at all on an error, not even the header, also on stdout
+fisherflow -i "$W" "$T/m1.tns" "$T/missing.tns" > "$T/hdr.tsv" 2>/dev/null
+is "$?:$(wc -c < "$T/hdr.tsv")" "1:0" "a missing second model: exit 1 and not a byte on stdout"
+fisherflow -i "$W" "$T/m1.tns" "$T/cutm.tns" > "$T/hdr.tsv" 2>/dev/null
+is "$?:$(wc -c < "$T/hdr.tsv")" "1:0" "a corrupt second model (found after the first is done): exit 1 and not a byte on stdout"
+fisherflow -i "$W" "$T/m1.tns" "$T/eng.tns" > "$T/hdr.tsv" 2>/dev/null
+is "$?:$(wc -c < "$T/hdr.tsv")" "1:0" "a second model of another tokenizer: exit 1 and not a byte on stdout"
+# -q is --quiet, as in every program; the mask probability is --mask-prob
+fisherflow -q -v -i "$W" "$T/m1.tns" > "$T/qq.tsv" 2> "$T/qq.err"
+cmp -s "$T/qq.tsv" "$T/one.tsv" && [ ! -s "$T/qq.err" ]; ok $? "-q is quiet: the same TSV, nothing on stderr"
+fails_with "the old -q 0.15 is answered with --mask-prob 0.15" 2 "fisherflow: error: 0.15: no such model file; did you mean --mask-prob 0.15\\?" fisherflow -q 0.15 -i "$W" "$T/m1.tns"
+# progress: on a terminal a live line (windows done, ETA), off one nothing
+fisherflow -i "$W" "$T/m1.tns" > /dev/null 2> "$T/p.err"
+[ ! -s "$T/p.err" ]; ok $? "no progress line when stderr is not a terminal"
+if script -qec true /dev/null > /dev/null 2>&1; then
+	script -qec "fisherflow -i '$W' '$T/m1.tns' '$T/m2.tns' > '$T/tty.tsv'" /dev/null > "$T/tty.txt" 2>&1
+	grep -q "fisherflow: \[#*\.*\] windows [0-9]*/194 .*ETA [0-9]*:[0-9][0-9]" "$T/tty.txt"; ok $? "on a terminal: a progress line with windows done of 2 x 97 and the ETA"
+	cmp -s "$T/tty.tsv" "$T/two.tsv"; ok $? "and the same TSV"
+	script -qec "fisherflow -q -i '$W' '$T/m1.tns' > /dev/null" /dev/null > "$T/ttyq.txt" 2>&1
+	! grep -q "windows" "$T/ttyq.txt"; ok $? "-q: no progress line on a terminal"
+	script -qec "cat '$W' | fisherflow '$T/m1.tns' > /dev/null" /dev/null > "$T/ttyp.txt" 2>&1
+	grep -q "fisherflow: windows 97 " "$T/ttyp.txt" && ! grep -q ETA "$T/ttyp.txt"; ok $? "from a pipe read once: windows done, no bar, no ETA"
+	script -qec "fisherflow -i '$W' '$T/m1.tns' '$T/cutm.tns' > /dev/null" /dev/null > "$T/ttye.txt" 2>&1
+	tr -d '\r' < "$T/ttye.txt" | grep -q "^fisherflow: error: $T/cutm.tns: truncated"; ok $? "an error after the progress line starts a line of its own"
+else
+	skip "script(1) cannot make a terminal here"; skip "script(1)"; skip "script(1)"; skip "script(1)"; skip "script(1)"
+fi
 fails_with "a bad estimator is a usage error" 2 "estimator" fisherflow --estimator median -i "$W" "$T/m1.tns"
 fisherflow -i "$W" -o "$T/no/such/dir.tsv" "$T/m1.tns" 2> "$T/err"; is "$?" 1 "an unwritable output exits 1"
+fisherflow -i "$W" -o "$T/f.tsv" "$T/m1.tns" "$T/cutm.tns" 2> /dev/null
+[ ! -e "$T/f.tsv" ] && [ ! -e "$T/f.tsv.tmp" ]; ok $? "-o: an error leaves no file, no temporary file"
 done_testing

@@ -53,6 +53,18 @@ entropy -b 0 "$T/s.tns" >"$T/s.tsv"
 cmp -s "$T/s.tsv" "$T/e.tsv"; ok $? "the passed-through stream gives the same table"
 entropy --stream "$D/probs_f32.tns" | disagree -p 1 >"$T/sd.tsv"; ok $? "entropy --stream | disagree works"
 
+# one model column in every TSV: the model file as given to lmprobe (@MO PA:)
+is "$(cut -f 1 "$T/e.tsv" | tr '\n' ' ')" "model m1.tns m2.tns m3.tns " "models are named by their files (lmprobe's @MO lines)"
+is "$(cut -f 1 "$T/rc.tsv" "$T/h.tsv" | sort -u | tr '\n' ' ')" "m1.tns m2.tns m3.tns model " "--rank-curve and --hist name them the same way"
+is "$(cut -f 3 "$T/pp.tsv" | sort -u | tr '\n' ' ')" "m1.tns m2.tns m3.tns model " "--per-position too"
+"$SEQLM_TESTBIN/mkprobs" -M 2 -V 16 -P 3 -n 4 -N -o "$T/nomo.tns"
+is "$(entropy -b 0 "$T/nomo.tns" | cut -f 1 | tr '\n' ' ')" "model 0 1 " "a stream without @MO lines: models by their index"
+fails_with "an error names the model by its file" 1 "record chrT:201-224, model m2.tns, position 6: NaN" entropy "$D/nan.tns"
+entropy --per-position "$D/noprobs.tns" > "$T/pph.tsv" 2>/dev/null
+is "$?:$(wc -c < "$T/pph.tsv")" "1:0" "--per-position on a stream broken from its first record: not even a header"
+entropy --help > "$T/help"
+! grep -q "NaN for\|prints NaN\|NaN where" "$T/help" && grep -q "print NA" "$T/help"; ok $? "--help calls an undefined value NA, as the output does"
+
 # bad input: clear errors, exit 1
 fails_with "NaN in probs" 1 "NaN" entropy "$D/nan.tns"
 fails_with "V changes between records" 1 "vocabulary size V is 65, but 64" entropy "$D/vmismatch.tns"

@@ -166,6 +166,55 @@ case_ disagree "--embeddings of models of other sizes" 1 - disagree --embeddings
 pipe_closed entropy entropy --per-position "$T/probs.tns"
 pipe_closed disagree disagree --matrix "$T/probs.tns"
 
+# ---- the wrong input: sequences or text where a stream is wanted ----
+# hint_case PROG CASE REGEX CMD...: exit 1, one error line matching REGEX
+hint_case() {
+	_p=$1 _c=$2 _re=$3; shift 3
+	"$@" > "$T/.o" 2> "$T/.e"; _rc=$?
+	if [ "$_rc" = 1 ] && [ "$(grep -c . "$T/.e")" = 1 ] && grep -Eq -- "^$_p: error: $_re" "$T/.e"; then
+		printf '%s\t%s\tok\n' "$_p" "$_c" >> "$MATRIX"; ok 0 "$_p: $_c"
+	else printf '%s\t%s\tFAIL\n' "$_p" "$_c" >> "$MATRIX"; ok 1 "$_p: $_c"; echo "# exit $_rc; stderr: $(head -c 300 "$T/.e" | tr '\n' '|')"; fi
+}
+FA=$DATA/demo/human_chr20_100k.fa
+printf '@r1\nACGTACGT\n+\nIIIIIIII\n' > "$T/reads.fq"
+gzip -c "$FA" > "$T/genome.fa.gz"
+BOOK=$DATA/demo/moby_dick_head.txt
+for P in tnsview lmtrain lmprobe fisherflow entropy disagree; do
+	case $P in
+	lmtrain) run="lmtrain $small --steps 1 -q -o $T/lm.tns" ;;
+	lmprobe|fisherflow) run="$P -o $T/out.$P $T/m.tns -i" ;;
+	*) run=$P ;;
+	esac
+	via=""; [ $P = entropy ] && via="lmprobe MODEL.tns \\| "; [ $P = disagree ] && via="lmprobe M1.tns M2.tns \\| "
+	hint_case $P "FASTA instead of a stream: says so, names seqtok" "$FA: not a tensor stream: this looks like FASTA; tokenise it first: seqtok $FA \\| $via$P \\.\\.\\.$" $run "$FA"
+	hint_case $P "gzip'd FASTA instead of a stream" "$T/genome.fa.gz: not a tensor stream: this looks like gzip-compressed FASTA; tokenise it first: seqtok " $run "$T/genome.fa.gz"
+	hint_case $P "FASTQ instead of a stream" ".*reads.fq: not a tensor stream: this looks like FASTQ; tokenise it first: seqtok " $run "$T/reads.fq"
+	hint_case $P "BAM instead of a stream" ".*reads.bam: not a tensor stream: this looks like BAM; tokenise it first: seqtok " $run "$DATA/seqtok/reads.bam"
+	hint_case $P "text instead of a stream" ".*moby_dick_head.txt: not a tensor stream: this looks like text; tokenise it first: seqtok --text --char " $run "$BOOK"
+	hint_case $P "FASTA on standard input" "standard input: not a tensor stream: this looks like FASTA; tokenise it first: seqtok FILE \\| " sh -c "$run - < $FA"
+done
+for P in lmprobe fisherflow; do
+	hint_case $P "FASTA given as the model" "$FA: not a tensor stream: this looks like FASTA" $P -i "$W" "$FA"
+done
+
+# ---- a failing program upstream: one clear line downstream, not a second puzzle ----
+hint_case entropy "false | entropy: no data, upstream failed" "standard input: no data: no tensor stream arrived \\(the program writing it failed" sh -c 'false | entropy'
+seqtok "$T/missing.fa" 2> "$T/up.err" | lmprobe "$T/m.tns" > /dev/null 2> "$T/down.err"
+[ "$(cat "$T/up.err")" = "seqtok: error: $T/missing.fa: cannot open: No such file or directory" ] &&
+	grep -q '^lmprobe: error: standard input: no data: .*program writing it failed' "$T/down.err" && [ "$(grep -c . "$T/down.err")" = 1 ]
+ok $? "seqtok failing into lmprobe: seqtok says why, lmprobe says no data arrived"
+cat "$FA" "$FA" "$FA" "$FA" > "$T/big.fa"      # windows enough (2 MB) to pass the writer's 1 MiB buffer
+seqtok -T 8 "$T/big.fa" "$T/missing.fa" 2> /dev/null | tnsview --count > /dev/null 2> "$T/down.err"
+grep -q '^tnsview: error: standard input: truncated: .*(the program writing it failed or was stopped)$' "$T/down.err"
+ok $? "seqtok failing after some windows: the reader says the stream was cut and that its writer failed"
+
+# ---- standard output has one name in every message ----
+for P in "seqtok -T 64 $FA" "tnsview $T/good.tns" "tnsview --copy $T/good.tns" "entropy $T/probs.tns" "disagree $T/probs.tns" "lmprobe -f -i $W $T/m.tns"; do
+	$P > /dev/full 2> "$T/.e"
+	grep -q ': error: standard output: write failed: No space left on device$' "$T/.e"
+	ok $? "${P%% *} to /dev/full: 'standard output: write failed'"
+done
+
 echo "# fault matrix (program, case, result):"
 awk -F'\t' '{printf "#   %-10s %-42s %s\n", $1, $2, $3}' "$MATRIX"
 done_testing

@@ -27,7 +27,14 @@ is "$(awk -F'\t' 'NR > 1 && ($4 != 0 || $6 != 1) { print "bad" }' "$T/same.tsv")
 entropy --stream "$T/p.tns" | disagree -p 1 > "$T/sd.tsv"
 is "$(cut -f 4 "$T/sd.tsv")" "$(disagree -p 1 "$T/p.tns" | cut -f 4)" "entropy --stream | disagree gives disagree's numbers"
 run_ok "disagree --embeddings on lmtrain model files" disagree --embeddings -k 1,5,20 -o "$T/emb.tsv" "$T/m1.tns" "$T/m2.tns"
-is "$(awk -F'\t' '$1 == 0 { n++ } END { print n }' "$T/emb.tsv")" 10 "jaccard and spearman for 3 k, and 4 global metrics"
+is "$(awk -F'\t' -v m="$T/m1.tns" '$1 == m { n++ } END { print n }' "$T/emb.tsv")" 10 "jaccard and spearman for 3 k, and 4 global metrics"
+# one model column: the files as given to lmprobe, in entropy, disagree and fisherflow alike
+is "$(awk -F'\t' 'NR > 1 { printf "%s ", $1 }' "$T/e.tsv")" "$T/m1.tns $T/m2.tns " "entropy names the models by the files given to lmprobe"
+is "$(awk -F'\t' 'NR == 2 { print $1 " " $2 }' "$T/d.tsv")" "$T/m1.tns $T/m2.tns" "disagree names them the same way"
+if command -v fisherflow > /dev/null; then
+	fisherflow -n 4 -i "$T/win.tns" "$T/m1.tns" "$T/m2.tns" > "$T/f.tsv"
+	is "$(awk -F'\t' 'NR > 1 { print $1 }' "$T/f.tsv" | uniq | tr '\n' ' ')" "$T/m1.tns $T/m2.tns " "and fisherflow too"
+fi
 seqtok -k 4 -T 64 "$DATA/demo/human_chr20_100k.fa" > "$T/win4.tns"
 lmtrain --layers 1 --hidden 16 --heads 2 --ffn 32 --steps 2 -b 8 --quiet -o "$T/k4.tns" "$T/win4.tns"
 fails_with "models with different vocabularies" 1 "embeddings are|vocabulary" disagree --embeddings "$T/m1.tns" "$T/k4.tns"
