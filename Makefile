@@ -9,7 +9,7 @@ DESTDIR  ?=
 CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 
-PKGS     := htslib zlib openblas
+PKGS     := htslib zlib openblas libcjson
 DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   ifeq ($(filter clean distclean deps,$(MAKECMDGOALS)),)

@@ -29,6 +29,7 @@ int bert_config_named(bert_config *c, const char *name, int V)
 		c->layers = arch[i].L, c->hidden = arch[i].d, c->heads = arch[i].h, c->ffn = arch[i].ffn;
 		c->max_pos = 512, c->type_vocab = 1;
 		c->ln_eps = 1e-12f, c->hidden_drop = 0.1f, c->attn_drop = 0.1f;
+		c->pad_id = 1, c->mask_id = 4;             /* seqlm's own vocabularies (vocab.h) */
 		return 0;
 	}
 	return -1;
@@ -37,6 +38,8 @@ int bert_config_named(bert_config *c, const char *name, int V)
 const char *bert_config_check(const bert_config *c)
 {
 	if (c->vocab_size < 6) return "vocab_size must be at least 6 (5 specials + 1)";
+	if (c->pad_id < -1 || c->pad_id >= c->vocab_size || c->mask_id < -1 || c->mask_id >= c->vocab_size)
+		return "pad_token_id and mask_token_id must be ids of the vocabulary";
 	if (c->hidden < 1 || c->layers < 1 || c->heads < 1 || c->ffn < 1 || c->max_pos < 1)
 		return "hidden, layers, heads, ffn and max positions must be positive";
 	if (c->hidden % c->heads) return "hidden size must be a multiple of the number of heads";
@@ -254,8 +257,8 @@ void bert_init_weights(bert_model *m, uint64_t seed)
 			rng_seed(&r, seed, (uint64_t)i);
 			for (size_t j = 0; j < p->n; j++) x[j] = (float)(0.02 * rng_normal(&r));
 		}
-		if (ends_with(p->name, "word_embeddings.weight"))   /* nn.Embedding padding_idx */
-			memset(x + (size_t)1 * m->c.hidden, 0, m->c.hidden * sizeof *x);
+		if (ends_with(p->name, "word_embeddings.weight") && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
+			memset(x + (size_t)m->c.pad_id * m->c.hidden, 0, m->c.hidden * sizeof *x);
 	}
 	bert_params_changed(m);
 }
@@ -383,12 +386,13 @@ VEC_CLONES static void gelu_bwd_vec(const float *restrict f, float *restrict d, 
 	}
 }
 
-/* softmax over the unmasked keys (not <PAD>) of one score row, in place */
-VEC_CLONES static void softmax_row(float *restrict s, const int32_t *restrict tok, int T)
+/* softmax over the unmasked keys (not the padding token pad) of one score
+ * row, in place */
+VEC_CLONES static void softmax_row(float *restrict s, const int32_t *restrict tok, int T, int32_t pad)
 {
 	float mx = -INFINITY, acc[LANES] = {0};
-	for (int j = 0; j < T; j++) if (tok[j] != 1 && s[j] > mx) mx = s[j];
-	for (int j = 0; j < T; j++) s[j] = tok[j] != 1 ? fexp(s[j] - mx) : 0.0f;
+	for (int j = 0; j < T; j++) if (tok[j] != pad && s[j] > mx) mx = s[j];
+	for (int j = 0; j < T; j++) s[j] = tok[j] != pad ? fexp(s[j] - mx) : 0.0f;
 	int n = T / LANES * LANES;
 	for (int j = 0; j < n; j += LANES)
 		for (int l = 0; l < LANES; l++) acc[l] += s[j + l];
@@ -741,7 +745,7 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
 			            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
 		for (int t = 0; t < T; t++) {
-			softmax_row(S + (size_t)t * T, tok, T);
+			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		}
 		const float *P = S;
 		if (drop) {
@@ -859,7 +863,7 @@ static void att_rows_range(void *ctx, int i0, int i1)
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
 			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
 		for (int t = 0; t < c; t++) {
-			softmax_row(S + (size_t)t * T, tok, T);
+			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		}
 		if (m->bf16) {
 			mm_to_bf16(S, pb, (size_t)c * T);
@@ -1324,10 +1328,10 @@ static void emb_bwd_cols(void *ctx, int c0, int c1)
 	int d = m->c.hidden, T = a->nt;
 	for (int r = j->r0; r < j->r0 + j->n; r++) {
 		const float *g = a->dres + (size_t)r * d;
-		int tok = a->tokens[r], t = r % T;
+		int tok = a->tokens[r], t = r % T, pad = m->c.pad_id;
 		float *we = m->g.wte + (size_t)tok * d, *wp = m->g.wpe + (size_t)t * d, *wt = m->g.wtt;
 		for (int c = c0; c < c1; c++) {
-			if (tok != 1) we[c] += g[c];
+			if (tok != pad) we[c] += g[c];
 			wp[c] += g[c];
 			wt[c] += g[c];
 		}

@@ -31,6 +31,9 @@ typedef struct {
 	float ln_eps;                 /* 1e-12 */
 	float hidden_drop;            /* hidden_dropout_prob, 0.1 */
 	float attn_drop;              /* attention_probs_dropout_prob, 0.1 */
+	int pad_id;                   /* pad_token_id: no attention to it, its embedding row
+	                               * gets no gradient (padding_idx); -1 none */
+	int mask_id;                  /* mask_token_id, -1 none */
 } bert_config;
 
 /* HF defaults, with the sizes of the named architecture ("4M", "20M", "90M",

@@ -12,10 +12,13 @@
 
 #include <stdint.h>
 
-/* positions chosen in tokens[0..T), ascending, into pos[]; returns their count */
-int evalmask_select(uint64_t seed, const char *record_name, const int32_t *tokens,
+#include "vocab.h"
+/* positions chosen in tokens[0..T), ascending, into pos[]; returns their
+ * count.  v says which ids are special (never chosen). */
+int evalmask_select(const tok_vocab *v, uint64_t seed, const char *record_name, const int32_t *tokens,
                     int T, double q, int32_t *pos);
-/* copies tokens to masked with <MASK> at pos[0..P) */
-void evalmask_apply(const int32_t *tokens, int T, const int32_t *pos, int P, int32_t *masked);
+/* copies tokens to masked with v's mask token at pos[0..P) (v must have one) */
+void evalmask_apply(const tok_vocab *v, const int32_t *tokens, int T, const int32_t *pos, int P,
+                    int32_t *masked);
 
 #endif

@@ -19,8 +19,8 @@ void model_set_header(tns_header *h, const bert_model *m, uint64_t seed, uint64_
 	tns_header_set(h, "max_position_embeddings", "%d", c->max_pos);
 	tns_header_set(h, "type_vocab_size", "%d", c->type_vocab);
 	tns_header_set(h, "layer_norm_eps", "%.7g", c->ln_eps);
-	tns_header_set(h, "pad_token_id", "%d", TOK_PAD);
-	tns_header_set(h, "mask_token_id", "%d", TOK_MASK);
+	tns_header_set(h, "pad_token_id", "%d", c->pad_id);
+	tns_header_set(h, "mask_token_id", "%d", c->mask_id);
 	tns_header_set(h, "hidden_act", "gelu");
 	tns_header_set(h, "hidden_dropout_prob", "%.7g", c->hidden_drop);
 	tns_header_set(h, "attention_probs_dropout_prob", "%.7g", c->attn_drop);
@@ -62,7 +62,6 @@ int model_config_from_header(const tns_header *h, bert_config *c, char *err, siz
 	if (!mt) { snprintf(err, len, "not a model file (no @KV model_type)"); return -1; }
 	if (strcmp(mt, "bert") != 0) { snprintf(err, len, "model_type %s is not bert", mt); return -1; }
 	memset(c, 0, sizeof *c);
-	int pad, mask;
 	if (get_int(h, "vocab_size", 6, 1 << 24, &c->vocab_size, err, len) ||
 	    get_int(h, "hidden_size", 1, 1 << 16, &c->hidden, err, len) ||
 	    get_int(h, "num_hidden_layers", 1, 1024, &c->layers, err, len) ||
@@ -70,8 +69,8 @@ int model_config_from_header(const tns_header *h, bert_config *c, char *err, siz
 	    get_int(h, "intermediate_size", 1, 1 << 20, &c->ffn, err, len) ||
 	    get_int(h, "max_position_embeddings", 1, 1 << 20, &c->max_pos, err, len) ||
 	    get_int(h, "type_vocab_size", 1, 1 << 16, &c->type_vocab, err, len) ||
-	    get_int(h, "pad_token_id", TOK_PAD, TOK_PAD, &pad, err, len) ||
-	    get_int(h, "mask_token_id", TOK_MASK, TOK_MASK, &mask, err, len) ||
+	    get_int(h, "pad_token_id", -1, (1 << 24) - 1, &c->pad_id, err, len) ||
+	    get_int(h, "mask_token_id", -1, (1 << 24) - 1, &c->mask_id, err, len) ||
 	    get_real(h, "layer_norm_eps", 0, 1, &c->ln_eps, err, len) ||
 	    get_real(h, "hidden_dropout_prob", 0, 0.999, &c->hidden_drop, err, len) ||
 	    get_real(h, "attention_probs_dropout_prob", 0, 0.999, &c->attn_drop, err, len))
@@ -152,10 +151,15 @@ int model_load(const char *path, bert_model *m, tns_header *hout, adamw *opt, in
 		int vr = vocab_from_header(&v, h, e, sizeof e);
 		if (vr == -2) { snprintf(err, len, "vocabulary: %s", e); goto done; }
 		if (vr == 0) {
-			int n = v.n;
+			int n = v.n, pad = v.id.pad, mask = v.id.mask;
 			vocab_free(&v);
 			if (n != c.vocab_size) {
 				snprintf(err, len, "vocabulary has %d tokens but vocab_size is %d", n, c.vocab_size);
+				goto done;
+			}
+			if (pad != c.pad_id || mask != c.mask_id) {
+				snprintf(err, len, "@KV pad_token_id %d, mask_token_id %d are not the vocabulary's %d, %d",
+				         c.pad_id, c.mask_id, pad, mask);
 				goto done;
 			}
 		}

@@ -9,10 +9,12 @@
 
 enum { NAME_MAX_LEN = 4096 };
 
-void win_init(win_writer *w, const win_opts *o, win_write_fn write, void *ctx)
+void win_init(win_writer *w, const win_opts *o, const tok_ids *ids, win_write_fn write, void *ctx)
 {
 	memset(w, 0, sizeof *w);
 	w->o = *o;
+	w->beg = ids->beg, w->end = ids->end, w->pad = ids->pad;
+	w->per = o->T - (ids->beg >= 0) - (ids->end >= 0);
 	w->write = write;
 	w->ctx = ctx;
 	w->win = xmalloc(o->T * sizeof *w->win);
@@ -64,13 +66,13 @@ static long count_n(const char *s, long n)
 }
 
 int win_chunk(win_writer *w, const char *prefix, int64_t offset, const char *bytes, long nbytes,
-              const int32_t *ids, const int32_t *pos, long nt, const int *toklen)
+              const int32_t *ids, const int32_t *pos, const int32_t *len, long nt)
 {
-	int T = w->o.T, per = T - 2;
+	int T = w->o.T, per = w->per;
 	(void)nbytes;
 	for (long a = 0; a < nt; a += per) {
 		long b = a + per < nt ? a + per : nt;
-		int64_t beg = pos[a], end = pos[b - 1] + toklen[ids[b - 1]];
+		int64_t beg = pos[a], end = pos[b - 1] + len[b - 1];
 		if (w->o.skip_n >= 0 && bytes && count_n(bytes + beg, end - beg) > w->o.skip_n * (double)(end - beg)) {
 			w->n_dropped_n++;
 			continue;
@@ -78,10 +80,12 @@ int win_chunk(win_writer *w, const char *prefix, int64_t offset, const char *byt
 		make_name(w->name, NAME_MAX_LEN, prefix, offset + beg + 1, offset + end);
 		if (!win_in_split(&w->o, w->name)) { w->n_other_split++; continue; }
 		int32_t *x = w->win;
-		x[0] = TOK_CLS;
-		memcpy(x + 1, ids + a, (b - a) * sizeof *x);
-		x[b - a + 1] = TOK_SEP;
-		for (long i = b - a + 2; i < T; i++) x[i] = TOK_PAD;
+		long k = 0;
+		if (w->beg >= 0) x[k++] = w->beg;
+		memcpy(x + k, ids + a, (b - a) * sizeof *x);
+		k += b - a;
+		if (w->end >= 0) x[k++] = w->end;
+		while (k < T) x[k++] = w->pad;
 		if (w->write(w->ctx, w->name, x, T) < 0) return -1;
 		if (w->o.max_windows >= 0 && ++w->nwritten >= w->o.max_windows) return 1;
 		if (w->o.max_windows < 0) w->nwritten++;

@@ -154,6 +154,8 @@ void winread_check_model(const winread *w, const winread_model *mi)
 		         mi->vocab_hash, w->path, w->vocab.hash);
 	if (mi->c.vocab_size != w->vocab.n)
 		die_file(mi->path, "the model's vocab_size %d is not the stream's %d", mi->c.vocab_size, w->vocab.n);
+	if (w->vocab.id.mask < 0)
+		die_file(mi->path, "the vocabulary has no mask token: a masked language model cannot be probed with it");
 	/* cutting windows would change what the model sees and where: refuse,
 	 * and say how to make windows that fit */
 	if (w->T > mi->c.max_pos)

@@ -48,7 +48,8 @@ static void usage(FILE *fp)
 "                       values >= the rows used are dropped from the default)\n"
 "      --one-sided      local Spearman over A's neighbours only (the authors')\n"
 "                       instead of A's and B's, averaged\n"
-"      --exclude-specials  drop ids 0..4 (<UNK> <PAD> <CLS> <SEP> <MASK>) first\n"
+"      --exclude-specials  drop the vocabulary's special ids first (seqlm's:\n"
+"                       0..4, <UNK> <PAD> <CLS> <SEP> <MASK>)\n"
 "                       (the default)\n"
 "      --include-specials  keep them\n"
 "      --no-rbf         skip RBF CKA (it needs a V x V matrix per model)\n"
@@ -399,9 +400,25 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 
 /* ---- --embeddings -------------------------------------------------------- */
 
+/* the special ids that --exclude-specials drops: the vocabulary's leading
+ * block of specials (seqlm's 0..4; an HF vocabulary's own) */
+static int leading_specials(const char *file, const tns_header *h)
+{
+	char err[512];
+	tok_vocab v;
+	int rc = vocab_from_header(&v, h, err, sizeof err);
+	if (rc == -1) return TOK_NSPECIAL;            /* no vocabulary: seqlm's order */
+	if (rc < 0) die_file(file, "%s", err);
+	int n = vocab_nlead(&v);
+	vocab_free(&v);
+	if (n < 0) die_file(file, "the vocabulary's special tokens are not its first ids: use --include-specials");
+	return n;
+}
+
 /* prepare model m from a model file's word-embedding matrix, read in place
- * (no copy: fresh memory is slow to fault in) */
-static void load_embeddings(const char *file, emb_model *m, int first, int flags, int threads,
+ * (no copy: fresh memory is slow to fault in); first != 0: drop the
+ * leading special ids, whose count is returned in *first */
+static void load_embeddings(const char *file, emb_model *m, int *firstp, int flags, int threads,
                             int *V, int *d, uint64_t *vhash)
 {
 	char err[1024];
@@ -409,6 +426,8 @@ static void load_embeddings(const char *file, emb_model *m, int first, int flags
 	if (!r) die_file(file, "%s", err);
 	const tns_header *h = tns_reader_header(r);
 	*vhash = vocab_header_hash(h);
+	int first = *firstp ? leading_specials(file, h) : 0;
+	*firstp = first;
 	int64_t hv = 0, hd = 0;
 	tns_header_get_int(h, "vocab_size", &hv);
 	tns_header_get_int(h, "hidden_size", &hd);
@@ -443,9 +462,10 @@ static int run_embeddings(int nf, char **files, FILE *out, cli_out *co, long *ks
 	int V0 = 0, d0 = 0;
 	uint64_t h0 = 0;
 	for (int i = 0; i < nf; i++) {
-		int V, d;
+		int V, d, fi = first;
 		uint64_t vh;
-		load_embeddings(files[i], &m[i], first, flags, threads, &V, &d, &vh);
+		load_embeddings(files[i], &m[i], &fi, flags, threads, &V, &d, &vh);
+		if (i == nf - 1) first = fi;      /* one vocabulary (hash checked below): one count */
 		if (i == 0) { V0 = V; d0 = d; h0 = vh; }
 		else if (V != V0 || d != d0) { cli_out_abort(co); die_file(files[i], "embeddings are %dx%d, %s's %dx%d", V, d, files[0], V0, d0); }
 		else if (vh != h0) { cli_out_abort(co); die_file(files[i], "a different vocabulary from %s's (@TK hash)", files[0]); }

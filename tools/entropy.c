@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "probs.h"
 #include "tns.h"
+#include "vocab.h"
 
 static void usage(FILE *fp)
 {
@@ -143,8 +144,32 @@ static void report_models(FILE *out, const acc *a, const opts *o, int topk, prob
 }
 
 /* ---- --tokens ------------------------------------------------------------ */
+
+/* the framing ids of the stream's vocabulary: its specials but the unknown
+ * token (seqlm's <PAD> <CLS> <SEP> <MASK>, ids 1..4, without one) */
+static unsigned char *framing_ids(tns_reader *r, const char *file, int *n)
+{
+	char err[512];
+	tok_vocab v;
+	int rc = vocab_from_header(&v, tns_reader_header(r), err, sizeof err);
+	if (rc == -2) die_file(file, "%s", err);
+	if (rc == -1) {
+		unsigned char *f = xmalloc(TOK_NSPECIAL);
+		for (int i = 0; i < TOK_NSPECIAL; i++) f[i] = i != TOK_UNK;
+		*n = TOK_NSPECIAL;
+		return f;
+	}
+	unsigned char *f = xmalloc(v.n);
+	for (int i = 0; i < v.n; i++) f[i] = v.special[i] && i != v.id.unk;
+	*n = v.n;
+	vocab_free(&v);
+	return f;
+}
+
 static void run_tokens(tns_reader *r, const char *file, FILE *out, const opts *o)
 {
+	int nframe;
+	unsigned char *framing = framing_ids(r, file, &nframe);
 	met_ngram *g = xmalloc(sizeof(met_ngram) * o->norders);
 	for (int i = 0; i < o->norders; i++) met_ngram_init(&g[i], (int)o->orders[i]);
 	tns_record rec;
@@ -161,7 +186,7 @@ static void run_tokens(tns_reader *r, const char *file, FILE *out, const opts *o
 		/* the text itself: <PAD> <CLS> <SEP> <MASK> are framing, <UNK> is data */
 		for (int64_t i = 0; i < T; i++) {
 			if (tok[i] < 0) die_file(file, "record %s: negative token id %d", rec.name, tok[i]);
-			if (tok[i] >= 1 && tok[i] <= 4) continue;
+			if (tok[i] < nframe && framing[tok[i]]) continue;
 			seq[n++] = tok[i];
 		}
 		for (int i = 0; i < o->norders; i++) met_ngram_add(&g[i], seq, n);
@@ -180,7 +205,7 @@ static void run_tokens(tns_reader *r, const char *file, FILE *out, const opts *o
 		fputc('\n', out);
 		met_ngram_free(&g[i]);
 	}
-	free(g); free(seq);
+	free(g); free(seq); free(framing);
 }
 
 static int cmp_float_desc(const void *a, const void *b)

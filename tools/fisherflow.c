@@ -179,8 +179,8 @@ int main(int argc, char **argv)
 			if (maxwin >= 0 && seen + nb > maxwin) nb = (int)(maxwin - seen);
 			for (int b = 0; b < nb; b++) {
 				const int32_t *tok = w.tok + (size_t)b * T;
-				int P = evalmask_select(mask_seed, w.name[b], tok, T, q, pos);
-				evalmask_apply(tok, T, pos, P, in + (size_t)b * T);
+				int P = evalmask_select(&w.vocab, mask_seed, w.name[b], tok, T, q, pos);
+				evalmask_apply(&w.vocab, tok, T, pos, P, in + (size_t)b * T);
 				int32_t *l = lab + (size_t)b * T;
 				for (int t = 0; t < T; t++) l[t] = -1;
 				for (int i = 0; i < P; i++) l[pos[i]] = tok[pos[i]];

@@ -100,8 +100,8 @@ static void choose(probe *p, int b)
 	const int32_t *tok = p->w->tok + (size_t)b * p->T;
 	int T = p->T, P = 0;
 	p->pos[b] = xrealloc(p->pos[b], (size_t)T * sizeof **p->pos);
-	if (p->mode == MODE_SAMPLE) P = evalmask_select(p->seed, p->w->name[b], tok, T, p->q, p->pos[b]);
-	else if (p->mode == MODE_EACH) P = evalmask_select(p->seed, p->w->name[b], tok, T, 1.0, p->pos[b]);
+	if (p->mode == MODE_SAMPLE) P = evalmask_select(&p->w->vocab, p->seed, p->w->name[b], tok, T, p->q, p->pos[b]);
+	else if (p->mode == MODE_EACH) P = evalmask_select(&p->w->vocab, p->seed, p->w->name[b], tok, T, 1.0, p->pos[b]);
 	else {
 		const tns_tensor *t = tns_get(&p->w->rec[b], "mask_pos");
 		if (!t || t->dtype != TNS_I32 || t->ndim != 1) die_record(p, b, "no i32 'mask_pos' tensor (--mask-positions)");
@@ -143,7 +143,7 @@ static void run_each(probe *p, int th, int b)
 		for (int i0 = 0; i0 < P; i0 += p->each_cap) {
 			int n = P - i0 < p->each_cap ? P - i0 : p->each_cap;
 			for (int j = 0; j < n; j++) {
-				evalmask_apply(tok, T, pos + i0 + j, 1, in + (size_t)j * T);
+				evalmask_apply(&p->w->vocab, tok, T, pos + i0 + j, 1, in + (size_t)j * T);
 				rows[j] = j * T + pos[i0 + j];
 			}
 			bert_forward_rows(m, a, in, n, T, rows, n);
@@ -162,7 +162,7 @@ static void run_group(probe *p, int th, int b0, int b1)
 	int *rows = p->rows + (size_t)th * p->rows_cap;
 	for (int b = b0; b < b1; b++) {
 		const int32_t *tok = p->w->tok + (size_t)b * T;
-		evalmask_apply(tok, T, p->pos[b], p->P[b], in + (size_t)(b - b0) * T);
+		evalmask_apply(&p->w->vocab, tok, T, p->pos[b], p->P[b], in + (size_t)(b - b0) * T);
 		for (int i = 0; i < p->P[b]; i++) rows[nr++] = (b - b0) * T + p->pos[b][i];
 	}
 	for (int k = 0; k < M; k++) {

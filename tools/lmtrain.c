@@ -268,6 +268,7 @@ static void tl_header(textlog *t, int argc, char **argv, const char *seeds, uint
 
 typedef struct {
 	uint64_t seed;
+	const tok_vocab *voc;         /* the windows' vocabulary: special and mask ids */
 	char *out, *ckpt;             /* model and checkpoint paths, {seed} expanded */
 	bert_model m;
 	adamw opt;
@@ -340,8 +341,8 @@ static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int 
 		for (int b = 0; b < nb; b++, e->n++) {
 			const int32_t *tok = w.tok + (size_t)b * T;
 			int32_t *in = e->in + (size_t)e->n * T, *lab = e->lab + (size_t)e->n * T;
-			int P = evalmask_select(seed, w.name[b], tok, T, q, pos);
-			evalmask_apply(tok, T, pos, P, in);
+			int P = evalmask_select(&w.vocab, seed, w.name[b], tok, T, q, pos);
+			evalmask_apply(&w.vocab, tok, T, pos, P, in);
 			for (int t = 0; t < T; t++) lab[t] = -1;
 			for (int i = 0; i < P; i++) lab[pos[i]] = tok[pos[i]];
 			e->ntok += P;
@@ -417,7 +418,7 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 	bert_model *m = &k->m;
 	long nm = 0;
 	for (int b = 0; b < nb; b++)
-		nm += mlm_mask(tok + (size_t)b * T, T, m->c.vocab_size, k->seed, (uint64_t)step, (uint64_t)b,
+		nm += mlm_mask(k->voc, tok + (size_t)b * T, T, k->seed, (uint64_t)step, (uint64_t)b,
 		               o->mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
 	bert_zero_grads(m);
 	double lsum = 0;
@@ -656,6 +657,10 @@ int main(int argc, char **argv)
 	if (o.heads) cfg.heads = o.heads;
 	if (o.ffn) cfg.ffn = o.ffn;
 	if (o.max_pos) cfg.max_pos = o.max_pos;
+	cfg.pad_id = voc.id.pad;
+	cfg.mask_id = voc.id.mask;
+	if (voc.id.mask < 0 || vocab_ncontent(&voc) < 1)
+		die_file(d.path, "the vocabulary has no mask token or no content tokens: it cannot train a masked language model");
 	cfg.hidden_drop = cfg.attn_drop = (float)o.dropout;
 	const char *why = bert_config_check(&cfg);
 	if (why) die_usage("model configuration: %s", why);
@@ -679,6 +684,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nmem; i++) {
 		member *k = &mem[i];
 		k->seed = (uint64_t)seedv[i];
+		k->voc = &voc;
 		k->out = expand(outpat, k->seed);
 		k->ckpt = expand(ckpat, k->seed);
 		check_folder(k->out);

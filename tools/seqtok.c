@@ -11,9 +11,11 @@
 #include <unistd.h>
 #include "bpe.h"
 #include "cli.h"
+#include "hftok.h"
 #include "kmer.h"
 #include "seqread.h"
 #include "tns.h"
+#include "tokenizers.h"
 #include "vocab.h"
 #include "window.h"
 
@@ -31,7 +33,9 @@ static void usage(FILE *fp)
 "      --stride S         overlapping k-mers starting every S bases (default K)\n"
 "  -c, --char             one token per nucleotide (per byte with --text)\n"
 "      --vocab FILE       use the vocabulary in FILE's header (a --train-bpe\n"
-"                         output, a token stream or a model file)\n"
+"                         output, a token stream or a model file, also one\n"
+"                         imported from Hugging Face) or in a Hugging Face\n"
+"                         tokenizer folder (vocab.txt or tokenizer.json)\n"
 "      --train-bpe N      learn a BPE vocabulary of N tokens (specials\n"
 "                         included) and write it, header only, to -o\n"
 "      --max-train-bytes N  learn from at most N bytes (default 50000000)\n"
@@ -67,16 +71,6 @@ static void usage(FILE *fp)
 "Exit status: 0 success, 1 error, 2 usage.  See seqtok(1).\n");
 }
 
-enum { TK_KMER, TK_CHAR, TK_TEXTCHAR, TK_BPE };
-
-typedef struct {
-	int mode;
-	int k, stride;
-	tok_vocab v;
-	bpe_model bpe;
-	int *toklen;                  /* bases (bytes) per token id */
-} tokenizer;
-
 typedef struct {
 	cli_opts co;
 	seqread_opts ro;
@@ -98,71 +92,34 @@ static void fail_file(tns_writer *w, const char *file, const char *msg)
 	die_file(file, "%s", msg);
 }
 
-/* bases (bytes) each token stands for, to name windows by what they cover */
-static void tok_init_lengths(tokenizer *t)
-{
-	t->toklen = xmalloc(t->v.n * sizeof *t->toklen);
-	for (int i = 0; i < t->v.n; i++) t->toklen[i] = vocab_is_special(i) ? 1 : t->v.len[i];
-}
-
+/* the vocabulary of --vocab: a stream's header or an HF tokenizer folder */
 static void load_vocab(tokenizer *t, options *o)
 {
 	char err[512];
-	tns_reader *r = tns_open(o->vocab_file, err, sizeof err);
-	if (!r) die_file(o->vocab_file, "not a vocabulary file: %s", err);
-	int rc = vocab_from_header(&t->v, tns_reader_header(r), err, sizeof err);
-	tns_close_reader(r);
-	if (rc == -1) die_file(o->vocab_file, "no tokenizer vocabulary (@TK/@VO lines) in its header");
-	if (rc < 0) die_file(o->vocab_file, "%s", err);
-	if (strcmp(t->v.kind, "bpe") == 0) {
-		if (bpe_from_vocab(&t->bpe, &t->v, err, sizeof err) < 0) die_file(o->vocab_file, "%s", err);
-		t->mode = TK_BPE;
-		if (t->bpe.alphabet == BPE_TEXT) o->text = 1;
-		else if (o->text) die_usage("%s is a DNA vocabulary; it cannot encode --text", o->vocab_file);
-	} else if (strcmp(t->v.kind, "kmer") == 0) {
-		t->mode = TK_KMER;
-		t->k = t->v.k;
-		t->stride = t->v.stride ? t->v.stride : t->v.k;
-		tok_vocab chk;
-		kmer_vocab(&chk, t->k, t->stride);
-		int same = chk.hash == t->v.hash;
-		vocab_free(&chk);
-		if (!same || t->k < 1 || t->k > KMER_MAXK) die_file(o->vocab_file, "unknown k-mer vocabulary (not seqtok's order)");
-	} else if (strcmp(t->v.kind, "char") == 0) {
-		t->mode = TK_CHAR;
-	} else if (strcmp(t->v.kind, "text-char") == 0) {
-		t->mode = TK_TEXTCHAR;
-		o->text = 1;
-	} else die_file(o->vocab_file, "unknown vocabulary kind '%s'", t->v.kind);
-	if (o->text && (t->mode == TK_KMER || t->mode == TK_CHAR))
-		die_usage("%s is a nucleotide vocabulary; it cannot encode --text", o->vocab_file);
-}
-
-static void text_char_vocab(tok_vocab *v)
-{
-	vocab_init(v, "text-char");
-	vocab_add_specials(v);
-	for (int b = 1; b < 256; b++) { char c = (char)b; vocab_add(v, &c, 1, NULL); }
-	vocab_finish(v);
-}
-
-/* tokens of n bytes; ids and pos hold at least n */
-static long tokenize(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos)
-{
-	switch (t->mode) {
-	case TK_KMER: return kmer_encode(t->k, t->stride, s, n, ids, pos);
-	case TK_CHAR: return kmer_encode_char(s, n, ids, pos);
-	case TK_TEXTCHAR:
-		for (long i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			ids[i] = c ? TOK_NSPECIAL - 1 + c : TOK_UNK;
-			pos[i] = (int32_t)i;
-		}
-		return n;
-	default:
-		if (t->bpe.alphabet == BPE_TEXT) return bpe_encode_text(&t->bpe, s, n, ids, pos);
-		return bpe_encode_segment(&t->bpe, s, n, ids, pos);
+	tok_vocab v;
+	struct stat st;
+	if (stat(o->vocab_file, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (hftok_load_dir(o->vocab_file, &v, err, sizeof err) < 0) die_file(o->vocab_file, "%s", err);
+	} else {
+		tns_reader *r = tns_open(o->vocab_file, err, sizeof err);
+		if (!r) die_file(o->vocab_file, "not a vocabulary file: %s", err);
+		int rc = vocab_from_header(&v, tns_reader_header(r), err, sizeof err);
+		tns_close_reader(r);
+		if (rc == -1) die_file(o->vocab_file, "no tokenizer vocabulary (@TK/@VO lines) in its header");
+		if (rc < 0) die_file(o->vocab_file, "%s", err);
 	}
+	if (tokenizer_init(t, &v, err, sizeof err) < 0) die_file(o->vocab_file, "%s", err);
+	if (t->input == TOKIN_TEXT) o->text = 1;
+	else if (t->input == TOKIN_BOTH) t->input = o->text ? TOKIN_TEXT : TOKIN_DNA;
+	else if (o->text) die_usage("%s is a DNA vocabulary; it cannot encode --text", o->vocab_file);
+	if (t->v.id.pad < 0) die_file(o->vocab_file, "the vocabulary has no padding token to fill windows with");
+}
+
+/* a tokenizer built here (no --vocab) */
+static void own_tokenizer(tokenizer *t, tok_vocab *v)
+{
+	char err[256];
+	if (tokenizer_init(t, v, err, sizeof err) < 0) die("%s", err);   /* not reached: our own vocabularies */
 }
 
 static int write_window(void *ctx, const char *name, const int32_t *tokens, int T)
@@ -263,7 +220,7 @@ static void each_piece(options *o, char **files, int nfiles, piece_fn f, void *c
 typedef struct {
 	tokenizer *t;
 	win_writer ww;
-	int32_t *ids, *pos;
+	int32_t *ids, *pos, *len;
 	long cap;
 	int text;
 } enc_ctx;
@@ -271,13 +228,15 @@ typedef struct {
 static int encode_piece(void *vc, const char *name, int64_t offset, const char *s, long n)
 {
 	enc_ctx *c = vc;
-	if (n > c->cap) {
-		c->cap = n + n / 4;
+	long need = tokenizer_capacity(c->t, n);
+	if (need > c->cap) {
+		c->cap = need + need / 4;
 		c->ids = xrealloc(c->ids, c->cap * sizeof *c->ids);
 		c->pos = xrealloc(c->pos, c->cap * sizeof *c->pos);
+		c->len = xrealloc(c->len, c->cap * sizeof *c->len);
 	}
-	long nt = tokenize(c->t, s, n, c->ids, c->pos);
-	int rc = win_chunk(&c->ww, name, offset, c->text ? NULL : s, n, c->ids, c->pos, nt, c->t->toklen);
+	long nt = tokenizer_encode(c->t, s, n, c->ids, c->pos, c->len);
+	int rc = win_chunk(&c->ww, name, offset, c->text ? NULL : s, n, c->ids, c->pos, c->len, nt);
 	if (rc < 0) {
 		out_ctx *oc = c->ww.ctx;
 		cli_tns_close(oc->w);       /* reports the write error and removes the output */
@@ -470,20 +429,17 @@ int main(int argc, char **argv)
 		return train(&o, files, nfiles);
 	}
 	tokenizer t;
-	memset(&t, 0, sizeof t);
+	tok_vocab own;
 	if (o.vocab_file) load_vocab(&t, &o);
-	else if (use_char && o.text) { t.mode = TK_TEXTCHAR; text_char_vocab(&t.v); }
-	else if (use_char) { t.mode = TK_CHAR; kmer_char_vocab(&t.v); }
-	else if (o.text) die_usage("--text needs --char or a BPE --vocab");
+	else if (o.text && !use_char) die_usage("--text needs --char or a BPE --vocab");
 	else {
-		t.mode = TK_KMER;
-		t.k = k;
-		t.stride = stride ? stride : k;
-		kmer_vocab(&t.v, t.k, t.stride);
+		if (use_char && o.text) tok_text_char_vocab(&own);
+		else if (use_char) kmer_char_vocab(&own);
+		else kmer_vocab(&own, k, stride ? stride : k);
+		own_tokenizer(&t, &own);
 	}
 	o.ro.text = o.text;
 	if (o.ro.para && !o.text) die_usage("--para goes with --text");
-	tok_init_lengths(&t);
 	cli_check_binary_out(&o.co);
 
 	tns_header h;
@@ -497,7 +453,7 @@ int main(int argc, char **argv)
 	memset(&ec, 0, sizeof ec);
 	ec.t = &t;
 	ec.text = o.text;
-	win_init(&ec.ww, &o.wo, write_window, &oc);
+	win_init(&ec.ww, &o.wo, &t.v.id, write_window, &oc);
 	if (o.wo.max_windows != 0) each_piece(&o, files, nfiles, encode_piece, &ec, oc.w);
 	if (cli_verbose > 0)
 		info("%lld windows written; %lld mostly N, %lld in the other split", (long long)tns_writer_nrecords(oc.w),
@@ -505,9 +461,8 @@ int main(int argc, char **argv)
 	if (tns_writer_nrecords(oc.w) == 0 && o.wo.max_windows != 0) no_windows(&o, &ec.ww, oc.w, files, nfiles);
 	cli_tns_close(oc.w);
 	win_free(&ec.ww);
-	free(ec.ids); free(ec.pos); free(t.toklen);
-	if (t.mode == TK_BPE) bpe_free(&t.bpe);
-	vocab_free(&t.v);
+	free(ec.ids); free(ec.pos); free(ec.len);
+	tokenizer_free(&t);
 	tns_header_free(&h);
 	return 0;
 }

@@ -172,7 +172,7 @@ static void decode_record(FILE *fp, const tns_record *rec, const tok_vocab *v, c
 		int32_t id;
 		memcpy(&id, ids + i, 4);
 		if (id < 0 || id >= v->n) die_file(file, "record %" PRIu64 " (%s): token id %d outside the vocabulary (%d)", rec->index, rec->name, id, v->n);
-		if (id == TOK_PAD) continue;
+		if (id == v->id.pad) continue;
 		vocab_escape(v->tok[id], v->len[id], buf, sizeof buf);
 		fputc(i ? ' ' : '\t', fp);
 		fputs(buf, fp);

@@ -1,11 +1,15 @@
 /* fuzz_vocab -- libFuzzer harness for vocabularies in stream headers and the
  * BPE loader: the input's lines become header lines (no CRC stands in the
  * way), then vocab_from_header, bpe_from_vocab, and BPE encoding of the
- * input's bytes as DNA and as text.  Build and run: make fuzz. */
+ * input's bytes as DNA and as text; any vocabulary that loads also goes
+ * through the tokenizer table (tokenizers.h: seqlm's and the HF kinds)
+ * and encodes the input.  Build and run: make fuzz. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bpe.h"
+#include "kmer.h"
+#include "tokenizers.h"
 #include "tns.h"
 #include "vocab.h"
 
@@ -36,7 +40,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tns_header_init(&h2);
 		vocab_to_header(&v, &h2);
 		tns_header_free(&h2);
-		vocab_free(&v);
+		tokenizer t;
+		if (tokenizer_init(&t, &v, err, sizeof err) == 0) {     /* takes v over */
+			long cap = tokenizer_capacity(&t, (long)size);
+			int32_t *ids = malloc(cap * 4), *pos = malloc(cap * 4), *len = malloc(cap * 4);
+			char *dna = malloc(size + 1);
+			long n = tok_dna_normalise((const char *)data, (long)size, dna);
+			if (t.kind->input & TOKIN_DNA) tokenizer_encode(&t, dna, n, ids, pos, len);
+			if (t.kind->input & TOKIN_TEXT) tokenizer_encode(&t, (const char *)data, (long)size, ids, pos, len);
+			free(ids); free(pos); free(len); free(dna);
+			tokenizer_free(&t);
+		}
 	}
 	tns_header_free(&h);
 	return 0;

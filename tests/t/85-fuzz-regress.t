@@ -25,4 +25,12 @@ for f in "$TOP"/tests/fuzz/regress/seq-*; do
 	[ -e "$f" ] || continue
 	clean "seqtok survives $(basename "$f")" seqtok -o "$T/out.tns" "$f"
 done
+# tokenizer.json inputs (fuzz_hftok: the first byte 0, then the file):
+# seqtok reads the folder and encodes the input itself as one text document
+for f in "$TOP"/tests/fuzz/regress/hftok-*; do
+	[ -e "$f" ] || continue
+	rm -rf "$T/hf"; mkdir "$T/hf"; tail -c +2 "$f" > "$T/hf/tokenizer.json"
+	echo '{"pad_token": "[PAD]"}' > "$T/hf/tokenizer_config.json"
+	clean "seqtok --vocab survives $(basename "$f")" seqtok --text --para --vocab "$T/hf" -o "$T/out.tns" "$f"
+done
 done_testing

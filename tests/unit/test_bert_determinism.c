@@ -30,6 +30,11 @@ static void small_model(bert_model *m, int layers, int nthreads, uint64_t seed, 
 
 static uint64_t train(int nthreads, uint64_t seed, int bf16)
 {
+	tok_vocab voc;                /* seqlm's specials 0..4, then V-5 tokens */
+	vocab_init(&voc, "char");
+	vocab_add_specials(&voc);
+	for (int i = TOK_NSPECIAL; i < V; i++) vocab_add(&voc, "x", 1, NULL);
+	vocab_finish(&voc);
 	bert_model m;
 	small_model(&m, 2, nthreads, seed, bf16);
 	bert_alloc_grads(&m);
@@ -45,7 +50,7 @@ static uint64_t train(int nthreads, uint64_t seed, int bf16)
 				uint64_t h = rng_hash4(99, step, b, t);
 				tok[b * T + t] = t == 0 ? 2 : t == len - 1 ? 3 : t >= len ? 1 : 5 + (int)rng_below(h, V - 5);
 			}
-			mlm_mask(tok + b * T, T, V, seed, step, b, 0.15, in + b * T, lab + b * T);
+			mlm_mask(&voc, tok + b * T, T, seed, step, b, 0.15, in + b * T, lab + b * T);
 		}
 		bert_drop dr = { seed, (uint64_t)step, 0 };
 		bert_forward(&m, a, in, B, T, &dr);
@@ -60,6 +65,7 @@ static uint64_t train(int nthreads, uint64_t seed, int bf16)
 	bert_acts_free(a);
 	adamw_free(&opt);
 	bert_free(&m);
+	vocab_free(&voc);
 	return h;
 }
 

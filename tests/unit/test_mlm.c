@@ -5,15 +5,29 @@
 #include "mlm.h"
 #include "vocab.h"
 
+/* a seqlm vocabulary of V ids: the five specials, then V-5 tokens */
+static void native_vocab(tok_vocab *v, int V)
+{
+	vocab_init(v, "char");
+	vocab_add_specials(v);
+	for (int i = TOK_NSPECIAL; i < V; i++) {
+		char s[16];
+		vocab_add(v, s, snprintf(s, sizeof s, "t%d", i), NULL);
+	}
+	vocab_finish(v);
+}
+
 int main(void)
 {
 	enum { T = 128, V = 100, R = 2000 };
 	int32_t tok[T], in[T], lab[T], in2[T], lab2[T];
+	tok_vocab voc;
+	native_vocab(&voc, V);
 	long sel = 0, nonspec = 0, nmask = 0, nrand = 0, nsame = 0, special_touched = 0, bad_rand = 0;
 	for (int r = 0; r < R; r++) {
 		for (int t = 0; t < T; t++)
 			tok[t] = t == 0 ? TOK_CLS : t == 100 ? TOK_SEP : t > 100 ? TOK_PAD : t == 50 ? TOK_UNK : 5 + (r * 31 + t * 7) % (V - 5);
-		int n = mlm_mask(tok, T, V, 1, 7, r, 0.15, in, lab);
+		int n = mlm_mask(&voc, tok, T, 1, 7, r, 0.15, in, lab);
 		sel += n;
 		for (int t = 0; t < T; t++) {
 			if (tok[t] < TOK_NSPECIAL) {
@@ -35,12 +49,39 @@ int main(void)
 	ok(fabs((double)nrand / sel - 0.1) < 0.01, "about 10%% become another token (%.4f)", (double)nrand / sel);
 	ok(fabs((double)nsame / sel - 0.1) < 0.01, "about 10%% stay unchanged (%.4f)", (double)nsame / sel);
 	ok(bad_rand == 0, "labels are the original tokens, random tokens are non-special ids below V");
-	mlm_mask(tok, T, V, 1, 7, 3, 0.15, in, lab);
-	mlm_mask(tok, T, V, 1, 7, 3, 0.15, in2, lab2);
+	mlm_mask(&voc, tok, T, 1, 7, 3, 0.15, in, lab);
+	mlm_mask(&voc, tok, T, 1, 7, 3, 0.15, in2, lab2);
 	ok(!memcmp(in, in2, sizeof in) && !memcmp(lab, lab2, sizeof lab), "same key, same mask");
-	mlm_mask(tok, T, V, 2, 7, 3, 0.15, in2, lab2);
+	mlm_mask(&voc, tok, T, 2, 7, 3, 0.15, in2, lab2);
 	ok(memcmp(lab, lab2, sizeof lab) != 0, "another seed, another mask");
-	mlm_mask(tok, T, V, 1, 8, 3, 0.15, in2, lab2);
+	mlm_mask(&voc, tok, T, 1, 8, 3, 0.15, in2, lab2);
 	ok(memcmp(lab, lab2, sizeof lab) != 0, "another step, another mask");
+	vocab_free(&voc);
+
+	/* an HF vocabulary: specials where its files put them (here [PAD] 0,
+	 * [MASK] 7, [UNK] 9, [CLS] 10, [SEP] 11 of 12) */
+	tok_vocab hf;
+	vocab_init(&hf, "hf-kmer");
+	for (int i = 0; i < 12; i++) {
+		char s[16];
+		int sp = i == 0 || i == 7 || i >= 9;
+		vocab_add(&hf, s, snprintf(s, sizeof s, "w%d", i), sp ? "A:s" : NULL);
+	}
+	hf.id = (tok_ids){9, 0, 10, 11, 7, 10, 11};
+	vocab_finish(&hf);
+	long hmask = 0, hrand_bad = 0, hspecial = 0, hrand = 0;
+	for (int r = 0; r < 500; r++) {
+		for (int t = 0; t < T; t++) tok[t] = t == 0 ? 10 : t == 100 ? 11 : t > 100 ? 0 : 1 + (r + t) % 6;
+		mlm_mask(&hf, tok, T, 1, 7, r, 0.15, in, lab);
+		for (int t = 0; t < T; t++) {
+			if (vocab_is_special(&hf, tok[t])) { hspecial += lab[t] != -1 || in[t] != tok[t]; continue; }
+			if (lab[t] < 0) continue;
+			if (in[t] == 7) hmask++;
+			else if (in[t] != tok[t]) { hrand++; hrand_bad += vocab_is_special(&hf, in[t]); }
+		}
+	}
+	ok(hmask > 0 && hspecial == 0, "an HF vocabulary's mask id (7) is used and its specials (0, 9, 10, 11) stay untouched");
+	ok(hrand > 0 && hrand_bad == 0, "random replacements are the HF vocabulary's non-special ids (%ld drawn)", hrand);
+	vocab_free(&hf);
 	return done_testing();
 }

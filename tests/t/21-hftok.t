@@ -1,0 +1,141 @@
+#!/bin/sh
+# Hugging Face tokenizers (common/hftok.c, hfenc.c, hfbpe.c): seqtok --vocab
+# on DNABERT and Nucleotide Transformer vocab.txt folders and tokenizer.json
+# BPE folders gives the ids of the Python reference written from the
+# transformers/tokenizers sources (tests/golden/hftok_ref.py); the special
+# ids of the files travel with the stream and the model; bad folders fail
+# cleanly.
+. "$(dirname "$0")/lib.sh"
+H=$DATA/hftok
+cd "$H" || exit 1
+
+# ids of `seqtok ARGS` as name<TAB>ids lines, the form of the *.expected files
+ids() { seqtok -q "$@" | tnsview -n -1 --no-header | awk -F'\t' '/^#/ { n = $2 } /^\ttokens/ { print n "\t" $5 }'; }
+golden() { # golden DESCRIPTION EXPECTED SEQTOK-ARGS...
+	_d=$1 _e=$2; shift 2
+	if ids "$@" > "$T/g.txt" 2> "$T/g.err" && cmp -s "$T/g.txt" "$_e"; then ok 0 "$_d"
+	else ok 1 "$_d"; sed 's/^/# /' "$T/g.err" | head -5; diff "$T/g.txt" "$_e" | head -6 | sed 's/^/# /'; fi
+}
+
+golden "DNABERT 3-mers, a bare vocab.txt: overlapping k-mers, N k-mers [UNK], a sequence shorter than k no window" \
+	dnabert3.expected --vocab dnabert3 -T 20 dna.fa
+golden "DNABERT 6-mers with tokenizer_config.json and special_tokens_map.json" dnabert6.expected --vocab dnabert6 -T 20 dna.fa
+golden "Nucleotide Transformer 6-mers (4105 tokens): greedy longest match, N its own token, <cls> first, no <eos>" \
+	nt6.expected --vocab nt6 -T 20 dna.fa
+golden "NT v2 layout with <eos> in vocab.txt: <cls> ... <eos>" nt6eos.expected --vocab nt6eos -T 20 dna.fa
+golden "an EsmTokenizer vocabulary without N: an N run is one <unk>" esm3non.expected --vocab esm3non -T 20 dna.fa
+golden "tokenizer.json BPE on DNA (Whitespace, TemplateProcessing, a repeated merge)" dnabpe.expected --vocab dnabpe -T 20 dna.fa
+golden "tokenizer.json ByteLevel BPE on English: contractions, Unicode, bad bytes, <mask> with lstrip, RobertaProcessing" \
+	textbl.expected --text --binary-ok --vocab textbl -T 24 text.txt
+golden "Lowercase + WhitespaceSplit + ByteLevel prefix space, fused [UNK], ignore_merges, normalized [MASK], BertProcessing" \
+	textlc.expected --text --binary-ok --vocab textlc -T 24 text.txt
+
+# the vocabulary travels in the stream: --vocab STREAM tokenizes the same way
+# (text.txt holds invalid UTF-8 on purpose: --binary-ok)
+seqtok -q --vocab nt6 -T 20 -o "$T/nt.tns" dna.fa
+golden "--vocab a stream made with an HF vocabulary gives the same windows" nt6.expected --vocab "$T/nt.tns" -T 20 dna.fa
+seqtok -q --text --binary-ok --vocab textbl -T 24 -o "$T/bl.tns" text.txt
+golden "... and so does a text BPE one" textbl.expected --text --binary-ok --vocab "$T/bl.tns" -T 24 text.txt
+grep -q . /dev/null; tnsview --header "$T/nt.tns" | grep -q "^@TK	TY:hf-esm	N:4105	UNK:0	PAD:1	CLS:3	SEP:-1	MASK:2	BEG:3	END:-1	H:"
+ok $? "the @TK line names the kind and the files' special ids"
+is "$(tnsview --decode "$T/nt.tns" | head -1 | cut -f2 | cut -d' ' -f1-3) $(tnsview --decode "$T/nt.tns" | grep -c '<pad>')" \
+	"<cls> ACGTAC GTTAGC 0" "tnsview --decode shows the tokens and leaves out the file's pad id (1, not seqlm's)"
+
+# entropy --tokens skips the file's framing ids (<pad> 1, <mask> 2, <cls> 3), not seqlm's 1..4
+want=$(awk -F'\t' '{ n = split($2, a, " "); for (i = 1; i <= n; i++) if (a[i] != 1 && a[i] != 2 && a[i] != 3) c++ } END { print c }' nt6.expected)
+is "$(entropy --tokens "$T/nt.tns" | awk -F'\t' '$1 == 0 { print $2 }')" "$want" "entropy --tokens counts the tokens between an HF vocabulary's own framing ids"
+
+# the special ids reach training and probing: DNABERT's [PAD] is 0, [MASK] 4
+seqtok -q --vocab dnabert3 -T 20 -o "$T/d3.tns" dna.fa
+if lmtrain -q --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32 --steps 2 -b 4 -o "$T/d3.model" "$T/d3.tns" 2> "$T/lt.err"; then
+	is "$(tnsview --header "$T/d3.model" | awk -F'\t' '$2 == "pad_token_id" || $2 == "mask_token_id" { printf "%s=%s ", $2, $3 }')" \
+		"pad_token_id=0 mask_token_id=4 " "lmtrain writes the vocabulary's pad and mask ids into the model"
+	lmprobe "$T/d3.model" -i "$T/d3.tns" > "$T/p.tns" 2> "$T/lp.err"
+	ok $? "lmprobe runs the model on its windows"; sed 's/^/# /' "$T/lp.err" | head -3
+else
+	ok 1 "lmtrain on DNABERT windows"; sed 's/^/# /' "$T/lt.err" | head -5
+	ok 1 "lmprobe (not run)"
+fi
+
+# hftok_save_dir (tests/helpers/hfsave): every fixture written back as HF
+# files and read again tokenizes the same
+HS=$SEQLM_TESTBIN/hfsave
+for f in dnabert3 dnabert6 nt6 nt6eos esm3non dnabpe; do
+	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" && ids --vocab "$T/rt" -T 20 dna.fa | cmp -s - "$f.expected"
+	ok $? "$f saved and read back: the same windows"
+done
+for f in textbl textlc; do
+	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" && ids --text --binary-ok --vocab "$T/rt" -T 24 text.txt | cmp -s - "$f.expected"
+	ok $? "$f saved and read back: the same windows"
+done
+# seqtok's own vocabularies as HF files: the reference tokenizes with them
+# as seqtok does with its own (non-overlapping 6-mers as EsmTokenizer,
+# DNA BPE as a tokenizer.json BPE)
+exported() { # exported DESCRIPTION VOCAB-STREAM SEQTOK-ARGS...
+	_d=$1 _v=$2; shift 2
+	rm -rf "$T/ex"
+	if "$HS" "$_v" "$T/ex" 2> "$T/ex.err" && ids "$@" dna.fa > "$T/ex.own" &&
+	   "$PYTHON" "$TOP/tests/golden/hftok_ref.py" encode "$T/ex" dna.fa 20 > "$T/ex.ref" && cmp -s "$T/ex.own" "$T/ex.ref" &&
+	   ids --vocab "$T/ex" -T 20 dna.fa | cmp -s - "$T/ex.own"; then ok 0 "$_d"
+	else ok 1 "$_d"; sed 's/^/# /' "$T/ex.err" | head -3; diff "$T/ex.own" "$T/ex.ref" | head -4 | sed 's/^/# /'; fi
+}
+seqtok -q -T 20 -n 0 -o "$T/k6.tns" dna.fa
+exported "seqtok's 6-mers saved as EsmTokenizer files: transformers' rule gives seqtok's windows" "$T/k6.tns" -T 20
+seqtok -q -T 20 --char -n 0 -o "$T/ch.tns" dna.fa
+exported "seqtok's nucleotide vocabulary likewise" "$T/ch.tns" -T 20 --char
+exported "seqtok's DNA BPE saved as tokenizer.json: tokenizers' rule gives seqtok's windows" \
+	"$DATA/seqtok/dna_bpe300.tns" -T 20 --vocab "$DATA/seqtok/dna_bpe300.tns"
+seqtok -q -T 20 -k 3 --stride 1 -n 0 -o "$T/k3s1.tns" dna.fa
+"$HS" "$T/k3s1.tns" "$T/no1" 2> "$T/no.err"; test $? = 1 && grep -q "overlapping k-mers" "$T/no.err"
+ok $? "overlapping seqtok k-mers are not saved (no HF tokenizer cuts them so)"
+"$HS" "$DATA/seqtok/text_bpe400.tns" "$T/no2" 2> "$T/no.err"; test $? = 1 && grep -q "pre-split is not GPT-2" "$T/no.err"
+ok $? "nor is seqtok's text BPE"
+
+# bad folders: exit 1, one 'seqtok: error: DIR: ...' line, no output
+bad() { # bad DESCRIPTION REGEX DIR [SEQTOK ARGS]
+	_d=$1 _re=$2 _dir=$3; shift 3
+	fails_with "$_d" 1 "^seqtok: error: .*$_re" seqtok "$@" --vocab "$_dir" -o "$T/out.tns" dna.fa
+	test ! -e "$T/out.tns" && test ! -e "$T/out.tns.tmp"; ok $? "  ... and no output file"
+}
+mk() { rm -rf "$T/$1"; mkdir -p "$T/$1"; }
+mk wp; printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\n##s\n' > "$T/wp/vocab.txt"
+bad "a WordPiece vocab.txt with ## sub-words" "##s is a WordPiece sub-word" "$T/wp"
+mk dup; { printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n'; printf 'AAA\nAAC\nAAA\n'; } > "$T/dup/vocab.txt"
+bad "a repeated token in vocab.txt" "line 8: token AAA repeats line 6" "$T/dup"
+mk mix; printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nAAA\nAACG\n' > "$T/mix/vocab.txt"
+bad "k-mers of two lengths" "not a 3-mer" "$T/mix"
+mk crlf; printf '[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\n[MASK]\r\nAAA\r\n' > "$T/crlf/vocab.txt"
+bad "CRLF vocab.txt" "control byte in a token" "$T/crlf"
+mk lc; cp dnabert3/vocab.txt "$T/lc/"; echo '{"do_lower_case": true}' > "$T/lc/tokenizer_config.json"
+bad "do_lower_case with upper-case k-mers" "every k-mer \\[UNK\\]" "$T/lc"
+mk atd; cp dnabert3/vocab.txt "$T/atd/"
+echo '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "added_tokens_decoder": {"0": {"content": "[UNK]", "special": true}}}' > "$T/atd/tokenizer_config.json"
+bad "added_tokens_decoder naming another token than vocab.txt" "added_tokens_decoder says id 0 is \\[UNK\\], vocab.txt says \\[PAD\\]" "$T/atd"
+echo '{"tokenizer_class": "BertTokenizer", "do_lower_case": false, "added_tokens_decoder": {"0": {"content": "[PAD]", "special": true}, "69": {"content": "<extra>", "special": true}}}' > "$T/atd/tokenizer_config.json"
+golden "added_tokens_decoder agreeing with vocab.txt (an id past it ignored): the same windows" dnabert3.expected --vocab "$T/atd" -T 20 dna.fa
+mk empty
+bad "a folder without tokenizer files" "no tokenizer.json or vocab.txt" "$T/empty"
+mk badjson; printf '{"model": {"type": "BPE", "vocab": {"a": 0,}}' > "$T/badjson/tokenizer.json"
+bad "malformed tokenizer.json" "tokenizer.json: malformed JSON near byte" "$T/badjson"
+mk wpj; sed 's/"type": "BPE"/"type": "WordPiece"/' dnabpe/tokenizer.json > "$T/wpj/tokenizer.json"
+bad "an unknown model type" "model type WordPiece is not supported" "$T/wpj"
+mk nfkc; sed 's/"normalizer": null/"normalizer": {"type": "NFKC"}/' dnabpe/tokenizer.json > "$T/nfkc/tokenizer.json"
+bad "an NFKC normalizer" "normalizer NFKC is not supported" "$T/nfkc"
+mk range; sed 's/"A": 5,/"A": 16777216,/' dnabpe/tokenizer.json > "$T/range/tokenizer.json"
+bad "an id out of range" "A has no valid id" "$T/range"
+mk hole; sed 's/"A": 5,/"A": 500,/' dnabpe/tokenizer.json > "$T/hole/tokenizer.json"
+bad "ids with a gap" "id 5 has no token" "$T/hole"
+mk dupj; sed 's/"A": 5,/"A": 5, "A": 6,/' dnabpe/tokenizer.json > "$T/dupj/tokenizer.json"
+bad "a token twice in the model's vocab" "token A appears twice" "$T/dupj"
+mk mrg; sed 's/"merges": \[/"merges": ["A Q",/' dnabpe/tokenizer.json > "$T/mrg/tokenizer.json"
+bad "a merge of a token not in the vocab" "merge 1: Q is not in the model's vocab" "$T/mrg"
+mk pre; "$PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); j["pre_tokenizer"] = {"type": "Metaspace"}; json.dump(j, open(sys.argv[2], "w"))' \
+	dnabpe/tokenizer.json "$T/pre/tokenizer.json"
+bad "an unsupported pre-tokenizer" "pre_tokenizer Metaspace is not supported" "$T/pre"
+mk nopad; sed 's/"padding": null/"padding": null/' dnabpe/tokenizer.json > "$T/nopad/tokenizer.json"
+bad "a tokenizer with no pad token (no tokenizer_config.json, no padding section)" "no padding token" "$T/nopad"
+mk sw; sed 's/"single_word": false/"single_word": true/' dnabpe/tokenizer.json > "$T/sw/tokenizer.json"
+bad "an added token with single_word" "single_word is not supported" "$T/sw"
+fails_with "a DNA-only HF vocabulary cannot encode --text" 2 "DNA vocabulary" seqtok --text --vocab nt6 text.txt
+
+done_testing
