@@ -24,6 +24,20 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# oneDNN (optional, for --precision bf16): Debian's libdnnl-dev ships no
+# pkg-config file, so it is found by compiling and linking a use of its
+# header; `make dnnl=0` builds without it.  Its OpenMP runtime (libgomp) is
+# linked too: mm_dnnl.c sets it to one thread per caller.
+ifneq ($(dnnl),0)
+  DNNL_LIBS := $(shell pkg-config --libs dnnl 2>/dev/null || echo -ldnnl) -lgomp
+  DNNL_OK   := $(shell printf '\043include <oneapi/dnnl/dnnl.h>\nint main(void) { return dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_all; }\n' | \
+                 $(CC) -x c - -o /dev/null $(DNNL_LIBS) >/dev/null 2>&1 && echo yes)
+endif
+ifeq ($(DNNL_OK),yes)
+  PKG_CFLAGS += -DSEQLM_DNNL
+  PKG_LIBS   += $(DNNL_LIBS)
+endif
+
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
 CPPFLAGS += -Icommon $(PKG_CFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
