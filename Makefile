@@ -24,6 +24,20 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# oneDNN (optional, for --precision bf16): Debian's libdnnl-dev ships no
+# pkg-config file, so it is found by compiling and linking a use of its
+# header; `make dnnl=0` builds without it.  Its OpenMP runtime (libgomp) is
+# linked too: mm_dnnl.c sets it to one thread per caller.
+ifneq ($(dnnl),0)
+  DNNL_LIBS := $(shell pkg-config --libs dnnl 2>/dev/null || echo -ldnnl) -lgomp
+  DNNL_OK   := $(shell printf '\043include <oneapi/dnnl/dnnl.h>\nint main(void) { return dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_all; }\n' | \
+                 $(CC) -x c - -o /dev/null $(DNNL_LIBS) >/dev/null 2>&1 && echo yes)
+endif
+ifeq ($(DNNL_OK),yes)
+  PKG_CFLAGS += -DSEQLM_DNNL
+  PKG_LIBS   += $(DNNL_LIBS)
+endif
+
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -pthread
 CPPFLAGS += -Icommon $(PKG_CFLAGS) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
@@ -39,6 +53,13 @@ else
   B        := build
   LIB      := common/libcommon.a
   BIN      := bin
+endif
+# Open MPI for data-parallel lmtrain (optional: without mpicc, lmtrain is
+# built for one process and says so under --version; mpi=0 turns it off)
+MPICC    ?= mpicc
+ifneq ($(mpi),0)
+  MPI_CFLAGS := $(shell $(MPICC) --showme:compile 2>/dev/null)
+  MPI_LIBS   := $(shell $(MPICC) --showme:link 2>/dev/null)
 endif
 ifeq ($(native),1)
   CFLAGS   += -march=native
@@ -64,6 +85,12 @@ all: $(LIB) $(PROGS)
 $(B)/common/%.o: common/%.c $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# only dist.o speaks MPI, and only the programs that call it link it
+ifneq ($(MPI_LIBS),)
+$(B)/common/dist.o: CPPFLAGS += $(MPI_CFLAGS) -DSEQLM_MPI
+$(BIN)/lmtrain $(B)/tests/test_dist: LDLIBS += $(MPI_LIBS)
+endif
 
 $(LIB): $(COMMON_OBJ)
 	@mkdir -p $(@D)

@@ -89,6 +89,8 @@ double lr_at(int64_t step, int64_t total, int64_t warmup, double base, double mi
 	double f;
 	if (step < warmup) {
 		f = (double)step / (double)(warmup > 1 ? warmup : 1);
+	} else if (total <= 0) {
+		return base;            /* an open-ended run (a pipe of unknown length) */
 	} else {
 		int64_t span = total - warmup;
 		double prog = (double)(step - warmup) / (double)(span > 1 ? span : 1);

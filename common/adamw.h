@@ -32,7 +32,8 @@ double grad_clip(float *g, size_t n, double max_norm);
 
 /* HF get_cosine_schedule_with_warmup: step/warmup during warm-up (so step 0
  * has lr 0 when warmup > 0), then 0.5(1+cos(pi*progress)); scaled into
- * [min_lr, base] */
+ * [min_lr, base].  total 0 (the length is not known): base after the
+ * warm-up, no decay, as get_constant_schedule_with_warmup */
 double lr_at(int64_t step, int64_t total, int64_t warmup, double base, double min_lr);
 
 #endif

@@ -61,29 +61,33 @@ static int write_state(tns_writer *w, const ckpt_state *s)
 }
 
 int ckpt_write(const char *path, const tns_header *h, const bert_model *m, const adamw *o,
-               const ckpt_state *s, char *err, size_t len)
+               const ckpt_state *s, const float *best, char *err, size_t len)
 {
 	struct stat st;
 	/* a device (/dev/full, /dev/null) is written in place, as tns_create does */
 	int inplace = stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
-	char *tmp = xmalloc(strlen(path) + 8);
+	char *tmp = xmalloc(strlen(path) + 8), *tmptmp = xmalloc(strlen(path) + 16);
 	sprintf(tmp, "%s%s", path, inplace ? "" : ".new");
+	sprintf(tmptmp, "%s.tmp", tmp);
+	if (!inplace) cli_tmp_add(tmp), cli_tmp_add(tmptmp);   /* removed if we die meanwhile */
 	char e[512];
+	int ret = 0;
 	tns_writer *w = tns_create(tmp, h, 0, e, sizeof e);
-	if (!w) { snprintf(err, len, "%s", e); free(tmp); return -1; }
+	if (!w) { snprintf(err, len, "%s", e); ret = -1; goto done; }
 	if (model_write_buffer(w, m, "params", m->params) || model_write_buffer(w, m, "adam_m", o->m) ||
-	    model_write_buffer(w, m, "adam_v", o->v) || write_state(w, s) || tns_close(w)) {
+	    model_write_buffer(w, m, "adam_v", o->v) || write_state(w, s) ||
+	    (best && model_write_buffer(w, m, "best_params", best)) || tns_close(w)) {
 		snprintf(err, len, "%s", tns_werror(w));
 		tns_abort(w);
-		free(tmp);
-		return -1;
+		ret = -1;
+		goto done;
 	}
 	if (!inplace) {
 		if (sync_path(tmp, 0) != 0 || rename(tmp, path) != 0) {
 			snprintf(err, len, "cannot sync or rename %s: %s", tmp, strerror(errno));
 			unlink(tmp);
-			free(tmp);
-			return -1;
+			ret = -1;
+			goto done;
 		}
 		/* the rename itself is durable once the folder is synced */
 		char *dir = xstrdup(path), *sl = strrchr(dir, '/');
@@ -91,8 +95,27 @@ int ckpt_write(const char *path, const tns_header *h, const bert_model *m, const
 		sync_path(dir, 1);
 		free(dir);
 	}
+done:
+	if (!inplace) cli_tmp_forget(tmp), cli_tmp_forget(tmptmp);
 	free(tmp);
-	return 0;
+	free(tmptmp);
+	return ret;
+}
+
+int ckpt_read_best(const char *path, const bert_model *m, float *best, char *err, size_t len)
+{
+	char e[512];
+	tns_reader *r = tns_open(path, e, sizeof e);
+	if (!r) { snprintf(err, len, "%s", e); return -1; }
+	tns_record rec;
+	int rr, ret = -2;
+	while (ret == -2 && (rr = tns_read(r, &rec)) == 1)
+		if (strcmp(rec.name, "best_params") == 0)
+			ret = model_read_buffer(&rec, m, best, err, len) == 0 ? 0 : -1;
+	if (ret == -2 && rr < 0) snprintf(err, len, "%s", tns_error(r)), ret = -1;
+	else if (ret == -2) snprintf(err, len, "no best_params record (the model of the best eval loss)");
+	tns_close_reader(r);
+	return ret;
 }
 
 static int get1(const tns_record *rec, const char *name, tns_dtype dt, void *out, size_t sz)

@@ -56,6 +56,15 @@ void cli_need_input(int nfiles, void (*usage)(FILE *));
 void cli_check_binary_out(const cli_opts *o);
 
 void cli_version(void);           /* prog, seqlm, htslib and OpenBLAS versions */
+/* a line --version adds for what a program was built with ("MPI: ...") */
+void cli_version_note(const char *line);
+/* A program run as several processes (lmtrain under MPI) names the process
+ * in its messages (where, e.g. "rank 3": "lmtrain: error: rank 3: ..."),
+ * may hold an error message back a moment (wait, before printing: an error
+ * every process meets is then reported once, by the first, which ends the
+ * others) and ends every process after its own cleanup (end; never
+ * returns).  Any may be NULL. */
+void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code));
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -81,6 +90,32 @@ typedef struct { FILE *fp; char *path, *tmp; } cli_out;
 FILE *cli_out_open(cli_out *out, const char *path);
 void cli_out_close(cli_out *out);     /* checks errors, renames; dies on error */
 void cli_out_abort(cli_out *out);     /* removes the temporary file */
+
+/* Every file being written through a temporary name is registered (the
+ * functions above do it): an error removes the temporary files and the
+ * outputs finished so far (exit 1 means no new output file); SIGINT,
+ * SIGTERM or SIGHUP removes the temporary files, keeps the finished
+ * outputs, prints one line saying what was kept and ends the program by
+ * the signal (exit status 130, 143, 129).  A signal ignored when the
+ * program started (nohup) stays ignored.  cli_tmp_add() registers another
+ * temporary file (a checkpoint's), cli_tmp_forget() drops it once renamed
+ * or removed. */
+void cli_tmp_add(const char *tmpname);
+void cli_tmp_forget(const char *tmpname);
+/* While deferral is on, the first signal only sets a flag that the program
+ * polls with cli_interrupted() (the signal number, 0 if none) at a safe
+ * point -- lmtrain at a step boundary, to write its checkpoint -- and then
+ * ends with cli_interrupt_exit(); a second signal ends it at once. */
+void cli_signal_defer(int on);
+int cli_interrupted(void);
+void cli_interrupt_exit(void) __attribute__((noreturn));
+/* what the interrupt message says is kept, besides the finished outputs
+ * (e.g. "the checkpoint m.ckpt at step 40 (...)"); "" for nothing */
+void cli_signal_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --precision fp32|bf16 -> 0|1 (bert_set_precision); bf16 where it cannot
+ * run (built without oneDNN, a CPU without AVX512-BF16/AMX) dies naming
+ * why, before anything is read or written */
+int cli_precision(const char *arg);
 
 /* parse helpers: die_usage on bad input */
 long cli_long(const char *opt, const char *s, long lo, long hi);

@@ -229,21 +229,30 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
 	if (V > 0) while (shift < 32 && ((uint64_t)(hi - lo) >> shift) >= MET_NB) shift++;
 	int32_t cnt[MET_NB];
 	double sp[MET_NB], spl[MET_NB];
-	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp); memset(spl, 0, sizeof spl);
-	for (int i = 0; i < V; i++) {
-		uint32_t b = (key[i] - lo) >> shift;
-		cnt[b]++;
-		sp[b] += p[i];
-		spl[b] += (double)p[i] * lp[i];
-	}
+	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp);
+	if (lp) memset(spl, 0, sizeof spl);
+	if (lp)
+		for (int i = 0; i < V; i++) {
+			uint32_t b = (key[i] - lo) >> shift;
+			cnt[b]++;
+			sp[b] += p[i];
+			spl[b] += (double)p[i] * lp[i];
+		}
+	else              /* no sums of p log2 p: met_levels() gives them */
+		for (int i = 0; i < V; i++) {
+			uint32_t b = (key[i] - lo) >> shift;
+			cnt[b]++;
+			sp[b] += p[i];
+		}
 	n->start[0] = 0; n->cum[0] = 0; n->cplp[0] = 0;
 	for (int b = 0; b < MET_NB; b++) {
 		n->start[b + 1] = n->start[b] + cnt[b];
 		n->cum[b + 1] = n->cum[b] + sp[b];
-		n->cplp[b + 1] = n->cplp[b] + spl[b];
 		n->sorted[b] = cnt[b] <= 1;
 		cnt[b] = n->start[b];
 	}
+	if (lp)
+		for (int b = 0; b < MET_NB; b++) n->cplp[b + 1] = n->cplp[b] + spl[b];
 	for (int i = 0; i < V; i++) order[cnt[(key[i] - lo) >> shift]++] = i;   /* stable */
 }
 
@@ -286,7 +295,7 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 	int V = n->V;
 	const float *p = n->p, *lp = n->lp;
 	if (V <= 0) { *mass = 0; *plp = 0; return 0; }
-	if (top_p >= 1) { *mass = n->cum[MET_NB]; *plp = n->cplp[MET_NB]; return V; }
+	if (top_p >= 1) { *mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN; return V; }
 	/* the first bucket whose end the cut does not pass (nucleus: the mass
 	 * at its end >= p; authors': > p), then a walk in sorted order from
 	 * its start, into the next buckets should rounding ask it */
@@ -296,7 +305,7 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 		double c = n->cum[mid + 1];
 		if (mode == MET_TOPP_NUCLEUS ? c >= top_p : c > top_p) hi = mid; else lo = mid + 1;
 	}
-	if (lo == MET_NB) { *mass = n->cum[MET_NB]; *plp = n->cplp[MET_NB]; return V; }  /* never reached */
+	if (lo == MET_NB) { *mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN; return V; }  /* never reached */
 	double s = n->cum[lo], t = n->cplp[lo];
 	int k = V;
 	for (int b = lo; b < MET_NB && k == V; b++) {
@@ -305,20 +314,20 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 			int j = n->order[i];
 			double s2 = s + p[j];
 			if (mode == MET_TOPP_NUCLEUS) {
-				s = s2; t += (double)p[j] * lp[j];
+				s = s2; t += lp ? (double)p[j] * lp[j] : 0;
 				if (s >= top_p) { k = i + 1; break; }
 			} else {
 				if (s2 > top_p) { k = i; break; }
-				s = s2; t += (double)p[j] * lp[j];
+				s = s2; t += lp ? (double)p[j] * lp[j] : 0;
 			}
 		}
 	}
 	if (k < 1) {                       /* authors': at least the top entry */
 		nucleus_sort(n, nucleus_bucket_of(n, 0));
 		int j = n->order[0];
-		k = 1; s = p[j]; t = (double)p[j] * lp[j];
+		k = 1; s = p[j]; t = lp ? (double)p[j] * lp[j] : 0;
 	}
-	*mass = s; *plp = t;
+	*mass = s; *plp = lp ? t : NAN;
 	return k;
 }
 
@@ -366,6 +375,93 @@ void met_truncate(const float *p, const float *lp, const int32_t *order, int V,
 		q[j] = (float)(p[j] / mass);
 		if (lq) lq[j] = (float)(lp[j] - lw);
 	}
+}
+
+/* ---- the top-p sweep: nested truncations ------------------------------- */
+
+void met_levels(const float *p, const float *lp, const int32_t *order, const int *kept, int nl, int V, int32_t *lev,
+                double *plp)
+{
+	for (int j = 0; j < V; j++) lev[j] = nl;
+	for (int u = 0, i = 0; u < nl; u++) {
+		int i0 = i;
+		for (; i < kept[u]; i++) lev[order[i]] = u;
+		if (plp) plp[u] = (u ? plp[u - 1] : 0) + MET_CALL(plp_at, p, lp, order + i0, kept[u] - i0);
+	}
+}
+
+/* Level u's JSD from sums over the intersection I of the kept sets, for
+ * raw p and q (unnormalised).  With a = p/Sp, c = q/Sq, G(a, c) = a
+ * log2(2a/(a+c)) + c log2(2c/(a+c)) (degree 1) and l = Sp/Sq,
+ *   sum_I G(a, c) = sum_I G(p, l q) / Sp,
+ *   G(p, l q) = G(p, q) + (l-1) q log2(2q/(p+q))
+ *             + sum_{k>=2} (1-l)^k q (1 - w^(k-1)) / (k (k-1) ln 2),
+ * w = q/(p+q) in [0, 1] (Taylor in l: the k-th derivative of G in c is
+ * (-1)^k (k-2)! (c^(1-k) - (p+c)^(1-k)) / ln 2).  So the sums of G(p, q),
+ * q log2(2q/(p+q)), q w^j, p and q over I, which grow with the level and
+ * do not depend on it otherwise, give every level's divergence: a pass
+ * over each row's kept tokens once, instead of once per level.  Tokens in
+ * one set only add their mass: (Sp - sum_I p)/Sp and (Sq - sum_I q)/Sq,
+ * exact in double when the sets are equal.  The series is used up to
+ * k = SERIES_K when its remainder, at most |l-1|^(K+1) sum_I q /
+ * ((K+1) K ln 2 (1 - |l-1|)), is below SERIES_TOL of the divergence and
+ * a kept set is large; otherwise (peaked rows, small nuclei: cheap) the
+ * level is summed directly over the smaller kept set. */
+#define SERIES_K 6
+#define SERIES_TOL 1e-10             /* relative to the divergence */
+#define SERIES_MIN 64                /* kept sets this small: summed directly */
+void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const int *kp, const double *sp,
+                    const float *q, const int32_t *oq, const int32_t *lq, const int *kq, const double *sq,
+                    int nl, double *jsd, int32_t *scratch)
+{
+	double acc[9] = {0};   /* sums over I: G, q log2(2q/(p+q)), q w^1..5, p, q */
+	/* the running sums visit both kept sets once (and their common tokens
+	 * at length), the direct sums the smaller set at every level: direct
+	 * only where that is several times less (measured: peaked rows) */
+	long direct = 0, walk = nl ? (long)kp[nl - 1] + kq[nl - 1] : 0;
+	for (int u = 0; u < nl; u++) direct += kp[u] < kq[u] ? kp[u] : kq[u];
+	int series = 4 * direct > walk + 32 * nl;
+	for (int u = 0; u < nl; u++) {
+		double Sp = sp[u], Sq = sq[u], d, in;
+		if (series) {
+			/* p's tokens new at u that q keeps at u, q's new ones p kept
+			 * before u: picked first, so that the sums run on full vectors */
+			int a0 = u ? kp[u - 1] : 0, b0 = u ? kq[u - 1] : 0;
+			int n = MET_CALL(select_lev, op + a0, kp[u] - a0, lq, u, scratch);
+			n += MET_CALL(select_lev, oq + b0, kq[u] - b0, lp, u - 1, scratch + n);
+			MET_CALL(jsd_walk, p, q, scratch, n, acc);
+		}
+		if (!(Sp > 0) || !(Sq > 0)) { jsd[u] = Sp > 0 || Sq > 0 ? 1 : 0; continue; }
+		double e = Sp / Sq - 1, ae = fabs(e), f = 1;
+		for (int k = 0; k <= SERIES_K; k++) f *= ae;
+		/* the divergence's size but for the series' terms, to judge the
+		 * remainder by (the square root magnifies absolute errors near 0) */
+		double d0 = 0.5 * (acc[0] / Sp + (Sp - acc[7]) / Sp + (Sq - acc[8]) / Sq);
+		if (series && (kp[u] > SERIES_MIN || kq[u] > SERIES_MIN) && ae < 0.5 &&
+		    f * acc[8] / ((SERIES_K + 1) * SERIES_K * M_LN2 * (1 - ae)) <= SERIES_TOL * Sp * d0) {
+			double F = acc[0] + e * acc[1], ek = -e;
+			for (int k = 2; k <= SERIES_K; k++) {
+				ek *= -e;         /* (1-l)^k */
+				F += ek * (acc[8] - acc[k]) / (k * (k - 1) * M_LN2);
+			}
+			d = 0.5 * (F / Sp + (Sp - acc[7]) / Sp + (Sq - acc[8]) / Sq);
+		} else if (kp[u] <= kq[u]) {
+			double S = MET_CALL(jsd_trunc, p, q, Sp / Sq, lq, u, op, kp[u], &in);
+			d = 0.5 * (S / Sp + (Sq - in) / Sq);
+		} else {
+			double S = MET_CALL(jsd_trunc, q, p, Sq / Sp, lp, u, oq, kq[u], &in);
+			d = 0.5 * (S / Sq + (Sp - in) / Sp);
+		}
+		jsd[u] = clamp01(d);
+	}
+}
+
+void met_mean_entropy_levels(const float *const *p, const int32_t *const *lev, const float *w, int M, int V, int nl,
+                             const uint8_t *dense, double *H)
+{
+	for (int u = 0; u < nl; u++) H[u] = 0;
+	MET_CALL(mean_lev_plogp, p, lev, w, M, V, nl, dense, H);
+	for (int u = 0; u < nl; u++) H[u] = H[u] == 0 ? 0 : -H[u];
 }
 
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc)

@@ -124,10 +124,41 @@ typedef struct {
 } met_nucleus;
 void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, int32_t *order, uint32_t *key,
                       uint64_t *tmp);
-/* as met_top_p_count(), and *plp = sum of p log2 p over the kept entries */
+/* as met_top_p_count(), and *plp = sum of p log2 p over the kept entries
+ * (NaN when lp was NULL) */
 int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, double *plp);
 /* acc[r] += p[order[r]]: the rank-sorted curve, summed */
 void met_rank_accumulate(const float *p, const int32_t *order, int V, double *acc);
+
+/* ---- the top-p sweep: nested truncations of one position -------------- */
+/* Truncations at nl top-p values in ascending order keep nested prefixes
+ * of a row's order (met_nucleus): level u keeps order[0..kept[u]), kept[]
+ * non-decreasing.  lev[j] = the first level keeping token j, nl if none;
+ * plp (if not NULL) = the sum of p lp (lp = log2 p) over each level's kept
+ * tokens, in double. */
+void met_levels(const float *p, const float *lp, const int32_t *order, const int *kept, int nl, int V, int32_t *lev,
+                double *plp);
+/* The JSD (base 2, clamped to [0, 1]) of p and q truncated and
+ * renormalised at each of nl nested levels: p keeps op[0..kp[u]) with mass
+ * sp[u] (> 0), lp its met_levels(); the same for q.  Each row's kept tokens
+ * are visited once for all levels: a level's sums over the intersection of
+ * the two kept sets are those of the level before plus its new tokens, and
+ * the difference of the two masses enters through a series in Sp/Sq - 1
+ * (metrics.c), used where its remainder is under 1e-12 of the masses and
+ * otherwise replaced by the direct sum over the smaller set.  Terms in
+ * d = (a-c)/(a+c) (no cancellation): close rows to about 1e-12 absolute
+ * (flat) or 1e-10 (peaked), distant ones to 1e-8 of the value;
+ * truncations equal as sets and values give exactly 0.
+ * scratch holds V + 16 int32_t. */
+void met_jsd_levels(const float *p, const int32_t *op, const int32_t *lp, const int *kp, const double *sp,
+                    const float *q, const int32_t *oq, const int32_t *lq, const int *kq, const double *sq,
+                    int nl, double *jsd, int32_t *scratch);
+/* H[u], for each level u < nl with dense[u] (0 for the others): the
+ * entropy (bits) of the mean of M truncations, m = sum over rows r of
+ * w[r nl + u] p_r (w = 1/(M mass)) where lev_r <= u, 0 elsewhere, summed
+ * over all V tokens */
+void met_mean_entropy_levels(const float *const *p, const int32_t *const *lev, const float *w, int M, int V, int nl,
+                             const uint8_t *dense, double *H);
 
 /* ---- bootstrap over records -------------------------------------------- */
 /* 95% (or level) percentile interval of sum(num)/sum(den) over B resamples

@@ -75,6 +75,36 @@ static inline __attribute__((always_inline)) vf jsd_term(vf a, vf c)
 	return a * vlog2(r) + c * vlog2(2.0f - r);
 }
 
+/* jsd_term() in d = (a-c)/(a+c): (a+c)/(2 ln 2) sum_k d^(2k)/(k (2k-1)),
+ * exact to float rounding for |d| <= 1/2 with terms to d^18 (the next is
+ * 2e-8 of the first there), with no cancellation when a and c are close,
+ * where the ratio form's two logarithms, each good to about 1e-7 of its
+ * small value, leave about 1e-7/|d| of the term (1e-5 at d = 0.01, on a
+ * peaked row's large probabilities 1e-8 of the divergence); lanes with
+ * |d| > 1/2 take the ratio form.  *r2 = 2c/(a+c). */
+static inline __attribute__((always_inline)) vf K(jsd_term_d)(vf a, vf c, vf *r2)
+{
+	vf s = a + c, inv = 1.0f / vmax(s, splat(1e-30f)), d = (a - c) * inv, d2 = d * d;
+	*r2 = 2 * c * inv;
+	vf P = 1.0f / 120 + d2 * (1.0f / 153);
+	P = 1.0f / 91 + d2 * P;
+	P = 1.0f / 66 + d2 * P;
+	P = 1.0f / 45 + d2 * P;
+	P = 1.0f / 28 + d2 * P;
+	P = 1.0f / 15 + d2 * P;
+	P = 1.0f / 6 + d2 * P;
+	P = 1.0f + d2 * P;
+	vf g = (s * d2) * P * (float)(0.5 / M_LN2);
+	vi big = d2 > splat(0.25f);
+	int any = 0;
+	for (int j = 0; j < VW; j++) any |= big[j];
+	if (any) {
+		vf r = 2 * a * inv, f = a * vlog2(r) + c * vlog2(*r2);
+		g = (vf)((big & (vi)f) | (~big & (vi)g));
+	}
+	return g;
+}
+
 MET_SIMD static void K(log2_vec)(const float *x, float *y, int n, float floor)
 {
 	int i = 0;
@@ -274,6 +304,193 @@ MET_SIMD static double K(kl_lp)(const float *p, const float *lp, const float *lf
 	return S < 0 ? 0 : S;
 }
 
+/* VW lanes of base[ix] (float or int) */
+#if VW == 16
+#define MET_GATHER_PS(ix, base) ((vf)_mm512_i32gather_ps((__m512i)(ix), (base), 4))
+#define MET_GATHER_EPI(ix, base) ((vi)_mm512_i32gather_epi32((__m512i)(ix), (base), 4))
+#else
+#define MET_GATHER_PS(ix, base) K(gather_ps)(ix, base)
+#define MET_GATHER_EPI(ix, base) K(gather_epi)(ix, base)
+static inline __attribute__((always_inline)) vf K(gather_ps)(vi ix, const float *b)
+{
+	vf v;
+	for (int j = 0; j < VW; j++) v[j] = b[ix[j]];
+	return v;
+}
+static inline __attribute__((always_inline)) vi K(gather_epi)(vi ix, const int32_t *b)
+{
+	vi v;
+	for (int j = 0; j < VW; j++) v[j] = b[ix[j]];
+	return v;
+}
+#endif
+/* the indices ix[0..n), n <= VW, padded with index 0; *valid: -1 in the
+ * lanes that hold one */
+static inline __attribute__((always_inline)) vi K(load_ix)(const int32_t *ix, int n, vi *valid)
+{
+	vi v = {0}, ok = {0};
+	if (n == VW) { memcpy(&v, ix, sizeof v); *valid = ok - 1; return v; }
+	for (int j = 0; j < n; j++) { v[j] = ix[j]; ok[j] = -1; }
+	*valid = ok;
+	return v;
+}
+
+/* ix[0..n) where lev[ix] <= t, appended at out (which has VW entries of
+ * slack); returns how many */
+MET_SIMD static int K(select_lev)(const int32_t *ix, int n, const int32_t *lev, int t, int32_t *out)
+{
+	int k = 0, u = 0;
+#if VW == 16
+	__m512i tv = _mm512_set1_epi32(t);
+	for (; u + VW <= n; u += VW) {
+		__m512i x = _mm512_loadu_si512(ix + u);
+		__mmask16 m = _mm512_cmple_epi32_mask(_mm512_i32gather_epi32(x, lev, 4), tv);
+		/* compress in a register and store whole (a compress to memory
+		 * is microcoded and slow on AMD Zen 4) */
+		_mm512_storeu_si512(out + k, _mm512_maskz_compress_epi32(m, x));
+		k += __builtin_popcount(m);
+	}
+#endif
+	for (; u < n; u++) {
+		int j = ix[u];
+		out[k] = j;
+		k += lev[j] <= t;
+	}
+	return k;
+}
+
+/* the sum of a vector's lanes in double, pairwise */
+static inline __attribute__((always_inline)) double K(hsum_pair)(vf v)
+{
+	double x[VW];
+	for (int j = 0; j < VW; j++) x[j] = v[j];
+	for (int w = VW / 2; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++) x[j] += x[j + w];
+	return x[0];
+}
+
+/* sum of p log2 p over the tokens ix[0..n), the products and sums in
+ * double lanes */
+MET_SIMD static double K(plp_at)(const float *p, const float *lp, const int32_t *ix, int n)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	vd S = {0};
+	for (int u = 0; u < n; u += VW) {
+		vi ok, x = K(load_ix)(ix + u, n - u < VW ? n - u : VW, &ok);
+		vf a = (vf)(ok & (vi)MET_GATHER_PS(x, p)), l = (vf)(ok & (vi)MET_GATHER_PS(x, lp));
+		S += __builtin_convertvector(a, vd) * __builtin_convertvector(l, vd);
+	}
+	double x[VW];
+	for (int j = 0; j < VW; j++) x[j] = S[j];
+	for (int w = VW / 2; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++) x[j] += x[j + w];
+	return x[0];
+}
+
+/* The running sums of met_jsd_levels() over the tokens ix[0..n): with
+ * a = pa, c = pb there, s = a + c and w = c/s, acc[0] += sum a log2(2a/s)
+ * + c log2(2c/s) (jsd_term), acc[1] += sum c log2(2c/s), acc[2..6] += sum
+ * c w^j for j = 1..5 (float lanes summed per block, then in double),
+ * acc[7] += sum a and acc[8] += sum c in double lanes (exact for any
+ * order, as the nuclei's masses are). */
+MET_SIMD static void K(jsd_walk)(const float *pa, const float *pb, const int32_t *ix, int n, double *acc)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	vd P = {0}, Q = {0};
+	for (int b = 0; b < n; b += BLOCK) {
+		int e = b + BLOCK < n ? b + BLOCK : n;
+		vf h0 = {0}, h1 = {0}, w1 = {0}, w2 = {0}, w3 = {0}, w4 = {0}, w5 = {0};
+		for (int u = b; u < e; u += VW) {
+			vi ok, x = K(load_ix)(ix + u, e - u < VW ? e - u : VW, &ok);
+			vf a = (vf)(ok & (vi)MET_GATHER_PS(x, pa)), c = (vf)(ok & (vi)MET_GATHER_PS(x, pb));
+			vf r2, g = K(jsd_term_d)(a, c, &r2);
+			vf t1 = c * vlog2(r2), w = 0.5f * r2;
+			h0 += g;
+			h1 += t1;
+			vf cw = c * w;
+			w1 += cw; cw *= w; w2 += cw; cw *= w; w3 += cw; cw *= w; w4 += cw; cw *= w; w5 += cw;
+			P += __builtin_convertvector(a, vd);
+			Q += __builtin_convertvector(c, vd);
+		}
+		acc[0] += K(hsum_pair)(h0); acc[1] += K(hsum_pair)(h1);
+		acc[2] += K(hsum_pair)(w1); acc[3] += K(hsum_pair)(w2); acc[4] += K(hsum_pair)(w3);
+		acc[5] += K(hsum_pair)(w4); acc[6] += K(hsum_pair)(w5);
+	}
+	double x[VW], y[VW];
+	for (int j = 0; j < VW; j++) { x[j] = P[j]; y[j] = Q[j]; }
+	for (int w = VW / 2; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++) { x[j] += x[j + w]; y[j] += y[j + w]; }
+	acc[7] += x[0]; acc[8] += y[0];
+}
+
+/* jsd_sum() of truncations over the tokens ix[0..n) (all of x's kept
+ * set), divided by x's mass: with G homogeneous of degree 1, G(px/Sx,
+ * py/Sy) = G(px, l py)/Sx, l = Sx/Sy, summed here with px as it is and
+ * c = l py where lev_y <= t, else 0 (the product in double, rounded once,
+ * so no error common to all tokens); *qin = the sum of py over those
+ * where c is kept, in double lanes */
+MET_SIMD static double K(jsd_trunc)(const float *px, const float *py, double l, const int32_t *lev, int t,
+                                    const int32_t *ix, int n, double *qin)
+{
+	typedef double vd __attribute__((vector_size(8 * VW)));
+	vd Q = {0}, vl = (vd){0} + l;
+	vi tv = (vi){0} + t;
+	double S = 0;
+	for (int b = 0; b < n; b += BLOCK) {
+		int e = b + BLOCK < n ? b + BLOCK : n;
+		vf h = {0};
+		for (int u = b; u < e; u += VW) {
+			vi ok, x = K(load_ix)(ix + u, e - u < VW ? e - u : VW, &ok);
+			vi in = ok & (MET_GATHER_EPI(x, lev) <= tv);
+			vf a = (vf)(ok & (vi)MET_GATHER_PS(x, px));
+			vd c = __builtin_convertvector((vf)(in & (vi)MET_GATHER_PS(x, py)), vd);
+			Q += c;
+			vf r2;
+			h += K(jsd_term_d)(a, __builtin_convertvector(c * vl, vf), &r2);
+		}
+		S += K(hsum_pair)(h);
+	}
+	double x[VW];
+	for (int j = 0; j < VW; j++) x[j] = Q[j];
+	for (int w = VW / 2; w >= 1; w /= 2)
+		for (int j = 0; j < w; j++) x[j] += x[j + w];
+	*qin = x[0];
+	return S;
+}
+
+/* S[u] += sum m log2 m over V tokens, for each level u < nl with
+ * dense[u], of m = sum over the M rows (in row order) of w[r nl + u] p_r
+ * where lev_r <= u, 0 elsewhere: the mean of M truncations.  A block of
+ * tokens at a time for all levels, so the rows stay in the L1 cache. */
+MET_SIMD static void K(mean_lev_plogp)(const float *const *p, const int32_t *const *lev, const float *w, int M, int V,
+                                       int nl, const uint8_t *dense, double *S)
+{
+	for (int b = 0; b < V; b += BLOCK) {
+		int e = b + BLOCK < V ? b + BLOCK : V;
+		for (int u = 0; u < nl; u++) {
+			if (!dense[u]) continue;
+			vi tv = (vi){0} + u;
+			vf h = {0};
+			int i = b;
+			for (; i + VW <= e; i += VW) {
+				vf m = {0};
+				for (int r = 0; r < M; r++) {
+					vi l;
+					memcpy(&l, lev[r] + i, sizeof l);
+					m += (vf)((l <= tv) & (vi)(loadv(p[r] + i) * w[r * nl + u]));
+				}
+				h += m * vlog2(m);
+			}
+			for (; i < e; i++) {
+				float m = 0;
+				for (int r = 0; r < M; r++) m += lev[r][i] <= u ? p[r][i] * w[r * nl + u] : 0;
+				S[u] += m * met_log2f(m);
+			}
+			S[u] += hsum(h);
+		}
+	}
+}
+
 /* desc_key() of metrics.c over a row (the same bit operations in vectors),
  * with the smallest and largest key: integer work, so both widths give the
  * same keys */
@@ -314,4 +531,6 @@ MET_SIMD static void K(desc_keys)(const float *p, int V, uint32_t *key, uint32_t
 #undef hsum
 #undef vlog2
 #undef jsd_term
+#undef MET_GATHER_PS
+#undef MET_GATHER_EPI
 #undef K

@@ -104,7 +104,7 @@ int model_write_buffer(tns_writer *w, const bert_model *m, const char *record, c
 }
 
 /* every parameter of m from rec into buf; exact names, shapes, f32 */
-static int read_buffer(const tns_record *rec, const bert_model *m, float *buf, char *err, size_t len)
+int model_read_buffer(const tns_record *rec, const bert_model *m, float *buf, char *err, size_t len)
 {
 	for (int i = 0; i < m->np; i++) {
 		const bert_param *p = &m->p[i];
@@ -178,11 +178,11 @@ int model_load(const char *path, bert_model *m, tns_header *hout, adamw *opt, in
 				snprintf(err, len, "first record is %s, not params", rec.name);
 				goto done;
 			}
-			if (read_buffer(&rec, m, m->params, err, len) != 0) goto done;
+			if (model_read_buffer(&rec, m, m->params, err, len) != 0) goto done;
 		} else if (opt && (!strcmp(rec.name, "adam_m") || !strcmp(rec.name, "adam_v"))) {
 			if (!opt->n) adamw_init(opt, m->n);
 			int isv = rec.name[5] == 'v';
-			if (read_buffer(&rec, m, isv ? opt->v : opt->m, err, len) != 0) goto done;
+			if (model_read_buffer(&rec, m, isv ? opt->v : opt->m, err, len) != 0) goto done;
 			if (isv) got_v = 1; else got_m = 1;
 		}
 	}

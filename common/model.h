@@ -24,6 +24,9 @@ int model_config_from_header(const tns_header *h, bert_config *c, char *err, siz
 /* one record of all parameters (name "params") or of a buffer of the same
  * layout (e.g. "adam_m"); 0 ok, -1 error (tns_werror) */
 int model_write_buffer(tns_writer *w, const bert_model *m, const char *record, const float *buf);
+/* reads such a record into buf (every tensor, its shape and dtype checked);
+ * 0 ok, -1 with a message */
+int model_read_buffer(const tns_record *rec, const bert_model *m, float *buf, char *err, size_t errlen);
 
 /* Loads path: config, every parameter (sizes and dtype checked, nothing
  * missing, nothing unknown), the model hash when the header has one, and the

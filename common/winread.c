@@ -67,16 +67,27 @@ void winread_grow(winread *w, int cap)
 	w->cap = cap;
 }
 
+void winread_shard(winread *w, int k, int n, int block)
+{
+	w->shard_k = k, w->shard_n = n, w->shard_block = block > 0 ? block : 1;
+}
+
+/* window i of the stream (0-based) belongs to this reader's shard */
+static int in_shard(const winread *w, long i)
+{
+	return !w->shard_n || (i / w->shard_block) % w->shard_n == w->shard_k - 1;
+}
+
 int winread_next(winread *w)
 {
 	tns_record rec;
 	w->n = 0;
-	if (w->peeked) { w->n = 1; w->peeked = 0; }
+	if (w->peeked) { w->n = in_shard(w, 0); w->peeked = 0; w->seen = 1; }
 	while (w->n < w->cap) {
 		int rc = tns_read(w->r, &rec);
 		if (rc < 0) die_file(w->path, "%s", tns_error(w->r));
 		if (rc == 0) break;
-		take(w, &rec, w->n++);
+		if (in_shard(w, w->seen++)) take(w, &rec, w->n++);
 	}
 	w->total += w->n;
 	return w->n;

@@ -21,12 +21,19 @@ typedef struct {
 	long total;                   /* windows read so far */
 	tok_vocab vocab;              /* the stream's tokenizer */
 	int peeked;                   /* the first record is already in tok[0] */
+	int shard_k, shard_n, shard_block;   /* winread_shard(); shard_n 0: every window */
+	long seen;                    /* windows of the stream read, in the shard or not */
 } winread;
 
 /* opens path ("-" stdin) or, if fd >= 0, that descriptor (taken over) */
 void winread_open(winread *w, const char *path, int fd, int cap);
 /* more windows per batch (before the first winread_next) */
 void winread_grow(winread *w, int cap);
+/* From now on only the windows of shard k of n (1 <= k <= n): blocks of
+ * `block` consecutive windows of the stream dealt out in turn, block b to
+ * shard b mod n + 1, so a shard's windows are whole blocks in stream order
+ * (tnsview --cat deals them back).  Call before the first winread_next. */
+void winread_shard(winread *w, int k, int n, int block);
 /* the next batch: returns the number of windows (0 at the verified end) */
 int winread_next(winread *w);
 void winread_close(winread *w);

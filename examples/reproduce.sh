@@ -8,15 +8,21 @@
 #   disagree --embeddings    (c) how stable the static embeddings are
 #   fisherflow               (d) where the Fisher information sits (the
 #                            paper's and the textbook estimator)
-# and write plots and REPORT.md.  Steps whose output exists are skipped, so
-# an interrupted run resumes.  examples/Snakefile runs the same steps.
+# and write plots and REPORT.md.  Steps whose outputs are complete are
+# skipped, so an interrupted run (Ctrl-C) resumes: a model is complete once
+# its done-marker mS.done is written, after lmtrain succeeded; one without
+# it is trained again, from lmtrain's checkpoint mS.tns.ckpt when an
+# interrupt left one (bitwise as if never stopped).  Every other output is
+# written under a temporary name and renamed when whole, so one that exists
+# is complete.  examples/Snakefile runs the same steps.
 #
-# usage: examples/reproduce.sh [--scale small|paper|tiny] [--data DIR] [--out DIR] [-t N]
+# usage: examples/reproduce.sh [--scale small|paper|tiny] [--data DIR] [--out DIR] [-t N] [--steps N]
 #   small   the default: 4-layer d=128 models, ~0.8 M training tokens per
 #           condition (equal for all), T=128; about 30-45 min on 2 cores
 #   paper   the paper's settings (20M models, T=512, batch 64, lr 1e-4,
 #           5 B tokens): for a cluster
 #   tiny    seconds, for the tests
+#   --steps N   train N steps instead of the scale's number
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${SEQLM_BIN:=$HERE/../bin}"
@@ -28,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--data) DATA=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	-t) THREADS=$2; shift 2 ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--steps) STEPS_SET=$2; shift 2 ;;
+	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -41,8 +48,26 @@ tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000 BPE_V=300 EV
        ARCH="--arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32" ;;
 *) echo "reproduce.sh: --scale small, paper or tiny" >&2; exit 2 ;;
 esac
+STEPS=${STEPS_SET:-$STEPS}
 SEEDS="1 2 3 4 5"
 log() { echo "reproduce: $(date +%H:%M:%S) $*" >&2; }
+
+# train_member DIR S ARGS...: model S of a condition, unless its done-marker
+# says it is complete; resumed from its checkpoint if an interrupt left one
+train_member() {
+	_d=$1 _s=$2; shift 2
+	[ "$(cat "$_d/m$_s.done" 2>/dev/null)" = "$STEPS steps" ] && [ -s "$_d/m$_s.tns" ] && return 0
+	_resume=""
+	if [ -s "$_d/m$_s.tns.ckpt" ]; then
+		log "$(basename "$_d"): training model $_s, resumed from m$_s.tns.ckpt"
+		_resume="--resume $_d/m$_s.tns.ckpt"
+	else
+		log "$(basename "$_d"): training model $_s"
+	fi
+	lmtrain "$@" $_resume -o "$_d/m$_s.tns" "$_d/train.tns"
+	echo "$STEPS steps" > "$_d/m$_s.done"
+	rm -f "$_d/m$_s.tns.ckpt"       # the last state, for --resume; not needed now
+}
 
 # ---- data -------------------------------------------------------------------
 TEXT=$DATA/english_core.txt
@@ -77,13 +102,9 @@ condition() {
 	# best one, as in the paper); member 1 also logs the Fisher flow (the
 	# paper's estimator on the eval set) at the same steps
 	for s in $SEEDS; do
-		[ -s "$d/m$s.tns" ] && continue
-		log "$c: training model $s"
 		flow=""; [ $s = 1 ] && flow="--fisher-every $EVERY --fisher-estimator batch --fisher-log $d/flow$s.tsv"
-		lmtrain $ARCH -b $B --steps $STEPS --lr $LR --warmup 0.1 --seed $s --data-seed 42 -t $THREADS -q \
-			--eval "$d/eval.tns" --eval-every $EVERY $flow \
-			--log "$d/train$s.tsv" -o "$d/m$s.tns" "$d/train.tns"
-		rm -f "$d/m$s.tns.ckpt"       # the last state, for --resume; not needed here
+		train_member "$d" $s $ARCH -b $B --steps $STEPS --lr $LR --warmup 0.1 --seed $s --data-seed 42 -t $THREADS -q \
+			--eval "$d/eval.tns" --eval-every $EVERY $flow --log "$d/train$s.tsv"
 	done
 	M=""; for s in $SEEDS; do M="$M $d/m$s.tns"; done
 	if [ ! -s "$d/disagree.tsv" ]; then

@@ -74,19 +74,22 @@ enum { O_AUTHORS = 0x2000, O_MATRIX, O_EMB, O_ONESIDED, O_EXCL, O_INCL, O_NORBF 
 typedef struct {
 	int M, V, ntp, npair, mode;
 	const double *tp;
+	int nl;                       /* top-p values below 1 ... */
+	const int *lv;                /* ... their indices in tp, ascending by value */
 	const probs_stream *ps;
 	const probs_rec *pr;
 	/* per thread scratch */
-	float **buf, **lp, **lf, **q, **tmp;
+	float **buf, **lp, **lf, **tmp;
 	int32_t **order;              /* M x V, each row's order (met_nucleus) */
 	uint32_t **key;               /* M x V, each row's sort keys */
 	uint64_t **tmp64;             /* V, a bucket being sorted */
 	met_nucleus **nuc;            /* M */
-	/* the top-p sweep's mean distribution over the union of the supports:
-	 * per-token sums (kept zero between uses), which tokens are in it, and
-	 * its values gathered */
+	int32_t **lev;                /* M x V, met_levels() of each row */
+	/* the mean distribution over the union of small kept sets: per-token
+	 * sums (kept zero between uses), which tokens are in it, and its
+	 * values gathered */
 	float **acc, **gm;
-	int32_t **uni;
+	int32_t **uni;                /* V + 16: also met_jsd_levels()'s scratch */
 	uint8_t **mark;
 	/* per position results */
 	double *js;                   /* P x ntp x npair */
@@ -98,37 +101,15 @@ typedef struct {
 
 static double sum_tol(int kind) { return kind == PROBS_F16 ? 1e-2 : 1e-3; }
 
-/* q[o[i]] = p[o[i]] * w for i < k, and the sum of those q: a multiply, not
- * a division, and four running sums, so no long chain of dependent
- * operations (the sum's rounding, not its value, depends on the split) */
-static double renormalise(const float *p, const int32_t *o, int k, double w, float *q)
-{
-	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-	int i = 0;
-	for (; i + 4 <= k; i += 4) {
-		float a = (float)(p[o[i]] * w), b = (float)(p[o[i + 1]] * w);
-		float c = (float)(p[o[i + 2]] * w), d = (float)(p[o[i + 3]] * w);
-		q[o[i]] = a; q[o[i + 1]] = b; q[o[i + 2]] = c; q[o[i + 3]] = d;
-		s0 += a; s1 += b; s2 += c; s3 += d;
-	}
-	for (; i < k; i++) { float a = (float)(p[o[i]] * w); q[o[i]] = a; s0 += a; }
-	return (s0 + s1) + (s2 + s3);
-}
-
-/* q[o[i]] = 0 for from <= i < to: a truncation's tokens cleared */
-static void clear_at(float *q, const int32_t *o, int from, int to)
-{
-	for (int i = from; i < to; i++) q[o[i]] = 0;
-}
-
-/* the statistics of the mean of M truncated rows over the union of their
- * supports (elsewhere it is 0): each token's sum over the models in model
- * order, as met_mean_rows() adds them (a model without the token adds 0,
- * which changes no float), so the mean is the same bits */
-static void union_mean_stats(pos_ctx *c, int tid, const float *const *qq, const int *kept, met_row *r)
+/* the entropy of the mean of M truncations (row m: w[m] p[m] on its
+ * first kept[m] tokens) over the union of their kept sets only (elsewhere
+ * it is 0): each token's sum over the models in model order, as
+ * met_mean_entropy_levels() adds them over all V, so the mean is the same
+ * bits and only the entropy's rounding depends on the path */
+static double union_mean_entropy(pos_ctx *c, int tid, const float *const *p, const float *w, const int *kept)
 {
 	int M = c->M, V = c->V, nu = 0;
-	float *acc = c->acc[tid], *gm = c->gm[tid], w = 1.0f / M;
+	float *acc = c->acc[tid], *gm = c->gm[tid];
 	int32_t *uni = c->uni[tid];
 	uint8_t *mark = c->mark[tid];
 	for (int m = 0; m < M; m++) {
@@ -136,27 +117,27 @@ static void union_mean_stats(pos_ctx *c, int tid, const float *const *qq, const 
 		for (int i = 0; i < kept[m]; i++) {
 			int j = o[i];
 			if (!mark[j]) { mark[j] = 1; uni[nu++] = j; }
-			acc[j] += qq[m][j];
+			acc[j] += p[m][j] * w[m];
 		}
 	}
 	for (int u = 0; u < nu; u++) {
 		int j = uni[u];
-		gm[u] = acc[j] * w;
+		gm[u] = acc[j];
 		acc[j] = 0; mark[j] = 0;
 	}
-	met_row_stats(gm, nu, r);
+	met_row r;
+	met_row_stats(gm, nu, &r);
+	return r.entropy;
 }
 
 static void do_position(void *arg, int j, int tid)
 {
 	pos_ctx *c = arg;
-	int M = c->M, V = c->V, np = c->npair;
+	int M = c->M, V = c->V, np = c->npair, nl = c->nl;
 	const float *p[M];
 	int am[M];
 	double h[M];
-	float *lp = c->lp[tid], *lf = c->lf[tid], *q = c->q[tid];
-	int need_sort = 0;
-	for (int t = 0; t < c->ntp; t++) if (c->tp[t] < 1) need_sort = 1;
+	float *lp = c->lp[tid], *lf = c->lf[tid];
 	c->bad[j] = 0;
 	for (int m = 0; m < M; m++) {
 		met_row row;
@@ -168,8 +149,8 @@ static void do_position(void *arg, int j, int tid)
 		}
 		am[m] = row.argmax;
 		h[m] = row.entropy;
-		if (need_sort)
-			met_nucleus_init(&c->nuc[tid][m], p[m], lp + (size_t)m * V, V, c->order[tid] + (size_t)m * V,
+		if (nl)
+			met_nucleus_init(&c->nuc[tid][m], p[m], NULL, V, c->order[tid] + (size_t)m * V,
 			                 c->key[tid] + (size_t)m * V, c->tmp64[tid]);
 	}
 	/* KL both ways: in the JS pass at top-p 1 when there is one */
@@ -183,70 +164,79 @@ static void do_position(void *arg, int j, int tid)
 				double d;
 				met_jsd_kl(p[a], lp + (size_t)a * V, lf + (size_t)a * V, p[b], lp + (size_t)b * V, lf + (size_t)b * V,
 				           V, &d, &c->klab[o], &c->klba[o]);
-				c->js[((size_t)j * c->ntp + full) * np + k] = sqrt(d);
+				for (int t = 0; t < c->ntp; t++)
+					if (c->tp[t] >= 1) c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
 			} else {
 				c->klab[o] = met_kl_lp(p[a], lp + (size_t)a * V, lf + (size_t)b * V, V);
 				c->klba[o] = met_kl_lp(p[b], lp + (size_t)b * V, lf + (size_t)a * V, V);
 			}
 		}
-	/* q[m] holds model m's truncation: zero but at the first qk[m] tokens of
-	 * its order, which the next top-p rewrites or clears and the end of the
-	 * position clears, so no pass touches all V */
-	int qk[M];
-	for (int m = 0; m < M; m++) qk[m] = 0;
-	for (int t = 0; t < c->ntp; t++) {
-		const float *qq[M];
-		double hq[M], sq[M];
-		int kept[M];
-		for (int m = 0; m < M; m++) {
-			if (c->tp[t] >= 1) { qq[m] = p[m]; hq[m] = h[m]; kept[m] = V; continue; }
-			double mass, plp;
-			const int32_t *o = c->order[tid] + (size_t)m * V;
-			kept[m] = met_nucleus_count(&c->nuc[tid][m], c->tp[t], c->mode, &mass, &plp);
-			float *qm = q + (size_t)m * V;
-			double s = 0;
-			if (mass > 0)
-				s = renormalise(p[m], o, kept[m], 1 / mass, qm);
-			else
-				clear_at(qm, o, 0, kept[m]);
-			clear_at(qm, o, kept[m], qk[m]);
-			qk[m] = kept[m];
-			qq[m] = qm;
-			sq[m] = s;
-			/* entropy of the truncation from the sorted prefix sums */
-			double ht = log2(mass) - plp / mass;
-			hq[m] = ht > 0 ? ht : 0;
-		}
-		k = 0;
-		for (int a = 0; a < M; a++)
-			for (int b = a + 1; b < M; b++, k++) {
-				double d;
-				int x = kept[a] <= kept[b] ? a : b, y = x == a ? b : a;
-				/* truncated: visit the smaller support only */
-				if (c->tp[t] >= 1) {
-					if (t != full) c->js[((size_t)j * c->ntp + t) * np + k] = c->js[((size_t)j * c->ntp + full) * np + k];
-					continue;     /* done with the KLs above */
-				}
-				d = met_jsd_support(qq[x], c->order[tid] + (size_t)x * V, kept[x], qq[y], sq[y]);
-				c->js[((size_t)j * c->ntp + t) * np + k] = sqrt(d);
-			}
+	if (full >= 0) {
 		met_row r;
-		/* the mean over all V in vectors, or, when the supports are small,
-		 * over their union only: the same mean (a float sum in model
-		 * order either way), so only the entropy's rounding depends on it */
-		long nk = 0;
-		for (int m = 0; m < M; m++) nk += kept[m];
-		if (c->tp[t] >= 1 || nk > V / 4) {
-			met_mean_rows(qq, M, V, c->tmp[tid]);
-			met_row_stats(c->tmp[tid], V, &r);
-		} else
-			union_mean_stats(c, tid, qq, kept, &r);
+		met_mean_rows(p, M, V, c->tmp[tid]);
+		met_row_stats(c->tmp[tid], V, &r);
 		double mh = 0;
-		for (int m = 0; m < M; m++) mh += hq[m];
+		for (int m = 0; m < M; m++) mh += h[m];
 		double mi = r.entropy - mh / M;
-		c->mi[(size_t)j * c->ntp + t] = mi < 0 ? 0 : mi;
+		for (int t = 0; t < c->ntp; t++)
+			if (c->tp[t] >= 1) c->mi[(size_t)j * c->ntp + t] = mi < 0 ? 0 : mi;
 	}
-	for (int m = 0; m < M; m++) clear_at(q + (size_t)m * V, c->order[tid] + (size_t)m * V, 0, qk[m]);
+	if (!nl) return;
+	/* the top-p values below 1, ascending: each row keeps nested prefixes
+	 * of its order, so a pair's divergences at all of them come from one
+	 * pass over the two rows' kept tokens (met_jsd_levels) */
+	int kept[M][nl];
+	double mass[M][nl], hq[M][nl], jsd[nl];
+	const int32_t *ord[M], *lev[M];
+	for (int m = 0; m < M; m++) {
+		ord[m] = c->order[tid] + (size_t)m * V;
+		lev[m] = c->lev[tid] + (size_t)m * V;
+		double plp[nl], none;      /* met_levels() gives the sums of p log2 p */
+		for (int u = 0; u < nl; u++)
+			kept[m][u] = met_nucleus_count(&c->nuc[tid][m], c->tp[c->lv[u]], c->mode, &mass[m][u], &none);
+		met_levels(p[m], lp + (size_t)m * V, ord[m], kept[m], nl, V, c->lev[tid] + (size_t)m * V, plp);
+		/* entropy of the truncation from the sums over its tokens */
+		for (int u = 0; u < nl; u++) {
+			double ht = log2(mass[m][u]) - plp[u] / mass[m][u];
+			hq[m][u] = ht > 0 ? ht : 0;
+		}
+	}
+	k = 0;
+	for (int a = 0; a < M; a++)
+		for (int b = a + 1; b < M; b++, k++) {
+			met_jsd_levels(p[a], ord[a], lev[a], kept[a], mass[a], p[b], ord[b], lev[b], kept[b], mass[b], nl, jsd,
+			               c->uni[tid]);
+			for (int u = 0; u < nl; u++) c->js[((size_t)j * c->ntp + c->lv[u]) * np + k] = sqrt(jsd[u]);
+		}
+	/* the ensemble mean's entropy: over all V in vectors (every level
+	 * at once, a block of tokens at a time), or, when the kept sets are
+	 * small, over their union only (the same mean, so only the entropy's
+	 * rounding depends on the path) */
+	float w[M * nl];
+	uint8_t dense[nl];
+	double hm[nl];
+	for (int u = 0; u < nl; u++) {
+		long nk = 0;
+		for (int m = 0; m < M; m++) {
+			w[m * nl + u] = (float)(1 / (M * mass[m][u]));
+			nk += kept[m][u];
+		}
+		dense[u] = nk > V / 4;
+	}
+	met_mean_entropy_levels(p, lev, w, M, V, nl, dense, hm);
+	for (int u = 0; u < nl; u++) {
+		float wu[M];
+		int ku[M];
+		double mh = 0;
+		for (int m = 0; m < M; m++) {
+			wu[m] = w[m * nl + u];
+			ku[m] = kept[m][u];
+			mh += hq[m][u];
+		}
+		if (!dense[u]) hm[u] = union_mean_entropy(c, tid, p, wu, ku);
+		double mi = hm[u] - mh / M;
+		c->mi[(size_t)j * c->ntp + c->lv[u]] = mi < 0 ? 0 : mi;
+	}
 }
 
 static float **thread_bufs(int threads, size_t n, size_t size)
@@ -290,7 +280,14 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 	int rc, M = 0, V = 0, np = 0;
 	pos_ctx c = {0};
 	double *sjs = NULL, *smi = NULL, *sag = NULL, *sab = NULL, *sba = NULL, n = 0;
-	int cap = 0;
+	int cap = 0, nl = 0, lv[256];
+	/* the top-p values below 1 by ascending value (ties in list order) */
+	for (int t = 0; t < ntp; t++) {
+		if (tp[t] >= 1) continue;
+		int u = nl++;
+		for (; u > 0 && tp[lv[u - 1]] > tp[t]; u--) lv[u] = lv[u - 1];
+		lv[u] = t;
+	}
 	while ((rc = tns_read(r, &rec)) > 0) {
 		if (probs_get(&ps, &rec, &pr, err, sizeof err) < 0) { cli_out_abort(co); die_file(file, "%s", err); }
 		if (pr.P == 0) continue;
@@ -301,16 +298,16 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 		if (!M) {
 			M = ps.M; V = ps.V; np = M * (M - 1) / 2;
 			if (M < 2) { cli_out_abort(co); die_file(file, "one model only: disagree compares at least 2"); }
-			c = (pos_ctx){M, V, ntp, np, mode, tp, &ps, NULL,
+			c = (pos_ctx){M, V, ntp, np, mode, tp, nl, lv, &ps, NULL,
 			              thread_bufs(threads, (size_t)M * V, sizeof(float)), thread_bufs(threads, (size_t)M * V, sizeof(float)),
-			              thread_bufs(threads, (size_t)M * V, sizeof(float)), zeroed_bufs(threads, (size_t)M * V, sizeof(float)),
-			              thread_bufs(threads, V, sizeof(float)),
+			              thread_bufs(threads, (size_t)M * V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
 			              (int32_t **)thread_bufs(threads, (size_t)M * V, sizeof(int32_t)),
 			              (uint32_t **)thread_bufs(threads, (size_t)M * V, sizeof(uint32_t)),
 			              (uint64_t **)thread_bufs(threads, V, sizeof(uint64_t)),
 			              (met_nucleus **)thread_bufs(threads, M, sizeof(met_nucleus)),
+			              (int32_t **)thread_bufs(threads, (size_t)M * V, sizeof(int32_t)),
 			              zeroed_bufs(threads, V, sizeof(float)), thread_bufs(threads, V, sizeof(float)),
-			              (int32_t **)thread_bufs(threads, V, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
+			              (int32_t **)thread_bufs(threads, (size_t)V + 16, sizeof(int32_t)), (uint8_t **)zeroed_bufs(threads, V, 1),
 			              NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 			sjs = xcalloc((size_t)ntp * np, sizeof(double)); smi = xcalloc(ntp, sizeof(double));
 			sag = xcalloc(np, sizeof(double)); sab = xcalloc(np, sizeof(double)); sba = xcalloc(np, sizeof(double));
@@ -386,7 +383,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 		}
 	}
 	if (M) {
-		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.q, threads);
+		free_bufs(c.buf, threads); free_bufs(c.lp, threads); free_bufs(c.lf, threads); free_bufs(c.lev, threads);
 		free_bufs(c.tmp, threads); free_bufs(c.order, threads);
 		free_bufs(c.key, threads); free_bufs(c.tmp64, threads); free_bufs(c.nuc, threads);
 		free_bufs(c.acc, threads); free_bufs(c.gm, threads); free_bufs(c.uni, threads); free_bufs(c.mark, threads);

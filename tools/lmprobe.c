@@ -45,10 +45,15 @@ static void usage(FILE *fp)
 "      --emit WHAT       also hidden:L (hidden states after layer L, 0 = the\n"
 "                        embedding layer) or embeddings (= hidden:0), one\n"
 "                        tensor per model: hidden.L.m<i> f32[T,d]; may repeat\n"
+"      --shard K/N       only shard K of N (1 <= K <= N): blocks of 1024/T\n"
+"                        windows dealt out in turn; tnsview --cat merges the N\n"
+"                        outputs into the unsharded output's records\n"
 "  -z, --bgzf            BGZF-compress the output\n"
 "  -o, --output FILE     output stream (default stdout)\n"
 "  -b, --batch N         windows read per batch (default 32; raised to whole\n"
 "                        groups of 1024/T windows, one group per thread)\n"
+"      --precision P     fp32 (default) or bf16: matrix products with bfloat16\n"
+"                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); output identical for any N, -b\n"
 "  -f, --force           binary output to a terminal\n"
 "  -q, --quiet           no messages\n"
@@ -59,7 +64,7 @@ static void usage(FILE *fp)
 "Exit status: 0 success, 1 error, 2 usage.  See lmprobe(1).\n");
 }
 
-enum { O_SEED = 0x2000, O_PROB, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT };
+enum { O_SEED = 0x2000, O_PROB, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT, O_SHARD, O_PREC };
 enum { MODE_SAMPLE, MODE_EACH, MODE_GIVEN };
 #define GROUP_ROWS 1024           /* rows of the windows in one forward pass */
 
@@ -226,6 +231,8 @@ int main(int argc, char **argv)
 		{"mask-each", no_argument, 0, O_EACH}, {"mask-positions", no_argument, 0, O_GIVEN},
 		{"half", no_argument, 0, O_HALF}, {"top", required_argument, 0, O_TOP},
 		{"emit", required_argument, 0, O_EMIT}, {"bgzf", no_argument, 0, 'z'},
+		{"shard", required_argument, 0, O_SHARD},
+		{"precision", required_argument, 0, O_PREC},
 		{"batch", required_argument, 0, 'b'},
 		CLI_LONGOPTS
 	};
@@ -233,7 +240,7 @@ int main(int argc, char **argv)
 	probe p;
 	const char *input = "-";
 	char **models;
-	int nmodels = 0, c, B = 32, bgzf = 0;
+	int nmodels = 0, c, B = 32, bgzf = 0, shard_k = 0, shard_n = 0, bf16 = 0;
 	memset(&p, 0, sizeof p);
 	p.q = 0.10;
 	p.seed = 1;
@@ -256,7 +263,15 @@ int main(int argc, char **argv)
 			else if (!strncmp(optarg, "hidden:", 7)) p.emit[p.nemit++] = (int)cli_long("--emit hidden:", optarg + 7, 0, 1000);
 			else die_usage("--emit: hidden:LAYER or embeddings, not '%s'", optarg);
 			break;
+		case O_SHARD: {
+			char tail;
+			if (sscanf(optarg, "%d/%d%c", &shard_k, &shard_n, &tail) != 2 || shard_n < 1 || shard_n > 1000000 ||
+			    shard_k < 1 || shard_k > shard_n)
+				die_usage("--shard: K/N with 1 <= K <= N (e.g. 2/8), not '%s'", optarg);
+			break;
+		}
 		case 'z': bgzf = 1; break;
+		case O_PREC: bf16 = cli_precision(optarg); break;
 		case 'b': B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
@@ -288,6 +303,9 @@ int main(int argc, char **argv)
 	if (B < p.group * co.threads) B = p.group * co.threads;
 	B = (B + p.group - 1) / p.group * p.group;
 	winread_grow(&w, B);
+	/* a shard's blocks are whole groups, so its windows meet the same
+	 * neighbours in a forward pass as in one unsharded run: the same bits */
+	if (shard_n) winread_shard(&w, shard_k, shard_n, p.group);
 	p.w = &w;
 	p.M = nmodels;
 	p.V = w.vocab.n;
@@ -296,6 +314,7 @@ int main(int argc, char **argv)
 	tns_header_copy(&h, tns_reader_header(w.r));
 	for (int k = 0; k < nmodels; k++) {
 		bert_set_single(&p.m[k]);            /* parallel over groups of windows instead */
+		bert_set_precision(&p.m[k], bf16);
 		for (int e = 0; e < p.nemit; e++)
 			if (p.emit[e] > p.m[k].c.layers)
 				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
@@ -310,6 +329,10 @@ int main(int argc, char **argv)
 	tns_header_set(&h, "probe_mask_prob", "%g", p.mode == MODE_SAMPLE ? p.q : p.mode == MODE_EACH ? 1.0 : -1.0);
 	tns_header_set(&h, "probe_mask_seed", "%" PRIu64, p.seed);
 	tns_header_set(&h, "probe_mask_mode", "%s", p.mode == MODE_SAMPLE ? "sample" : p.mode == MODE_EACH ? "each" : "given");
+	if (shard_n) {
+		tns_header_set(&h, "shard", "%d/%d", shard_k, shard_n);
+		tns_header_set(&h, "shard_block", "%d", p.group);
+	}
 	char extra[64];
 	snprintf(extra, sizeof extra, "\tSD:%" PRIu64, p.seed);
 	tns_header_add_pg(&h, "lmprobe", SEQLM_VERSION, argc, argv, extra);

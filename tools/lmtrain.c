@@ -1,10 +1,11 @@
 /* lmtrain -- train a BERT masked language model on token windows.
  *
- *   seqtok genome.fa.gz | lmtrain --arch 4M --seed 1 --steps 2000 -o m1.tns
+ *   seqtok genome.fa.gz | lmtrain --arch 4M --seed 1 -o m1.tns
  *
  * Data order is a function of --data-seed and the input alone (never of
  * --seed), so the members of an ensemble see the same batches in the same
  * order; MLM masks, dropout and initialisation depend on --seed. */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -18,6 +19,7 @@
 #include "bert.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "dist.h"
 #include "evalmask.h"
 #include "fisher.h"
 #include "mlm.h"
@@ -48,13 +50,20 @@ static void usage(FILE *fp)
 "      --seeds LIST      several members in one process (\"1-5\", \"1,3\"): one read\n"
 "                        of the data, identical batches; -o etc. take {seed}\n"
 "Training:\n"
-"      --steps N         optimiser steps (default: --epochs passes over a file)\n"
+"      --steps N         optimiser steps (default: --epochs passes over a file,\n"
+"                        one pass over a pipe; see below)\n"
 "      --epochs N        passes over the input (needs a file, default 1)\n"
 "  -b, --batch N         windows per step (default 64)\n"
 "      --accum K         cut each batch into K micro-batches (memory / K)\n"
 "      --lr X            peak learning rate (default 1e-4)\n"
 "      --min-lr X        learning rate at the end of the cosine (default 0)\n"
 "      --warmup X        warm-up: a fraction of the steps if < 1, else steps (0.1)\n"
+"                        A pipe without --steps is read once: if it ends within\n"
+"                        the shuffle buffer the steps are known (as a file);\n"
+"                        if not, the learning rate warms up (a fraction counts\n"
+"                        against the steps of one shuffle buffer) and then stays\n"
+"                        at --lr, no cosine; progress shows steps and windows\n"
+"                        done, no ETA\n"
 "      --clip X          gradient-norm clipping, 0 = off (default 0.5)\n"
 "      --weight-decay X  AdamW weight decay, not on biases/LayerNorm (default 0)\n"
 "      --mask-prob X     MLM selection probability (default 0.15)\n"
@@ -68,7 +77,9 @@ static void usage(FILE *fp)
 "                        eval_acc batch_hash seed\n"
 "Evaluation and checkpoints:\n"
 "      --eval FILE       held-out windows: loss and accuracy on a fixed mask;\n"
-"                        -o then holds the model with the best eval loss\n"
+"                        -o then holds the model with the best eval loss,\n"
+"                        written when training ends (until then the best so\n"
+"                        far lives in the checkpoint)\n"
 "      --eval-every N    evaluate every N steps (default steps/10) and at the end\n"
 "      --eval-seed N     seed of the eval mask (default 1, as lmprobe)\n"
 "      --eval-mask-prob X  eval mask probability (default 0.15)\n"
@@ -76,9 +87,11 @@ static void usage(FILE *fp)
 "      --fisher-log FILE TSV of it (default OUTPUT.fisher.tsv)\n"
 "      --fisher-estimator E  window (default), batch or token\n"
 "      --checkpoint FILE last state: params, AdamW moments, step, data position,\n"
-"                        eval history (default OUTPUT.ckpt)\n"
+"                        eval history, best model (default OUTPUT.ckpt)\n"
 "      --checkpoint-every N  write the checkpoint every N steps (and at the end)\n"
 "      --resume CKPT     continue from a checkpoint, bitwise as if never stopped\n"
+"      --precision P     fp32 (default) or bf16: matrix products with bfloat16\n"
+"                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -f, --force           allow binary output to a terminal\n"
 "  -q, --quiet           no progress or messages\n"
@@ -86,19 +99,29 @@ static void usage(FILE *fp)
 "      --help            this help\n"
 "      --version         version, with htslib and OpenBLAS versions\n"
 "\n"
-"Exit status: 0 success, 1 error, 2 usage.  See lmtrain(1).\n");
+"Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the step under way, writes the\n"
+"checkpoint and exits 130, 143 or 129 without -o: add --resume OUTPUT.ckpt to\n"
+"the same command to continue.  A second signal stops at once.\n"
+"\n"
+"Under MPI (mpirun -np N lmtrain ...): one model data-parallel on N ranks,\n"
+"the same training as --accum N (sums in rank order, bitwise repeatable);\n"
+"with --seeds of M members, N = M x K ranks: each member on K ranks.\n"
+"The input must be a file every rank can read.\n"
+"\n"
+"Exit status: 0 success, 1 error (no model or log written), 2 usage, 128+N\n"
+"interrupted by signal N.  See lmtrain(1).\n");
 }
 
 enum {
 	O_ARCH = 0x2000, O_LAYERS, O_HIDDEN, O_HEADS, O_FFN, O_MAXPOS, O_DROPOUT, O_SEED, O_STEPS,
 	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG,
 	O_SEEDS, O_ACCUM, O_EVAL, O_EVERY, O_ESEED, O_EMASKP, O_FEVERY, O_FLOG, O_FEST, O_CKPT, O_CKEVERY,
-	O_RESUME
+	O_RESUME, O_PREC
 };
 
 typedef struct {
 	const char *arch;
-	int layers, hidden, heads, ffn, max_pos;
+	int layers, hidden, heads, ffn, max_pos, bf16;
 	double dropout;
 	uint64_t seed, data_seed;
 	long steps, epochs, batch, shuffle;
@@ -123,6 +146,7 @@ typedef struct {
 	int32_t *buf;               /* pipe: shuffle buffer [cap][T] */
 	long fill, cap;
 	int eof;
+	int broken;                 /* a read failed after a signal: upstream was interrupted too */
 	rng_t rng;
 	uint64_t seed;
 } data;
@@ -133,6 +157,7 @@ static const int32_t *read_window(data *d)
 {
 	tns_record rec;
 	int rr = tns_read(d->r, &rec);
+	if (rr < 0 && cli_interrupted()) { d->broken = 1; return NULL; }   /* Ctrl-C reached seqtok too */
 	if (rr < 0) die_file(d->path, "%s", tns_error(d->r));
 	if (rr == 0) return NULL;
 	const tns_tensor *t = tns_get(&rec, "tokens");
@@ -233,7 +258,7 @@ static void data_close(data *d)
 /* ---- text buffers: the logs are kept whole so a checkpoint can carry them */
 
 /* on = 0: a log nobody asked for, nothing kept */
-typedef struct { char *s; size_t n, cap; FILE *fp; int on; } textlog;
+typedef struct { char *s; size_t n, cap; FILE *fp; int on; const char *path; } textlog;
 
 static void tl_printf(textlog *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void tl_printf(textlog *t, const char *fmt, ...)
@@ -250,8 +275,13 @@ static void tl_printf(textlog *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(t->s + t->n, k + 1, fmt, ap);
 	va_end(ap);
-	if (t->fp && fwrite(t->s + t->n, 1, k, t->fp) != (size_t)k) cli_write_failed("log");
+	if (t->fp && fwrite(t->s + t->n, 1, k, t->fp) != (size_t)k) die_file(t->path, "write failed: %s", strerror(errno));
 	t->n += k;
+}
+
+static void tl_flush(textlog *t)
+{
+	if (t->fp && fflush(t->fp) != 0) die_file(t->path, "write failed: %s", strerror(errno));
 }
 
 /* the header of a TSV log: the command line and seeds, as # lines */
@@ -271,6 +301,8 @@ typedef struct {
 	bert_model m;
 	adamw opt;
 	ckpt_state st;
+	float *best;                  /* --eval: the parameters of the best eval loss so far */
+	int ckpt_written;             /* this run wrote the checkpoint (or resumed from it) */
 	double loss, norm;
 } member;
 
@@ -356,8 +388,11 @@ static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int 
 static void evalset_free(evalset *e) { free(e->in); free(e->lab); }
 
 /* mean loss and accuracy (argmax, first of ties) at the masked positions,
- * no dropout, in batches of mb windows; sums in a fixed order */
-static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, double *loss, double *acc)
+ * no dropout, in batches of mb windows; sums in a fixed order.  Under MPI
+ * batch i goes to rank i mod N of the group; the sums of each batch are
+ * then added in batch order on every rank. */
+static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, double *loss, double *acc,
+                     const dist_group *dg)
 {
 	int V = m->c.vocab_size, T = e->T;
 	int *rows = xmalloc((size_t)mb * T * sizeof *rows);
@@ -365,7 +400,12 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 	float *lg = NULL;
 	size_t lgcap = 0;
 	double L = 0, A = 0;
+	int nch = (e->n + mb - 1) / mb;
+	double *part = dg->size > 1 ? xcalloc(2 * (size_t)nch, sizeof *part) : NULL;
 	for (int i0 = 0; i0 < e->n; i0 += mb) {
+		int ci = i0 / mb;
+		if (ci % dg->size != dg->rank) continue;
+		double *Lp = part ? part + 2 * ci : &L, *Ap = part ? part + 2 * ci + 1 : &A;
 		int nb = e->n - i0 < mb ? e->n - i0 : mb, nr = 0;
 		for (int r = 0; r < nb * T; r++)
 			if (e->lab[(size_t)i0 * T + r] >= 0) lab[nr] = e->lab[(size_t)i0 * T + r], rows[nr++] = r;
@@ -379,9 +419,14 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 			for (int v = 1; v < V; v++) if (x[v] > x[am]) am = v;
 			double s = 0;
 			for (int v = 0; v < V; v++) s += exp((double)x[v] - x[am]);
-			L += log(s) + x[am] - x[lab[j]];
-			A += am == lab[j];
+			*Lp += log(s) + x[am] - x[lab[j]];
+			*Ap += am == lab[j];
 		}
+	}
+	if (part) {
+		dist_sum_f64(dg, part, 2 * (size_t)nch);
+		for (int ci = 0; ci < nch; ci++) L += part[2 * ci], A += part[2 * ci + 1];
+		free(part);
 	}
 	*loss = L / e->ntok, *acc = A / e->ntok;
 	free(rows); free(lab); free(lg);
@@ -389,10 +434,13 @@ static void evaluate(bert_model *m, bert_acts *ea, int mb, const evalset *e, dou
 
 /* ---- progress ------------------------------------------------------------ */
 
-static void progress(int tty, long step, long steps, double loss, double tps, double eta, int last)
+/* steps 0: an open-ended run (a pipe of unknown length): no bar and no
+ * ETA (progress_print), the windows done among the figures */
+static void progress(int tty, long step, long steps, long windows, double loss, double tps, double eta, int last)
 {
-	char x[64];
-	snprintf(x, sizeof x, "loss %.4f  %.0f tok/s", loss, tps);
+	char x[96];
+	if (steps) snprintf(x, sizeof x, "loss %.4f  %.0f tok/s", loss, tps);
+	else snprintf(x, sizeof x, "%ld windows  loss %.4f  %.0f tok/s", windows, loss, tps);
 	progress_print(tty, "step", step, steps, x, eta, last);
 }
 
@@ -409,9 +457,14 @@ static int next_batch(data *d, int32_t *tok, int B, uint64_t *chain, uint64_t *b
 }
 
 /* one optimiser step of member k on the batch tok[nb*T], in micro-batches
- * of mb windows whose gradients add up to the whole batch's */
+ * of mb windows whose gradients add up to the whole batch's.  Under MPI the
+ * micro-batches are dealt out by position, --accum of them to each rank of
+ * the member's group in rank order, and the gradients and losses summed in
+ * rank order (dist.h): the same step as one process with --accum times the
+ * ranks, but for the order of the additions. */
 static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int T, int mb, long step,
-                       const opts *o, long steps, long warm, int32_t *inp, int32_t *lab, double *lr)
+                       const opts *o, long steps, long warm, int32_t *inp, int32_t *lab, double *lr,
+                       const dist_group *dg)
 {
 	bert_model *m = &k->m;
 	long nm = 0;
@@ -420,7 +473,8 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 		               o->mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
 	bert_zero_grads(m);
 	double lsum = 0;
-	for (int b0 = 0; b0 < nb; b0 += mb) {
+	for (int j = 0, b0 = 0; b0 < nb; j++, b0 += mb) {
+		if (j / o->accum != dg->rank) continue;
 		int n = nb - b0 < mb ? nb - b0 : mb;
 		bert_drop dr = { k->seed, (uint64_t)step, b0 };
 		bert_forward(m, a, inp + (size_t)b0 * T, n, T, &dr);
@@ -429,18 +483,56 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 		lsum += n == nb ? l : (double)l * nmi;
 		if (nm) bert_backward(m, a, 0, n, 1.0f / (float)nm);
 	}
+	dist_sum_f32(dg, m->grads, m->n);
+	dist_sum_f64(dg, &lsum, 1);
 	k->loss = mb >= nb ? lsum : nm ? lsum / nm : 0;
 	k->norm = grad_clip(m->grads, m->n, o->clip);
 	*lr = lr_at(step, steps, warm, o->lr, o->min_lr);
 	adamw_step(&k->opt, m->params, m->grads, (float)*lr);
+	bert_params_changed(m);
+}
+
+/* the empirical Fisher of member k on the eval set, in batches of mb
+ * windows dealt out over the group's ranks as in evaluate(), the sums then
+ * added in rank order */
+static void fisher_eval(fisher_acc *f, member *k, bert_acts *ea, int mb, const evalset *es,
+                        const dist_group *dg, long step)
+{
+	for (int i0 = 0, ci = 0; i0 < es->n; i0 += mb, ci++) {
+		if (ci % dg->size != dg->rank) continue;
+		int n = es->n - i0 < mb ? es->n - i0 : mb;
+		if (fisher_add_batch(f, &k->m, ea, es->in + (size_t)i0 * es->T, es->lab + (size_t)i0 * es->T, n, es->T) < 0)
+			die("member %" PRIu64 ": non-finite loss at step %ld (diverged: lower --lr?)", k->seed, step);
+	}
+	if (dg->size > 1) {
+		double c[3] = { (double)f->ntokens, (double)f->nwindows, (double)f->nbatches };
+		dist_sum_f64(dg, f->sum, f->n);
+		dist_sum_f64(dg, c, 3);
+		f->ntokens = (long)c[0], f->nwindows = (long)c[1], f->nbatches = (long)c[2];
+	}
+}
+
+/* the lines this rank's member wrote into step (a leader's; others none)
+ * join log t on every rank in rank order, so every checkpoint carries the
+ * whole log; only world rank 0 has the file open */
+static void tl_share(textlog *t, textlog *step)
+{
+	if (!t->on) return;
+	char *all;
+	size_t n;
+	dist_share_text(step->s ? step->s : "", step->n, &all, &n);
+	if (n) tl_printf(t, "%s", all);
+	free(all);
+	step->n = 0;
 }
 
 /* ---- output files ---------------------------------------------------------- */
 
 /* the options a checkpoint must share with the run that resumes it */
 static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, int T, int accum,
-                           const evalset *e)
+                           int ranks, const evalset *e)
 {
+	if (ranks > 1) tns_header_set(h, "train_ranks", "%d", ranks);   /* MPI ranks per member */
 	tns_header_set(h, "train_steps", "%ld", steps);
 	tns_header_set(h, "train_batch", "%ld", o->batch);
 	tns_header_set(h, "train_accum", "%d", accum);
@@ -458,7 +550,7 @@ static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, 
 static const char *const train_keys[] = {
 	"seed", "data_seed", "train_steps", "train_batch", "train_accum", "train_lr", "train_min_lr",
 	"train_warmup_steps", "train_clip", "train_weight_decay", "train_mask_prob", "train_window",
-	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", NULL
+	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", "train_ranks", NULL
 };
 
 /* the header of member k's model or checkpoint at step */
@@ -476,28 +568,85 @@ static void write_model(const cli_opts *co, const char *path, const tns_header *
 {
 	tns_writer *w = cli_tns_create(co, path, h, 0);
 	if (model_write_buffer(w, m, "params", m->params) != 0) {
-		fprintf(stderr, "%s: error: %s: %s\n", cli_prog, path ? path : "-", tns_werror(w));
+		char e[512];
+		snprintf(e, sizeof e, "%s", tns_werror(w));
 		tns_abort(w);
-		exit(EXIT_FAILURE);
+		die_file(path, "%s", e);   /* removes whatever this run finished too */
 	}
 	cli_tns_close(w);
 }
 
-/* the checkpoint of member k (resumable), see ckpt.h */
-static void write_checkpoint(member *k, const tns_header *ih, const opts *o, int argc, char **argv,
-                             long step, long steps, long warm, int T, int accum, const evalset *e,
-                             const textlog *lg, const textlog *fl, long windows, uint64_t chain)
+/* what a checkpoint needs besides the member */
+typedef struct {
+	const tns_header *ih;
+	const opts *o;
+	int argc;
+	char **argv;
+	long steps, warm;
+	int T, accum, ranks;
+	const evalset *e;
+	const textlog *lg, *fl;
+	long windows;                 /* consumed by the steps done, and their hash chain */
+	uint64_t chain;
+} train_ctx;
+
+/* the checkpoint of member k after step steps (resumable), see ckpt.h */
+static void write_checkpoint(member *k, const train_ctx *c, long step)
 {
 	tns_header h;
-	member_header(&h, ih, k, o, argc, argv, step);
-	set_train_keys(&h, o, steps, warm, T, accum, e);
+	member_header(&h, c->ih, k, c->o, c->argc, c->argv, step);
+	set_train_keys(&h, c->o, c->steps, c->warm, c->T, c->accum, c->ranks, c->e);
 	ckpt_state s = k->st;
-	s.step = step, s.adam_t = k->opt.t, s.windows = windows, s.data_hash = chain;
-	s.log = lg->s, s.loglen = lg->n, s.flog = fl->s, s.floglen = fl->n;
+	s.step = step, s.adam_t = k->opt.t, s.windows = c->windows, s.data_hash = c->chain;
+	s.log = c->lg->s, s.loglen = c->lg->n, s.flog = c->fl->s, s.floglen = c->fl->n;
 	char err[512];
-	if (ckpt_write(k->ckpt, &h, &k->m, &k->opt, &s, err, sizeof err) != 0)
-		die_file(k->ckpt, "%s (the previous checkpoint is intact)", err);
+	struct stat st;
+	/* say "intact" only of a checkpoint that is there */
+	int there = stat(k->ckpt, &st) == 0 && S_ISREG(st.st_mode);
+	if (ckpt_write(k->ckpt, &h, &k->m, &k->opt, &s, k->best, err, sizeof err) != 0)
+		die_file(k->ckpt, "%s (%s)", err, !there ? "no checkpoint was written" : k->ckpt_written ?
+		         "the previous checkpoint is intact" : "the previous checkpoint, from before this run, is intact");
+	k->ckpt_written = 1;
 	tns_header_free(&h);
+}
+
+/* what an interrupt now keeps (cli_signal_note): no model, the checkpoint
+ * at step and how to go on from it */
+static void interrupt_note(const member *mem, int nmem, const char *ckpat, long step)
+{
+	if (!ckpat)
+		cli_signal_note("no model and no checkpoint (the model was to go to standard output; --checkpoint FILE names one)");
+	else if (nmem == 1)
+		cli_signal_note("no model (-o is written when training ends); kept the checkpoint %s at step %ld "
+		                "(to go on, add --resume %s to the same command)", mem[0].ckpt, step, mem[0].ckpt);
+	else
+		cli_signal_note("no models (-o is written when training ends); kept the checkpoints %s at step %ld "
+		                "(to go on, add --resume '%s' to the same command)", ckpat, step, ckpat);
+}
+
+/* a signal arrived: the state after the steps done goes to the checkpoint
+ * (save 0: it just did), then the program ends, saying what was kept */
+static void interrupted(member *mem, int nmem, const char *ckpat, int save, long step, const train_ctx *c)
+{
+	if (ckpat && save)
+		for (int i = 0; i < nmem; i++) write_checkpoint(&mem[i], c, step);
+	interrupt_note(mem, nmem, ckpat, step);
+	cli_interrupt_exit();
+}
+
+/* "4M", or "custom (4M with --layers 2)" when options change its sizes */
+static void arch_name(char *buf, size_t n, const opts *o, const bert_config *cfg, int V)
+{
+	bert_config named;
+	bert_config_named(&named, o->arch, V);
+	size_t k = (size_t)snprintf(buf, n, "%s", o->arch);
+	if (named.layers == cfg->layers && named.hidden == cfg->hidden && named.heads == cfg->heads && named.ffn == cfg->ffn)
+		return;
+	k = (size_t)snprintf(buf, n, "custom (%s with", o->arch);
+#define OVR(f, opt) if (k < n && named.f != cfg->f) k += (size_t)snprintf(buf + k, n - k, " " opt " %d", cfg->f)
+	OVR(layers, "--layers"); OVR(hidden, "--hidden"); OVR(heads, "--heads"); OVR(ffn, "--ffn");
+#undef OVR
+	if (k < n) snprintf(buf + k, n - k, ")");
 }
 
 static void cfg_mismatch(const char *path, const bert_config *a, const bert_config *b)
@@ -523,12 +672,17 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 		die_file(path, "the checkpoint was trained on another vocabulary than these windows");
 	for (int i = 0; train_keys[i]; i++) {
 		const char *a = tns_header_get(&ch, train_keys[i]), *b = tns_header_get(want, train_keys[i]);
+		if (!a && !b) continue;   /* train_ranks: one process both times */
+		if (!strcmp(train_keys[i], "train_ranks") && (!a || !b || strcmp(a, b)))
+			die_file(path, "written by %s MPI ranks per member, resumed with %s: resume with the same mpirun -np",
+			         a ? a : "1", b ? b : "1");
 		if (!a || !b || strcmp(a, b) != 0)
 			die_file(path, "%s is %s in the checkpoint, %s in this run", train_keys[i], a ? a : "missing", b ? b : "missing");
 	}
 	int r = ckpt_read_state(path, &k->st, err, sizeof err);
 	if (r != 0) die_file(path, "%s", err);
 	memcpy(k->m.params, cm.params, k->m.n * sizeof *cm.params);
+	bert_params_changed(&k->m);
 	memcpy(k->opt.m, co.m, k->m.n * sizeof *co.m);
 	memcpy(k->opt.v, co.v, k->m.n * sizeof *co.v);
 	k->opt.t = k->st.adam_t;
@@ -539,11 +693,25 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 
 /* ---- main ---------------------------------------------------------------- */
 
+/* under MPI, a rank other than 0 holds its error message back a moment: an
+ * error every rank meets (a bad option, a bad input file) is then reported
+ * once, by rank 0, whose MPI_Abort ends the others first */
+static void rank_wait(void) { usleep(300000); }
+
 int main(int argc, char **argv)
 {
 	cli_opts co;
 	par_blas_prefer_avx512(argv);
 	cli_init(&co, argc, argv);
+	int nranks = dist_init(&argc, &argv);
+	char where[32], vnote[192];
+	if (nranks > 1) {
+		snprintf(where, sizeof where, "rank %d", dist_rank());
+		cli_set_process(where, dist_rank() ? rank_wait : NULL, dist_abort);
+	}
+	if (dist_built()) snprintf(vnote, sizeof vnote, "MPI: %s (data parallel under mpirun or srun)", dist_library());
+	else snprintf(vnote, sizeof vnote, "MPI: not built in (one process)");
+	cli_version_note(vnote);
 	opts o = { .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
 	           .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
 	           .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
@@ -564,7 +732,7 @@ int main(int argc, char **argv)
 		{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
 		{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
 		{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
-		CLI_LONGOPTS
+		{ "precision", required_argument, 0, O_PREC }, CLI_LONGOPTS
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "b:", longopts, NULL)) != -1) {
@@ -604,6 +772,7 @@ int main(int argc, char **argv)
 		case O_CKPT: o.ckpt = optarg; break;
 		case O_CKEVERY: o.ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
 		case O_RESUME: o.resume = optarg; break;
+		case O_PREC: o.bf16 = cli_precision(optarg); break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
 	}
@@ -626,14 +795,31 @@ int main(int argc, char **argv)
 	const char *outpat = co.output && strcmp(co.output, "-") ? co.output : NULL;
 	if (nmem > 1 && (!outpat || !strstr(outpat, "{seed}")))
 		die_usage("--seeds trains several models: -o needs {seed} in the name (e.g. -o 'm{seed}.tns')");
-	int want_ckpt = o.ckpt || o.ckpt_every || o.eval;
-	if (o.eval && !outpat) die_usage("--eval rewrites the best model as it improves: -o FILE is required");
+	/* the checkpoint is written every --checkpoint-every steps and at the
+	 * end when asked for (a resumed run keeps its own up to date), and
+	 * always when a signal interrupts training */
+	int want_ckpt = o.ckpt || o.ckpt_every || o.eval || o.resume;
+	if (o.eval && !outpat) die_usage("--eval keeps the best model for the end: -o FILE is required");
 	if (want_ckpt && !o.ckpt && !outpat) die_usage("checkpoints need a name: --checkpoint FILE");
 	char *ckpat = o.ckpt ? xstrdup(o.ckpt) : NULL;
-	if (want_ckpt && !ckpat) { ckpat = xmalloc(strlen(outpat) + 8); sprintf(ckpat, "%s.ckpt", outpat); }
+	if (!ckpat && outpat) { ckpat = xmalloc(strlen(outpat) + 8); sprintf(ckpat, "%s.ckpt", outpat); }
 	for (const char *p, **pp = (const char *[]){ ckpat, o.resume, NULL }; (p = *pp); pp++)
 		if (nmem > 1 && !strstr(p, "{seed}")) die_usage("--seeds: %s needs {seed} in the name", p);
 	if (!outpat) cli_check_binary_out(&co);
+	/* MPI: members dealt out over the ranks, the same number each */
+	int nmem_all = nmem;
+	for (int i = 0; i < nmem; i++)
+		for (int j = 0; j < i; j++)
+			if (seedv[j] == seedv[i]) die_usage("--seeds: seed %ld twice", seedv[i]);
+	if (nranks > 1 && !strcmp(in, "-"))
+		die_usage("under MPI every rank reads the windows itself: give a file that every rank can read, not a pipe");
+	if (nranks > 1 && nmem > 1 && nranks % nmem)
+		die_usage("--seeds has %d members: under MPI the ranks (%d) must be a multiple of that, the same number for each member",
+		          nmem, nranks);
+	dist_group dg;
+	dist_split(&dg, nranks > 1 && nmem > 1 ? nmem : 1);
+	if (dg.ngroups > 1) seedv[0] = seedv[dg.group], nmem = 1;
+	if (dist_rank() != 0) cli_verbose = -1;   /* rank 0 speaks for all */
 
 	data d;
 	data_open(&d, in, 0, o.data_seed);
@@ -661,8 +847,6 @@ int main(int argc, char **argv)
 	if (why) die_usage("model configuration: %s", why);
 	if (!d.in_memory && o.epochs > 1)
 		die_usage("--epochs %ld needs a file: a pipe can be read only once (save the windows to a file, or use --steps)", o.epochs);
-	if (!d.in_memory && !o.steps)
-		die_usage("--steps is required when the input is a pipe (the schedule needs the total)");
 
 	evalset es = { 0 };
 	if (o.eval) evalset_load(&es, o.eval, voc.hash, cfg.max_pos, o.eval_seed, o.eval_q);
@@ -670,10 +854,20 @@ int main(int argc, char **argv)
 	if ((d.in_memory && d.n == 0) || (!d.in_memory && d.fill == 0)) die_file(d.path, "no token windows in the input");
 	if (d.T > cfg.max_pos)
 		die_file(d.path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d.T, cfg.max_pos);
-	long steps = o.steps ? o.steps : (d.n * (o.epochs ? o.epochs : 1) + o.batch - 1) / o.batch;
-	long warm = o.warmup < 1 ? (long)ceil(o.warmup * steps) : (long)o.warmup;
-	if (o.eval && !o.eval_every) o.eval_every = steps / 10 > 0 ? steps / 10 : 1;
-	int B = (int)o.batch, T = d.T, accum = (int)o.accum, mb = (B + accum - 1) / accum;
+	/* the steps; 0 for a pipe without --steps that is longer than the
+	 * shuffle buffer: one pass over it, a length nobody knows in advance.
+	 * The steps of one buffer-full then stand in for the total where a
+	 * fraction of it is asked for (--warmup, --eval-every's default), and
+	 * the learning rate stays at --lr after the warm-up (lr_at). */
+	long steps = o.steps ? o.steps
+	           : d.in_memory ? (d.n * (o.epochs ? o.epochs : 1) + o.batch - 1) / o.batch
+	           : d.eof ? (d.fill + o.batch - 1) / o.batch : 0;
+	long nominal = steps ? steps : (d.cap + o.batch - 1) / o.batch;
+	long warm = o.warmup < 1 ? (long)ceil(o.warmup * nominal) : (long)o.warmup;
+	if (o.eval && !o.eval_every) o.eval_every = nominal / 10 > 0 ? nominal / 10 : 1;
+	int B = (int)o.batch, T = d.T, accum = (int)o.accum, slices = accum * dg.size, mb = (B + slices - 1) / slices;
+	if (slices > B)
+		die_usage("-b %d windows cannot be cut into %d micro-batches (--accum %d on each of %d ranks)", B, slices, accum, dg.size);
 
 	member *mem = xcalloc(nmem, sizeof *mem);
 	for (int i = 0; i < nmem; i++) {
@@ -684,10 +878,9 @@ int main(int argc, char **argv)
 		k->ckpt = expand(ckpat, k->seed);
 		check_folder(k->out);
 		check_folder(k->ckpt);
-		for (int j = 0; j < i; j++)
-			if (mem[j].seed == k->seed) die_usage("--seeds: seed %" PRIu64 " twice", k->seed);
 		if (bert_init(&k->m, &cfg) != 0) die("cannot build the model");
 		bert_set_threads(&k->m, co.threads);
+		bert_set_precision(&k->m, o.bf16);
 		bert_init_weights(&k->m, k->seed);
 		bert_alloc_grads(&k->m);
 		adamw_init(&k->opt, k->m.n);
@@ -696,6 +889,7 @@ int main(int argc, char **argv)
 		for (int p = 0; p < k->m.np; p++)
 			if (k->m.p[p].ndim == 1) adamw_no_decay(&k->opt, k->m.p[p].off, k->m.p[p].n);
 		ckpt_state_init(&k->st);
+		if (o.eval) k->best = xmalloc(k->m.n * sizeof *k->best);
 	}
 	/* resume: every member from its checkpoint, all at one step */
 	long start = 0;
@@ -705,14 +899,19 @@ int main(int argc, char **argv)
 			char *path = expand(o.resume, k->seed);
 			tns_header want;
 			member_header(&want, ih, k, &o, argc, argv, 0);
-			set_train_keys(&want, &o, steps, warm, T, accum, &es);
+			set_train_keys(&want, &o, steps, warm, T, accum, dg.size, &es);
 			member_resume(k, path, &want, voc.hash);
 			tns_header_free(&want);
+			if (k->best && k->st.best_step >= 0 && ckpt_read_best(path, &k->m, k->best, err, sizeof err) != 0)
+				die_file(path, "%s", err);
+			k->ckpt_written = k->ckpt && strcmp(k->ckpt, path) == 0;
 			if (i && k->st.step != start)
 				die_file(path, "at step %" PRId64 ", the other members' checkpoints at %ld", k->st.step, start);
 			start = (long)k->st.step;
 			free(path);
 		}
+		if (dist_max_int((int)start) != -dist_max_int(-(int)start))
+			die("the members' checkpoints are at different steps (resume them from one run)");
 	}
 
 	bert_acts *a = bert_acts_new(&mem[0].m, mb, T, 1);
@@ -735,10 +934,11 @@ int main(int argc, char **argv)
 
 	cli_out logo, flogo;
 	textlog lg = { 0 }, fl = { 0 };
-	if (o.log) lg.fp = cli_out_open(&logo, o.log), lg.on = 1;
+	if (o.log) lg.fp = dist_rank() ? NULL : cli_out_open(&logo, o.log), lg.on = 1, lg.path = o.log;
 	char *flogpath = o.flog ? xstrdup(o.flog) : NULL;
 	if (o.fisher_every && !flogpath) { flogpath = xmalloc(strlen(outpat) + 16); sprintf(flogpath, "%s.fisher.tsv", outpat); }
-	if (flogpath) fl.fp = cli_out_open(&flogo, flogpath), fl.on = 1;
+	if (flogpath) fl.fp = dist_rank() ? NULL : cli_out_open(&flogo, flogpath), fl.on = 1, fl.path = flogpath;
+	textlog slg = { .on = lg.on }, sfl = { .on = fl.on };   /* one step's lines (tl_share) */
 	if (o.resume) {
 		tl_printf(&lg, "%.*s", (int)mem[0].st.loglen, mem[0].st.log ? mem[0].st.log : "");
 		tl_printf(&fl, "%.*s", (int)mem[0].st.floglen, mem[0].st.flog ? mem[0].st.flog : "");
@@ -751,27 +951,46 @@ int main(int argc, char **argv)
 			tl_printf(&fl, "step\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\tseed\n");
 		}
 	}
+	tl_flush(&lg);                      /* a log that cannot be written fails before training */
+	tl_flush(&fl);
 
-	if (cli_verbose >= 0)
-		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters; %ld steps of %d windows of %d tokens%s%s",
-		     o.arch, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, steps, B, T,
-		     nmem > 1 ? "; members " : "", nmem > 1 ? seedstr : "");
+	if (cli_verbose >= 0) {
+		char name[160], what[160];
+		arch_name(name, sizeof name, &o, &cfg, voc.n);
+		if (steps) snprintf(what, sizeof what, "%ld step%s", steps, steps == 1 ? "" : "s");
+		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", warm, o.lr);
+		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters (%.2f M); %s of %d windows of %d tokens%s%s",
+		     name, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, mem[0].m.n / 1e6, what, B, T,
+		     nmem_all > 1 ? "; members " : "", nmem_all > 1 ? seedstr : "");
+		if (nranks > 1)
+			info("MPI: %d ranks, %d per member; each batch in %d micro-batches of up to %d windows, --accum %d on each rank",
+			     nranks, dg.size, slices, mb, accum);
+	}
 	if (o.resume && cli_verbose >= 0) info("resuming at step %ld from %s", start, o.resume);
 	int tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
 	double t0 = cli_now(), tlast = t0, loss_avg = 0, lr = 0;
 	long ntok = 0;
 	fisher_group *g = NULL;
-	for (step = start; step < steps; step++) {
+	/* from here a signal waits for the end of the step under way, which is
+	 * then saved in the checkpoint (see interrupted()); a second one stops
+	 * at once, leaving the last checkpoint */
+	if (mem[0].ckpt_written) interrupt_note(mem, nmem, ckpat, start);
+	cli_signal_defer(1);
+	for (step = start; !steps || step < steps; step++) {
+		uint64_t chain0 = chain;
 		int nb = next_batch(&d, tok, B, &chain, &bh);
-		if (nb == 0) {
-			warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+		if (d.broken || nb == 0) {
+			if (d.broken)
+				interrupted(mem, nmem, ckpat, 1, step,
+				            &(train_ctx){ ih, &o, argc, argv, steps, warm, T, accum, dg.size, &es, &lg, &fl, windows, chain0 });
 			break;
 		}
 		windows += nb;
 		for (int i = 0; i < nmem; i++)
-			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr);
+			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr, &dg);
 		ntok += (long)nb * T * nmem;
-		int last = step + 1 == steps;
+		/* a pipe tells its end one window ahead: its last step is known */
+		int ended = !d.in_memory && d.fill == 0, last = step + 1 == steps || ended;
 		int do_eval = o.eval && ((step + 1) % o.eval_every == 0 || last);
 		int do_fisher = o.fisher_every && ((step + 1) % o.fisher_every == 0);
 		double now = cli_now(), tps = ntok / (now - t0 + 1e-9);
@@ -779,72 +998,95 @@ int main(int argc, char **argv)
 			member *k = &mem[i];
 			double el = 0, eacc = 0;
 			if (do_eval) {
-				evaluate(&k->m, ea, mb, &es, &el, &eacc);
+				evaluate(&k->m, ea, mb, &es, &el, &eacc, &dg);
 				ckpt_state_add_eval(&k->st, step + 1, el, eacc);
 				if (el < k->st.best_loss) {
 					k->st.best_loss = el, k->st.best_step = step + 1;
-					tns_header h;
-					member_header(&h, ih, k, &o, argc, argv, step + 1);
-					tns_header_set(&h, "eval_loss", "%.9g", el);
-					tns_header_set(&h, "eval_acc", "%.9g", eacc);
-					write_model(&co, k->out, &h, &k->m);
-					tns_header_free(&h);
+					memcpy(k->best, k->m.params, k->m.n * sizeof *k->best);
 				}
 			}
 			if (do_fisher) {
 				fisher_acc f;
 				fisher_init(&f, &k->m, (fisher_estimator)o.fest);
-				for (int i0 = 0; i0 < es.n; i0 += mb) {
-					int n = es.n - i0 < mb ? es.n - i0 : mb;
-					if (fisher_add_batch(&f, &k->m, ea, es.in + (size_t)i0 * es.T, es.lab + (size_t)i0 * es.T, n, es.T) < 0)
-						die("member %" PRIu64 ": non-finite loss at step %ld (diverged: lower --lr?)", k->seed, step + 1);
-				}
+				fisher_eval(&f, k, ea, mb, &es, &dg, step + 1);
 				int ng = fisher_groups(&f, &k->m, FISHER_BY_GROUP, &g);
 				double tot = 0;
 				for (int j = 0; j < ng; j++) tot += g[j].fisher;
-				for (int j = 0; j < ng; j++)
-					tl_printf(&fl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step + 1, g[j].name,
+				for (int j = 0; j < ng && dg.rank == 0; j++)
+					tl_printf(&sfl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step + 1, g[j].name,
 					          g[j].fisher, tot > 0 ? g[j].fisher / tot : 0.0, f.ntokens,
 					          fisher_estimator_name(f.est), f.nwindows, g[j].nparams, k->seed);
 				free(g);
 				fisher_free(&f);
 			}
-			if (do_eval)
-				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
+			if (dg.rank != 0)
+				;
+			else if (do_eval)
+				tl_printf(&slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
 				          step + 1, lr, k->loss, k->norm, tps, el, eacc, bh, k->seed);
 			else
-				tl_printf(&lg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
+				tl_printf(&slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
 				          step + 1, lr, k->loss, k->norm, tps, bh, k->seed);
 		}
-		if (want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last))
-			for (int i = 0; i < nmem; i++)
-				write_checkpoint(&mem[i], ih, &o, argc, argv, step + 1, steps, warm, T, accum, &es, &lg, &fl,
-				                 windows, chain);
+		tl_share(&fl, &sfl);   /* the Fisher lines before the step's, as before */
+		tl_share(&lg, &slg);
+		/* a full disk under a log shows now, not after the last step */
+		tl_flush(&lg);
+		tl_flush(&fl);
+		train_ctx cx = { ih, &o, argc, argv, steps, warm, T, accum, dg.size, &es, &lg, &fl, windows, chain };
+		int saved = want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last);
+		if (saved) {
+			for (int i = 0; i < nmem && dg.rank == 0; i++) write_checkpoint(&mem[i], &cx, step + 1);
+			interrupt_note(mem, nmem, ckpat, step + 1);
+		}
 		loss_avg = step == start ? mem[0].loss : 0.95 * loss_avg + 0.05 * mem[0].loss;
 		if ((tty && (now - tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
-			progress(tty, step + 1, steps, loss_avg, tps, (steps - step - 1) * (now - t0) / (step + 1 - start), last);
+			progress(tty, step + 1, steps, windows, loss_avg, tps,
+			         steps ? (steps - step - 1) * (now - t0) / (step + 1 - start) : 0, last);
 			tlast = now;
 		}
+		/* every rank stops at the same step, whichever got the signal */
+		if (dist_max_int(cli_interrupted())) interrupted(mem, nmem, ckpat, !saved && dg.rank == 0, step + 1, &cx);
+		if (last) { step++; break; }
 	}
-	/* a pipe that ended early: the state as it is */
-	if (step < steps && step > start && want_ckpt)
-		for (int i = 0; i < nmem; i++)
-			write_checkpoint(&mem[i], ih, &o, argc, argv, step, steps, warm, T, accum, &es, &lg, &fl, windows, chain);
-	if (!o.eval)
-		for (int i = 0; i < nmem; i++) {
-			tns_header h;
-			member_header(&h, ih, &mem[i], &o, argc, argv, step);
-			write_model(&co, mem[i].out, &h, &mem[i].m);
-			tns_header_free(&h);
+	if (steps && step < steps)
+		warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
+	/* training is over: a signal now ends the program at once, keeping
+	 * the models already written and the final checkpoint */
+	cli_signal_defer(0);
+	if (mem[0].ckpt_written)
+		cli_signal_note(nmem == 1 ? "the checkpoint %s at the last step (add --resume %s to the same command to write the model)"
+		                          : "the checkpoints %s at the last step (add --resume '%s' to the same command to write the models)",
+		                nmem == 1 ? mem[0].ckpt : ckpat, nmem == 1 ? mem[0].ckpt : ckpat);
+	else
+		cli_signal_note("%s", "");
+	/* the outputs, all or none: the logs are complete on disk (flushed
+	 * above) before the models are renamed into place, and an error in
+	 * any of them removes the others (cli.h) */
+	for (int i = 0; i < nmem && dg.rank == 0; i++) {
+		member *k = &mem[i];
+		tns_header h;
+		member km = *k;                 /* with --eval: the parameters of the best eval loss */
+		if (k->best && k->st.best_step >= 0) km.m.params = k->best;
+		member_header(&h, ih, &km, &o, argc, argv, k->best && k->st.best_step >= 0 ? k->st.best_step : step);
+		if (k->best && k->st.best_step >= 0) {
+			tns_header_set(&h, "eval_loss", "%.9g", k->st.best_loss);
+			for (int j = 0; j < k->st.neval; j++)
+				if (k->st.eval_step[j] == k->st.best_step) tns_header_set(&h, "eval_acc", "%.9g", k->st.eval_acc[j]);
 		}
+		write_model(&co, k->out, &h, &km.m);
+		tns_header_free(&h);
+	}
 	if (lg.fp) cli_out_close(&logo);
 	if (fl.fp) cli_out_close(&flogo);
 	if (cli_verbose >= 0 && !tty && cli_verbose == 0 && step > start)
 		info("%ld steps, final loss %.4f (smoothed), %.0f tokens/s", step, loss_avg, ntok / (cli_now() - t0));
+	if (cli_verbose >= 0 && nranks > 1 && step > start)
+		info("MPI: %.2f MB sent per step by rank 0 (the sums of gradients, eval and Fisher)", dist_bytes_sent() / 1e6 / (step - start));
 	if (cli_verbose >= 0 && o.eval)
 		for (int i = 0; i < nmem; i++)
 			info("%s: best eval loss %.4f at step %" PRId64, mem[i].out, mem[i].st.best_loss, mem[i].st.best_step);
-	free(lg.s); free(fl.s); free(flogpath); free(ckpat); free(seedv);
+	free(lg.s); free(fl.s); free(slg.s); free(sfl.s); free(flogpath); free(ckpat); free(seedv);
 	free(tok); free(inp); free(lab);
 	bert_acts_free(a);
 	if (ea) bert_acts_free(ea);
@@ -852,11 +1094,13 @@ int main(int argc, char **argv)
 		adamw_free(&mem[i].opt);
 		bert_free(&mem[i].m);
 		ckpt_state_free(&mem[i].st);
-		free(mem[i].out); free(mem[i].ckpt);
+		free(mem[i].out); free(mem[i].ckpt); free(mem[i].best);
 	}
 	free(mem);
 	evalset_free(&es);
 	vocab_free(&voc);
 	data_close(&d);
+	dist_group_free(&dg);
+	dist_finalize();
 	return 0;
 }

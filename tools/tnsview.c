@@ -29,6 +29,10 @@ static void usage(FILE *fp)
 "      --decode        print each record's name and its tokens as strings,\n"
 "                      using the vocabulary in the header\n"
 "      --copy          write the stream itself (to -o or stdout); with -z BGZF\n"
+"      --cat FILE...   write the records of several streams as one (to -o or\n"
+"                      stdout): the shards of one lmprobe --shard run dealt\n"
+"                      back into the unsharded order, other streams joined in\n"
+"                      the order given; headers must agree but for @PG lines\n"
 "Options:\n"
 "  -n, --values N      values shown per tensor (default 8; 0: none, -1: all)\n"
 "      --no-header     do not print the header lines\n"
@@ -45,7 +49,106 @@ static void usage(FILE *fp)
 "See tnsview(1) and tns(5).\n");
 }
 
-enum { M_VIEW, M_HEADER, M_COUNT, M_CHECK, M_NPY, M_DECODE, M_COPY };
+enum { M_VIEW, M_HEADER, M_COUNT, M_CHECK, M_NPY, M_DECODE, M_COPY, M_CAT };
+
+/* the header lines that must agree for --cat: all but @PG and the shard keys */
+static int cat_line(const char *l)
+{
+	return strncmp(l, "@PG\t", 4) && strncmp(l, "@KV\tshard\t", 10) && strncmp(l, "@KV\tshard_block\t", 16);
+}
+
+static void cat_same_header(const tns_header *a, const char *fa, const tns_header *b, const char *fb)
+{
+	int i = 0, j = 0;
+	for (;;) {
+		while (i < a->n && !cat_line(a->line[i])) i++;
+		while (j < b->n && !cat_line(b->line[j])) j++;
+		if (i == a->n || j == b->n) break;
+		if (strcmp(a->line[i], b->line[j]))
+			die_file(fb, "its header differs from %s's at '%.60s' (--cat joins streams of one kind)", fa, b->line[j]);
+		i++, j++;
+	}
+	if (i < a->n || j < b->n)
+		die_file(fb, "its header has %s lines than %s's (--cat joins streams of one kind)", j < b->n ? "more" : "fewer", fa);
+}
+
+/* the next record of one of --cat's inputs (1), or its verified end (0) */
+static int cat_read(tns_reader *r, tns_record *rec, tns_writer *w, const char *file)
+{
+	int rc = tns_read(r, rec);
+	if (rc < 0) {
+		tns_abort(w);
+		die_file(file, "%s", tns_error(r));
+	}
+	return rc;
+}
+
+/* --cat: the records of n streams as one.  The shards of one lmprobe
+ * --shard run (@KV shard K/N, shard_block G: block b of G windows went to
+ * shard b mod N + 1) are dealt back block by block, so the output holds the
+ * unsharded run's records in its order; other streams follow each other. */
+static void cat_streams(const cli_opts *o, int n, char **files, int bgzf, int argc, char **argv)
+{
+	char err[512];
+	tns_reader **r = xcalloc(n, sizeof *r);
+	int *order = xmalloc(n * sizeof *order), sharded = 0;
+	long G = 0;
+	for (int i = 0; i < n; i++) order[i] = -1;
+	for (int i = 0; i < n; i++) {
+		if (!(r[i] = tns_open(files[i], err, sizeof err))) die_file(files[i], "%s", err);
+		const tns_header *h = tns_reader_header(r[i]);
+		const char *sh = tns_header_get(h, "shard");
+		int64_t g = 0;
+		if (i == 0) sharded = sh != NULL;
+		if ((sh != NULL) != sharded)
+			die_file(files[i], "%s: --cat joins the shards of one run, or whole streams, not both",
+			         sh ? "a shard among whole streams" : "a whole stream among shards");
+		if (i) cat_same_header(tns_reader_header(r[0]), files[0], h, files[i]);
+		if (!sharded) { order[i] = i; continue; }
+		int k, N;
+		char tail;
+		if (sscanf(sh, "%d/%d%c", &k, &N, &tail) != 2 || k < 1 || k > N || tns_header_get_int(h, "shard_block", &g) || g < 1)
+			die_file(files[i], "bad @KV shard '%s' or shard_block", sh);
+		if (N != n) die_file(files[i], "shard %d of %d, but %d streams given: --cat needs every shard once", k, N, n);
+		if (order[k - 1] >= 0) die_file(files[i], "shard %d/%d again (also %s)", k, N, files[order[k - 1]]);
+		if (i && g != G) die_file(files[i], "blocks of %" PRId64 " windows, %s's of %ld", g, files[0], G);
+		order[k - 1] = i, G = (long)g;
+	}
+	tns_header hh;
+	tns_header_copy(&hh, tns_reader_header(r[order[0]]));
+	tns_header_remove(&hh, "@KV\tshard\t");
+	tns_header_remove(&hh, "@KV\tshard_block\t");
+	tns_header_add_pg(&hh, "tnsview", SEQLM_VERSION, argc, argv, NULL);
+	tns_writer *w = cli_tns_create(o, o->output, &hh, bgzf ? TNS_W_BGZF : 0);
+	tns_writer_threads(w, o->threads);
+	tns_header_free(&hh);
+	tns_record rec;
+	for (long b = 0, s = 0; s < n; b++) {
+		if (!sharded) s = b;
+		int i = order[sharded ? b % n : s];
+		long got = 0;
+		int rc;
+		while ((!sharded || got < G) && (rc = cat_read(r[i], &rec, w, files[i])) > 0) {
+			if (tns_write_record(w, &rec, 0, NULL) < 0) cli_tns_close(w);
+			got++;
+		}
+		if (sharded && got == G) continue;
+		if (!sharded) { s++; continue; }
+		/* a short block ends the stream: every shard must be at its end */
+		for (int j = 0; j < n; j++) {
+			if (j == i) continue;
+			if (cat_read(r[j], &rec, w, files[j]) > 0) {
+				tns_abort(w);
+				die_file(files[j], "more windows than its place in the block order allows (shards of different runs?)");
+			}
+		}
+		break;
+	}
+	cli_tns_close(w);
+	for (int i = 0; i < n; i++) tns_close_reader(r[i]);
+	free(r);
+	free(order);
+}
 
 static void print_value(FILE *fp, const tns_tensor *t, int64_t i)
 {
@@ -131,8 +234,8 @@ static void write_npy(const char *path, const tns_tensor *t)
 	/* magic(6) + version(2) + len(2) + dict + spaces + '\n': a multiple of 64 */
 	int total = (10 + n + 1 + 63) / 64 * 64;
 	int hl = total - 10;
-	FILE *fp = fopen(path, "wb");
-	if (!fp) die_file(path, "cannot create: %s", strerror(errno));
+	cli_out o;
+	FILE *fp = cli_out_open(&o, path);   /* PATH.tmp, renamed when whole */
 	fwrite("\x93NUMPY\x01\x00", 1, 8, fp);
 	fputc(hl & 0xff, fp);
 	fputc(hl >> 8, fp);
@@ -140,24 +243,12 @@ static void write_npy(const char *path, const tns_tensor *t)
 	for (int i = n; i < hl - 1; i++) fputc(' ', fp);
 	fputc('\n', fp);
 	if (t->nbytes) fwrite(t->data, 1, t->nbytes, fp);
-	if (ferror(fp) | (fclose(fp) != 0)) die_file(path, "write failed: %s", strerror(errno));
+	cli_out_close(&o);
 }
 
 static void mkdir_or_die(const char *dir)
 {
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) die_file(dir, "cannot create directory: %s", strerror(errno));
-}
-
-static FILE *open_or_die(const char *path)
-{
-	FILE *fp = fopen(path, "w");
-	if (!fp) die_file(path, "cannot create: %s", strerror(errno));
-	return fp;
-}
-
-static void close_or_die(FILE *fp, const char *path)
-{
-	if (ferror(fp) | (fclose(fp) != 0)) die_file(path, "write failed: %s", strerror(errno));
 }
 
 static void decode_record(FILE *fp, const tns_record *rec, const tok_vocab *v, const char *file)
@@ -185,7 +276,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"header", no_argument, 0, 'H'}, {"count", no_argument, 0, 'C'},
 		{"check", no_argument, 0, 'c'}, {"npy", required_argument, 0, 'N'},
-		{"decode", no_argument, 0, 'D'}, {"copy", no_argument, 0, 'Y'},
+		{"decode", no_argument, 0, 'D'}, {"copy", no_argument, 0, 'Y'}, {"cat", no_argument, 0, 'K'},
 		{"values", required_argument, 0, 'n'}, {"no-header", no_argument, 0, 'x'},
 		{"bgzf", no_argument, 0, 'z'},
 		CLI_LONGOPTS
@@ -205,12 +296,20 @@ int main(int argc, char **argv)
 		case 'N': mode = M_NPY; npydir = optarg; break;
 		case 'D': mode = M_DECODE; break;
 		case 'Y': mode = M_COPY; break;
+		case 'K': mode = M_CAT; break;
 		case 'n': nval = cli_long("-n", optarg, -1, 1L << 40); break;
 		case 'x': no_header = 1; break;
 		case 'z': bgzf = 1; break;
 		default:
 			if (!cli_common_opt(&o, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
 		}
+	}
+	if (mode == M_CAT) {
+		if (argc - optind < 1) die_usage("--cat: give the streams to join");
+		if (!o.output || !strcmp(o.output, "-")) cli_check_binary_out(&o);
+		cat_streams(&o, argc - optind, argv + optind, bgzf, argc, argv);
+		cli_close_stdout();
+		return 0;
 	}
 	if (argc - optind > 1) die_usage("one input file at most");
 	cli_need_input(argc - optind, usage);
@@ -248,15 +347,17 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	FILE *records = NULL;
+	cli_out ro;
 	char path[8192], name[TNS_MAX_NAME + 2];
 	if (mode == M_NPY) {
 		mkdir_or_die(npydir);
 		snprintf(path, sizeof path, "%s/header.txt", npydir);
-		FILE *fp = open_or_die(path);
+		cli_out ho;
+		FILE *fp = cli_out_open(&ho, path);
 		for (int i = 0; i < h->n; i++) fprintf(fp, "%s\n", h->line[i]);
-		close_or_die(fp, path);
+		cli_out_close(&ho);
 		snprintf(path, sizeof path, "%s/records.tsv", npydir);
-		records = open_or_die(path);
+		records = cli_out_open(&ro, path);      /* renamed last: the folder is complete */
 		fputs("record\tname\n", records);
 	}
 	while ((rc = tns_read(r, &rec)) > 0) {
@@ -288,7 +389,7 @@ int main(int argc, char **argv)
 	if (mode == M_CHECK)
 		fprintf(out, "%s: OK: %" PRIu64 " records%s\n", file, tns_reader_nrecords(r),
 		        tns_reader_is_bgzf(r) ? " (BGZF)" : "");
-	if (records) close_or_die(records, "records.tsv");
+	if (records) cli_out_close(&ro);
 	if (mode == M_DECODE) vocab_free(&vocab);
 	if (w) cli_tns_close(w);
 	tns_close_reader(r);

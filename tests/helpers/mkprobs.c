@@ -1,11 +1,13 @@
 /* mkprobs -- writes synthetic lmprobe output or model files, for the
  * benchmarks and large tests of entropy and disagree:
- *   mkprobs [-M MODELS] [-V VOCAB] [-P POSITIONS] [-n RECORDS] [-s SEED] [-h] [-N] [-o FILE]
+ *   mkprobs [-M MODELS] [-V VOCAB] [-P POSITIONS] [-n RECORDS] [-s SEED] [-T LO,HI] [-h] [-N] [-o FILE]
  *   mkprobs -E -V VOCAB -d DIM [-s SEED] [-o FILE]
  * Probe records hold mask_pos, labels and probs f32 (f16 with -h) [M,P,V]:
  * softmaxes of logits that share a per-position part across models and
- * have a per-position temperature, so some are peaked and some flat; the
- * header names the models m1.tns... in @MO lines (-N: it does not).  -E
+ * have a per-position temperature (uniform in LO..HI, default 0.2..3.2),
+ * so some are peaked and some flat (-T 0.5,0.5 gives flat rows like a
+ * 6-mer DNA model's, about 11.8 of 12 bits); the header names the models
+ * m1.tns... in @MO lines (-N: it does not).  -E
  * writes a model file with only the word embeddings (record params). */
 #include <math.h>
 #include <stdlib.h>
@@ -25,8 +27,9 @@ int main(int argc, char **argv)
 	cli_opts o;
 	long M = 5, V = 4096, P = 20, n = 200, seed = 1, d = 768;
 	int c, half = 0, emb = 0, nomo = 0;
+	double tlo = 0.2, thi = 3.2;
 	cli_init(&o, argc, argv);
-	while ((c = getopt(argc, argv, "M:V:P:n:s:d:hNEo:f")) != -1) {
+	while ((c = getopt(argc, argv, "M:V:P:n:s:d:hNEo:fT:")) != -1) {
 		if (c == 'M') M = atol(optarg);
 		else if (c == 'V') V = atol(optarg);
 		else if (c == 'P') P = atol(optarg);
@@ -38,6 +41,7 @@ int main(int argc, char **argv)
 		else if (c == 'N') nomo = 1;
 		else if (c == 'o') o.output = optarg;
 		else if (c == 'f') o.force = 1;
+		else if (c == 'T') { if (sscanf(optarg, "%lf,%lf", &tlo, &thi) != 2) return 2; }
 		else return 2;
 	}
 	rng_t r;
@@ -79,7 +83,7 @@ int main(int argc, char **argv)
 		for (long j = 0; j < P; j++) {
 			pos[j] = (int32_t)(1 + 4 * j);
 			lab[j] = (int32_t)(5 + rng_below(rng_next(&r), (uint32_t)(V - 5)));
-			float temp = (float)(0.2 + 3 * rng_uniform(&r));
+			float temp = (float)(tlo + (thi - tlo) * rng_uniform(&r));
 			for (long i = 0; i < V; i++) shared[i] = gauss(&r);
 			for (long m = 0; m < M; m++) {
 				float *q = p + (m * P + j) * V, mx = -1e30f;

@@ -39,7 +39,32 @@ lmtrain $small --steps 5 --seed 4 -q -o "$T/s4.tns" "$W"
 ok $? "another seed gives another model"
 cat "$W" | lmtrain $small --steps 5 --seed 3 -q -o "$T/pipe.tns"; ok $? "windows from a pipe train with --steps"
 
-fails_with "a pipe without --steps is a usage error" 2 "steps" sh -c 'cat "$1" | lmtrain $2 -q -o "$3"' sh "$W" "$small" "$T/x.tns"
+# a pipe without --steps: one pass over what arrives (README's first pipeline)
+n=$(tnsview -c "$W" | awk '{print $(NF - 1)}')
+cat "$W" | lmtrain $small --seed 3 -q --log "$T/p1.tsv" -o "$T/p1.tns" 2> "$T/p1.err"
+ok $? "a pipe without --steps trains (one pass)"
+is "$(tnsview --header "$T/p1.tns" | awk -F'\t' '$2 == "step" {print $3}')" "$(( (n + 15) / 16 ))" \
+	"a pipe that fits the shuffle buffer: every window once, as a file's epoch ($n windows, batches of 16)"
+awk -F'\t' '!/^#/ && $1 > 1 && $1 < 10 && $2 + 0 < 0.0001 {f = 1} END {exit !f}' "$T/p1.tsv"
+ok $? "and its learning rate follows the cosine (it is known how many steps there are)"
+cat "$W" | lmtrain $small --seed 3 --shuffle-buffer 40 -v --log "$T/p2.tsv" -o "$T/p2.tns" 2> "$T/p2.err"
+ok $? "a pipe longer than the shuffle buffer trains to its end"
+is "$(tnsview --header "$T/p2.tns" | awk -F'\t' '$2 == "step" {print $3}')" "$(( (n + 15) / 16 ))" "every window once"
+is "$(awk -F'\t' '!/^#/ && $1 != "step" {print $2}' "$T/p2.tsv" | sort -u | tr '\n' ' ')" "0 0.0001 " \
+	"its learning rate: a warm-up step (0.1 of the 3 steps of one buffer), then constant --lr"
+grep -q "lmtrain: step $(( (n + 15) / 16 ))  $n windows  loss" "$T/p2.err" && ! grep -q ETA "$T/p2.err"
+ok $? "progress shows the steps and windows done, no ETA"
+grep -q "one pass over the pipe (1 warm-up steps, then lr 0.0001)" "$T/p2.err"; ok $? "and says what the schedule is"
+cat "$W" | lmtrain $small --seed 3 --shuffle-buffer 40 -t 2 -q -o "$T/p3.tns"
+[ -s "$T/p3.tns" ] && [ "$(tnsview -n -1 --no-header "$T/p3.tns" | md5sum)" = "$(tnsview -n -1 --no-header "$T/p2.tns" | md5sum)" ]
+ok $? "deterministic: bitwise the same at -t 2"
+
+# the name says when options change the architecture
+grep -q "^lmtrain: custom (4M with --layers 2 --hidden 32 --heads 2 --ffn 64): .* 2[0-9]* parameters (0.0[0-9] M)" "$T/p2.err"
+ok $? "an overridden architecture is named custom, with its real parameter count"
+lmtrain --arch 4M --max-pos 64 -b 2 --steps 1 -o "$T/a4.tns" "$W" 2> "$T/a4.err"
+grep -q "^lmtrain: 4M: 6 layers, .* parameters (3\.[0-9][0-9] M)" "$T/a4.err"; ok $? "the named one keeps its name"
+rm -f "$T/a4.tns"
 fails_with "windows longer than --max-pos are refused" 1 "lmtrain: error: .*exceed the model's 32 positions" lmtrain $small --max-pos 32 --steps 1 -q -o "$T/x.tns" "$W"
 "$SEQLM_TESTBIN/mktns" -n 2 -o "$T/novocab.tns"
 fails_with "a stream without a vocabulary is refused" 1 "lmtrain: error: .*vocabulary" lmtrain $small --steps 1 -q -o "$T/x.tns" "$T/novocab.tns"

@@ -22,7 +22,7 @@ is "$(awk -F'\t' '!/^#/ && NR > 3 && $6 != "NA" {printf "%s ", $1}' "$T/log.tsv"
 best=$(awk -F'\t' '!/^#/ && NR > 3 && $6 != "NA" && (b == "" || $6 < b) {b = $6; s = $1} END {print s}' "$T/log.tsv")
 is "$(kv "$T/full.tns" step)" "$best" "-o holds the model of the best eval loss (step $best)"
 is "$(kv "$T/full.tns.ckpt" step)" 24 "the checkpoint (OUTPUT.ckpt) holds the last state"
-tnsview --no-header -n 0 "$T/full.tns.ckpt" | grep -c '^#' | grep -qx 4; ok $? "checkpoint records: params adam_m adam_v state"
+tnsview --no-header -n 0 "$T/full.tns.ckpt" | grep -c '^#' | grep -qx 5; ok $? "checkpoint records: params adam_m adam_v state best_params"
 lmprobe -i "$T/ev.tns" "$T/full.tns" > /dev/null; ok $? "the best model loads in lmprobe"
 is "$(awk -F'\t' '!/^#/ && $1 != "step" {print $1}' "$T/full.tns.fisher.tsv" | sort -u | tr '\n' ' ')" "12 24 " "Fisher rows at steps 12 and 24"
 is "$(awk -F'\t' '$1 == 12 {s += $4} END {printf "%.3f", s}' "$T/full.tns.fisher.tsv")" 1.000 "Fisher shares sum to 1"
@@ -93,7 +93,7 @@ fails_with "an unwritable output folder: exit 1" 1 "lmtrain: error: .*none/x.tns
 fails_with "a full disk (/dev/full) for the checkpoint: exit 1" 1 "lmtrain: error: /dev/full: .*(space|write)" \
 	lmtrain $run -q -o "$T/x.tns" --checkpoint /dev/full "$T/tr.tns"
 mkdir "$T/c.ckpt.new"
-fails_with "a checkpoint that cannot be replaced: exit 1, the previous intact" 1 "previous checkpoint is intact" \
+fails_with "a checkpoint that cannot be replaced: exit 1, the previous intact" 1 "the previous checkpoint, from before this run, is intact" \
 	lmtrain $run -q -o "$T/x.tns" --checkpoint "$T/c.ckpt" "$T/tr.tns"
 cmp -s "$T/c.ckpt" "$T/full.tns.ckpt"; ok $? "and it is"
 fails_with "--epochs 2 from a pipe is a usage error" 2 "epochs 2 needs a file" \

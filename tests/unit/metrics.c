@@ -255,6 +255,131 @@ static void test_nucleus(void)
 	ok(met_nucleus_count(&nu, 1, MET_TOPP_AUTHORS, &mass, &plp) == 3, "p = 1 keeps everything");
 }
 
+/* the truncated JSD at nested top-p levels (met_jsd_levels: running sums
+ * and a series in the ratio of the two masses, or the direct sum) against
+ * float64 on the full sort's kept sets: close rows (JS distance about 0.01
+ * untruncated), flat and peaked, and rows far apart */
+static double jsd_trunc_ref(const float *p, const int32_t *op, int kp, const float *q, const int32_t *oq, int kq, int V)
+{
+	static double a[8192], c[8192];
+	double sa = 0, sc = 0, d = 0;
+	memset(a, 0, sizeof(double) * V); memset(c, 0, sizeof(double) * V);
+	for (int i = 0; i < kp; i++) sa += p[op[i]];
+	for (int i = 0; i < kq; i++) sc += q[oq[i]];
+	for (int i = 0; i < kp; i++) a[op[i]] = p[op[i]] / sa;
+	for (int i = 0; i < kq; i++) c[oq[i]] = q[oq[i]] / sc;
+	for (int i = 0; i < V; i++) {
+		double m = 0.5 * (a[i] + c[i]);
+		if (a[i] > 0) d += 0.5 * a[i] * log2(a[i] / m);
+		if (c[i] > 0) d += 0.5 * c[i] * log2(c[i] / m);
+	}
+	return d;
+}
+
+static int levels_of(met_nucleus *nu, const double *tp, int nl, int mode, int *k, double *mass)
+{
+	for (int u = 0; u < nl; u++) {
+		double plp;
+		k[u] = met_nucleus_count(nu, tp[u], mode, &mass[u], &plp);
+	}
+	return nl;
+}
+
+static void test_jsd_levels(void)
+{
+	enum { V = 4096, NL = 10 };
+	static float p[V], q[V], lp[V], lq[V];
+	static int32_t op[V], oq[V], sp_[V], sq_[V], levp[V], levq[V], scr[V + 16];
+	static uint32_t key[V], key2[V], sc[4 * V];
+	static uint64_t tmp[V];
+	static double cum[V];
+	static met_nucleus np_, nq_;
+	static const double tps[NL] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+	rng_t g;
+	rng_seed(&g, 11, 0);
+	for (int shape = 0; shape < 6; shape++) {
+		/* flat and peaked rows; q close to p (JS distance about 0.01 after
+		 * truncation, then about 0.05-0.2) or far from it */
+		double sig = shape % 2 ? 3 : 0.5, noise = shape < 2 ? (shape ? 0.012 : 0.004) : shape < 4 ? 0.03 : 0.5, s = 0, t = 0;
+		for (int i = 0; i < V; i++) { p[i] = (float)exp(sig * rng_normal(&g)); s += p[i]; }
+		for (int i = 0; i < V; i++) {
+			p[i] = (float)(p[i] / s);
+			q[i] = p[i] * (float)exp(noise * rng_normal(&g));
+			t += q[i];
+		}
+		for (int i = 0; i < V; i++) q[i] = (float)(q[i] / t);
+		met_log2_vec(p, lp, V, 0); met_log2_vec(q, lq, V, 0);
+		for (int mode = 0; mode < 2; mode++) {
+			int kp[NL], kq[NL], rp[NL], rq[NL];
+			double mp[NL], mq[NL], jsd[NL], plp[NL], worst = 0, worst_abs = 0, worst_h = 0;
+			met_nucleus_init(&np_, p, lp, V, op, key, tmp);
+			levels_of(&np_, tps, NL, mode, kp, mp);
+			met_levels(p, lp, op, kp, NL, V, levp, plp);
+			met_nucleus_init(&nq_, q, lq, V, oq, key2, tmp);
+			levels_of(&nq_, tps, NL, mode, kq, mq);
+			met_levels(q, lq, oq, kq, NL, V, levq, NULL);
+			met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd, scr);
+			met_argsort_desc(p, V, sp_, sc);
+			met_argsort_desc(q, V, sq_, sc);
+			int same = 1;
+			double worst_close = 0;
+			for (int u = 0; u < NL; u++) {
+				met_cumsum_sorted(p, sp_, V, cum);
+				rp[u] = met_top_p_count(cum, V, tps[u], mode, NULL);
+				met_cumsum_sorted(q, sq_, V, cum);
+				rq[u] = met_top_p_count(cum, V, tps[u], mode, NULL);
+				same &= rp[u] == kp[u] && rq[u] == kq[u];
+				double h = 0;
+				for (int i = 0; i < rp[u]; i++) h += (double)p[sp_[i]] * lp[sp_[i]];
+				if (fabs(h - plp[u]) > worst_h * fabs(h)) worst_h = fabs(h - plp[u]) / fabs(h);
+				double want = jsd_trunc_ref(p, sp_, rp[u], q, sq_, rq[u], V), ea = fabs(jsd[u] - want);
+				if (ea > worst_abs) worst_abs = ea;
+				/* distances 0.005 to 0.03 */
+				if (want > 2.5e-5 && want < 1e-3) {
+					double e = fabs(sqrt(jsd[u]) - sqrt(want)) / sqrt(want);
+					if (e > worst_close) worst_close = e;
+				}
+				if (want == 0) worst = jsd[u] != 0 ? 1 : worst;
+			}
+			static const char *name[] = {"flat, close", "peaked, close", "flat, nearby", "peaked, nearby", "flat, far", "peaked, far"};
+			const char *mn = mode ? "authors'" : "nucleus";
+			ok(same, "%s rows (%s): the kept counts of the full sort at every level", name[shape], mn);
+			ok(worst_h < 1e-13, "%s rows (%s): met_levels' sums of p log2 p over them but for rounding (%.2g)", name[shape],
+			   mn, worst_h);
+			/* as documented in disagree(1) and metrics.h */
+			double lim = shape < 2 ? (shape ? 5e-10 : 1e-12) : shape % 2 ? 3e-8 : 2e-8;
+			ok(worst_abs < lim, "%s rows (%s): JSD of the truncations at 10 nested levels to %g absolute (%.2g)", name[shape],
+			   mn, lim, worst_abs);
+			if (shape < 2)
+				ok(worst_close < 1e-5, "%s rows (%s): JS distances of about 0.01 to 1e-5 relative (%.2g)", name[shape], mn,
+				   worst_close);
+			ok(worst == 0, "%s rows (%s): equal truncations give exactly 0", name[shape], mn);
+		}
+	}
+	/* rows equal on their top tokens and different below: the levels that
+	 * keep only the equal part are exactly 0, as is every level of a row
+	 * against itself */
+	for (int i = 0; i < V; i++) q[i] = p[i];
+	for (int i = 0; i < V; i++) if (p[i] < 1e-5f) q[i] = 0.5f * p[i];
+	met_log2_vec(q, lq, V, 0);
+	int kp[NL], kq[NL];
+	double mp[NL], mq[NL], jsd[NL], self[NL];
+	met_nucleus_init(&np_, p, lp, V, op, key, tmp);
+	levels_of(&np_, tps, NL, 0, kp, mp);
+	met_levels(p, lp, op, kp, NL, V, levp, NULL);
+	met_nucleus_init(&nq_, q, lq, V, oq, key2, tmp);
+	levels_of(&nq_, tps, NL, 0, kq, mq);
+	met_levels(q, lq, oq, kq, NL, V, levq, NULL);
+	met_jsd_levels(p, op, levp, kp, mp, p, op, levp, kp, mp, NL, self, scr);
+	met_jsd_levels(p, op, levp, kp, mp, q, oq, levq, kq, mq, NL, jsd, scr);
+	int zero = 0, nz = 0;
+	for (int u = 0; u < NL; u++) {
+		zero += self[u] == 0;
+		if (kp[u] == kq[u] && !memcmp(op, oq, sizeof(int32_t) * kp[u])) nz++, zero += jsd[u] == 0;
+	}
+	ok(nz > 0 && zero == NL + nz, "truncations equal as sets and values: JSD exactly 0 (%d of %d levels)", zero, NL + nz);
+}
+
 static void test_bootstrap(void)
 {
 	double x[5] = {4, 1, 3, 2, 5};
@@ -324,6 +449,7 @@ int main(void)
 	test_js_close();
 	test_sort_top_p();
 	test_nucleus();
+	test_jsd_levels();
 	test_bootstrap();
 	test_ngram();
 	return done_testing();
