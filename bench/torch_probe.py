@@ -4,7 +4,10 @@ the same BERT (tests/golden/bert_ref.py), fp32, inference on NWIN random
 windows of T tokens with 10% of positions masked, softmax at the masked
 positions only, in batches of 32 windows.
 
-    torch_probe.py V L d h ffn T NWIN M [THREADS]
+    torch_probe.py V L d h ffn T NWIN M [THREADS [fp32|bf16]]
+
+bf16: under torch.autocast("cpu", dtype=torch.bfloat16), the peer of
+lmprobe --precision bf16.
 
 prints: tokens_per_s (window tokens x models per second), seconds."""
 import os
@@ -22,6 +25,7 @@ from bert_ref import BertForMaskedLM, Cfg, hf_init  # noqa: E402
 def main():
     V, L, d, h, ffn, T, nwin, M = (int(x) for x in sys.argv[1:9])
     threads = int(sys.argv[9]) if len(sys.argv) > 9 else 2
+    bf16 = len(sys.argv) > 10 and sys.argv[10] == "bf16"
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(1)
@@ -32,7 +36,7 @@ def main():
     sel = torch.rand(nwin, T, generator=g) < 0.10
     sel[:, 0] = sel[:, -1] = False
     inp = torch.where(sel, torch.full_like(tok, 4), tok)
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         models[0].head(models[0].encode(inp[:2])[-1][sel[:2]])     # warm-up
         t0 = time.perf_counter()
         for b0 in range(0, nwin, 32):

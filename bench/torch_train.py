@@ -5,7 +5,12 @@ BERT (tests/golden/bert_ref.py, HF semantics), fp32, the same step
 only at the masked positions, backward, clip 0.5, AdamW), on random windows
 with 15% of positions masked.
 
-    torch_train.py V L d h ffn T B STEPS [THREADS]
+    torch_train.py V L d h ffn T B STEPS [THREADS [fp32|bf16]]
+
+bf16: forward and loss under torch.autocast("cpu", dtype=torch.bfloat16)
+(PyTorch's mixed precision: linear layers and matmuls in bf16 through
+oneDNN, fp32 master weights and optimizer), the peer of lmtrain
+--precision bf16.
 
 prints: tokens_per_s, step_s, peak_rss_kb."""
 import os
@@ -34,6 +39,7 @@ class TorchDrop:
 def main():
     V, L, d, h, ffn, T, B, steps = (int(x) for x in sys.argv[1:9])
     threads = int(sys.argv[9]) if len(sys.argv) > 9 else 2
+    bf16 = len(sys.argv) > 10 and sys.argv[10] == "bf16"
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(1)
@@ -53,7 +59,8 @@ def main():
 
     def step(inp, labels):
         opt.zero_grad(set_to_none=True)
-        loss, _, _ = model(inp, labels, drop)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss, _, _ = model(inp, labels, drop)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
         opt.step()

@@ -12,6 +12,7 @@
 #include "par.h"
 #include "rng.h"
 #include "cli.h"
+#include "mm.h"
 
 /* ---- configuration and parameter table --------------------------------- */
 
@@ -116,6 +117,15 @@ void bert_bind(const bert_model *m, float *buf, bert_weights *w)
 	w->tln_w = buf + p[k++].off, w->tln_b = buf + p[k++].off;
 }
 
+int bert_init_table(bert_model *m, const bert_config *c)
+{
+	memset(m, 0, sizeof *m);
+	if (bert_config_check(c)) return -1;
+	m->c = *c;
+	build_table(m);
+	return 0;
+}
+
 int bert_init(bert_model *m, const bert_config *c)
 {
 	memset(m, 0, sizeof *m);
@@ -137,6 +147,7 @@ void bert_free(bert_model *m)
 	free(m->grads);
 	free(m->w.layer);
 	free(m->g.layer);
+	free(m->wbf);
 	memset(m, 0, sizeof *m);
 }
 
@@ -165,6 +176,67 @@ void bert_set_single(bert_model *m)
 {
 	bert_set_threads(m, 1);
 	m->whole = 1;
+}
+
+typedef struct { const float *x; uint16_t *y; int cols; } cvjob;
+
+static void cv_rows(void *ctx, int r0, int r1)
+{
+	cvjob *j = ctx;
+	mm_to_bf16(j->x + (size_t)r0 * j->cols, j->y + (size_t)r0 * j->cols, (size_t)(r1 - r0) * j->cols);
+}
+
+/* y[rows, cols] = bfloat16 of x, split by rows over m's threads */
+static void bf16_rows(const bert_model *m, const float *x, uint16_t *y, int rows, int cols)
+{
+	cvjob j = { x, y, cols };
+	par_range(m->nthreads, rows, cv_rows, &j);
+}
+
+/* x[rows, d] -> y[H][rows][dh] rounded to bfloat16: the attention's
+ * operands with each head's rows dense, as oneDNN's fast (brgemm) kernels
+ * want them (strided ones go to a slower path) */
+typedef struct { const float *x; uint16_t *y; int rows, d, H; } hjob;
+
+static void heads_rows(void *ctx, int r0, int r1)
+{
+	hjob *j = ctx;
+	int dh = j->d / j->H;
+	for (int r = r0; r < r1; r++)
+		for (int h = 0; h < j->H; h++)
+			mm_to_bf16(j->x + (size_t)r * j->d + (size_t)h * dh, j->y + ((size_t)h * j->rows + r) * dh, dh);
+}
+
+static void bf16_heads(const bert_model *m, const float *x, uint16_t *y, int rows)
+{
+	hjob j = { x, y, rows, m->c.hidden, m->c.heads };
+	par_range(m->nthreads, rows, heads_rows, &j);
+}
+
+/* a head's dense [rows, dh] result into its columns of dst [., ld] */
+static void put_head(float *dst, int ld, const float *src, int rows, int dh)
+{
+	for (int r = 0; r < rows; r++) memcpy(dst + (size_t)r * ld, src + (size_t)r * dh, dh * sizeof *src);
+}
+
+const char *bert_set_precision(bert_model *m, int bf16)
+{
+	if (bf16) {
+		const char *why = mm_bf16_unavailable();
+		if (why) return why;
+	}
+	m->bf16 = bf16;
+	free(m->wbf);
+	m->wbf = bf16 ? xaligned(m->n * sizeof *m->wbf) : NULL;
+	bert_params_changed(m);
+	return NULL;
+}
+
+void bert_params_changed(bert_model *m)
+{
+	/* all of them, in rows of 4096: the few vectors among them cost nothing */
+	if (m->bf16) bf16_rows(m, m->params, m->wbf, (int)(m->n / 4096), 4096);
+	if (m->bf16 && m->n % 4096) mm_to_bf16(m->params + m->n / 4096 * 4096, m->wbf + m->n / 4096 * 4096, m->n % 4096);
 }
 
 int bert_param_find(const bert_model *m, const char *name)
@@ -197,6 +269,7 @@ void bert_init_weights(bert_model *m, uint64_t seed)
 		if (ends_with(p->name, "word_embeddings.weight") && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
 			memset(x + (size_t)m->c.pad_id * m->c.hidden, 0, m->c.hidden * sizeof *x);
 	}
+	bert_params_changed(m);
 }
 
 uint64_t bert_hash(const bert_model *m)
@@ -365,6 +438,7 @@ typedef struct {
 	float *r1, *mean1, *rstd1, *a1; uint8_t *keep1;
 	float *f, *g;                  /* [N,ffn] dense and GELU */
 	float *r2, *mean2, *rstd2; uint8_t *keep2;
+	uint16_t *qb, *kb, *vb;        /* bf16: q, k, v rounded, [N,d] */
 } layer_acts;
 
 struct bert_acts {
@@ -383,6 +457,9 @@ struct bert_acts {
 	float *dhx, *dhy, *dht;
 	/* backward scratch */
 	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn;
+	/* bf16: operands rounded for the products (grown as needed) */
+	uint16_t *cb[3]; size_t cbn[3];
+	int xb_layer;                  /* slot 1 holds x[xb_layer] rounded (-1: nothing) */
 };
 
 static float *falloc(size_t n) { float *p = xaligned((n ? n : 1) * sizeof(float)); memset(p, 0, (n ? n : 1) * sizeof(float)); return p; }
@@ -394,6 +471,7 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 	size_t N = (size_t)B * T, d = c->hidden, F = c->ffn, att = (size_t)B * c->heads * T * T;
 	int L = c->layers, nl = train ? L : 1;
 	a->B = B, a->T = T, a->train = train;
+	a->xb_layer = -1;
 	a->L = L, a->d = (int)d, a->h = c->heads, a->F = (int)F, a->V = c->vocab_size;
 	a->tokens = xcalloc(N, sizeof *a->tokens);
 	a->emb = falloc(N * d), a->emb_mean = falloc(N), a->emb_rstd = falloc(N);
@@ -407,6 +485,9 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 		y->r1 = falloc(N * d), y->mean1 = falloc(N), y->rstd1 = falloc(N), y->a1 = falloc(N * d);
 		y->f = falloc(N * F), y->g = falloc(N * F);
 		y->r2 = falloc(N * d), y->mean2 = falloc(N), y->rstd2 = falloc(N);
+		if (m->bf16) {
+			y->qb = xaligned(N * d * 2), y->kb = xaligned(N * d * 2), y->vb = xaligned(N * d * 2);
+		}
 		if (train) {
 			y->att_keep = xcalloc(att, 1);
 			y->keep1 = xcalloc(N * d, 1), y->keep2 = xcalloc(N * d, 1);
@@ -440,7 +521,9 @@ void bert_acts_free(bert_acts *a)
 		free(y->q); free(y->k); free(y->v); free(y->ctx); free(y->att); free(y->att_keep);
 		free(y->r1); free(y->mean1); free(y->rstd1); free(y->a1); free(y->keep1);
 		free(y->f); free(y->g); free(y->r2); free(y->mean2); free(y->rstd2); free(y->keep2);
+		free(y->qb); free(y->kb); free(y->vb);
 	}
+	for (int i = 0; i < 3; i++) free(a->cb[i]);
 	for (int l = 0; l <= a->L; l++) free(a->x[l]);
 	free(a->l);
 	free(a->x);
@@ -490,6 +573,8 @@ typedef struct {
 	uint8_t *keep;
 	int cols;
 	float p;
+	uint16_t *outb;               /* bf16: out rounded too (NULL: not wanted) */
+	int nrows;
 } rowop;
 
 static void dropout_row(const bert_acts *a, int site, int r, int d, float p, float *x, uint8_t *keep)
@@ -514,23 +599,43 @@ static void emb_fwd_rows(void *ctx, int r0, int r1)
 		ln_row(e, m->w.eln_w, m->w.eln_b, m->c.ln_eps, d, y, a->emb_mean + r, a->emb_rstd + r);
 		if (a->drop_on && m->c.hidden_drop > 0)
 			dropout_row(a, BERT_SITE_EMB, r, d, m->c.hidden_drop, y, a->emb_keep + (size_t)r * d);
+		if (o->outb) mm_to_bf16(y, o->outb + (size_t)r * d, d);
 	}
+}
+
+/* x += y over n values (element-wise: the same bits vectorised or not) */
+VEC_CLONES static void add_vec(float *restrict x, const float *restrict y, int n)
+{
+	for (int i = 0; i < n; i++) x[i] += y[i];
 }
 
 static void bias_rows(void *ctx, int r0, int r1)
 {
 	rowop *o = ctx;
+	for (int r = r0; r < r1; r++) add_vec(o->io + (size_t)r * o->cols, o->bias, o->cols);
+}
+
+/* bf16: io += bias, then its rows rounded head-major into outb (the
+ * attention's q, k, v), in one pass */
+static void bias_heads_rows(void *ctx, int r0, int r1)
+{
+	rowop *o = ctx;
+	int d = o->cols, H = o->m->c.heads, dh = d / H;
 	for (int r = r0; r < r1; r++) {
-		float *x = o->io + (size_t)r * o->cols;
-		for (int i = 0; i < o->cols; i++) x[i] += o->bias[i];
+		float *x = o->io + (size_t)r * d;
+		add_vec(x, o->bias, d);
+		for (int h = 0; h < H; h++)
+			mm_to_bf16(x + (size_t)h * dh, o->outb + ((size_t)h * o->nrows + r) * dh, dh);
 	}
 }
 
 static void bias_gelu_rows(void *ctx, int r0, int r1)
 {
 	rowop *o = ctx;
-	for (int r = r0; r < r1; r++)
+	for (int r = r0; r < r1; r++) {
 		gelu_fwd_vec(o->io + (size_t)r * o->cols, o->out + (size_t)r * o->cols, o->bias, o->cols);
+		if (o->outb) mm_to_bf16(o->out + (size_t)r * o->cols, o->outb + (size_t)r * o->cols, o->cols);
+	}
 }
 
 /* io = dropout(io + bias) + res; out = LayerNorm(io) */
@@ -541,12 +646,12 @@ static void add_ln_rows(void *ctx, int r0, int r1)
 	int d = o->cols;
 	for (int r = r0; r < r1; r++) {
 		float *x = o->io + (size_t)r * d;
-		const float *res = o->res + (size_t)r * d;
-		for (int i = 0; i < d; i++) x[i] += o->bias[i];
+		add_vec(x, o->bias, d);
 		if (a->drop_on && o->p > 0)
 			dropout_row(a, o->site, r, d, o->p, x, o->keep + (size_t)r * d);
-		for (int i = 0; i < d; i++) x[i] += res[i];
+		add_vec(x, o->res + (size_t)r * d, d);
 		ln_row(x, o->lnw, o->lnb, o->m->c.ln_eps, d, o->out + (size_t)r * d, o->mean + r, o->rstd + r);
+		if (o->outb) mm_to_bf16(o->out + (size_t)r * d, o->outb + (size_t)r * d, d);
 	}
 }
 
@@ -555,10 +660,54 @@ static void rows(const bert_model *m, int nrows, void (*fn)(void *, int, int), r
 	par_range(m->nthreads, nrows, fn, o);
 }
 
-/* y[N,out] = x[N,in] W^T (+ bias later, fused into the next row op) */
-static void matmul_fwd(const bert_model *m, float *y, const float *x, const float *w, int N, int in, int out)
+/* ---- bf16 products ------------------------------------------------------ */
+
+/* the bfloat16 copy of a weight */
+static const uint16_t *wbf(const bert_model *m, const float *w)
+{
+	return m->wbf + (w - m->params);
+}
+
+/* a's bf16 scratch slot (0-2), at least n values */
+static uint16_t *bf_slot(bert_acts *a, int slot, size_t n)
+{
+	if (n > a->cbn[slot]) {
+		free(a->cb[slot]);
+		a->cb[slot] = xaligned((n ? n : 1) * sizeof *a->cb[slot]);
+		a->cbn[slot] = n;
+	}
+	return a->cb[slot];
+}
+
+/* x[rows, cols] rounded to bfloat16 into a's scratch slot */
+static const uint16_t *to_bf16(const bert_model *m, bert_acts *a, int slot, const float *x, int rows, int cols)
+{
+	uint16_t *y = bf_slot(a, slot, (size_t)rows * cols);
+	bf16_rows(m, x, y, rows, cols);
+	return y;
+}
+
+/* C = alpha op(A) op(B) + beta C with bfloat16 A and B, cut as par_sgemm
+ * cuts (or one call after bert_set_single) */
+static void gemm_bf16(const bert_model *m, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K,
+                      float alpha, const uint16_t *A, int lda, const uint16_t *B, int ldb,
+                      float beta, float *C, int ldc)
 {
 	if (m->whole)
+		mm_gemm_bf16(ta != CblasNoTrans, tb != CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+	else
+		par_gemm_bf16(m->nthreads, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* y[N,out] = x[N,in] W^T (+ bias later, fused into the next row op); bf16:
+ * x rounded here unless xb holds it rounded already */
+static void matmul_fwd(const bert_model *m, bert_acts *a, float *y, const float *x, const uint16_t *xb,
+                       const float *w, int N, int in, int out)
+{
+	if (m->bf16) {
+		if (!xb) xb = to_bf16(m, a, 0, x, N, in);
+		gemm_bf16(m, CblasNoTrans, CblasTrans, N, out, in, 1.0f, xb, in, wbf(m, w), in, 0.0f, y, out);
+	} else if (m->whole)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
 	else
 		par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
@@ -570,6 +719,8 @@ typedef struct {
 	layer_acts *y;
 	int l, b0;
 	const float *x;
+	const uint16_t *xb;            /* bf16 backward: dctx rounded, head-major */
+	int R;                         /* its rows */
 } attjob;
 
 /* Pd = P * keep / (1-p) for one (record, head) */
@@ -589,13 +740,19 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 	float p = m->c.attn_drop, sc = 1.0f / sqrtf((float)dh);
 	int drop = a->drop_on && p > 0;
 	float *pd = drop ? xaligned((size_t)T * T * sizeof(float)) : NULL;
+	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
+	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H;
 		size_t off = (size_t)i * T * T, ro = (size_t)b * T * d + (size_t)h * dh;
+		size_t ho = ((size_t)h * a->nb * T + (size_t)b * T) * dh;      /* bf16: head-major */
 		float *S = y->att + off;
 		const int32_t *tok = a->tokens + (size_t)b * T;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
-		            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
+		if (m->bf16)
+			mm_gemm_bf16(0, 1, T, T, dh, sc, y->qb + ho, dh, y->kb + ho, dh, 0.0f, S, T);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
+			            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
 		for (int t = 0; t < T; t++) {
 			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		}
@@ -607,36 +764,48 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			att_dropped(a, y, off, T * T, p, pd);
 			P = pd;
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
-		            P, T, y->v + ro, d, 0.0f, y->ctx + ro, d);
+		if (m->bf16) {
+			mm_to_bf16(P, pb, (size_t)T * T);
+			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->vb + ho, dh, 0.0f, ct, dh);
+			put_head(y->ctx + ro, d, ct, T, dh);
+		} else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
+			            P, T, y->v + ro, d, 0.0f, y->ctx + ro, d);
 	}
 	free(pd);
+	free(pb);
+	free(ct);
 }
 
 /* the rest of layer l after the attention context y->ctx of n rows: output
  * projection, residual res, LayerNorm, feed-forward, residual, LayerNorm
- * into out (dropout at the two residuals when training) */
-static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *res, float *out)
+ * into out (dropout at the two residuals when training); bf16: the row ops
+ * that make a product's input round it as they go, and outb (if not NULL)
+ * gets out rounded */
+static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *res, float *out, uint16_t *outb)
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
 	int d = m->c.hidden, F = m->c.ffn;
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	matmul_fwd(m, y->r1, y->ctx, w->ow, n, d, d);
+	matmul_fwd(m, a, y->r1, y->ctx, NULL, w->ow, n, d, d);
 	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
 	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = y->keep1;
 	o.site = bert_site_attn_out(l), o.p = m->c.hidden_drop;
+	o.outb = m->bf16 ? bf_slot(a, 2, (size_t)n * d) : NULL;
 	rows(m, n, add_ln_rows, &o);
 
-	matmul_fwd(m, y->f, y->a1, w->iw, n, d, F);
+	matmul_fwd(m, a, y->f, y->a1, o.outb, w->iw, n, d, F);
 	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
+	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
 	rows(m, n, bias_gelu_rows, &g);
 
-	matmul_fwd(m, y->r2, y->g, w->fw, n, F, d);
+	matmul_fwd(m, a, y->r2, y->g, g.outb, w->fw, n, F, d);
 	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
 	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
 	o.site = bert_site_ffn_out(l);
+	o.outb = outb;
 	rows(m, n, add_ln_rows, &o);
 }
 
@@ -648,17 +817,23 @@ static void layer_forward(bert_model *m, bert_acts *a, int l)
 	const float *x = a->x[l];
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	matmul_fwd(m, y->q, x, w->qw, N, d, d);
-	matmul_fwd(m, y->k, x, w->kw, N, d, d);
-	matmul_fwd(m, y->v, x, w->vw, N, d, d);
-	o.io = y->q, o.bias = w->qb; rows(m, N, bias_rows, &o);
-	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
-	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
+	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
+	matmul_fwd(m, a, y->q, x, xb, w->qw, N, d, d);
+	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
+	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
+	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
+	o.nrows = N;
+	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, N, bias_fn, &o);
+	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
+	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
 
-	attjob aj = { m, a, y, l, 0, x };
+	attjob aj = { m, a, y, l, 0, x, NULL, 0 };
 	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
 
-	layer_tail(m, a, l, N, x, a->x[l + 1]);
+	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
+	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
+	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
+	a->xb_layer = nb ? l + 1 : -1;
 }
 
 /* the last layer for the nr listed rows only (ascending, the rows of
@@ -670,6 +845,7 @@ typedef struct {
 	layer_acts *y;
 	const int *rws;
 	const float *q;               /* [nr, d] */
+	int nr;
 } attrows_job;
 
 static void att_rows_range(void *ctx, int i0, int i1)
@@ -680,20 +856,34 @@ static void att_rows_range(void *ctx, int i0, int i1)
 	layer_acts *y = j->y;
 	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
 	float sc = 1.0f / sqrtf((float)dh);
+	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
+	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H, s0 = a->mstart[b], c = a->mstart[b + 1] - s0;
 		if (!c) continue;
 		float *S = y->att + (size_t)i * T * T;
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
-		            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
+		/* bf16, head-major: q [H, nr, dh], k and v [H, N, dh] */
+		size_t qh = ((size_t)h * j->nr + s0) * dh, kh = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
+		if (m->bf16)
+			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qh, dh, y->kb + kh, dh, 0.0f, S, T);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
+			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
 		for (int t = 0; t < c; t++) {
 			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
-		            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
+		if (m->bf16) {
+			mm_to_bf16(S, pb, (size_t)c * T);
+			mm_gemm_bf16(0, 0, c, dh, T, 1.0f, pb, T, y->vb + kh, dh, 0.0f, ct, dh);
+			put_head(y->ctx + qo, d, ct, c, dh);
+		} else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
+			            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
 	}
+	free(pb);
+	free(ct);
 }
 
 static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
@@ -705,22 +895,27 @@ static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rw
 	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
 
-	matmul_fwd(m, y->k, x, w->kw, N, d, d);
-	matmul_fwd(m, y->v, x, w->vw, N, d, d);
-	o.io = y->k, o.bias = w->kb; rows(m, N, bias_rows, &o);
-	o.io = y->v, o.bias = w->vb; rows(m, N, bias_rows, &o);
+	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
+	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
+	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
+	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
+	o.nrows = N;
+	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
+	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
+	a->xb_layer = -1;
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 	for (int i = 0; i < nr; i++) {
 		memcpy(xr + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
 		a->mstart[rws[i] / T + 1]++;
 	}
 	for (int b = 0; b < a->nb; b++) a->mstart[b + 1] += a->mstart[b];
-	matmul_fwd(m, y->q, xr, w->qw, nr, d, d);
-	o.io = y->q, o.bias = w->qb; rows(m, nr, bias_rows, &o);
-	attrows_job aj = { m, a, y, rws, y->q };
+	matmul_fwd(m, a, y->q, xr, NULL, w->qw, nr, d, d);
+	o.nrows = nr;
+	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, nr, bias_fn, &o);
+	attrows_job aj = { m, a, y, rws, y->q, nr };
 	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
 
-	layer_tail(m, a, l, nr, xr, y->r1);
+	layer_tail(m, a, l, nr, xr, y->r1, NULL);
 	for (int i = 0; i < nr; i++) memcpy(xr + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 }
@@ -731,6 +926,10 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 	if (B > a->B || T > a->T || T > m->c.max_pos) {
 		fprintf(stderr, "bert_forward: batch %dx%d exceeds capacity %dx%d or max positions %d\n",
 		        B, T, a->B, a->T, m->c.max_pos);
+		abort();
+	}
+	if (m->bf16 && !a->l[0].qb) {
+		fprintf(stderr, "bert_forward: activations made before bert_set_precision\n");
 		abort();
 	}
 	a->nb = B, a->nt = T;
@@ -745,7 +944,9 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 			abort();
 		}
 	rowop o = { .m = m, .a = a };
+	o.outb = m->bf16 ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;   /* layer 0's input */
 	rows(m, B * T, emb_fwd_rows, &o);
+	a->xb_layer = o.outb ? 0 : -1;
 }
 
 void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
@@ -834,11 +1035,11 @@ static void head_forward(bert_model *m, bert_acts *a, int nm, int probs)
 	rowop o = { .m = m, .a = a, .p = (float)probs };
 	if (nm == 0) return;
 	rows(m, nm, gather_rows, &o);
-	matmul_fwd(m, a->ht, a->hx, m->w.tw, nm, d, d);
+	matmul_fwd(m, a, a->ht, a->hx, NULL, m->w.tw, nm, d, d);
 	rowop g = { .m = m, .a = a, .io = a->ht, .out = a->hg, .bias = m->w.tb, .cols = d };
 	rows(m, nm, bias_gelu_rows, &g);
 	rows(m, nm, head_ln_rows, &o);
-	matmul_fwd(m, a->prob, a->hy, m->w.wte, nm, d, V);
+	matmul_fwd(m, a, a->prob, a->hy, NULL, m->w.wte, nm, d, V);
 	rows(m, nm, softmax_ce_rows, &o);
 }
 
@@ -1000,15 +1201,24 @@ static void colsum_cols(void *ctx, int c0, int c1)
 	free(acc);
 }
 
-/* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1, dx (+)= dy W */
-static void linear_backward(const bert_model *m, const float *dy, const float *x,
-                            const float *w, float *gw, float *gb, float *dx, float beta,
-                            int n, int in, int out)
+/* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1, dx (+)= dy W;
+ * bf16: dy and x rounded (x here unless xb holds it rounded already) */
+static void linear_backward(const bert_model *m, bert_acts *a, const float *dy, const float *x,
+                            const uint16_t *xb, const float *w, float *gw, float *gb, float *dx,
+                            float beta, int n, int in, int out)
 {
-	par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, gw, in);
+	const uint16_t *dyb = NULL;
+	if (m->bf16) {
+		dyb = to_bf16(m, a, 0, dy, n, out);
+		if (!xb) xb = to_bf16(m, a, 2, x, n, in);
+		par_gemm_bf16(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dyb, out, xb, in, 1.0f, gw, in);
+	} else
+		par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, gw, in);
 	colsum_job cj = { dy, gb, n, out };
 	par_range(m->nthreads, out, colsum_cols, &cj);
-	if (dx)
+	if (dx && m->bf16)
+		par_gemm_bf16(m->nthreads, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dyb, out, wbf(m, w), in, beta, dx, in);
+	else if (dx)
 		par_sgemm(m->nthreads, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, beta, dx, in);
 }
 
@@ -1022,16 +1232,29 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	float p = m->c.attn_drop, sc = 1.0f / sqrtf((float)dh);
 	int drop = a->drop_on && p > 0;
 	float *pd = xaligned((size_t)TT * sizeof(float)), *dp = xaligned((size_t)TT * sizeof(float));
+	uint16_t *pb = m->bf16 ? xaligned((size_t)TT * sizeof *pb) : NULL;
+	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = j->b0 + i / H, h = i % H;
 		size_t off = ((size_t)b * H + h) * TT, ro = (size_t)b * T * d + (size_t)h * dh;
+		/* bf16, head-major: q, k, v [H, nb*T, dh] of the forward; dctx
+		 * [H, R, dh] of these records */
+		size_t ho = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
+		size_t dho = ((size_t)h * j->R + (size_t)(b - j->b0) * T) * dh;
 		const float *P = y->att + off, *Pd = P;
 		if (drop) { att_dropped(a, y, off, TT, p, pd); Pd = pd; }
 		/* dV = Pd^T dctx, dPd = dctx V^T */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
-		            Pd, T, a->dctx + ro, d, 0.0f, a->dv + ro, d);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f,
-		            a->dctx + ro, d, y->v + ro, d, 0.0f, dp, T);
+		if (m->bf16) {
+			mm_to_bf16(Pd, pb, (size_t)TT);
+			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, j->xb + dho, dh, 0.0f, ct, dh);
+			put_head(a->dv + ro, d, ct, T, dh);
+			mm_gemm_bf16(0, 1, T, T, dh, 1.0f, j->xb + dho, dh, y->vb + ho, dh, 0.0f, dp, T);
+		} else {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
+			            Pd, T, a->dctx + ro, d, 0.0f, a->dv + ro, d);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1.0f,
+			            a->dctx + ro, d, y->v + ro, d, 0.0f, dp, T);
+		}
 		/* through dropout and softmax: dS = P (dP - sum_j P dP) / sqrt(dh) */
 		float s = drop ? 1.0f / (1.0f - p) : 1.0f;
 		const uint8_t *kp = drop ? y->att_keep + off : NULL;
@@ -1042,6 +1265,14 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 			softmax_bwd_row(pr, g, T, sc);
 		}
 		/* dQ = dS K, dK = dS^T Q */
+		if (m->bf16) {
+			mm_to_bf16(dp, pb, (size_t)TT);
+			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->kb + ho, dh, 0.0f, ct, dh);
+			put_head(a->dq + ro, d, ct, T, dh);
+			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, y->qb + ho, dh, 0.0f, ct, dh);
+			put_head(a->dk + ro, d, ct, T, dh);
+			continue;
+		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
 		            dp, T, y->k + ro, d, 0.0f, a->dq + ro, d);
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
@@ -1049,6 +1280,8 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	}
 	free(pd);
 	free(dp);
+	free(pb);
+	free(ct);
 }
 
 static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
@@ -1064,23 +1297,28 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	/* output LayerNorm, FFN, its residual */
 	ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, dout, y->g + of, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
+	linear_backward(m, a, dout, y->g + of, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
 	ewjob gj = { NULL, y->f + of, dffn, NULL, 0, F };
 	par_range(m->nthreads, R, gelu_bwd_rows, &gj);
-	linear_backward(m, dffn, y->a1 + od, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
+	linear_backward(m, a, dffn, y->a1 + od, NULL, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
 
 	/* attention-output LayerNorm, dense, residual */
 	ln_backward(m, y->r1 + od, y->mean1 + r0, y->rstd1 + r0, w->ln1w, dres, g->ln1w, g->ln1b, R, d);
 	dout = dropout_backward(m, a, dres, y->keep1 ? y->keep1 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, dout, y->ctx + od, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
+	linear_backward(m, a, dout, y->ctx + od, NULL, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
 
-	attjob aj = { m, a, y, l, b0, NULL };
+	/* bf16: dctx of these records rounded once for the attention's
+	 * products, head-major */
+	uint16_t *dcb = m->bf16 ? bf_slot(a, 1, (size_t)R * d) : NULL;
+	if (dcb) bf16_heads(m, a->dctx + od, dcb, R);
+	attjob aj = { m, a, y, l, b0, NULL, dcb, R };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
 	const float *x = a->x[l] + od;
-	linear_backward(m, a->dq + od, x, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
-	linear_backward(m, a->dk + od, x, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
-	linear_backward(m, a->dv + od, x, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
+	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, R, d) : NULL;
+	linear_backward(m, a, a->dq + od, x, xb, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
+	linear_backward(m, a, a->dk + od, x, xb, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
+	linear_backward(m, a, a->dv + od, x, xb, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
 }
 
 typedef struct {
@@ -1140,6 +1378,7 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		fprintf(stderr, "bert_backward: activations not kept for training or no gradients\n");
 		abort();
 	}
+	a->xb_layer = -1;                     /* slot 1 is scratch from here on */
 	memset(a->dres + r0 * d, 0, (size_t)R * d * sizeof(float));
 	if (nmk > 0) {
 		rowop o = { .m = m, .a = a, .p = scale, .l = m0 };
@@ -1147,12 +1386,12 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		size_t md = (size_t)m0 * d;
 		float *dlog = a->dlog + (size_t)m0 * V;
 		/* tied decoder: d E += dlogits^T hy; bias; d hy = dlogits E */
-		linear_backward(m, dlog, a->hy + md, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
+		linear_backward(m, a, dlog, a->hy + md, NULL, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
 		ln_backward(m, a->hg + md, a->hmean + m0, a->hrstd + m0, m->w.tln_w, a->dhy + md,
 		            m->g.tln_w, m->g.tln_b, nmk, d);
 		ewjob gj = { NULL, a->ht + md, a->dhy + md, NULL, 0, d };
 		par_range(m->nthreads, nmk, gelu_bwd_rows, &gj);
-		linear_backward(m, a->dhy + md, a->hx + md, m->w.tw, m->g.tw, m->g.tb, a->dhx + md, 0.0f, nmk, d, d);
+		linear_backward(m, a, a->dhy + md, a->hx + md, NULL, m->w.tw, m->g.tw, m->g.tb, a->dhx + md, 0.0f, nmk, d, d);
 		o.l = m0;
 		par_range(m->nthreads, nmk, scatter_rows, &o);
 	}

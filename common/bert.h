@@ -74,10 +74,15 @@ typedef struct {
 	float *grads;   bert_weights g;   /* NULL until bert_alloc_grads() */
 	int nthreads;
 	int whole;                    /* 1: each product one BLAS call (bert_set_single) */
+	int bf16;                     /* products take bfloat16 inputs (bert_set_precision) */
+	uint16_t *wbf;                /* bf16: params rounded to bfloat16, same layout */
 } bert_model;
 
 /* builds the table and allocates zeroed parameters; 0 or -1 (bad config) */
 int bert_init(bert_model *m, const bert_config *c);
+/* the parameter table alone (m->params NULL, nothing bound): for a caller
+ * that streams parameters from elsewhere (lmconvert); bert_free frees it */
+int bert_init_table(bert_model *m, const bert_config *c);
 void bert_free(bert_model *m);
 void bert_alloc_grads(bert_model *m);       /* zeroed */
 void bert_zero_grads(bert_model *m);
@@ -89,6 +94,18 @@ void bert_set_threads(bert_model *m, int nthreads);
  * never changes that (lmprobe).  OpenBLAS packs each operand once per call,
  * so a product over many rows then packs the weights once. */
 void bert_set_single(bert_model *m);
+/* Precision of the matrix products: 0 fp32 (the default), 1 bf16: every
+ * product (QKV, attention scores and context, output, FFN, the head, and
+ * their backward) rounds its inputs to bfloat16 and accumulates in fp32
+ * through oneDNN (mm.h); parameters, gradients, LayerNorm, softmax, GELU
+ * and the loss stay fp32 (PyTorch autocast's split).  Call before
+ * bert_acts_new.  Returns NULL, or why bf16 cannot run here (m unchanged).
+ * The weights are rounded now, once: call bert_params_changed() after
+ * changing m->params. */
+const char *bert_set_precision(bert_model *m, int bf16);
+/* m->params changed (an optimiser step, a load): in bf16 the weights are
+ * rounded again (in parallel on m's threads); nothing to do in fp32 */
+void bert_params_changed(bert_model *m);
 /* binds a buffer of m->n floats to the weight pointers */
 void bert_bind(const bert_model *m, float *buf, bert_weights *w);
 /* index of a parameter by HF name, -1 if none */

@@ -1,5 +1,6 @@
 /* cli.c -- the conventions every seqlm program shares (see cli.h). */
 #include "cli.h"
+#include "mm.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -388,12 +389,23 @@ void cli_version(void)
 {
 	printf("%s (seqlm) %s\n", cli_prog, SEQLM_VERSION);
 	printf("htslib %s\n", hts_version());
+	const char *why = mm_bf16_unavailable();
+	printf("%s (--precision bf16: %s)\n", mm_backend(), why ? "no" : "yes");
 	/* openblas_get_config() names the library itself ("OpenBLAS 0.3.21
 	 * NO_LAPACKE DYNAMIC_ARCH ... SkylakeX"), the core in use included */
 	const char *cfg = openblas_get_config();
 	if (strncmp(cfg, "OpenBLAS ", 9) == 0) cfg += 9;
 	printf("OpenBLAS %s\n", cfg);
 	if (version_note) printf("%s\n", version_note);
+}
+
+int cli_precision(const char *arg)
+{
+	if (strcmp(arg, "fp32") == 0) return 0;
+	if (strcmp(arg, "bf16") != 0) die_usage("--precision: fp32 or bf16, not '%s'", arg);
+	const char *why = mm_bf16_unavailable();
+	if (why) die("--precision bf16: %s", why);
+	return 1;
 }
 
 long cli_long(const char *opt, const char *s, long lo, long hi)

@@ -112,6 +112,10 @@ void cli_interrupt_exit(void) __attribute__((noreturn));
 /* what the interrupt message says is kept, besides the finished outputs
  * (e.g. "the checkpoint m.ckpt at step 40 (...)"); "" for nothing */
 void cli_signal_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* --precision fp32|bf16 -> 0|1 (bert_set_precision); bf16 where it cannot
+ * run (built without oneDNN, a CPU without AVX512-BF16/AMX) dies naming
+ * why, before anything is read or written */
+int cli_precision(const char *arg);
 
 /* parse helpers: die_usage on bad input */
 long cli_long(const char *opt, const char *s, long lo, long hi);

@@ -9,7 +9,12 @@
 void model_set_header(tns_header *h, const bert_model *m, uint64_t seed, uint64_t data_seed,
                       int64_t step)
 {
-	const bert_config *c = &m->c;
+	model_set_header_hash(h, &m->c, bert_hash(m), seed, data_seed, step);
+}
+
+void model_set_header_hash(tns_header *h, const bert_config *c, uint64_t hash, uint64_t seed,
+                           uint64_t data_seed, int64_t step)
+{
 	tns_header_set(h, "model_type", "bert");
 	tns_header_set(h, "vocab_size", "%d", c->vocab_size);
 	tns_header_set(h, "hidden_size", "%d", c->hidden);
@@ -27,7 +32,7 @@ void model_set_header(tns_header *h, const bert_model *m, uint64_t seed, uint64_
 	tns_header_set(h, "seed", "%" PRIu64, seed);
 	tns_header_set(h, "data_seed", "%" PRIu64, data_seed);
 	tns_header_set(h, "step", "%" PRId64, step);
-	tns_header_set(h, "model_hash", "%016" PRIx64, bert_hash(m));
+	tns_header_set(h, "model_hash", "%016" PRIx64, hash);
 }
 
 static int get_int(const tns_header *h, const char *key, int lo, int hi, int *v, char *err, size_t len)

@@ -14,6 +14,10 @@
 /* writes the config, seeds, step and model_hash @KV lines into h */
 void model_set_header(tns_header *h, const bert_model *m, uint64_t seed, uint64_t data_seed,
                       int64_t step);
+/* the same for parameters that are not in a bert_model: hash is
+ * bert_hash()'s FNV-1a over them in table order */
+void model_set_header_hash(tns_header *h, const bert_config *c, uint64_t hash, uint64_t seed,
+                           uint64_t data_seed, int64_t step);
 /* the config from @KV lines; 0 ok, -1 with a message naming the key */
 int model_config_from_header(const tns_header *h, bert_config *c, char *err, size_t errlen);
 

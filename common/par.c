@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "par.h"
 #include "cli.h"
+#include "mm.h"
 
 extern void openblas_set_num_threads(int);
 extern char *openblas_get_corename(void);
@@ -150,9 +151,9 @@ void par_range(int nthreads, int n, void (*fn)(void *ctx, int i0, int i1), void 
 
 typedef struct {
 	CBLAS_TRANSPOSE ta, tb;
-	int M, N, K, chunk, split_m;
+	int M, N, K, chunk, split_m, bf16;
 	float alpha, beta;
-	const float *A, *B;
+	const void *A, *B;              /* float, or uint16_t bfloat16 if bf16 */
 	float *C;
 	int lda, ldb, ldc;
 } mm_job;
@@ -160,35 +161,56 @@ typedef struct {
 static void mm_chunk(void *ctx, int c)
 {
 	const mm_job *j = ctx;
+	int m = j->M, n = j->N, i0 = c * j->chunk;
+	size_t ao = 0, bo = 0, co;
 	if (j->split_m) {
-		int i0 = c * j->chunk, m = j->M - i0 < j->chunk ? j->M - i0 : j->chunk;
-		const float *a = j->ta == CblasNoTrans ? j->A + (size_t)i0 * j->lda : j->A + i0;
-		cblas_sgemm(CblasRowMajor, j->ta, j->tb, m, j->N, j->K, j->alpha, a, j->lda,
-		            j->B, j->ldb, j->beta, j->C + (size_t)i0 * j->ldc, j->ldc);
+		m = j->M - i0 < j->chunk ? j->M - i0 : j->chunk;
+		ao = j->ta == CblasNoTrans ? (size_t)i0 * j->lda : (size_t)i0;
+		co = (size_t)i0 * j->ldc;
 	} else {
-		int i0 = c * j->chunk, n = j->N - i0 < j->chunk ? j->N - i0 : j->chunk;
-		const float *b = j->tb == CblasNoTrans ? j->B + i0 : j->B + (size_t)i0 * j->ldb;
-		cblas_sgemm(CblasRowMajor, j->ta, j->tb, j->M, n, j->K, j->alpha, j->A, j->lda,
-		            b, j->ldb, j->beta, j->C + i0, j->ldc);
+		n = j->N - i0 < j->chunk ? j->N - i0 : j->chunk;
+		bo = j->tb == CblasNoTrans ? (size_t)i0 : (size_t)i0 * j->ldb;
+		co = (size_t)i0;
 	}
+	if (j->bf16)
+		mm_gemm_bf16(j->ta != CblasNoTrans, j->tb != CblasNoTrans, m, n, j->K, j->alpha,
+		             (const uint16_t *)j->A + ao, j->lda, (const uint16_t *)j->B + bo, j->ldb,
+		             j->beta, j->C + co, j->ldc);
+	else
+		cblas_sgemm(CblasRowMajor, j->ta, j->tb, m, n, j->K, j->alpha, (const float *)j->A + ao, j->lda,
+		            (const float *)j->B + bo, j->ldb, j->beta, j->C + co, j->ldc);
+}
+
+static void par_gemm(int nthreads, mm_job j)
+{
+	if (j.M <= 0 || j.N <= 0) return;
+	j.split_m = j.M >= j.N;
+	/* chunks of at least 128 rows (or columns), at most 16 of them: a
+	 * function of the shape alone, so the bits do not depend on nthreads.
+	 * (Each chunk packs the whole other operand again: more chunks cost
+	 * packing, fewer balance worse.) */
+	int dim = j.split_m ? j.M : j.N;
+	int chunk = (dim + 15) / 16;
+	chunk = (chunk + 15) / 16 * 16;
+	if (chunk < 128) chunk = 128;
+	j.chunk = chunk;
+	par_for(nthreads, (dim + chunk - 1) / chunk, mm_chunk, &j);
 }
 
 void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
                int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc)
 {
-	if (M <= 0 || N <= 0) return;
-	mm_job j = { ta, tb, M, N, K, 0, M >= N, alpha, beta, A, B, C, lda, ldb, ldc };
-	/* chunks of at least 128 rows (or columns), at most 16 of them: a
-	 * function of the shape alone, so the bits do not depend on nthreads.
-	 * (Each chunk packs the whole other operand again: more chunks cost
-	 * packing, fewer balance worse.) */
-	int dim = j.split_m ? M : N;
-	int chunk = (dim + 15) / 16;
-	chunk = (chunk + 15) / 16 * 16;
-	if (chunk < 128) chunk = 128;
-	j.chunk = chunk;
-	par_for(nthreads, (dim + chunk - 1) / chunk, mm_chunk, &j);
+	mm_job j = { ta, tb, M, N, K, 0, 0, 0, alpha, beta, A, B, C, lda, ldb, ldc };
+	par_gemm(nthreads, j);
+}
+
+void par_gemm_bf16(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
+                   int M, int N, int K, float alpha, const uint16_t *A, int lda,
+                   const uint16_t *B, int ldb, float beta, float *C, int ldc)
+{
+	mm_job j = { ta, tb, M, N, K, 0, 0, 1, alpha, beta, A, B, C, lda, ldb, ldc };
+	par_gemm(nthreads, j);
 }
 
 void par_blas_single(void)

@@ -16,6 +16,7 @@
 #define SEQLM_PAR_H
 
 #include <cblas.h>
+#include <stdint.h>
 
 /* Runs fn(ctx, i) for i in [0,n) on nthreads threads (the caller is one of
  * them); thread k takes the k-th contiguous slice of tasks. */
@@ -30,6 +31,12 @@ void par_range(int nthreads, int n, void (*fn)(void *ctx, int i0, int i1), void 
 void par_sgemm(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
                int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc);
+
+/* the same with bfloat16 A and B (fp32 accumulation, fp32 C) through
+ * oneDNN (mm.h), cut into the same chunks */
+void par_gemm_bf16(int nthreads, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
+                   int M, int N, int K, float alpha, const uint16_t *A, int lda,
+                   const uint16_t *B, int ldb, float beta, float *C, int ldc);
 
 /* OpenBLAS to one thread: every sgemm in seqlm goes through par_sgemm or is
  * called from inside a par_for task. */

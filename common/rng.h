@@ -30,13 +30,17 @@ static inline uint32_t rng_below(uint64_t h, uint32_t n)
 {
 	return (uint32_t)(((h >> 32) * (uint64_t)n) >> 32);
 }
-/* FNV-1a 64 of bytes, for keying by names */
-static inline uint64_t rng_fnv1a(const void *p, uint64_t len)
+/* FNV-1a 64 of bytes, for keying by names; _more continues a hash over
+ * further bytes (rng_fnv1a(a b) == rng_fnv1a_more(rng_fnv1a(a), b)) */
+static inline uint64_t rng_fnv1a_more(uint64_t h, const void *p, uint64_t len)
 {
 	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
 	for (uint64_t i = 0; i < len; i++) { h ^= s[i]; h *= 0x100000001b3ULL; }
 	return h;
+}
+static inline uint64_t rng_fnv1a(const void *p, uint64_t len)
+{
+	return rng_fnv1a_more(0xcbf29ce484222325ULL, p, len);
 }
 
 /* a sequential stream for initialisation etc.: state advanced per draw */

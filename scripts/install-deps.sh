@@ -73,11 +73,12 @@ if command -v apt-get > /dev/null 2>&1; then
 else
 	cat >&2 <<MSG
 install-deps: seqlm needs a C compiler, make, pkg-config and the development
-files of htslib (>= 1.10), zlib, OpenBLAS and cJSON; its tests need perl
-(prove), Python 3 with NumPy, SciPy and matplotlib, valgrind, snakemake and
-man; its fuzzers clang with libFuzzer.  For example:
-  Fedora:  dnf install gcc make pkgconf-pkg-config htslib-devel zlib-devel openblas-devel cjson-devel perl-Test-Harness
-  macOS:   brew install pkg-config htslib openblas cjson
+files of htslib (>= 1.10), zlib, OpenBLAS and cJSON (oneDNN's for
+--precision bf16, optional); its tests need perl (prove), Python 3 with
+NumPy, SciPy and matplotlib, valgrind, snakemake and man; its fuzzers clang
+with libFuzzer.  For example:
+  Fedora:  dnf install gcc make pkgconf-pkg-config htslib-devel zlib-devel openblas-devel cjson-devel perl-Test-Harness onednn-devel
+  macOS:   brew install pkg-config htslib openblas cjson onednn
 MSG
 fi
 # the build cannot go on without these; the tests say what they lack

@@ -48,6 +48,8 @@ static void usage(FILE *fp)
 "                        by its number of parameters\n"
 "Output:\n"
 "  -o, --output FILE     the TSV (default stdout)\n"
+"      --precision P     fp32 (default) or bf16: matrix products with bfloat16\n"
+"                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -q, --quiet           no messages (and no progress line on a terminal)\n"
 "  -v, --verbose         more messages\n"
@@ -57,7 +59,7 @@ static void usage(FILE *fp)
 "Exit status: 0 success, 1 error, 2 usage.  See fisherflow(1).\n");
 }
 
-enum { O_SEED = 0x2000, O_PROB, O_EST, O_BY, O_NORM };
+enum { O_SEED = 0x2000, O_PROB, O_EST, O_BY, O_NORM, O_PREC };
 
 /* the windows a run will use, for the progress line's ETA: counted in the
  * file (or the spooled pipe) up to -n; -1 for a pipe read once */
@@ -82,14 +84,14 @@ int main(int argc, char **argv)
 		{"max-windows", required_argument, 0, 'n'}, {"mask-prob", required_argument, 0, O_PROB},
 		{"mask-seed", required_argument, 0, O_SEED}, {"estimator", required_argument, 0, O_EST},
 		{"batch", required_argument, 0, 'b'}, {"by", required_argument, 0, O_BY},
-		{"normalize", required_argument, 0, O_NORM},
+		{"normalize", required_argument, 0, O_NORM}, {"precision", required_argument, 0, O_PREC},
 		CLI_LONGOPTS
 	};
 	cli_opts co;
 	const char *input = "-";
 	char **models = NULL;
 	int nmodels = 0, c, B = 64, by = FISHER_BY_GROUP, norm = 0;
-	int est = FISHER_WINDOW;
+	int est = FISHER_WINDOW, bf16 = 0;
 	long maxwin = -1;
 	double q = 0.15;
 	uint64_t mask_seed = 1;
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "none")) norm = 0;
 			else die_usage("--normalize: none or params, not '%s'", optarg);
 			break;
+		case O_PREC: bf16 = cli_precision(optarg); break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
 	}
@@ -160,6 +163,7 @@ int main(int argc, char **argv)
 		bert_model m;
 		winread_load_model(&w, models[k], &m, NULL);
 		bert_set_threads(&m, co.threads);
+		bert_set_precision(&m, bf16);
 		bert_alloc_grads(&m);
 		int T = w.T;
 		bert_acts *a = bert_acts_new(&m, B, T, 1);

@@ -52,6 +52,8 @@ static void usage(FILE *fp)
 "  -o, --output FILE     output stream (default stdout)\n"
 "  -b, --batch N         windows read per batch (default 32; raised to whole\n"
 "                        groups of 1024/T windows, one group per thread)\n"
+"      --precision P     fp32 (default) or bf16: matrix products with bfloat16\n"
+"                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); output identical for any N, -b\n"
 "  -f, --force           binary output to a terminal\n"
 "  -q, --quiet           no messages\n"
@@ -62,7 +64,7 @@ static void usage(FILE *fp)
 "Exit status: 0 success, 1 error, 2 usage.  See lmprobe(1).\n");
 }
 
-enum { O_SEED = 0x2000, O_PROB, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT, O_SHARD };
+enum { O_SEED = 0x2000, O_PROB, O_EACH, O_GIVEN, O_HALF, O_TOP, O_EMIT, O_SHARD, O_PREC };
 enum { MODE_SAMPLE, MODE_EACH, MODE_GIVEN };
 #define GROUP_ROWS 1024           /* rows of the windows in one forward pass */
 
@@ -230,6 +232,7 @@ int main(int argc, char **argv)
 		{"half", no_argument, 0, O_HALF}, {"top", required_argument, 0, O_TOP},
 		{"emit", required_argument, 0, O_EMIT}, {"bgzf", no_argument, 0, 'z'},
 		{"shard", required_argument, 0, O_SHARD},
+		{"precision", required_argument, 0, O_PREC},
 		{"batch", required_argument, 0, 'b'},
 		CLI_LONGOPTS
 	};
@@ -237,7 +240,7 @@ int main(int argc, char **argv)
 	probe p;
 	const char *input = "-";
 	char **models;
-	int nmodels = 0, c, B = 32, bgzf = 0, shard_k = 0, shard_n = 0;
+	int nmodels = 0, c, B = 32, bgzf = 0, shard_k = 0, shard_n = 0, bf16 = 0;
 	memset(&p, 0, sizeof p);
 	p.q = 0.10;
 	p.seed = 1;
@@ -268,6 +271,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'z': bgzf = 1; break;
+		case O_PREC: bf16 = cli_precision(optarg); break;
 		case 'b': B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
@@ -310,6 +314,7 @@ int main(int argc, char **argv)
 	tns_header_copy(&h, tns_reader_header(w.r));
 	for (int k = 0; k < nmodels; k++) {
 		bert_set_single(&p.m[k]);            /* parallel over groups of windows instead */
+		bert_set_precision(&p.m[k], bf16);
 		for (int e = 0; e < p.nemit; e++)
 			if (p.emit[e] > p.m[k].c.layers)
 				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);

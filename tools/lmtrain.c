@@ -90,7 +90,8 @@ static void usage(FILE *fp)
 "                        eval history, best model (default OUTPUT.ckpt)\n"
 "      --checkpoint-every N  write the checkpoint every N steps (and at the end)\n"
 "      --resume CKPT     continue from a checkpoint, bitwise as if never stopped\n"
-
+"      --precision P     fp32 (default) or bf16: matrix products with bfloat16\n"
+"                        inputs and fp32 sums (oneDNN; AVX512-BF16 or AMX)\n"
 "  -t, --threads N       threads (default 1); results identical for any N\n"
 "  -f, --force           allow binary output to a terminal\n"
 "  -q, --quiet           no progress or messages\n"
@@ -115,12 +116,12 @@ enum {
 	O_ARCH = 0x2000, O_LAYERS, O_HIDDEN, O_HEADS, O_FFN, O_MAXPOS, O_DROPOUT, O_SEED, O_STEPS,
 	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG,
 	O_SEEDS, O_ACCUM, O_EVAL, O_EVERY, O_ESEED, O_EMASKP, O_FEVERY, O_FLOG, O_FEST, O_CKPT, O_CKEVERY,
-	O_RESUME
+	O_RESUME, O_PREC
 };
 
 typedef struct {
 	const char *arch;
-	int layers, hidden, heads, ffn, max_pos;
+	int layers, hidden, heads, ffn, max_pos, bf16;
 	double dropout;
 	uint64_t seed, data_seed;
 	long steps, epochs, batch, shuffle;
@@ -488,6 +489,7 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 	k->norm = grad_clip(m->grads, m->n, o->clip);
 	*lr = lr_at(step, steps, warm, o->lr, o->min_lr);
 	adamw_step(&k->opt, m->params, m->grads, (float)*lr);
+	bert_params_changed(m);
 }
 
 /* the empirical Fisher of member k on the eval set, in batches of mb
@@ -680,6 +682,7 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 	int r = ckpt_read_state(path, &k->st, err, sizeof err);
 	if (r != 0) die_file(path, "%s", err);
 	memcpy(k->m.params, cm.params, k->m.n * sizeof *cm.params);
+	bert_params_changed(&k->m);
 	memcpy(k->opt.m, co.m, k->m.n * sizeof *co.m);
 	memcpy(k->opt.v, co.v, k->m.n * sizeof *co.v);
 	k->opt.t = k->st.adam_t;
@@ -729,7 +732,7 @@ int main(int argc, char **argv)
 		{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
 		{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
 		{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
-		CLI_LONGOPTS
+		{ "precision", required_argument, 0, O_PREC }, CLI_LONGOPTS
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "b:", longopts, NULL)) != -1) {
@@ -769,6 +772,7 @@ int main(int argc, char **argv)
 		case O_CKPT: o.ckpt = optarg; break;
 		case O_CKEVERY: o.ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
 		case O_RESUME: o.resume = optarg; break;
+		case O_PREC: o.bf16 = cli_precision(optarg); break;
 		default: cli_common_opt(&co, c, optarg, usage);
 		}
 	}
@@ -876,6 +880,7 @@ int main(int argc, char **argv)
 		check_folder(k->ckpt);
 		if (bert_init(&k->m, &cfg) != 0) die("cannot build the model");
 		bert_set_threads(&k->m, co.threads);
+		bert_set_precision(&k->m, o.bf16);
 		bert_init_weights(&k->m, k->seed);
 		bert_alloc_grads(&k->m);
 		adamw_init(&k->opt, k->m.n);

@@ -159,11 +159,18 @@ class BertForMaskedLM(nn.Module):
     """HF BertForMaskedLM without the pooler (as HF builds it for MLM); the
     decoder is tied to the word embeddings, cls.predictions.bias its bias"""
 
-    def __init__(self, c):
+    def __init__(self, c, mm=None):
         super().__init__()
         self.c = c
         self.bert = Bert(c)
         self.cls = Cls(c)
+        self.mm = mm        # None: torch's products; else mm(a, b) for every product
+
+    def matmul(self, a, b):
+        return a @ b if self.mm is None else self.mm(a, b)
+
+    def lin(self, mod, x):
+        return mod(x) if self.mm is None else self.mm(x, mod.weight.T) + mod.bias
 
     def encode(self, tokens, drop=None):
         c = self.c
@@ -183,19 +190,19 @@ class BertForMaskedLM(nn.Module):
 
             def heads(t):
                 return t.view(B, T, c.h, dh).transpose(1, 2)
-            q, k, v = heads(sa.query(x)), heads(sa.key(x)), heads(sa.value(x))
-            s = q @ k.transpose(-1, -2) / math.sqrt(dh)
+            q, k, v = heads(self.lin(sa.query, x)), heads(self.lin(sa.key, x)), heads(self.lin(sa.value, x))
+            s = self.matmul(q, k.transpose(-1, -2)) / math.sqrt(dh)
             s = s.masked_fill(keymask, torch.finfo(s.dtype).min)
             p = F.softmax(s, dim=-1)
             if drop:
                 p = drop(p, 1 + 3 * l, attn=True)
-            ctx = (p @ v).transpose(1, 2).reshape(B, T, c.d)
-            ao = lay.attention.output.dense(ctx)
+            ctx = self.matmul(p, v).transpose(1, 2).reshape(B, T, c.d)
+            ao = self.lin(lay.attention.output.dense, ctx)
             if drop:
                 ao = drop(ao, 2 + 3 * l)
             a1 = lay.attention.output.LayerNorm(ao + x)
-            g = F.gelu(lay.intermediate.dense(a1))      # exact erf GELU
-            o = lay.output.dense(g)
+            g = F.gelu(self.lin(lay.intermediate.dense, a1))      # exact erf GELU
+            o = self.lin(lay.output.dense, g)
             if drop:
                 o = drop(o, 3 + 3 * l)
             x = lay.output.LayerNorm(o + a1)
@@ -204,8 +211,10 @@ class BertForMaskedLM(nn.Module):
 
     def head(self, h):
         t = self.cls.predictions.transform
-        y = t.LayerNorm(F.gelu(t.dense(h)))
-        return y @ self.bert.embeddings.word_embeddings.weight.T + self.cls.predictions.bias
+        # .to(): a no-op unless under torch 1.13's CPU autocast (the bf16
+        # bench peers), where layer_norm does not cast a bf16 input itself
+        y = t.LayerNorm(F.gelu(self.lin(t.dense, h)).to(t.LayerNorm.weight.dtype))
+        return self.matmul(y, self.bert.embeddings.word_embeddings.weight.T) + self.cls.predictions.bias
 
     def forward(self, tokens, labels, drop=None):
         hidden = self.encode(tokens, drop)

@@ -4,7 +4,7 @@
 # valgrind and AddressSanitizer do not mix; that build has its own checks.)
 . "$(dirname "$0")/lib.sh"
 case $SEQLM_BIN in *build-asan*)
-	for p in seqtok tnsview lmtrain lmprobe entropy disagree fisherflow; do skip "$p: valgrind does not run ASan builds"; done
+	for p in seqtok tnsview lmtrain lmprobe entropy disagree fisherflow lmconvert lmconvert; do skip "$p: valgrind does not run ASan builds"; done
 	done_testing; exit $? ;;
 esac
 if ! command -v valgrind > /dev/null; then ok 1 "valgrind is installed (apt-get install valgrind)"; done_testing; exit 1; fi
@@ -24,4 +24,6 @@ vg lmprobe lmprobe -i w.tns m.tns m.tns -o p.tns
 vg entropy entropy -b 10 p.tns
 vg disagree disagree p.tns
 vg fisherflow fisherflow -i w.tns m.tns
+vg "lmconvert --to-hf" lmconvert --to-hf hf m.tns
+vg "lmconvert --from-hf" lmconvert --from-hf "$DATA/lmconvert/bf16" -o back.tns
 done_testing

@@ -1,0 +1,407 @@
+/* lmconvert -- HuggingFace BertForMaskedLM folders in and out: config.json,
+ * model.safetensors (or shards) and the tokenizer files <-> a seqlm model
+ * file whose header carries the config, the vocabulary and the tokenization
+ * rule.  Parameters travel under their HF names; nothing is fetched. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "bert.h"
+#include "cli.h"
+#include "hfconfig.h"
+#include "hftok.h"
+#include "model.h"
+#include "rng.h"
+#include "safetensors.h"
+#include "tns.h"
+#include "vocab.h"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+"Usage: lmconvert --from-hf DIR [-o model.tns]\n"
+"       lmconvert --to-hf DIR model.tns\n"
+"Convert a HuggingFace BertForMaskedLM model folder into a seqlm model, or a\n"
+"seqlm model into such a folder.\n"
+"\n"
+"  --from-hf DIR       read DIR/config.json, DIR/model.safetensors (or the\n"
+"                      shards DIR/model.safetensors.index.json names) and the\n"
+"                      tokenizer (DIR/tokenizer.json or DIR/vocab.txt); write\n"
+"                      the model to -o (default standard output)\n"
+"  --to-hf DIR         write config.json, model.safetensors and the tokenizer\n"
+"                      files of model.tns into DIR (new, or an empty folder),\n"
+"                      for BertForMaskedLM.from_pretrained(DIR) and\n"
+"                      AutoTokenizer.from_pretrained(DIR)\n"
+"Options:\n"
+"  -o, --output FILE   --from-hf: the model file (written whole or not at all)\n"
+"  -f, --force         allow binary output to a terminal\n"
+"  -q, --quiet         no messages but errors\n"
+"  -v, --verbose       say what is converted and which tensors are ignored\n"
+"      --help          this help\n"
+"      --version       version, with htslib and OpenBLAS versions\n"
+"\n"
+"Weights: F32, F16, BF16 or F64 (converted to f32).  A folder holding only\n"
+"pytorch_model.bin must be converted to safetensors with PyTorch first\n"
+"(examples/hf-bin-to-safetensors.py).\n"
+"Exit status: 0 success, 1 error (bad or unsupported input, I/O), 2 usage.\n"
+"See lmconvert(1).\n");
+}
+
+/* ---- no partial output on a signal --------------------------------------
+ * The paths to remove are fixed before the work starts, so the handler
+ * only calls unlink/rmdir (async-signal-safe).  die() removes the .tmp of
+ * the model output itself (cli.c); the --to-hf folder is removed by
+ * rm_tmpdir() before any error is reported. */
+static char sig_file[4096];               /* the model's OUT.tmp */
+static char sig_dir[4096];                /* the --to-hf temporary folder */
+static const char *const dir_files[] = {
+	"config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json",
+	"special_tokens_map.json", "vocab.txt.tmp", "tokenizer.json.tmp", "tokenizer_config.json.tmp",
+	"special_tokens_map.json.tmp",
+};
+
+static void rm_tmpdir(void)
+{
+	char p[4200];
+	if (!sig_dir[0]) return;
+	for (size_t i = 0; i < sizeof dir_files / sizeof dir_files[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", sig_dir, dir_files[i]);
+		unlink(p);
+	}
+	rmdir(sig_dir);
+}
+
+static void on_signal(int sig)
+{
+	if (sig_file[0]) unlink(sig_file);
+	rm_tmpdir();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGXFSZ };   /* SIGXFSZ: past ulimit -f */
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+/* ---- --from-hf ------------------------------------------------------------ */
+/* tensors of a BertForPreTraining / BertModel checkpoint that a masked
+ * language model does not use */
+static int ignored(const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(name, "bert.pooler.", 12) == 0 || strncmp(name, "cls.seq_relationship.", 21) == 0 ||
+	       (n >= 12 && strcmp(name + n - 12, "position_ids") == 0);
+}
+
+/* the tied decoder: checked against the parameter it is tied to */
+static const char *const tied[2][2] = {
+	{ "cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight" },
+	{ "cls.predictions.decoder.bias", "cls.predictions.bias" },
+};
+
+static void shape_str(char *s, size_t len, int ndim, const int64_t *dim)
+{
+	size_t k = 0;
+	k += snprintf(s + k, len - k, "[");
+	for (int d = 0; d < ndim && k < len; d++) k += snprintf(s + k, len - k, "%s%" PRId64, d ? ", " : "", dim[d]);
+	if (k < len) snprintf(s + k, len - k, "]");
+}
+
+/* the old TensorFlow spelling of LayerNorm parameters (gamma/beta) */
+static const st_tensor *find_param(const st_set *s, const char *name, const st_file **file, char *used, size_t ulen)
+{
+	snprintf(used, ulen, "%s", name);
+	const st_tensor *t = st_set_find(s, name, file);
+	size_t n = strlen(name);
+	const char *alt = NULL;
+	if (n > 16 && strcmp(name + n - 16, "LayerNorm.weight") == 0) alt = "gamma";
+	if (n > 14 && strcmp(name + n - 14, "LayerNorm.bias") == 0) alt = "beta";
+	if (!alt) return t;
+	char old[160];
+	snprintf(old, sizeof old, "%.*s%s", (int)(n - (alt[0] == 'g' ? 6 : 4)), name, alt);
+	const st_file *f2;
+	const st_tensor *t2 = st_set_find(s, old, &f2);
+	if (t && t2) die_file(f2->path, "both %s and %s: which one is meant?", name, old);
+	if (t2) { *file = f2; snprintf(used, ulen, "%s", old); return t2; }
+	return t;
+}
+
+static int same_shape(const st_tensor *t, const bert_param *p)
+{
+	if (t->ndim != p->ndim) return 0;
+	for (int d = 0; d < p->ndim; d++)
+		if (t->dim[d] != p->dim[d]) return 0;
+	return 1;
+}
+
+/* t as f32: a pointer into the mapping when it already is f32 (nothing
+ * copied), else converted into *owned and the file pages released */
+static const float *as_f32(const st_file *f, const st_tensor *t, const char *name, float **owned)
+{
+	*owned = NULL;
+	if (t->dtype == ST_F32) return (const float *)(const void *)t->data;
+	if (t->dtype == ST_OTHER)
+		die_file(f->path, "tensor %s: dtype %s is not supported (F32, F16, BF16 or F64)", name, t->dtype_name);
+	*owned = xmalloc((size_t)t->numel * sizeof(float) + 1);
+	st_to_f32(t, *owned);
+	st_release(f, t);
+	return *owned;
+}
+
+static void from_hf(const char *dir, const cli_opts *o)
+{
+	char path[4200], e[1024];
+	struct stat st;
+	if (stat(dir, &st) != 0) die_file(dir, "%s", strerror(errno));
+	if (!S_ISDIR(st.st_mode)) die_file(dir, "not a folder (--from-hf takes a model folder)");
+
+	hf_config hc;
+	snprintf(path, sizeof path, "%s/config.json", dir);
+	if (hfcfg_read(&hc, path, e, sizeof e) != 0) die("%s", e);
+	bert_config *c = &hc.c;
+
+	char st1[4200], idx[4200], bin[4200];
+	snprintf(st1, sizeof st1, "%s/model.safetensors", dir);
+	snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", dir);
+	snprintf(bin, sizeof bin, "%s/pytorch_model.bin", dir);
+	if (access(st1, F_OK) != 0 && access(idx, F_OK) != 0) {
+		if (access(bin, F_OK) == 0) {
+			fprintf(stderr, "%s: error: %s: a PyTorch pickle, which seqlm does not read; convert it to safetensors with PyTorch:\n"
+			        "  python3 -m pip install torch    # if PyTorch is missing\n"
+			        "  python3 examples/hf-bin-to-safetensors.py %s    # seqlm's source folder; writes %s\n",
+			        cli_prog, bin, dir, st1);
+			exit(EXIT_FAILURE);
+		}
+		die_file(dir, "no model.safetensors (nor model.safetensors.index.json for shards)");
+	}
+
+	st_set s;
+	if (st_set_open(&s, dir, e, sizeof e) != 0) die("%s", e);
+	const char *wfile = s.nfile == 1 ? s.file[0].path : idx;
+	for (int i = 0; i < s.nfile; i++) {      /* TF and Flax lay weights out otherwise */
+		const char *fmt = st_meta(&s.file[i], "format");
+		if (fmt && strcmp(fmt, "pt") != 0)
+			die_file(s.file[i].path, "__metadata__ format \"%.40s\": not a PyTorch checkpoint (format \"pt\")", fmt);
+	}
+
+	bert_model m;
+	if (bert_init_table(&m, c) != 0) die_file(path, "unusable config: %s", bert_config_check(c));
+
+	/* the word embeddings decide the vocabulary size: config and tokenizer
+	 * must agree with them */
+	const st_file *f;
+	char used[200], sh[200], want[200];
+	const st_tensor *wte = st_set_find(&s, "bert.embeddings.word_embeddings.weight", &f);
+	if (wte && wte->ndim == 2 && wte->dim[0] != c->vocab_size)
+		die_file(f->path, "bert.embeddings.word_embeddings.weight has %" PRId64 " rows but config.json's vocab_size is %d",
+		         wte->dim[0], c->vocab_size);
+	tok_vocab v;
+	if (hftok_load_dir(dir, &v, e, sizeof e) != 0) die_file(dir, "%s", e);   /* e names the file in DIR */
+	if (v.n != c->vocab_size)
+		die_file(dir, "the tokenizer has %d tokens but the model's vocabulary (vocab_size, embedding rows) is %d",
+		         v.n, c->vocab_size);
+	/* the special ids are the tokenizer's; config.json's pad_token_id, when
+	 * given, must name the same token */
+	if (hc.has_pad && hc.pad_token_id != v.id.pad)
+		die_file(path, "pad_token_id %d is not the tokenizer's pad token (%d)", hc.pad_token_id, v.id.pad);
+	c->pad_id = v.id.pad;
+	c->mask_id = v.id.mask;
+
+	tns_tensor *tt = xcalloc(m.np, sizeof *tt);
+	float **owned = xcalloc(m.np, sizeof *owned);
+	char **names = xcalloc(s.n, sizeof *names);     /* the tensors used, to find the rest */
+	int nused = 0;
+	uint64_t hash = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < m.np; i++) {
+		const bert_param *p = &m.p[i];
+		const st_tensor *t = find_param(&s, p->name, &f, used, sizeof used);
+		shape_str(want, sizeof want, p->ndim, p->dim);
+		if (!t) die_file(wfile, "tensor %s is missing (the config wants shape %s)", p->name, want);
+		if (!same_shape(t, p)) {
+			shape_str(sh, sizeof sh, t->ndim, t->dim);
+			die_file(f->path, "tensor %s has shape %s but the config wants %s", used, sh, want);
+		}
+		const float *x = as_f32(f, t, used, &owned[i]);
+		tt[i] = tns_tensor_make(p->name, TNS_F32, p->ndim, p->dim, x);
+		hash = rng_fnv1a_more(hash, x, p->n * sizeof(float));
+		names[nused++] = xstrdup(used);
+		if (cli_verbose > 0 && strcmp(used, p->name) != 0) info("%s <- %s", p->name, used);
+	}
+	for (int k = 0; k < 2; k++) {
+		const st_tensor *t = st_set_find(&s, tied[k][0], &f);
+		if (!t) continue;
+		int j = bert_param_find(&m, tied[k][1]);
+		const bert_param *p = &m.p[j];
+		shape_str(want, sizeof want, p->ndim, p->dim);
+		if (!same_shape(t, p)) {
+			shape_str(sh, sizeof sh, t->ndim, t->dim);
+			die_file(f->path, "tensor %s has shape %s but the config wants %s", tied[k][0], sh, want);
+		}
+		float *buf;
+		const float *x = as_f32(f, t, tied[k][0], &buf);
+		if (memcmp(x, tt[j].data, p->n * sizeof(float)) != 0)
+			die_file(f->path, "tensor %s differs from %s: an untied decoder, which BertForMaskedLM (and seqlm) cannot hold",
+			         tied[k][0], tied[k][1]);
+		free(buf);
+		st_release(f, t);
+		names[nused++] = xstrdup(tied[k][0]);
+		if (cli_verbose > 0) info("%s equals %s (tied)", tied[k][0], tied[k][1]);
+	}
+	for (int i = 0; i < s.n; i++) {
+		int seen = 0;
+		for (int j = 0; j < nused && !seen; j++) seen = strcmp(names[j], s.t[i]->name) == 0;
+		if (seen) continue;
+		if (!ignored(s.t[i]->name))
+			die_file(s.file[s.fileof[i]].path, "unexpected tensor %s (not a BertForMaskedLM parameter)", s.t[i]->name);
+		if (cli_verbose > 0) info("ignoring %s (not used by a masked language model)", s.t[i]->name);
+	}
+
+	tns_header h;
+	tns_header_init(&h);
+	tns_header_add_pg(&h, "lmconvert", SEQLM_VERSION, o->argc, o->argv, NULL);
+	vocab_to_header(&v, &h);
+	model_set_header_hash(&h, c, hash, 0, 0, 0);
+	tns_header_remove(&h, "@KV\tseed\t");       /* not trained here: no seeds */
+	tns_header_remove(&h, "@KV\tdata_seed\t");
+	if (o->output && strcmp(o->output, "-") != 0) snprintf(sig_file, sizeof sig_file, "%s.tmp", o->output);
+	tns_writer *w = cli_tns_create(o, o->output, &h, 0);
+	if (tns_write(w, "params", m.np, tt) != 0) die_file(o->output, "%s", tns_werror(w));
+	cli_tns_close(w);
+	sig_file[0] = 0;
+	if (cli_verbose > 0)
+		info("%s: %d tensors, %zu parameters, vocabulary of %d (%s)", o->output ? o->output : "-", m.np, m.n, v.n, v.kind);
+	for (int i = 0; i < m.np; i++) free(owned[i]);
+	for (int i = 0; i < nused; i++) free(names[i]);
+	free(names); free(owned); free(tt);
+	tns_header_free(&h);
+	vocab_free(&v);
+	st_set_close(&s);
+	bert_free(&m);
+}
+
+/* ---- --to-hf -------------------------------------------------------------- */
+static void fail_dir(const char *file, const char *msg) __attribute__((noreturn));
+static void fail_dir(const char *file, const char *msg)
+{
+	rm_tmpdir();
+	sig_dir[0] = 0;
+	die_file(file, "%s", msg);
+}
+
+static int dir_is_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) return 0;
+	struct dirent *de;
+	int empty = 1;
+	while (empty && (de = readdir(d)))
+		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
+static void to_hf(const char *dir, const char *model_path)
+{
+	char e[1024], p[4200];
+	bert_model m;
+	tns_header h;
+	tok_vocab v;
+	if (model_load(model_path, &m, &h, NULL, NULL, e, sizeof e) != 0) die_file(model_path, "%s", e);
+	int vr = vocab_from_header(&v, &h, e, sizeof e);
+	if (vr == -1) die_file(model_path, "no tokenizer vocabulary in the header: no tokenizer files to write");
+	if (vr != 0) die_file(model_path, "vocabulary: %s", e);
+
+	struct stat st;
+	if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !dir_is_empty(dir)))
+		die_file(dir, "%s", S_ISDIR(st.st_mode) ? "exists and is not empty" : "exists and is not a folder");
+	/* a temporary folder beside DIR, renamed at the end */
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/') dl--;
+	snprintf(sig_dir, sizeof sig_dir, "%.*s.tmpXXXXXX", (int)dl, dir);
+	if (!mkdtemp(sig_dir)) {
+		int err = errno;
+		sig_dir[0] = 0;
+		die_file(dir, "cannot create a temporary folder beside it: %s", strerror(err));
+	}
+	chmod(sig_dir, 0755);
+
+	hf_config hc = { .c = m.c, .pad_token_id = m.c.pad_id };
+	char *cfg = hfcfg_format(&hc);
+	snprintf(p, sizeof p, "%s/config.json", sig_dir);
+	FILE *fp = fopen(p, "w");
+	if (!fp || fputs(cfg, fp) < 0 || fclose(fp) != 0) fail_dir(p, strerror(errno));
+	free(cfg);
+
+	/* as HF saves a BertForMaskedLM: PreTrainedModel.save_pretrained
+	 * (transformers, src/transformers/modeling_utils.py) finds tensors that
+	 * share storage and deletes the names matching the model's
+	 * _tied_weights_keys (["predictions.decoder.bias",
+	 * "cls.predictions.decoder.weight"]) before safe_save_file(...,
+	 * metadata={"format": "pt"}); so the file holds exactly the parameters
+	 * seqlm has, and from_pretrained ties the decoder again */
+	st_wtensor *wt = xcalloc(m.np, sizeof *wt);
+	for (int i = 0; i < m.np; i++) {
+		wt[i].name = m.p[i].name;
+		wt[i].ndim = m.p[i].ndim;
+		for (int d = 0; d < m.p[i].ndim; d++) wt[i].dim[d] = m.p[i].dim[d];
+		wt[i].data = m.params + m.p[i].off;
+	}
+	static const char *const meta[] = { "format", "pt" };
+	snprintf(p, sizeof p, "%s/model.safetensors", sig_dir);
+	if (st_write(p, m.np, wt, 1, meta, e, sizeof e) != 0) fail_dir(p, e);
+	free(wt);
+	if (hftok_save_dir(sig_dir, &v, e, sizeof e) != 0) {
+		char msg[1100];
+		snprintf(msg, sizeof msg, "tokenizer files: %s", e);
+		fail_dir(dir, msg);
+	}
+	if (rename(sig_dir, dir) != 0) fail_dir(dir, strerror(errno));
+	sig_dir[0] = 0;
+	if (cli_verbose > 0)
+		info("%s: config.json, model.safetensors (%d tensors, %zu parameters), tokenizer (%s, %d tokens)",
+		     dir, m.np, m.n, v.kind, v.n);
+	vocab_free(&v);
+	tns_header_free(&h);
+	bert_free(&m);
+}
+
+int main(int argc, char **argv)
+{
+	cli_opts o;
+	cli_init(&o, argc, argv);
+	enum { O_FROM = 0x2000, O_TO };
+	static const struct option lo[] = {
+		{ "from-hf", required_argument, 0, O_FROM }, { "to-hf", required_argument, 0, O_TO },
+		CLI_LONGOPTS
+	};
+	const char *from = NULL, *to = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS, lo, NULL)) != -1) {
+		if (c == O_FROM) from = optarg;
+		else if (c == O_TO) to = optarg;
+		else cli_common_opt(&o, c, optarg, usage);
+	}
+	if (!!from + !!to != 1) die_usage("give one of --from-hf DIR or --to-hf DIR");
+	catch_signals();
+	if (from) {
+		if (optind != argc) die_usage("--from-hf takes no further arguments (the output is -o FILE)");
+		cli_check_binary_out(&o);
+		from_hf(from, &o);
+	} else {
+		if (optind + 1 != argc) die_usage("--to-hf DIR takes one model file");
+		if (o.output) die_usage("--to-hf writes into DIR; -o is for --from-hf");
+		to_hf(to, argv[optind]);
+	}
+	return 0;
+}
