@@ -15,7 +15,7 @@ PKG_LIST='
 build: build-essential pkg-config libhts-dev zlib1g-dev libopenblas-dev
 build: libcjson-dev libdnnl-dev
 mpi: openmpi-bin libopenmpi-dev
-test: perl python3-numpy python3-scipy python3-matplotlib valgrind snakemake man-db groff-base
+test: perl python3-numpy python3-scipy python3-torch python3-matplotlib valgrind snakemake man-db groff-base
 fuzz: clang libclang-rt-14-dev
 '
 packages() { # [GROUP]: the packages, one a line

@@ -27,8 +27,8 @@ grep -q 'apt-get update' "$FAKE_LOG"; ok $? "after apt-get update"
 deps "snakemake" --check > /dev/null 2> "$T/err"
 is "$?:$(cat "$T/err")" "1:install-deps: missing: snakemake" "--check reports what is missing and installs nothing"
 sh "$TOP/scripts/install-deps.sh" --list | awk '{print $2}' > "$T/list"
-for p in libhts-dev libopenblas-dev zlib1g-dev pkg-config perl python3-numpy python3-scipy python3-matplotlib \
-	valgrind snakemake man-db groff-base clang libclang-rt-14-dev libcjson-dev libdnnl-dev; do
+for p in libhts-dev libopenblas-dev zlib1g-dev pkg-config perl python3-numpy python3-scipy python3-torch python3-matplotlib \
+	valgrind snakemake man-db groff-base clang libclang-rt-14-dev libcjson-dev libdnnl-dev openmpi-bin libopenmpi-dev; do
 	grep -qx "$p" "$T/list"; ok $? "the package list has $p"
 done
 grep -q 'install-deps.sh --list' "$TOP/.ci/run"; ok $? ".ci/run installs the script's list"
