@@ -81,6 +81,9 @@ def main(d):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(__doc__.strip() + "\n\nusage: hf-bin-to-safetensors.py DIR")
+        sys.exit(0)
     if len(sys.argv) != 2:
         sys.exit("usage: hf-bin-to-safetensors.py DIR")
     main(sys.argv[1])

@@ -107,4 +107,7 @@ int uni_lower(uint32_t c, uint32_t out[3])
 """)
 
 if __name__ == "__main__":
+    if sys.argv[1:] in (["-h"], ["--help"]):
+        print(__doc__.strip() + "\n\nusage: gen_unitab.py [OUTPUT (default common/unitab.c)]")
+        sys.exit(0)
     main(sys.argv[1] if len(sys.argv) > 1 else "common/unitab.c")

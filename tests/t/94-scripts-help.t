@@ -3,7 +3,7 @@
 # on stdout, and nothing made or changed (it once ran mkdir --help).
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
-for s in "$TOP"/examples/*.sh "$TOP"/scripts/*.sh "$TOP"/examples/*.py; do
+for s in "$TOP"/examples/*.sh "$TOP"/scripts/*.sh "$TOP"/examples/*.py "$TOP"/scripts/*.py; do
 	name=${s#"$TOP"/}
 	case $s in
 	*.py) grep -q '__main__' "$s" || continue   # a module, not a command
