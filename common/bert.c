@@ -730,6 +730,21 @@ static void att_dropped(const bert_acts *a, const layer_acts *y, size_t off, int
 	(void)a;
 }
 
+/* one head's context: ctx[rows, dh] (row stride d) = P[rows, T] V, V the
+ * head's values (v, row stride d; bf16: vb, the head's block, row stride
+ * dh); pb and ct are scratch for the bf16 path */
+static void att_context(const bert_model *m, const float *P, int rows, int T, int dh, const uint16_t *vb,
+                        const float *v, float *ctx, uint16_t *pb, float *ct)
+{
+	int d = m->c.hidden;
+	if (m->bf16) {
+		mm_to_bf16(P, pb, (size_t)rows * T);
+		mm_gemm_bf16(0, 0, rows, dh, T, 1.0f, pb, T, vb, dh, 0.0f, ct, dh);
+		put_head(ctx, d, ct, rows, dh);
+	} else
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, dh, T, 1.0f, P, T, v, d, 0.0f, ctx, d);
+}
+
 static void att_fwd_range(void *ctx, int i0, int i1)
 {
 	attjob *j = ctx;
@@ -764,13 +779,7 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			att_dropped(a, y, off, T * T, p, pd);
 			P = pd;
 		}
-		if (m->bf16) {
-			mm_to_bf16(P, pb, (size_t)T * T);
-			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->vb + ho, dh, 0.0f, ct, dh);
-			put_head(y->ctx + ro, d, ct, T, dh);
-		} else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
-			            P, T, y->v + ro, d, 0.0f, y->ctx + ro, d);
+		att_context(m, P, T, T, dh, y->vb + ho, y->v + ro, y->ctx + ro, pb, ct);
 	}
 	free(pd);
 	free(pb);
@@ -874,13 +883,7 @@ static void att_rows_range(void *ctx, int i0, int i1)
 		for (int t = 0; t < c; t++) {
 			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		}
-		if (m->bf16) {
-			mm_to_bf16(S, pb, (size_t)c * T);
-			mm_gemm_bf16(0, 0, c, dh, T, 1.0f, pb, T, y->vb + kh, dh, 0.0f, ct, dh);
-			put_head(y->ctx + qo, d, ct, c, dh);
-		} else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, dh, T, 1.0f,
-			            S, T, y->v + ko, d, 0.0f, y->ctx + qo, d);
+		att_context(m, S, c, T, dh, y->vb + kh, y->v + ko, y->ctx + qo, pb, ct);
 	}
 	free(pb);
 	free(ct);
