@@ -732,7 +732,8 @@ static void att_dropped(const bert_acts *a, const layer_acts *y, size_t off, int
 
 /* one head's context: ctx[rows, dh] (row stride d) = P[rows, T] V, V the
  * head's values (v, row stride d; bf16: vb, the head's block, row stride
- * dh); pb and ct are scratch for the bf16 path */
+ * dh; NULL in fp32, where there are no bf16 copies); pb and ct are scratch
+ * for the bf16 path */
 static void att_context(const bert_model *m, const float *P, int rows, int T, int dh, const uint16_t *vb,
                         const float *v, float *ctx, uint16_t *pb, float *ct)
 {
@@ -779,7 +780,7 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			att_dropped(a, y, off, T * T, p, pd);
 			P = pd;
 		}
-		att_context(m, P, T, T, dh, y->vb + ho, y->v + ro, y->ctx + ro, pb, ct);
+		att_context(m, P, T, T, dh, m->bf16 ? y->vb + ho : NULL, y->v + ro, y->ctx + ro, pb, ct);
 	}
 	free(pd);
 	free(pb);
@@ -883,7 +884,7 @@ static void att_rows_range(void *ctx, int i0, int i1)
 		for (int t = 0; t < c; t++) {
 			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		}
-		att_context(m, S, c, T, dh, y->vb + kh, y->v + ko, y->ctx + qo, pb, ct);
+		att_context(m, S, c, T, dh, m->bf16 ? y->vb + kh : NULL, y->v + ko, y->ctx + qo, pb, ct);
 	}
 	free(pb);
 	free(ct);
