@@ -500,6 +500,24 @@ char *xstrdup(const char *s)
 	return p;
 }
 
+char *cli_read_small(const char *path, size_t max, size_t *len, const char *toolarge, char *err, size_t elen)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp) { snprintf(err, elen, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max + 1, fp) : 0;
+	int bad = !buf || ferror(fp);
+	fclose(fp);
+	if (bad || n > max) {
+		snprintf(err, elen, "%s: %s", path, bad ? "cannot read" : toolarge);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
 void *xaligned(size_t n)
 {
 	void *p = NULL;

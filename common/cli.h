@@ -127,6 +127,10 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* a whole small file (a JSON config or index), NUL-terminated, in *len
+ * bytes; NULL with "PATH: why" in err when it cannot be opened or read, or
+ * holds more than max bytes (why: toolarge) */
+char *cli_read_small(const char *path, size_t max, size_t *len, const char *toolarge, char *err, size_t elen);
 /* 64-byte aligned, for BLAS operands; free with free() */
 void *xaligned(size_t n);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli.h"
 
 /* an integer key in [lo, hi]; absent: def */
 static int get_int(const cJSON *root, const char *key, long lo, long hi, long def, int *out, int *seen,
@@ -126,18 +127,9 @@ int hfcfg_parse(hf_config *h, const char *text, size_t n, char *err, size_t len)
 int hfcfg_read(hf_config *h, const char *path, char *err, size_t len)
 {
 	char e[400];
-	FILE *fp = fopen(path, "rb");
-	if (!fp) { snprintf(err, len, "%s: cannot open: %s", path, strerror(errno)); return -1; }
-	enum { MAX = 1 << 20 };
-	char *buf = malloc(MAX + 1);
-	size_t n = buf ? fread(buf, 1, MAX + 1, fp) : 0;
-	int bad = !buf || ferror(fp);
-	fclose(fp);
-	if (bad || n > MAX) {
-		snprintf(err, len, "%s: %s", path, bad ? "cannot read" : "larger than 1 MB: not a config");
-		free(buf);
-		return -1;
-	}
+	size_t n;
+	char *buf = cli_read_small(path, 1 << 20, &n, "larger than 1 MB: not a config", err, len);
+	if (!buf) return -1;
 	int rc = hfcfg_parse(h, buf, n, e, sizeof e);
 	free(buf);
 	if (rc) snprintf(err, len, "%s: %s", path, e);

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cli.h"
 #include "tns.h"
 
 /* every dtype of tensor.rs's Dtype with its size in bits: a file may hold
@@ -329,24 +330,6 @@ void st_set_close(st_set *s)
 	memset(s, 0, sizeof *s);
 }
 
-static char *read_small(const char *path, size_t max, size_t *len, char *err, size_t elen)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp) { snprintf(err, elen, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max + 1, fp) : 0;
-	int bad = !buf || ferror(fp);
-	fclose(fp);
-	if (bad || n > max) {
-		snprintf(err, elen, "%s: %s", path, bad ? "cannot read" : "too large");
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int st_set_open(st_set *s, const char *dir, char *err, size_t len)
@@ -363,7 +346,7 @@ int st_set_open(st_set *s, const char *dir, char *err, size_t len)
 	} else {
 		snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
 		size_t n;
-		char *text = read_small(path, ST_MAX_HEADER, &n, err, len);
+		char *text = cli_read_small(path, ST_MAX_HEADER, &n, "too large", err, len);
 		if (!text) return -1;
 		idx = cJSON_ParseWithLength(text, n);
 		free(text);
