@@ -1,7 +1,8 @@
 # seqlm -- make, make check, make bench, make install, make demo
 #   make asan=1 check      AddressSanitizer + UBSan build (objects in build-asan/)
 #   make native=1          -march=native (the default build runs on any x86-64)
-# Every common/*.c goes into the library, every tools/*.c is one program,
+# Every common/*/*.c goes into the library (common/ is grouped by concern,
+# each group using only those before it: base, io, tok, model, analysis), every tools/*.c is one program,
 # every tests/unit/*.c is one TAP test program, every tests/t/*.t a shell test.
 
 PREFIX   ?= /usr/local
@@ -63,9 +64,9 @@ endif
 # from inlining into those kernels; and it passes vectors only between
 # functions it inlines, so GCC's note that the ABI of 64-byte vector
 # arguments changed in GCC 4.6 does not concern it
-$(B)/common/metrics.o: CFLAGS := $(filter-out -march=native,$(CFLAGS)) -Wno-psabi
+$(B)/common/analysis/metrics.o: CFLAGS := $(filter-out -march=native,$(CFLAGS)) -Wno-psabi
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*/*.c)
 COMMON_OBJ := $(COMMON_SRC:common/%.c=$(B)/common/%.o)
 TOOLS      := $(basename $(notdir $(wildcard tools/*.c)))
 PROGS      := $(TOOLS:%=$(BIN)/%)
@@ -96,7 +97,7 @@ $(B)/common/%.o: common/%.c | deps
 
 # only dist.o speaks MPI, and only the programs that call it link it
 ifneq ($(MPI_LIBS),)
-$(B)/common/dist.o: CPPFLAGS += $(MPI_CFLAGS) -DSEQLM_MPI
+$(B)/common/base/dist.o: CPPFLAGS += $(MPI_CFLAGS) -DSEQLM_MPI
 $(BIN)/lmtrain $(B)/tests/test_dist: LDLIBS += $(MPI_LIBS)
 endif
 
@@ -165,7 +166,7 @@ fuzz: $(FUZZERS:%=build-fuzz/%)
 	  grep -Eo 'cov: [0-9]+ ft: [0-9]+' build-fuzz/$$f.log | tail -n 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/memfile.h $(COMMON_SRC) $(wildcard common/*.h) | deps
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/memfile.h $(COMMON_SRC) $(wildcard common/*/*.h) | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -Itests/fuzz \

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "mm.h"
+#include "base/cli.h"
+#include "base/mm.h"
 
 static double run(int kind, int ta, int tb, int M, int N, int K, int lda, int ldb, int ldc,
                   const float *A, const float *B, const uint16_t *Ab, const uint16_t *Bb, float *C)

@@ -2,7 +2,7 @@
 
 Per optimiser step, a member's ranks compute their slices of the global
 batch, then sum the gradient (4 bytes a parameter) by lmtrain's fixed-order
-reduce-scatter + allgather (common/dist.c): each node sends and receives
+reduce-scatter + allgather (common/base/dist.c): each node sends and receives
 2 (N-1)/N of the gradient, plus 2 (N-1) messages of latency.  Compute per
 step is the global batch's tokens over the nodes' measured rate.  The
 reduction is not overlapped with the backward pass, so a step takes their

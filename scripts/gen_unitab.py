@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""gen_unitab.py -- writes common/unitab.c, the Unicode tables the hf-bpe
-tokenizer needs (common/unitab.h), from Python's unicodedata (the Unicode
+"""gen_unitab.py -- writes common/tok/unitab.c, the Unicode tables the hf-bpe
+tokenizer needs (common/tok/unitab.h), from Python's unicodedata (the Unicode
 version is printed into the file).  Run: /usr/bin/python3 scripts/gen_unitab.py
 
   letter   \\p{L}       general categories Lu Ll Lt Lm Lo
@@ -108,6 +108,6 @@ int uni_lower(uint32_t c, uint32_t out[3])
 
 if __name__ == "__main__":
     if sys.argv[1:] in (["-h"], ["--help"]):
-        print(__doc__.strip() + "\n\nusage: gen_unitab.py [OUTPUT (default common/unitab.c)]")
+        print(__doc__.strip() + "\n\nusage: gen_unitab.py [OUTPUT (default common/tok/unitab.c)]")
         sys.exit(0)
-    main(sys.argv[1] if len(sys.argv) > 1 else "common/unitab.c")
+    main(sys.argv[1] if len(sys.argv) > 1 else "common/tok/unitab.c")

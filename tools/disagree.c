@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "embed.h"
-#include "metrics.h"
-#include "par.h"
-#include "probs.h"
-#include "tns.h"
-#include "vocab.h"
+#include "base/cli.h"
+#include "analysis/embed.h"
+#include "analysis/metrics.h"
+#include "base/par.h"
+#include "analysis/probs.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 #define DEFAULT_TOP_P "0.05,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1"
 #define DEFAULT_K "1,3,5,10,20,50,100,1000,4000"

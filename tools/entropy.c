@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "metrics.h"
-#include "probs.h"
-#include "tns.h"
-#include "vocab.h"
+#include "base/cli.h"
+#include "analysis/metrics.h"
+#include "analysis/probs.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 static void usage(FILE *fp)
 {

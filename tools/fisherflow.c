@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "bert.h"
-#include "cli.h"
-#include "evalmask.h"
-#include "fisher.h"
-#include "par.h"
-#include "progress.h"
-#include "winread.h"
+#include "model/bert.h"
+#include "base/cli.h"
+#include "model/evalmask.h"
+#include "model/fisher.h"
+#include "base/par.h"
+#include "base/progress.h"
+#include "model/winread.h"
 
 static void usage(FILE *fp)
 {

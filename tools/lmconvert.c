@@ -11,15 +11,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "bert.h"
-#include "cli.h"
-#include "hfconfig.h"
-#include "hftok.h"
-#include "model.h"
-#include "rng.h"
-#include "safetensors.h"
-#include "tns.h"
-#include "vocab.h"
+#include "model/bert.h"
+#include "base/cli.h"
+#include "model/hfconfig.h"
+#include "tok/hftok.h"
+#include "model/model.h"
+#include "base/rng.h"
+#include "io/safetensors.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 static void usage(FILE *fp)
 {

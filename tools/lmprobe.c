@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bert.h"
-#include "cli.h"
-#include "evalmask.h"
-#include "par.h"
-#include "winread.h"
+#include "model/bert.h"
+#include "base/cli.h"
+#include "model/evalmask.h"
+#include "base/par.h"
+#include "model/winread.h"
 
 static void usage(FILE *fp)
 {

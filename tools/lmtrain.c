@@ -15,21 +15,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "adamw.h"
-#include "bert.h"
-#include "ckpt.h"
-#include "cli.h"
-#include "dist.h"
-#include "evalmask.h"
-#include "fisher.h"
-#include "mlm.h"
-#include "model.h"
-#include "par.h"
-#include "progress.h"
-#include "rng.h"
-#include "tns.h"
-#include "vocab.h"
-#include "winread.h"
+#include "model/adamw.h"
+#include "model/bert.h"
+#include "model/ckpt.h"
+#include "base/cli.h"
+#include "base/dist.h"
+#include "model/evalmask.h"
+#include "model/fisher.h"
+#include "model/mlm.h"
+#include "model/model.h"
+#include "base/par.h"
+#include "base/progress.h"
+#include "base/rng.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
+#include "model/winread.h"
 
 static void usage(FILE *fp)
 {

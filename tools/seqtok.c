@@ -9,15 +9,15 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
-#include "bpe.h"
-#include "cli.h"
-#include "hftok.h"
-#include "kmer.h"
-#include "seqread.h"
-#include "tns.h"
-#include "tokenizers.h"
-#include "vocab.h"
-#include "window.h"
+#include "tok/bpe.h"
+#include "base/cli.h"
+#include "tok/hftok.h"
+#include "tok/kmer.h"
+#include "io/seqread.h"
+#include "io/tns.h"
+#include "tok/tokenizers.h"
+#include "tok/vocab.h"
+#include "tok/window.h"
 
 static void usage(FILE *fp)
 {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cli.h"
-#include "tns.h"
-#include "vocab.h"
+#include "base/cli.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 static void usage(FILE *fp)
 {

@@ -1,5 +1,5 @@
 /* fuzz_hftok -- libFuzzer harness for the Hugging Face tokenizer readers
- * (common/hftok.c, hftokjson.c, cJSON) and encoders (hfenc.c, hfbpe.c).
+ * (common/tok/hftok.c, hftokjson.c, cJSON) and encoders (hfenc.c, hfbpe.c).
  * The first byte chooses what the rest is: 0 tokenizer.json, 1 vocab.txt,
  * 2 vocab.txt then (after a NUL) tokenizer_config.json.  The files go into
  * a scratch folder; a vocabulary that loads is put through the tokenizer
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "memfile.h"
-#include "hftok.h"
-#include "kmer.h"
-#include "tokenizers.h"
+#include "tok/hftok.h"
+#include "tok/kmer.h"
+#include "tok/tokenizers.h"
 
 static char dir[64], out[80];
 

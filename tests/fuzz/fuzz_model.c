@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "memfile.h"
-#include "bert.h"
-#include "model.h"
+#include "model/bert.h"
+#include "model/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

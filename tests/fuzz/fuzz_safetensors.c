@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "hfconfig.h"
-#include "hftok.h"
+#include "model/hfconfig.h"
+#include "tok/hftok.h"
 #include "memfile.h"
-#include "safetensors.h"
+#include "io/safetensors.h"
 
 static char dir[64];
 

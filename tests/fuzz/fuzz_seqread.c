@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "memfile.h"
-#include "bpe.h"
-#include "kmer.h"
-#include "seqread.h"
+#include "tok/bpe.h"
+#include "tok/kmer.h"
+#include "io/seqread.h"
 
 static void drain(const char *path, int text, int binary_ok)
 {

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "memfile.h"
-#include "tns.h"
-#include "vocab.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bpe.h"
-#include "kmer.h"
-#include "tokenizers.h"
-#include "tns.h"
-#include "vocab.h"
+#include "tok/bpe.h"
+#include "tok/kmer.h"
+#include "tok/tokenizers.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -3,8 +3,8 @@
 tokens, labels and weights of tests/data/engine/bert_tiny.fix, with every
 matrix product taking its two inputs rounded to bfloat16 (float32 first,
 then round-to-nearest-even, as the C engine rounds its float32 values:
-common/mm.h) and summing exactly (float64); in the backward pass each
-product's incoming gradient is rounded the same way (common/bert.c rounds
+common/base/mm.h) and summing exactly (float64); in the backward pass each
+product's incoming gradient is rounded the same way (common/model/bert.c rounds
 dY before dW = dY^T X and dX = dY W, and dS, dctx, P in the attention).
 Everything else (LayerNorm, softmax, GELU, the loss, bias gradients) is
 float64, unrounded.

@@ -23,7 +23,7 @@ PAD, CLS, SEP, MASK = 1, 2, 3, 4
 M64 = (1 << 64) - 1
 
 
-# ---- the counter-based RNG of common/rng.h and bert_drop_mask() ----------
+# ---- the counter-based RNG of common/base/rng.h and bert_drop_mask() ----------
 def mix(x):
     x ^= x >> 30
     x = (x * 0xbf58476d1ce4e5b9) & M64

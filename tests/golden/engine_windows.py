@@ -44,7 +44,7 @@ def fnv_more(h, s):
 
 
 def vocab_lines(kind, tokens, extra=""):
-    """@TK + @VO lines with the hash of common/vocab.c"""
+    """@TK + @VO lines with the hash of common/tok/vocab.c"""
     tk = "@TK\tTY:%s\tN:%d%s" % (kind, len(tokens), extra)
     vo = ["@VO\t" + escape(t) for t in tokens]
     h = 0xCBF29CE484222325

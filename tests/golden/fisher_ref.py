@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """fisher_ref.py -- the empirical Fisher diagonal of the reference BERT
 (bert_ref.py) by explicit per-example backward loops in PyTorch, float64:
-the fixture for the C Fisher (common/fisher.c, fisherflow).
+the fixture for the C Fisher (common/model/fisher.c, fisherflow).
 
     /usr/bin/python3 tests/golden/fisher_ref.py OUTDIR    -> OUTDIR/fisher_tiny.fix
 

@@ -58,7 +58,7 @@ import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-from probe_ref import evalmask  # noqa: E402  (common/evalmask.c re-implemented)
+from probe_ref import evalmask  # noqa: E402  (common/model/evalmask.c re-implemented)
 from tns_io import write_tns  # noqa: E402
 
 K = 3

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """hftok_ref.py -- a plain-Python reference of how Hugging Face tokenizes DNA
-and text with the tokenizer files seqtok reads (common/hftok.c), written
+and text with the tokenizer files seqtok reads (common/tok/hftok.c), written
 from the transformers and tokenizers sources (cited per rule below), not
 from seqlm's C code.  It makes the fixtures under tests/data/hftok/ and the
 token ids seqtok must give:

@@ -6,7 +6,7 @@ PyTorch (bert_ref.py, float64) gives at the analysis-masked positions.
     /usr/bin/python3 tests/golden/probe_ref.py OUTDIR
 writes OUTDIR/probe_model.tns, probe_windows.tns, probe_expected.tns, and
 probe_windows_long.tns (24 tokens: longer than the model's positions).
-The mask is common/evalmask.c's, re-implemented here."""
+The mask is common/model/evalmask.c's, re-implemented here."""
 import os
 import sys
 

@@ -137,7 +137,7 @@ def bpe_tokens(s, alphabet, toks, merges):
             pos += 1 if t == 0 else len(toks[t])
     return out
 
-# ---- the split: the same counter-based hash as common/rng.h ----------------
+# ---- the split: the same counter-based hash as common/base/rng.h ----------------
 M64 = (1 << 64) - 1
 def mix(x):
     x ^= x >> 30; x = (x * 0xbf58476d1ce4e5b9) & M64

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "cli.h"
-#include "hftok.h"
-#include "tns.h"
+#include "base/cli.h"
+#include "tok/hftok.h"
+#include "io/tns.h"
 
 int main(int argc, char **argv)
 {

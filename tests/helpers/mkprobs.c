@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
-#include "rng.h"
-#include "tns.h"
+#include "base/cli.h"
+#include "base/rng.h"
+#include "io/tns.h"
 
 static float gauss(rng_t *r)   /* sum of 4 uniforms: cheap, bell-shaped */
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "cli.h"
-#include "tns.h"
+#include "base/cli.h"
+#include "io/tns.h"
 
 int main(int argc, char **argv)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "tns.h"
+#include "io/tns.h"
 
 static double value(const tns_tensor *t, int64_t i)
 {

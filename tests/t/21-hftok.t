@@ -1,5 +1,5 @@
 #!/bin/sh
-# Hugging Face tokenizers (common/hftok.c, hfenc.c, hfbpe.c): seqtok --vocab
+# Hugging Face tokenizers (common/tok/hftok.c, hfenc.c, hfbpe.c): seqtok --vocab
 # on DNABERT and Nucleotide Transformer vocab.txt folders and tokenizer.json
 # BPE folders gives the ids of the Python reference written from the
 # transformers/tokenizers sources (tests/golden/hftok_ref.py); the special

@@ -1,5 +1,5 @@
 #!/bin/sh
-# fisherflow: the tool around common/fisher.c (whose numbers are checked
+# fisherflow: the tool around common/model/fisher.c (whose numbers are checked
 # against PyTorch in test_fisher_golden): output, options, determinism, and
 # bad input.
 . "$(dirname "$0")/lib.sh"

@@ -21,8 +21,8 @@
 #include <string.h>
 #include "tap.h"
 #include "fixture.h"
-#include "bert.h"
-#include "mm.h"
+#include "model/bert.h"
+#include "base/mm.h"
 
 static fixture fx, fb;
 enum { RTOL_E3 = 2 };                  /* rtol = 2e-3 */

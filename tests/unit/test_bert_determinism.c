@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "bert.h"
-#include "mlm.h"
-#include "adamw.h"
-#include "rng.h"
-#include "mm.h"
+#include "model/bert.h"
+#include "model/mlm.h"
+#include "model/adamw.h"
+#include "base/rng.h"
+#include "base/mm.h"
 
 enum { V = 64, B = 8, T = 40 };
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include "tap.h"
 #include "fixture.h"
-#include "bert.h"
+#include "model/bert.h"
 
 static fixture fx;
 static bert_model m;

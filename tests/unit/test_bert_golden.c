@@ -17,8 +17,8 @@
 #include <string.h>
 #include "tap.h"
 #include "fixture.h"
-#include "bert.h"
-#include "adamw.h"
+#include "model/bert.h"
+#include "model/adamw.h"
 
 static fixture fx;
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "bpe.h"
-#include "rng.h"
+#include "tok/bpe.h"
+#include "base/rng.h"
 
 /* reference encoder: each merge in order, left to right, non-overlapping */
 static long ref_encode(const bpe_model *m, const char *s, long n, int32_t *ids)

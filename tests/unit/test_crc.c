@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 #include "tap.h"
-#include "crc.h"
+#include "base/crc.h"
 
 int main(void)
 {

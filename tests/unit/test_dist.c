@@ -6,9 +6,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "dist.h"
-#include "rng.h"
+#include "base/cli.h"
+#include "base/dist.h"
+#include "base/rng.h"
 #include "tap.h"
 
 /* rank r's value at i: varied magnitudes, so the order of additions shows */

@@ -1,12 +1,12 @@
-/* test_embed.c -- unit tests of common/embed.c: an embedding matrix against a
+/* test_embed.c -- unit tests of common/analysis/embed.c: an embedding matrix against a
  * rotated and scaled copy of itself (every comparison says "the same"),
  * against itself, and thread independence. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
-#include "embed.h"
-#include "rng.h"
+#include "base/cli.h"
+#include "analysis/embed.h"
+#include "base/rng.h"
 #include "tap.h"
 
 enum { V = 205, D = 16, NK = 5 };

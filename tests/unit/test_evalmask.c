@@ -1,8 +1,8 @@
 /* test_evalmask.c -- the analysis mask is seeded, per record, and fair. */
 #include <string.h>
 #include "tap.h"
-#include "evalmask.h"
-#include "vocab.h"
+#include "model/evalmask.h"
+#include "tok/vocab.h"
 #include "vocabfix.h"
 
 

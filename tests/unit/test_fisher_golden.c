@@ -1,4 +1,4 @@
-/* test_fisher_golden.c -- the empirical Fisher diagonal of common/fisher.c
+/* test_fisher_golden.c -- the empirical Fisher diagonal of common/model/fisher.c
  * against explicit per-example backward loops in float64 PyTorch
  * (tests/golden/fisher_ref.py, fixture tests/data/fisher/fisher_tiny.fix),
  * for the batch, window and token estimators, every parameter; and the
@@ -8,8 +8,8 @@
 #include <string.h>
 #include "tap.h"
 #include "fixture.h"
-#include "bert.h"
-#include "fisher.h"
+#include "model/bert.h"
+#include "model/fisher.h"
 
 static fixture fx;
 

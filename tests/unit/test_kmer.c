@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "kmer.h"
-#include "rng.h"
+#include "tok/kmer.h"
+#include "base/rng.h"
 
 static char ref_norm1(unsigned char c)
 {

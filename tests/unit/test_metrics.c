@@ -1,10 +1,10 @@
-/* test_metrics.c -- unit tests of common/metrics.c: hand-checked values and the
+/* test_metrics.c -- unit tests of common/analysis/metrics.c: hand-checked values and the
  * edge cases of docs/METHODS.md (a), (b). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "metrics.h"
-#include "rng.h"
+#include "analysis/metrics.h"
+#include "base/rng.h"
 #include "tap.h"
 
 static void test_log2(void)

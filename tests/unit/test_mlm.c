@@ -2,8 +2,8 @@
  * determinism. */
 #include <string.h>
 #include "tap.h"
-#include "mlm.h"
-#include "vocab.h"
+#include "model/mlm.h"
+#include "tok/vocab.h"
 #include "vocabfix.h"
 
 

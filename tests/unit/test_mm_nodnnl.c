@@ -1,12 +1,12 @@
 /* test_mm_nodnnl.c -- a build without oneDNN (`make dnnl=0`, or no
- * libdnnl-dev): common/mm_dnnl.c compiled here without SEQLM_DNNL, in
+ * libdnnl-dev): common/base/mm_dnnl.c compiled here without SEQLM_DNNL, in
  * place of the library's copy.  --precision bf16 is then refused with the
  * reason, and the model stays fp32. */
 #undef SEQLM_DNNL
-#include "../../common/mm_dnnl.c"
+#include "../../common/base/mm_dnnl.c"
 #include <string.h>
 #include "tap.h"
-#include "bert.h"
+#include "model/bert.h"
 
 int main(void)
 {

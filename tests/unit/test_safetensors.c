@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "tap.h"
-#include "hfconfig.h"
-#include "safetensors.h"
+#include "model/hfconfig.h"
+#include "io/safetensors.h"
 
 /* a file in memory: u64 length, header padded to 8, data */
 static size_t make(unsigned char *buf, const char *json, const void *data, size_t dlen)

@@ -3,8 +3,8 @@
  * seqtok --text (sniff_not_text) on the edges of UTF-8 (RFC 3629). */
 #include <string.h>
 #include "tap.h"
-#include "cli.h"
-#include "sniff.h"
+#include "base/cli.h"
+#include "io/sniff.h"
 
 #define KIND(s) sniff_kind((const unsigned char *)(s), sizeof(s) - 1)
 

@@ -7,9 +7,9 @@
 #include <unistd.h>
 #include <htslib/hts.h>
 #include "tap.h"
-#include "cli.h"
-#include "tns.h"
-#include "vocab.h"
+#include "base/cli.h"
+#include "io/tns.h"
+#include "tok/vocab.h"
 
 static char dir[256];
 

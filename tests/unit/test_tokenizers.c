@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include "tap.h"
-#include "kmer.h"
-#include "tns.h"
-#include "tokenizers.h"
-#include "vocab.h"
+#include "tok/kmer.h"
+#include "io/tns.h"
+#include "tok/tokenizers.h"
+#include "tok/vocab.h"
 
 /* an hf-kmer vocabulary of 2-mers with DNABERT's specials, [PAD] first */
 static void hf_vocab(tok_vocab *v)

@@ -3,7 +3,7 @@
 #define SEQLM_VOCABFIX_H
 
 #include <stdio.h>
-#include "vocab.h"
+#include "tok/vocab.h"
 
 /* a seqlm vocabulary of V ids: the five specials, then V-5 tokens */
 static void native_vocab(tok_vocab *v, int V)
