@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/mm.h"
-#include "base/cli.h"
+#include "base/util.h"
 
 /* the conversion loop vectorises (AVX-512 or AVX2, chosen at run time) */
 #if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)

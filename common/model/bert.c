@@ -11,7 +11,7 @@
 #include "model/bert.h"
 #include "base/par.h"
 #include "base/rng.h"
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/mm.h"
 
 /* ---- configuration and parameter table --------------------------------- */
