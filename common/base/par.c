@@ -9,6 +9,7 @@
 #include "base/par.h"
 #include "base/cli.h"
 #include "base/mm.h"
+#include "base/cpu.h"
 
 extern void openblas_set_num_threads(int);
 extern char *openblas_get_corename(void);
@@ -222,10 +223,7 @@ void par_blas_prefer_avx512(char **argv)
 {
 #if defined(__x86_64__) && defined(__linux__)
 	if (getenv("OPENBLAS_CORETYPE") || getenv("SEQLM_NO_REEXEC")) return;
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-	    !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
-		return;
+	if (!cpu_has(CPU_AVX512)) return;
 	/* whatever OpenBLAS picked for a CPU it does not know (Haswell or Zen
 	 * for AMD's AVX-512 parts, Prescott -- SSE3 -- for Intel models newer
 	 * than it, e.g. Emerald Rapids), unless it is an AVX-512 core already */
