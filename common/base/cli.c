@@ -93,6 +93,7 @@ static void reg_add(const char *name, int kind)
 {
 	char *s = xstrdup(name);
 	sigset_t old;
+	util_at_exit(reg_remove_all);      /* an error removes it (cli_init or not) */
 	cli_reg_hold(&old);
 	if (nreg == mreg) {
 		reg_entry *r = realloc(reg, (mreg ? 2 * mreg : 16) * sizeof *r);
