@@ -11,31 +11,20 @@
 #include "base/cli.h"
 #include "io/tnsout.h"
 #include "tap.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/seqlm-test-cli.XXXXXX";
 
 static int exists(const char *name)
 {
-	char p[256];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	return stat(p, &st) == 0;
-}
-
-static char *path(const char *name)
-{
-	static char p[4][256];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-	return p[k];
+	return stat(scratch_path(name), &st) == 0;
 }
 
 /* runs fn(arg) in a child; its exit status, and its stderr in err */
 static int child(void (*fn)(void *), void *arg, char *err, size_t elen)
 {
 	char ef[300];
-	snprintf(ef, sizeof ef, "%s/stderr", dir);
+	snprintf(ef, sizeof ef, "%s", scratch_path("stderr"));
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -116,26 +105,26 @@ static void test_out(void)
 {
 	char err[1024];
 	cli_out o;
-	FILE *fp = cli_out_open(&o, path("r.tsv"));
+	FILE *fp = cli_out_open(&o, scratch_path("r.tsv"));
 	fputs("a\tb\n", fp);
 	ok(exists("r.tsv.tmp") && !exists("r.tsv"), "cli_out_open: writes r.tsv.tmp, not r.tsv");
 	cli_out_close(&o);
 	ok(!exists("r.tsv.tmp") && exists("r.tsv"), "cli_out_close: renames r.tsv.tmp to r.tsv");
 	size_t n;
-	char msg[256], *s = util_read_small(path("r.tsv"), 100, &n, "too large", msg, sizeof msg);
+	char msg[256], *s = util_read_small(scratch_path("r.tsv"), 100, &n, "too large", msg, sizeof msg);
 	ok(s && n == 4 && memcmp(s, "a\tb\n", 4) == 0, "the renamed file holds what was written");
 	free(s);
-	ok(!util_read_small(path("r.tsv"), 3, &n, "too large", msg, sizeof msg) && strstr(msg, "r.tsv: too large"),
+	ok(!util_read_small(scratch_path("r.tsv"), 3, &n, "too large", msg, sizeof msg) && strstr(msg, "r.tsv: too large"),
 	   "util_read_small: a file over the limit is refused, naming it");
-	ok(!util_read_small(path("none"), 3, &n, "too large", msg, sizeof msg) && strstr(msg, "none: cannot open: "),
+	ok(!util_read_small(scratch_path("none"), 3, &n, "too large", msg, sizeof msg) && strstr(msg, "none: cannot open: "),
 	   "util_read_small: a missing file is refused, naming it");
 
-	fp = cli_out_open(&o, path("a.tsv"));
+	fp = cli_out_open(&o, scratch_path("a.tsv"));
 	fputs("x\n", fp);
 	cli_out_abort(&o);
 	ok(!exists("a.tsv.tmp") && !exists("a.tsv"), "cli_out_abort: removes the temporary file, no output");
 
-	ok(child(out_then_die, path("d.tsv"), err, sizeof err) == 1 && !exists("d.tsv.tmp") && !exists("d.tsv"),
+	ok(child(out_then_die, (void *)scratch_path("d.tsv"), err, sizeof err) == 1 && !exists("d.tsv.tmp") && !exists("d.tsv"),
 	   "an error while writing leaves neither d.tsv nor d.tsv.tmp");
 	ok(strstr(err, "test_cli: error: ") && strstr(err, "d.tsv: bad input\n"), "the error names the file");
 }
@@ -159,12 +148,12 @@ static void test_tnsout(void)
 	memset(&o, 0, sizeof o);
 	tns_header h;
 	tns_header_init(&h);
-	tns_writer *w = cli_tns_create(&o, path("x.tns"), &h, 0);
+	tns_writer *w = cli_tns_create(&o, scratch_path("x.tns"), &h, 0);
 	ok(w && exists("x.tns.tmp") && !exists("x.tns"), "cli_tns_create: writes x.tns.tmp");
 	cli_tns_close(w);
 	ok(!exists("x.tns.tmp") && exists("x.tns"), "cli_tns_close: renames it to x.tns");
 	tns_header_free(&h);
-	ok(child(tns_then_die, path("y.tns"), err, sizeof err) == 1 && !exists("y.tns.tmp") && !exists("y.tns"),
+	ok(child(tns_then_die, (void *)scratch_path("y.tns"), err, sizeof err) == 1 && !exists("y.tns.tmp") && !exists("y.tns"),
 	   "an error after cli_tns_create leaves no y.tns nor y.tns.tmp");
 }
 
@@ -173,13 +162,11 @@ int main(int argc, char **argv)
 	(void)argc;
 	cli_prog = "test_cli";
 	(void)argv;
-	if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+	if (scratch_init("cli") < 0) return 1;
 	test_parse();
 	test_messages();
 	test_out();
 	test_tnsout();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0) diag("could not remove %s", dir);
+	scratch_done();
 	return done_testing();
 }

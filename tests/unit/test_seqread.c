@@ -7,19 +7,16 @@
 #include <string.h>
 #include "io/seqread.h"
 #include "tap.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/seqlm-test-seqread.XXXXXX";
 static const char *data = "tests/data/seqtok";
 
 static const char *put(const char *name, const char *text)
 {
-	static char p[8][300];
-	static int k;
-	k = (k + 1) % 8;
-	snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-	FILE *fp = fopen(p[k], "wb");
+	const char *p = scratch_path(name);
+	FILE *fp = fopen(p, "wb");
 	if (fp) { fputs(text, fp); fclose(fp); }
-	return p[k];
+	return p;
 }
 
 /* every record as "name=bases;" read with pieces of `piece` bytes; NULL on
@@ -153,9 +150,7 @@ static void test_errors(void)
 {
 	seqread_opts o = {0};
 	char err[512];
-	char p[300];
-	snprintf(p, sizeof p, "%s/none.fa", dir);
-	ok(!seqread_open(p, &o, err, sizeof err) && strstr(err, "cannot open: No such file or directory"),
+	ok(!seqread_open(scratch_path("none.fa"), &o, err, sizeof err) && strstr(err, "cannot open: No such file or directory"),
 	   "a missing file: NULL and 'cannot open: ...'");
 	ok(!seqread_open(put("e.fa", ""), &o, err, sizeof err) && strcmp(err, "empty file") == 0, "an empty file: 'empty file'");
 	char *s = slurp(put("x.fa", ">a\nACGT\nnot a header\n"), &o, 8, err, sizeof err);
@@ -168,14 +163,12 @@ static void test_errors(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+	if (scratch_init("seqread") < 0) return 1;
 	test_fasta();
 	test_fastq();
 	test_indexed();
 	test_text();
 	test_errors();
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0) diag("could not remove %s", dir);
+	scratch_done();
 	return done_testing();
 }
