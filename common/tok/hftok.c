@@ -132,6 +132,84 @@ static int cfg_bool(const cJSON *cfg, const char *key, int dflt)
 static const char *const bert_dflt[HF_NSPECIAL] = {"[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]", NULL, NULL};
 static const char *const esm_dflt[HF_NSPECIAL] = {"<unk>", "<pad>", "<cls>", NULL, "<mask>", NULL, "<eos>"};
 
+/* EsmTokenizer (1) or BertTokenizer (0): the config's tokenizer_class,
+ * else the vocabulary's own special tokens */
+static int vocab_txt_class(const cJSON *cfg, const char *dir, int *esm, char *err, size_t errlen)
+{
+	const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+	const char *cn = cJSON_IsString(cls) ? cls->valuestring : NULL;
+	if (cn) {
+		if (!strcmp(cn, "EsmTokenizer")) *esm = 1;
+		else if (!strcmp(cn, "BertTokenizer") || !strcmp(cn, "BertTokenizerFast") || !strcmp(cn, "DNATokenizer")) *esm = 0;
+		else {
+			snprintf(err, errlen, "tokenizer_config.json: tokenizer_class %s is not supported with a vocab.txt "
+			         "(BertTokenizer with whole k-mers, EsmTokenizer)", cn);
+			return -1;
+		}
+	}
+	if (!cn) {                  /* no class named: the vocabulary's own specials tell */
+		lines l = {0};
+		if (read_lines(dir, 1, &l, err, errlen) < 0) return -1;
+		int e = 0, b = 0;
+		for (int i = 0; i < l.n; i++) {
+			e |= !strcmp(l.tok[i], "<cls>") || !strcmp(l.tok[i], "<unk>");
+			b |= !strcmp(l.tok[i], "[CLS]") || !strcmp(l.tok[i], "[UNK]");
+		}
+		lines_free(&l);
+		if (e == b) {
+			snprintf(err, errlen, "vocab.txt: %s, and no tokenizer_class in tokenizer_config.json",
+			         e ? "both [CLS]/[UNK] and <cls>/<unk>" : "neither [CLS]/[UNK] (BertTokenizer) nor <cls>/<unk> (EsmTokenizer)");
+			return -1;
+		}
+		*esm = e;
+	}
+	return 0;
+}
+
+/* the vocabulary's tokens: whole k-mers of one k for BertTokenizer, and
+ * the case rule (v->k, v->params) */
+static int vocab_txt_tokens(const cJSON *cfg, const lines *l, const unsigned char *special, int esm,
+                            tok_vocab *v, char *err, size_t errlen)
+{
+	int k = 0;
+	for (int i = 0; i < l->n; i++) {
+		if (special[i]) continue;
+		int len = (int)strlen(l->tok[i]);
+		if (!esm && !strncmp(l->tok[i], "##", 2)) {
+			snprintf(err, errlen, "vocab.txt line %d: %s is a WordPiece sub-word: only vocabularies of whole k-mers are supported", i + 1, l->tok[i]);
+			return -1;
+		}
+		if (!esm && k && len != k) {
+			snprintf(err, errlen, "vocab.txt line %d: %s is not a %d-mer like the tokens before it "
+			         "(a BertTokenizer vocabulary must hold whole k-mers of one k)", i + 1, l->tok[i], k);
+			return -1;
+		}
+		k = len;
+	}
+	if (!esm) {
+		/* BertTokenizer's default do_lower_case is True, but DNABERT's
+		 * k-mers are upper case and its own tokenizer is case-sensitive:
+		 * with no tokenizer_config.json the vocabulary's case stands.  An
+		 * explicit do_lower_case true with upper-case k-mers would turn
+		 * every k-mer into [UNK] in transformers: refused. */
+		int lc = cfg_bool(cfg, "do_lower_case", -2);
+		if (lc == -1) { snprintf(err, errlen, "tokenizer_config.json: do_lower_case is not true or false"); return -1; }
+		int upper = 0, lower = 0;
+		for (int i = 0; i < l->n; i++)
+			if (!special[i]) { upper |= has_upper_or_lower(l->tok[i], 0); lower |= has_upper_or_lower(l->tok[i], 1); }
+		if (lc == 1 && upper && !lower) {
+			snprintf(err, errlen, "tokenizer_config.json: do_lower_case is true but the k-mers are upper case: "
+			         "transformers would make every k-mer [UNK]");
+			return -1;
+		}
+		if (lc == -2) lc = lower && !upper;   /* lower-case k-mers: lowercase the input */
+		if (lc) snprintf(v->params, sizeof v->params, "\tLC:1");
+		if (!k) { snprintf(err, errlen, "vocab.txt: no k-mers besides the special tokens"); return -1; }
+		v->k = k;
+	}
+	return 0;
+}
+
 static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errlen)
 {
 	int missing, rc = -1, esm;
@@ -143,32 +221,7 @@ static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errle
 	if (!cfg && !missing) goto out;
 	stm = hf_read_json(dir, "special_tokens_map.json", &missing, err, errlen);
 	if (!stm && !missing) goto out;
-	const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
-	const char *cn = cJSON_IsString(cls) ? cls->valuestring : NULL;
-	if (cn) {
-		if (!strcmp(cn, "EsmTokenizer")) esm = 1;
-		else if (!strcmp(cn, "BertTokenizer") || !strcmp(cn, "BertTokenizerFast") || !strcmp(cn, "DNATokenizer")) esm = 0;
-		else {
-			snprintf(err, errlen, "tokenizer_config.json: tokenizer_class %s is not supported with a vocab.txt "
-			         "(BertTokenizer with whole k-mers, EsmTokenizer)", cn);
-			goto out;
-		}
-	}
-	if (!cn) {                  /* no class named: the vocabulary's own specials tell */
-		if (read_lines(dir, 1, &l, err, errlen) < 0) goto out;
-		int e = 0, b = 0;
-		for (int i = 0; i < l.n; i++) {
-			e |= !strcmp(l.tok[i], "<cls>") || !strcmp(l.tok[i], "<unk>");
-			b |= !strcmp(l.tok[i], "[CLS]") || !strcmp(l.tok[i], "[UNK]");
-		}
-		lines_free(&l);
-		if (e == b) {
-			snprintf(err, errlen, "vocab.txt: %s, and no tokenizer_class in tokenizer_config.json",
-			         e ? "both [CLS]/[UNK] and <cls>/<unk>" : "neither [CLS]/[UNK] (BertTokenizer) nor <cls>/<unk> (EsmTokenizer)");
-			goto out;
-		}
-		esm = e;
-	}
+	if (vocab_txt_class(cfg, dir, &esm, err, errlen) < 0) goto out;
 	if (read_lines(dir, esm, &l, err, errlen) < 0) goto out;
 	for (int i = 0; i < l.n; i++) {
 		int j = strmap_put(&ids, l.tok[i], strlen(l.tok[i]), i);
@@ -213,45 +266,7 @@ static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errle
 		}
 	} else
 		v->id.end = id[HF_SEP];    /* BertTokenizer: [CLS] X [SEP] */
-	int k = 0;
-	for (int i = 0; i < l.n; i++) {
-		if (special[i]) continue;
-		int len = (int)strlen(l.tok[i]);
-		if (!esm && !strncmp(l.tok[i], "##", 2)) {
-			snprintf(err, errlen, "vocab.txt line %d: %s is a WordPiece sub-word: only vocabularies of whole k-mers are supported", i + 1, l.tok[i]);
-			free(special);
-			goto bad_v;
-		}
-		if (!esm && k && len != k) {
-			snprintf(err, errlen, "vocab.txt line %d: %s is not a %d-mer like the tokens before it "
-			         "(a BertTokenizer vocabulary must hold whole k-mers of one k)", i + 1, l.tok[i], k);
-			free(special);
-			goto bad_v;
-		}
-		k = len;
-	}
-	if (!esm) {
-		/* BertTokenizer's default do_lower_case is True, but DNABERT's
-		 * k-mers are upper case and its own tokenizer is case-sensitive:
-		 * with no tokenizer_config.json the vocabulary's case stands.  An
-		 * explicit do_lower_case true with upper-case k-mers would turn
-		 * every k-mer into [UNK] in transformers: refused. */
-		int lc = cfg_bool(cfg, "do_lower_case", -2);
-		if (lc == -1) { snprintf(err, errlen, "tokenizer_config.json: do_lower_case is not true or false"); free(special); goto bad_v; }
-		int upper = 0, lower = 0;
-		for (int i = 0; i < l.n; i++)
-			if (!special[i]) { upper |= has_upper_or_lower(l.tok[i], 0); lower |= has_upper_or_lower(l.tok[i], 1); }
-		if (lc == 1 && upper && !lower) {
-			snprintf(err, errlen, "tokenizer_config.json: do_lower_case is true but the k-mers are upper case: "
-			         "transformers would make every k-mer [UNK]");
-			free(special);
-			goto bad_v;
-		}
-		if (lc == -2) lc = lower && !upper;   /* lower-case k-mers: lowercase the input */
-		if (lc) snprintf(v->params, sizeof v->params, "\tLC:1");
-		if (!k) { snprintf(err, errlen, "vocab.txt: no k-mers besides the special tokens"); free(special); goto bad_v; }
-		v->k = k;
-	}
+	if (vocab_txt_tokens(cfg, &l, special, esm, v, err, errlen) < 0) { free(special); goto bad_v; }
 	for (int i = 0; i < l.n; i++) vocab_add(v, l.tok[i], (int)strlen(l.tok[i]), special[i] ? "A:s" : NULL);
 	free(special);
 	vocab_finish(v);
