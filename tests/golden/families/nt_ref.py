@@ -21,7 +21,10 @@ Folders:
            the 3-mer vocabulary layout (<eos> in vocab.txt), F32
   esmtd/   upstream EsmForMaskedLM with token_dropout true and
            emb_layer_norm_before true (ESM-2's embedding rescaling at
-           inference, and the optional embedding LayerNorm), tied, F32
+           inference, and the optional embedding LayerNorm), rotary (the
+           inv_freq buffers saved, no position_embeddings), 3 heads of 8,
+           the ESM-2 special order (<cls> <pad> <eos> <unk> <mask>), tied,
+           F32
 
 Sources followed (line numbers of the files as read):
   U = huggingface/transformers src/transformers/models/esm/modeling_esm.py
@@ -260,8 +263,8 @@ def build(outdir, name, c, vocab, seed, store, tok_files, end_token, nwin=6, Tw=
                            ([("esm.embeddings.position_embeddings.weight", c["pad_token_id"])]
                             if "esm.embeddings.position_embeddings.weight" in shapes(c) else []))
     extra = {}
-    if c["position_embedding_type"] == "rotary" and is_nt_remote(c):
-        for l in range(c["num_hidden_layers"]):     # a persistent buffer (R 119): in the state dict
+    if c["position_embedding_type"] == "rotary":
+        for l in range(c["num_hidden_layers"]):     # a persistent buffer (R 119, U too): in the state dict
             extra["esm.encoder.layer.%d.attention.self.rotary_embeddings.inv_freq" % l] = \
                 inv_freq(c["hidden_size"] // c["num_attention_heads"])
     fl.save_model(d, sd, store, extra)
