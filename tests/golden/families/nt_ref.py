@@ -19,12 +19,15 @@ Folders:
            unused esm.embeddings.position_embeddings.weight and the
            rotary inv_freq buffers present as the remote code saves them;
            the 3-mer vocabulary layout (<eos> in vocab.txt), F32
-  esmtd/   upstream EsmForMaskedLM with token_dropout true and
-           emb_layer_norm_before true (ESM-2's embedding rescaling at
-           inference, and the optional embedding LayerNorm), rotary (the
+  esmtd/   upstream EsmForMaskedLM with ESM-2's flags: token_dropout
+           true (the embedding rescaling at inference; no embedding
+           LayerNorm after it, which would undo the scale), rotary (the
            inv_freq buffers saved, no position_embeddings), 3 heads of 8,
            the ESM-2 special order (<cls> <pad> <eos> <unk> <mask>), tied,
            F32
+  esmln/   upstream EsmForMaskedLM with ESM-1b's flags:
+           emb_layer_norm_before true, absolute positions, no token
+           dropout, the same vocabulary, tied, F32
 
 Sources followed (line numbers of the files as read):
   U = huggingface/transformers src/transformers/models/esm/modeling_esm.py
@@ -118,7 +121,7 @@ def configs():
            "torch_dtype": "float32", "transformers_version": "4.32.0.dev0", "use_cache": False,
            "vocab_list": None, "vocab_size": len(NT2_VOCAB)}
     esmtd = {"architectures": ["EsmForMaskedLM"], "attention_probs_dropout_prob": 0.0,
-             "classifier_dropout": None, "emb_layer_norm_before": True, "esmfold_config": None,
+             "classifier_dropout": None, "emb_layer_norm_before": False, "esmfold_config": None,
              "hidden_act": "gelu", "hidden_dropout_prob": 0.0, "hidden_size": 24, "initializer_range": 0.02,
              "intermediate_size": 40, "is_folding_model": False, "layer_norm_eps": 1e-05,
              "mask_token_id": 4, "max_position_embeddings": T + 2, "model_type": "esm",
@@ -126,7 +129,10 @@ def configs():
              "position_embedding_type": "rotary", "tie_word_embeddings": True, "token_dropout": True,
              "torch_dtype": "float32", "transformers_version": "4.25.0.dev0", "use_cache": True,
              "vocab_list": None, "vocab_size": len(ESMTD_VOCAB)}
-    return nt1, nt2, esmtd
+    # ESM-1b's flags: absolute positions after a LayerNorm'd embedding
+    esmln = dict(esmtd, emb_layer_norm_before=True, token_dropout=False, position_embedding_type="absolute",
+                 hidden_size=16, intermediate_size=24, num_attention_heads=2)
+    return nt1, nt2, esmtd, esmln
 
 
 def is_nt_remote(c):
@@ -311,7 +317,7 @@ def self_checks(sd, c):
 
 def main(outdir):
     torch.set_default_dtype(torch.float64)
-    nt1, nt2, esmtd = configs()
+    nt1, nt2, esmtd, esmln = configs()
     esm_tok = {"tokenizer_config.json": {"tokenizer_class": "EsmTokenizer", "model_max_length": 1000},
                "special_tokens_map.json": {"unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<cls>",
                                            "mask_token": "<mask>", "eos_token": "<eos>"}}
@@ -321,6 +327,8 @@ def main(outdir):
     sd3, _ = build(outdir, "esmtd", esmtd, ESMTD_VOCAB, 33, torch.float32,
                    {"tokenizer_config.json": {"tokenizer_class": "EsmTokenizer", "model_max_length": 1024}},
                    "<eos>")
+    build(outdir, "esmln", esmln, ESMTD_VOCAB, 34, torch.float32,
+          {"tokenizer_config.json": {"tokenizer_class": "EsmTokenizer", "model_max_length": 1024}}, "<eos>")
     self_checks(sd2, nt2)
     self_checks(sd3, esmtd)
     # ESM cannot reproduce the post-LN BERT reference: it has no post-LN
