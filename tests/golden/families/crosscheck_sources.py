@@ -20,7 +20,10 @@ BertModel/EsmModel would make, in float64.
 For nt1, esmtd and esmln (upstream ESM) the NT v2 file is used with its
 EsmIntermediate/EsmOutput swapped for upstream's dense + gelu / dense +
 residual with biases (the only difference in the parts used).
-Exit 0 when every compared value agrees to 1e-9."""
+Also the autograd Fisher (window estimator) per parameter tensor through
+the source's modules vs NAME.fisher_params.tsv.  Exit 0 when the
+probabilities and hidden states agree to 1e-6 (the fixtures are f32) and
+the Fisher sums to 1e-6 relative."""
 import json
 import os
 import shutil
@@ -37,9 +40,6 @@ import torch.nn.functional as F
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(here))
 from tns_io import read_tns  # noqa: E402
-
-TOL = 1e-9
-
 
 # ---- stubs --------------------------------------------------------------------
 class _Inert:
@@ -190,6 +190,38 @@ def compare(name, w, probs, hid, run):
     return ok
 
 
+def compare_fisher(name, w, probs, run, module):
+    """autograd through the source's modules (DNABERT-2: its unpad/pad
+    autograd Functions too): the window estimator per parameter vs
+    NAME.fisher_params.tsv"""
+    params = dict(module.named_parameters())
+    acc = {n: 0.0 for n in params}
+    nwin = 0
+    for (wn, tok), (pn, pr) in zip(zip(w["names"], w["tokens"]), probs):
+        pos = pr["mask_pos"].astype(np.int64)
+        if not len(pos):
+            continue
+        nwin += 1
+        ids = torch.tensor(tok)[None]
+        inp = ids.clone()
+        inp[0, pos] = w["mask_id"]
+        logits, _ = run(inp, (ids != w["pad_id"]).long())
+        loss = F.cross_entropy(logits[0, pos], ids[0, pos])
+        grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+        for n, g in zip(params, grads):
+            acc[n] += 0.0 if g is None else float((g ** 2).sum())
+    want = dict(l.split("\t") for l in open(os.path.join(here, name + ".fisher_params.tsv")).read().split("\n")[1:] if l)
+    worst, missing = 0.0, [n for n in want if n not in acc and float(want[n]) != 0]   # contact_head: 0
+    for n, v in want.items():
+        if n in acc:
+            v = float(v)
+            worst = max(worst, abs(acc[n] / nwin - v) / max(abs(v), 1e-12))
+    ok = not missing and worst < 1e-6
+    print("crosscheck: %s: the source's autograd Fisher per tensor vs the fixture: largest relative difference %.2g%s %s"
+          % (name, worst, (", missing " + str(missing)) if missing else "", "ok" if ok else "FAIL"))
+    return ok
+
+
 # ---- families --------------------------------------------------------------------------
 def ext_mask(am):
     return (1.0 - am[:, None, None, :].double()) * torch.finfo(torch.float64).min
@@ -231,6 +263,8 @@ def check_nt(files):
         if c.get("tie_word_embeddings", True):
             sd = dict(sd, **{"lm_head.decoder.weight": sd["esm.embeddings.word_embeddings.weight"]})
         load(m, sd, allowed_missing=("position_embeddings",), allowed_extra=("contact_head",))
+        if c.get("tie_word_embeddings", True):
+            m.lm_head.decoder.weight = m.esm.embeddings.word_embeddings.weight      # tie_weights()
 
         def run(inp, am):
             x = m.esm.embeddings(input_ids=inp, attention_mask=am)
@@ -238,6 +272,7 @@ def check_nt(files):
             hs = [t for t in out if isinstance(t, tuple)][0]
             return m.lm_head(out[0]), [h[0] for h in hs]
         ok &= compare(name, w, probs, hid, run)
+        ok &= compare_fisher(name, w, probs, run, m)
     return ok
 
 
@@ -255,6 +290,7 @@ def check_gena(files):
         sd = dict(sd, **{"cls.predictions.decoder.weight": sd["bert.embeddings.word_embeddings.weight"],
                          "cls.predictions.decoder.bias": sd["cls.predictions.bias"]})   # decoder.bias = self.bias
         load(m, sd)
+        m.cls.predictions.decoder.weight = m.bert.embeddings.word_embeddings.weight     # tie_weights()
 
         def run(inp, am):
             x = m.bert.embeddings(input_ids=inp)
@@ -262,6 +298,7 @@ def check_gena(files):
             hs = [t for t in out if isinstance(t, tuple)][0]
             return m.cls(out[0]), [h[0] for h in hs]
         ok &= compare(name, w, probs, hid, run)
+        ok &= compare_fisher(name, w, probs, run, m)
     return ok
 
 
@@ -290,6 +327,7 @@ def check_dnabert2(files):
                 hs.append(full)
             return m.cls(hs[-1][None]), hs
         ok &= compare(name, w, probs, hid, run)
+        ok &= compare_fisher(name, w, probs, run, m)
     return ok
 
 
