@@ -135,4 +135,4 @@ def main(outdir):
 
 if __name__ == "__main__":
     torch.set_default_dtype(torch.float64)
-    main(sys.argv[1] if len(sys.argv) > 1 else here)
+    main(fl.outdir_arg(__doc__, here))

@@ -341,6 +341,9 @@ def main(argv):
             ok &= check_gena(argv[i + 1:i + 2]); i += 2
         elif argv[i] == "--dnabert2":
             ok &= check_dnabert2(argv[i + 1:i + 3]); i += 3
+        elif argv[i] in ("-h", "--help"):
+            print(__doc__)
+            return 0
         else:
             sys.exit(__doc__)
         ran += 1

@@ -220,6 +220,14 @@ def run_reference(outdir, name, sd, cfg, forward, wins, special, mask_id, pad_id
           [len(r[1]["mask_pos"]) for r in precs], {k: round(groups[k] / nwin, 4) for k in order}))
 
 
+def outdir_arg(doc, default):
+    """the scripts' one argument, OUTDIR; -h/--help prints the docstring"""
+    if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+        print(doc)
+        sys.exit(0)
+    return sys.argv[1] if len(sys.argv) > 1 else default
+
+
 def check(cond, what):
     """a self-check of a reference: stop with the reason when it fails"""
     if not cond:

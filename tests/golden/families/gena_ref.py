@@ -213,4 +213,4 @@ def main(outdir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else here)
+    main(fl.outdir_arg(__doc__, here))

@@ -87,4 +87,7 @@ def main(bindir):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(__doc__)
+        sys.exit(0)
     sys.exit(main(os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else None))

@@ -54,6 +54,9 @@ def check():
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        sys.exit(0)
     if args[:1] == ["--check"]:
         sys.exit(check())
     generate(args[0] if args else here)
