@@ -190,6 +190,11 @@ def compare(name, w, probs, hid, run):
     return ok
 
 
+def verify(name, w, probs, hid, run, module):
+    a = compare(name, w, probs, hid, run)
+    return compare_fisher(name, w, probs, run, module) and a
+
+
 def compare_fisher(name, w, probs, run, module):
     """autograd through the source's modules (DNABERT-2: its unpad/pad
     autograd Functions too): the window estimator per parameter vs
@@ -227,6 +232,27 @@ def ext_mask(am):
     return (1.0 - am[:, None, None, :].double()) * torch.finfo(torch.float64).min
 
 
+def container(base, embeddings, encoder, head_name, head):
+    """the source's modules under the checkpoint's names (esm.|bert.
+    embeddings/encoder, lm_head|cls)"""
+    m = nn.Module()
+    setattr(m, base, nn.Module())
+    getattr(m, base).embeddings = embeddings
+    getattr(m, base).encoder = encoder
+    setattr(m, head_name, head(getattr(m, base).embeddings))
+    return m
+
+
+def hf_run(embed, encoder, head):
+    """EsmModel/BertModel.forward's path: embeddings, the encoder with the
+    extended mask and every hidden state, the LM head on the last"""
+    def run(inp, am):
+        out = encoder(embed(inp, am), attention_mask=ext_mask(am), output_hidden_states=True, return_dict=False)
+        hs = [t for t in out if isinstance(t, tuple)][0]
+        return head(out[0]), [h[0] for h in hs]
+    return run
+
+
 def check_nt(files):
     mods = load_package("ntpkg", files)
     R = mods["modeling_esm"]
@@ -254,25 +280,15 @@ def check_nt(files):
         if not remote:
             R.EsmIntermediate, R.EsmOutput = UpIntermediate, UpOutput
         cfg = ns(c, add_bias_fnn=c.get("add_bias_fnn", True))
-        m = nn.Module()
-        m.esm = nn.Module()
-        m.esm.embeddings = R.EsmEmbeddings(cfg)
-        m.esm.encoder = R.EsmEncoder(cfg)
-        m.lm_head = R.EsmLMHead(cfg)
+        m = container("esm", R.EsmEmbeddings(cfg), R.EsmEncoder(cfg), "lm_head", lambda e: R.EsmLMHead(cfg))
         R.EsmIntermediate, R.EsmOutput = saved
         if c.get("tie_word_embeddings", True):
             sd = dict(sd, **{"lm_head.decoder.weight": sd["esm.embeddings.word_embeddings.weight"]})
         load(m, sd, allowed_missing=("position_embeddings",), allowed_extra=("contact_head",))
         if c.get("tie_word_embeddings", True):
             m.lm_head.decoder.weight = m.esm.embeddings.word_embeddings.weight      # tie_weights()
-
-        def run(inp, am):
-            x = m.esm.embeddings(input_ids=inp, attention_mask=am)
-            out = m.esm.encoder(x, attention_mask=ext_mask(am), output_hidden_states=True, return_dict=False)
-            hs = [t for t in out if isinstance(t, tuple)][0]
-            return m.lm_head(out[0]), [h[0] for h in hs]
-        ok &= compare(name, w, probs, hid, run)
-        ok &= compare_fisher(name, w, probs, run, m)
+        run = hf_run(lambda inp, am: m.esm.embeddings(input_ids=inp, attention_mask=am), m.esm.encoder, m.lm_head)
+        ok &= verify(name, w, probs, hid, run, m)
     return ok
 
 
@@ -282,23 +298,13 @@ def check_gena(files):
     for name in ("gena", "gena_lastln"):
         w, probs, hid, c, sd = fixture(name)
         cfg = ns(c)
-        m = nn.Module()
-        m.bert = nn.Module()
-        m.bert.embeddings = G.BertEmbeddings(cfg)
-        m.bert.encoder = G.BertEncoder(cfg)
-        m.cls = G.BertOnlyMLMHead(cfg)
+        m = container("bert", G.BertEmbeddings(cfg), G.BertEncoder(cfg), "cls", lambda e: G.BertOnlyMLMHead(cfg))
         sd = dict(sd, **{"cls.predictions.decoder.weight": sd["bert.embeddings.word_embeddings.weight"],
                          "cls.predictions.decoder.bias": sd["cls.predictions.bias"]})   # decoder.bias = self.bias
         load(m, sd)
         m.cls.predictions.decoder.weight = m.bert.embeddings.word_embeddings.weight     # tie_weights()
-
-        def run(inp, am):
-            x = m.bert.embeddings(input_ids=inp)
-            out = m.bert.encoder(x, attention_mask=ext_mask(am), output_hidden_states=True, return_dict=False)
-            hs = [t for t in out if isinstance(t, tuple)][0]
-            return m.cls(out[0]), [h[0] for h in hs]
-        ok &= compare(name, w, probs, hid, run)
-        ok &= compare_fisher(name, w, probs, run, m)
+        run = hf_run(lambda inp, am: m.bert.embeddings(input_ids=inp), m.bert.encoder, m.cls)
+        ok &= verify(name, w, probs, hid, run, m)
     return ok
 
 
@@ -308,11 +314,8 @@ def check_dnabert2(files):
     for name in ("dnabert2", "dnabert2_h6"):
         w, probs, hid, c, sd = fixture(name)
         cfg = ns(c, pad_token_id=0)
-        m = nn.Module()
-        m.bert = nn.Module()
-        m.bert.embeddings = D.BertEmbeddings(cfg)
-        m.bert.encoder = D.BertEncoder(cfg)
-        m.cls = D.BertOnlyMLMHead(cfg, m.bert.embeddings.word_embeddings.weight)
+        m = container("bert", D.BertEmbeddings(cfg), D.BertEncoder(cfg), "cls",
+                      lambda e: D.BertOnlyMLMHead(cfg, e.word_embeddings.weight))
         load(m, sd, allowed_missing=("cls.predictions.decoder.weight",))
         m.bert.encoder.alibi = m.bert.encoder.alibi.double()
 
@@ -326,8 +329,7 @@ def check_dnabert2(files):
                 full[keep] = h
                 hs.append(full)
             return m.cls(hs[-1][None]), hs
-        ok &= compare(name, w, probs, hid, run)
-        ok &= compare_fisher(name, w, probs, run, m)
+        ok &= verify(name, w, probs, hid, run, m)
     return ok
 
 

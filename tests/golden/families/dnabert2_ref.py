@@ -170,12 +170,7 @@ def forward(sd, c, ids, am):
     return F.linear(t, sd[E + "word_embeddings.weight"], sd[C + "decoder.bias"]), hid
 
 
-def group_of(n):
-    if n.startswith("bert.embeddings."):
-        return "embeddings"
-    if n.startswith("bert.encoder.layer."):
-        return "encoder." + n.split(".")[3]
-    return "head"
+group_of = fl.bert_group_of
 
 
 def build(outdir, name, h, d, seed, store, decoder_copy):

@@ -110,6 +110,16 @@ def extended_mask(am, dtype=torch.float64):
     return (1.0 - am[:, None, None, :].to(dtype)) * torch.finfo(dtype).min
 
 
+def bert_group_of(n):
+    """fisherflow's groups for bert.* names: embeddings, encoder.i, head
+    (the rest: a final LayerNorm, cls.*)"""
+    if n.startswith("bert.embeddings."):
+        return "embeddings"
+    if n.startswith("bert.encoder.layer."):
+        return "encoder." + n.split(".")[3]
+    return "head"
+
+
 # ---- folders ----------------------------------------------------------------
 def write_json(path, obj, sort=True):
     with open(path, "w") as f:

@@ -158,12 +158,7 @@ def forward(sd, c, ids, am):
     return F.linear(t, sd[E + "word_embeddings.weight"], sd[C + "bias"]), hid
 
 
-def group_of(n):
-    if n.startswith("bert.embeddings."):
-        return "embeddings"
-    if n.startswith("bert.encoder.layer."):
-        return "encoder." + n.split(".")[3]
-    return "head"                       # bert.encoder.last_layer_ln and cls.*
+group_of = fl.bert_group_of         # bert.encoder.last_layer_ln and cls.* are "head"
 
 
 def build(outdir, name, lastln, seed, store):
