@@ -19,7 +19,7 @@ own special ids, and the expected outputs:
                         where the family has one), and attention_mask
                         i32[T] (1 = a real token): compare hidden states
                         where it is 1 (what a family leaves at padding
-                        differs, see refs23.md)
+                        differs, see README.md here)
   NAME.fisher.tsv       fisherflow's window estimator (the squared gradient
                         of each window's mean masked loss, summed, divided
                         by the windows with a masked token) by group
