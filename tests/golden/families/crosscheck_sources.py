@@ -20,7 +20,7 @@ BertModel/EsmModel would make, in float64.
 For nt1, esmtd and esmln (upstream ESM) the NT v2 file is used with its
 EsmIntermediate/EsmOutput swapped for upstream's dense + gelu / dense +
 residual with biases (the only difference in the parts used).
-Also the autograd Fisher (window estimator) per parameter tensor through
+Also NAME.each.tns (every position masked alone) and the autograd Fisher (window estimator) per parameter tensor through
 the source's modules vs NAME.fisher_params.tsv.  Exit 0 when the
 probabilities and hidden states agree to 1e-6 (the fixtures are f32) and
 the Fisher sums to 1e-6 relative."""
@@ -192,7 +192,29 @@ def compare(name, w, probs, hid, run):
 
 def verify(name, w, probs, hid, run, module):
     a = compare(name, w, probs, hid, run)
-    return compare_fisher(name, w, probs, run, module) and a
+    b = compare_each(name, w, run)
+    return compare_fisher(name, w, probs, run, module) and a and b
+
+
+def compare_each(name, w, run):
+    """NAME.each.tns (lmprobe --mask-each) from the source, one position at a time"""
+    path = os.path.join(here, name + ".each.tns")
+    if not os.path.exists(path):
+        return True
+    _, each = read_tns(path)
+    worst = 0.0
+    for (wn, tok), (en, er) in zip(zip(w["names"], w["tokens"]), each):
+        ids = torch.tensor(tok)[None]
+        for i, t in enumerate(er["mask_pos"]):
+            inp = ids.clone()
+            inp[0, t] = w["mask_id"]
+            with torch.no_grad():
+                logits, _ = run(inp, (ids != w["pad_id"]).long())
+            worst = max(worst, float(np.abs(F.softmax(logits[0, t], -1).numpy() - er["probs"][0, i]).max()))
+    ok = worst < 1e-6
+    print("crosscheck: %s: the source's --mask-each probabilities vs the fixture: largest difference %.2g %s"
+          % (name, worst, "ok" if ok else "FAIL"))
+    return ok
 
 
 def compare_fisher(name, w, probs, run, module):

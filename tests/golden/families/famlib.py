@@ -12,6 +12,9 @@ own special ids, and the expected outputs:
   NAME.probs.tns        per window: mask_pos i32[n], labels i32[n],
                         probs f32[1,n,V] (lmprobe's layout, --mask-prob 0.3
                         --mask-seed 3)
+  NAME.each.tns         lmprobe --mask-each: per window every non-special
+                        position masked alone (mask_pos, labels, probs
+                        f32[1,P,V]); not for nt1 (4105 tokens: too big)
   NAME.hidden.tns       per window, on the same masked input: hidden.L.m0
                         f32[T,d] for L = 0 (the embedding layer's output)
                         .. num_hidden_layers (HF's output_hidden_states
@@ -176,7 +179,24 @@ def make_windows(seed, T, n, content_ids, begin, end, pad, short=(4, 13)):
     return out
 
 
-def run_reference(outdir, name, sd, cfg, forward, wins, special, mask_id, pad_id, group_of):
+def mask_each(sd, cfg, forward, wins, special, mask_id, pad_id):
+    """lmprobe --mask-each: every non-special position masked alone, the
+    softmax there (one batch a window: row i masks position i)"""
+    recs = []
+    with torch.no_grad():
+        for wname, tok in wins:
+            pos = [t for t, x in enumerate(tok) if x not in special]
+            ids = torch.tensor(tok)[None].repeat(len(pos), 1)
+            ids[torch.arange(len(pos)), pos] = mask_id
+            logits, _ = forward(sd, cfg, ids, (ids != pad_id).long())
+            p = F.softmax(logits[torch.arange(len(pos)), pos], -1).numpy()
+            recs.append((wname, {"mask_pos": np.array(pos, dtype=np.int32),
+                                 "labels": np.array(tok, dtype=np.int32)[pos],
+                                 "probs": p.astype(np.float32)[None]}))
+    return recs
+
+
+def run_reference(outdir, name, sd, cfg, forward, wins, special, mask_id, pad_id, group_of, each=True):
     """forward(params, cfg, ids[1,T], am[1,T]) -> (logits[1,T,V], [hidden_0..hidden_L] each [1,T,d]).
     A tied decoder is the embedding tensor itself in forward(), so its
     gradient (input and output use) is the embedding's."""
@@ -216,6 +236,8 @@ def run_reference(outdir, name, sd, cfg, forward, wins, special, mask_id, pad_id
             if grp is not None:
                 groups[grp] = groups.get(grp, 0.0) + s
     write_tns(os.path.join(outdir, name + ".probs.tns"), [], precs)
+    if each:
+        write_tns(os.path.join(outdir, name + ".each.tns"), [], mask_each(sd, cfg, forward, wins, special, mask_id, pad_id))
     write_tns(os.path.join(outdir, name + ".hidden.tns"), [], hrecs)
     order = ["embeddings"] + ["encoder.%d" % l for l in range(cfg["num_hidden_layers"])] + ["head"]
     with open(os.path.join(outdir, name + ".fisher.tsv"), "w") as f:

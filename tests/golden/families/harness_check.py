@@ -11,7 +11,8 @@ HF BERT (gena_ref.py's self-check), so on ../hf_ref.py's f32 folder
   2. with BIN (a built bin/), lmconvert --from-hf then lmprobe --emit
      hidden:0..L give famlib's hidden.tns to 1e-5: hidden:0 is the
      embedding layer's output, hidden:L the states after layer L, on the
-     analysis-masked input, as NAME.hidden.tns records them.
+     analysis-masked input, as NAME.hidden.tns records them; and
+     lmprobe --mask-each gives famlib's each.tns to 1e-5.
 
     /usr/bin/python3 tests/golden/families/harness_check.py [BIN]     (exit 0: all good)"""
 import json
@@ -80,6 +81,19 @@ def main(bindir):
             fails.append("lmprobe --emit: largest difference %.2g over %d windows" % (worst, len(got)))
         print("harness_check: lmprobe --emit hidden:0..%d equal famlib's hidden.tns: largest difference %.2g"
               % (c["num_hidden_layers"], worst))
+        with open(out, "wb") as f:
+            subprocess.check_call(["lmprobe", "--mask-each", "-i", wt, m], stdout=f, env=env)
+        _, got = read_tns(out)
+        _, want = read_tns(os.path.join(tmp, "f32.each.tns"))
+        worst = 0.0
+        for (n1, a), (n2, b) in zip(got, want):
+            if n1 != n2 or not np.array_equal(a["mask_pos"], b["mask_pos"]) or a["probs"].shape != b["probs"].shape:
+                fails.append("lmprobe --mask-each: %s: other positions or shape" % n1)
+                continue
+            worst = max(worst, float(np.abs(a["probs"] - b["probs"]).max()))
+        if len(got) != len(want) or worst > 1e-5:
+            fails.append("lmprobe --mask-each: largest difference %.2g over %d windows" % (worst, len(got)))
+        print("harness_check: lmprobe --mask-each equals famlib's each.tns: largest difference %.2g" % worst)
     shutil.rmtree(tmp)
     for f in fails:
         print("harness_check: " + f)

@@ -260,7 +260,7 @@ def special_ids(vocab, names):
     return {tid[t] for t in names if t in tid}
 
 
-def build(outdir, name, c, vocab, seed, store, tok_files, end_token, nwin=6, Tw=T):
+def build(outdir, name, c, vocab, seed, store, tok_files, end_token, nwin=6, Tw=T, each=True):
     d = os.path.join(outdir, name)
     os.makedirs(d, exist_ok=True)
     tid = ids_of(vocab)
@@ -283,7 +283,7 @@ def build(outdir, name, c, vocab, seed, store, tok_files, end_token, nwin=6, Tw=
     wins = fl.make_windows(seed + 100, Tw, nwin, content, tid["<cls>"],
                            tid[end_token] if end_token else None, tid["<pad>"], short=(1, Tw - 3))
     fl.run_reference(outdir, name, sd, c, forward, wins, special, c["mask_token_id"], c["pad_token_id"],
-                     group_of)
+                     group_of, each)
     return sd, wins
 
 
@@ -322,7 +322,7 @@ def main(outdir):
                "special_tokens_map.json": {"unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<cls>",
                                            "mask_token": "<mask>", "eos_token": "<eos>"}}
     # the 4105-token vocabulary makes probabilities big: d 8, 3 windows of 12
-    build(outdir, "nt1", nt1, NT1_VOCAB, 31, torch.float16, esm_tok, None, nwin=3, Tw=12)   # no <eos> in vocab.txt
+    build(outdir, "nt1", nt1, NT1_VOCAB, 31, torch.float16, esm_tok, None, nwin=3, Tw=12, each=False)   # no <eos> in vocab.txt
     sd2, _ = build(outdir, "nt2", nt2, NT2_VOCAB, 32, torch.float32, esm_tok, "<eos>")
     sd3, _ = build(outdir, "esmtd", esmtd, ESMTD_VOCAB, 33, torch.float32,
                    {"tokenizer_config.json": {"tokenizer_class": "EsmTokenizer", "model_max_length": 1024}},
