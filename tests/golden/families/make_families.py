@@ -30,7 +30,7 @@ def fixtures(top):
     for d, dirs, files in os.walk(top):
         dirs[:] = [x for x in dirs if x != "__pycache__"]
         for f in files:
-            if not f.endswith(".py") and not f.endswith(".pyc"):
+            if not f.endswith((".py", ".pyc", ".md")):      # scripts and docs are not made
                 out.append(os.path.relpath(os.path.join(d, f), top))
     return sorted(out)
 
