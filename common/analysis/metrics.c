@@ -567,24 +567,28 @@ static void gram_grow(met_gram *g)
 	free(old.key); free(old.cnt);
 }
 
-static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+/* the slot of key k, added (count 0) if new: the caller makes its count
+ * non-zero at once (0 marks an empty slot) */
+static uint64_t gram_slot(met_gram *g, const int32_t *k)
 {
 	if (2 * (g->n + 1) > g->cap) gram_grow(g);
 	uint64_t mask = g->cap - 1, i = gram_hash(k, g->L) & mask;
 	size_t bytes = sizeof(int32_t) * g->L;
 	while (g->cnt[i] && memcmp(g->key + i * g->L, k, bytes)) i = (i + 1) & mask;
 	if (!g->cnt[i]) { memcpy(g->key + i * g->L, k, bytes); g->n++; }
+	return i;
+}
+
+static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+{
+	uint64_t i = gram_slot(g, k);      /* first: it may move g->cnt */
 	g->cnt[i] += add;
 }
 
 /* keeps the largest v seen for key k (a table of maxima, not counts) */
 static void gram_max(met_gram *g, const int32_t *k, uint64_t v)
 {
-	if (2 * (g->n + 1) > g->cap) gram_grow(g);
-	uint64_t mask = g->cap - 1, i = gram_hash(k, g->L) & mask;
-	size_t bytes = sizeof(int32_t) * g->L;
-	while (g->cnt[i] && memcmp(g->key + i * g->L, k, bytes)) i = (i + 1) & mask;
-	if (!g->cnt[i]) { memcpy(g->key + i * g->L, k, bytes); g->n++; }
+	uint64_t i = gram_slot(g, k);
 	if (v > g->cnt[i]) g->cnt[i] = v;
 }
 
