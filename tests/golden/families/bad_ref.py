@@ -21,6 +21,7 @@ import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
+import families  # noqa: E402
 import famlib as fl  # noqa: E402
 import nt_ref  # noqa: E402
 
@@ -60,8 +61,9 @@ def drop_tensor(d, name):
         f.write(struct.pack("<Q", len(t)) + t + data[:b] + data[e:])
 
 
-def row(name, wrong, source, seqlm):
-    ROWS.append((name, wrong, source, seqlm))
+def row(name, wrong, source, seqlm, expect):
+    """expect: what families.load's refusal must say (checked at the end)"""
+    ROWS.append((name, wrong, source, seqlm, expect))
     print("bad/%s: %s" % (name, wrong))
 
 
@@ -84,7 +86,8 @@ def odd_rotary(outdir):
         what = "RuntimeError in apply_rotary_pos_emb: " + str(e).splitlines()[0]
     row("rotary_odd", "position_embedding_type rotary with head size 9 (hidden_size 18, 2 heads)",
         what + " (R 59-68, 114-139: inv_freq = arange(0, 9, 2) has 5 entries, cat(freqs, freqs) is 10 wide)",
-        "refuse: rotary needs an even head size (config.json names hidden_size/num_attention_heads)")
+        "refuse: rotary needs an even head size (config.json names hidden_size/num_attention_heads)",
+        "need an even head size, not 9")
 
 
 def main(outdir):
@@ -93,42 +96,59 @@ def main(outdir):
     edit_config(d, alibi_starting_size=512)
     row("mixed_gena_alibi", "a GENA-LM config (pre_layer_norm) with MosaicBERT's alibi_starting_size",
         "GENA's BertConfig keeps the unknown key and ignores it",
-        "refuse: keys of two families (pre_layer_norm: GENA-LM; alibi_starting_size: DNABERT-2), say which")
+        "refuse: keys of two families (pre_layer_norm: GENA-LM; alibi_starting_size: DNABERT-2), say which",
+        "mixes families: last_layer_norm, pre_layer_norm is gena's, but the model is dnabert2")
     d = copy(outdir, "nt2", "mixed_esm_preln")
     edit_config(d, pre_layer_norm=True)
     row("mixed_esm_preln", "an NT v2 (ESM) config with GENA's pre_layer_norm",
         "EsmConfig keeps it in **kwargs and ignores it (ESM is pre-LN anyway)",
-        "refuse: pre_layer_norm is not an ESM key; say which keys clash")
+        "refuse: pre_layer_norm is not an ESM key; say which keys clash",
+        "mixes families: pre_layer_norm is gena's, but the model is esm")
     odd_rotary(outdir)
     d = copy(outdir, "dnabert2", "missing_gated")
     drop_tensor(d, "bert.encoder.layer.1.mlp.gated_layers.weight")
     row("missing_gated", "DNABERT-2 without bert.encoder.layer.1.mlp.gated_layers.weight",
         "from_pretrained warns 'newly initialized' and runs with random weights",
-        "refuse: name the missing tensor and the shape the config wants ([2*intermediate_size, hidden_size] = [32, 16])")
+        "refuse: name the missing tensor and the shape the config wants ([2*intermediate_size, hidden_size] = [64, 16])",
+        "tensor bert.encoder.layer.1.mlp.gated_layers.weight is missing (the config wants shape [64, 16])")
     d = copy(outdir, "nt2", "missing_swiglu")
     drop_tensor(d, "esm.encoder.layer.0.intermediate.dense.weight")
     row("missing_swiglu", "NT v2 without esm.encoder.layer.0.intermediate.dense.weight (the SwiGLU input, [2*24, 16])",
         "from_pretrained warns 'newly initialized' and runs with random weights",
-        "refuse: name the missing tensor and the shape the config wants ([48, 16])")
+        "refuse: name the missing tensor and the shape the config wants ([48, 16])",
+        "tensor esm.encoder.layer.0.intermediate.dense.weight is missing (the config wants shape [48, 16])")
     d = copy(outdir, "gena", "gena_sparse")
     edit_config(d, sparse_config_cls="deepspeed.ops.sparse_attention:BigBirdSparsityConfig",
                 sparse_attention={"num_heads": 2, "block": 64, "different_layout_per_head": True,
                                   "num_sliding_window_blocks": 3, "num_global_blocks": 2, "num_random_blocks": 3})
     row("gena_sparse", "GENA-LM with DeepSpeed block-sparse attention (sparse_config_cls, sparse_attention)",
         "needs deepspeed; sequence length must be a multiple of the block (G 261-267, 1124-1131, 1222-1224)",
-        "refuse: sparse attention is not supported (name the key)")
+        "refuse: sparse attention is not supported (name the key)",
+        "sparse attention (sparse_config_cls/sparse_attention) is not supported")
     d = copy(outdir, "gena", "gena_bigbird")
     edit_config(d, model_type="big_bird", attention_type="block_sparse")
     row("gena_bigbird", "model_type big_bird (GENA-LM's BigBird models)",
         "transformers' BigBird (block-sparse attention)",
-        "refuse: model_type big_bird is not supported (sparse attention)")
+        "refuse: model_type big_bird is not supported (sparse attention)",
+        "sparse attention (model_type big_bird) is not supported")
     d = copy(outdir, "gena", "gena_lastln_postln")
     edit_config(d, pre_layer_norm=False, last_layer_norm=True)
     row("gena_lastln_postln", "last_layer_norm true with pre_layer_norm false",
         "RuntimeError('last_layer_norm could be used only with pre_layer_norm=True') (G 769-770)",
-        "refuse with the same reason")
+        "refuse with the same reason",
+        "last_layer_norm needs pre_layer_norm")
+    good = {"nt1": "esm", "nt2": "nt2", "esmtd": "esm", "esmln": "esm", "gena": "gena", "gena_lastln": "gena",
+            "dnabert2": "dnabert2", "dnabert2_h6": "dnabert2"}
+    for name, fam in good.items():
+        fl.check(families.load(os.path.join(outdir, name))[0] == fam, "%s/ loads as %s" % (name, fam))
+    for name, *_, expect in ROWS:       # families.py (the rules as code) refuses each, for its reason
+        try:
+            families.load(os.path.join(outdir, "bad", name))
+            fl.check(False, "bad/%s is refused" % name)
+        except families.Refused as e:
+            fl.check(expect in str(e), "bad/%s refused: %s" % (name, e))
     with open(os.path.join(outdir, "bad", "MANIFEST.tsv"), "w") as f:
-        f.write("name\twrong\tsource\tseqlm\n")
+        f.write("name\twrong\tsource\tseqlm\treference (families.py)\n")
         for r in ROWS:
             f.write("\t".join(r) + "\n")
 

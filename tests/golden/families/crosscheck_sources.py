@@ -27,7 +27,6 @@ the Fisher sums to 1e-6 relative."""
 import json
 import os
 import shutil
-import struct
 import sys
 import tempfile
 import types
@@ -39,6 +38,8 @@ import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(here))
+sys.path.insert(0, here)
+import famlib as fl  # noqa: E402
 from tns_io import read_tns  # noqa: E402
 
 # ---- stubs --------------------------------------------------------------------
@@ -123,29 +124,12 @@ def load_package(name, files):
 
 
 # ---- the committed fixtures ----------------------------------------------------------
-def read_st(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack_from("<Q", raw)[0]
-    h = json.loads(raw[8:8 + n])
-    h.pop("__metadata__", None)
-    data, out = raw[8 + n:], {}
-    for k, t in h.items():
-        b, e = t["data_offsets"]
-        buf = data[b:e]
-        if t["dtype"] == "BF16":
-            a = (np.frombuffer(buf, "<u2").astype(np.uint32) << 16).view(np.float32)
-        else:
-            a = np.frombuffer(buf, {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I64": "<i8"}[t["dtype"]])
-        out[k] = torch.from_numpy(a.reshape(t["shape"]).copy())
-    return {k: (v.double() if v.is_floating_point() else v) for k, v in out.items()}
-
-
 def fixture(name):
     w = json.load(open(os.path.join(here, name + ".windows.json")))
     _, probs = read_tns(os.path.join(here, name + ".probs.tns"))
     _, hid = read_tns(os.path.join(here, name + ".hidden.tns"))
     cfg = json.load(open(os.path.join(here, name, "config.json")))
-    return w, probs, hid, cfg, read_st(os.path.join(here, name, "model.safetensors"))
+    return w, probs, hid, cfg, fl.read_safetensors(os.path.join(here, name, "model.safetensors"))
 
 
 def ns(c, **extra):

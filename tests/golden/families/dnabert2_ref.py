@@ -135,12 +135,12 @@ def alibi_slopes(n):
     return pow2(p) + alibi_slopes(2 * p)[0::2][:n - p]
 
 
-def alibi(n, Tn):
-    """rebuild_alibi_tensor, D 390-404, in float32 as there, then float64"""
+def alibi(n, Tn, dtype=torch.float64):
+    """rebuild_alibi_tensor, D 390-404, in float32 as there, then dtype"""
     pos = torch.arange(Tn)
     rel = torch.abs(pos[None, :] - pos[:, None])
     slopes = torch.tensor(alibi_slopes(n), dtype=torch.float32)
-    return (slopes[:, None, None] * -rel[None]).to(torch.float64)[None]
+    return (slopes[:, None, None] * -rel[None]).to(dtype)[None]
 
 
 def forward(sd, c, ids, am):
@@ -151,7 +151,7 @@ def forward(sd, c, ids, am):
     x = F.embedding(ids, sd[E + "word_embeddings.weight"])
     x = x + F.embedding(torch.zeros_like(ids), sd[E + "token_type_embeddings.weight"])
     x = fl.ln(x, sd, E + "LayerNorm", eps)
-    bias = (1.0 - am[:, None, None, :].to(x.dtype)) * -10000.0 + alibi(h, Tn)
+    bias = (1.0 - am[:, None, None, :].to(x.dtype)) * -10000.0 + alibi(h, Tn, x.dtype)
     keep = am[..., None].to(x.dtype)
     hid = [x]
     for l in range(c["num_hidden_layers"]):

@@ -34,6 +34,7 @@ in first, so the reference computes with exactly the stored values."""
 import json
 import math
 import os
+import struct
 import sys
 
 import numpy as np
@@ -132,6 +133,24 @@ def write_json(path, obj, sort=True):
 def write_text(path, text):
     with open(path, "w") as f:
         f.write(text)
+
+
+def read_safetensors(path):
+    """name -> tensor (floats as float64, BF16 and F16 exactly), in file order"""
+    raw = open(path, "rb").read()
+    n = struct.unpack_from("<Q", raw)[0]
+    h = json.loads(raw[8:8 + n])
+    h.pop("__metadata__", None)
+    data, out = raw[8 + n:], {}
+    for k, t in sorted(h.items(), key=lambda kv: kv[1]["data_offsets"]):
+        buf = data[t["data_offsets"][0]:t["data_offsets"][1]]
+        if t["dtype"] == "BF16":
+            a = (np.frombuffer(buf, "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            a = np.frombuffer(buf, {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I64": "<i8"}[t["dtype"]])
+        x = torch.from_numpy(a.reshape(t["shape"]).copy())
+        out[k] = x.double() if x.is_floating_point() else x
+    return out
 
 
 def save_model(d, sd, store, extra=None, drop=()):

@@ -134,7 +134,7 @@ def forward(sd, c, ids, am):
     x = x + F.embedding(torch.zeros_like(ids), sd[E + "token_type_embeddings.weight"])
     x = x + F.embedding(torch.arange(Tn)[None], sd[E + "position_embeddings.weight"])
     x = fl.ln(x, sd, E + "LayerNorm", eps)
-    ext = fl.extended_mask(am)
+    ext = fl.extended_mask(am, x.dtype)
     hid = [x]
     for l in range(c["num_hidden_layers"]):
         p = "bert.encoder.layer.%d." % l

@@ -190,8 +190,8 @@ def inv_freq(dh):
 def rotary(x, inv):
     """RotaryEmbedding._update_cos_sin_tables + apply_rotary_pos_emb (R 59-68, 125-153)"""
     Tn = x.shape[-2]
-    t = torch.arange(Tn, dtype=torch.float64)
-    freqs = torch.outer(t, inv.to(torch.float64))
+    t = torch.arange(Tn, dtype=x.dtype)
+    freqs = torch.outer(t, inv.to(x.dtype))
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[None, None], emb.sin()[None, None]
     x1, x2 = x.chunk(2, dim=-1)
@@ -215,7 +215,7 @@ def forward(sd, c, ids, am):
     if c.get("emb_layer_norm_before"):
         x = fl.ln(x, sd, "esm.embeddings.layer_norm", eps)
     x = x * am[..., None].to(x.dtype)
-    ext = fl.extended_mask(am)
+    ext = fl.extended_mask(am, x.dtype)
     inv = inv_freq(dh)
     hid = [x]
     for l in range(c["num_hidden_layers"]):
