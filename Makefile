@@ -77,7 +77,7 @@ HELPERS    := $(HELP_SRC:tests/helpers/%.c=$(B)/tests/%)
 SHELL_T    := $(wildcard tests/t/*.t)
 MAN        := $(wildcard man/*.1 man/*.5)
 
-.PHONY: all check unit bench demo install uninstall clean golden deps fuzz
+.PHONY: all check unit bench demo install uninstall clean golden golden-families golden-families-check deps fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -137,6 +137,16 @@ demo: deps $(PROGS)
 
 golden:
 	$(PYTHON) tests/golden/make_fixtures.py tests/data
+
+# issue 23's PyTorch references for ESM/NT v1+v2, GENA-LM and DNABERT-2
+# (tests/golden/families/; -check regenerates them and compares bytes, and
+# checks the harness against lmprobe/fisherflow's BERT fixtures)
+golden-families:
+	$(PYTHON) tests/golden/families/make_families.py
+
+golden-families-check: $(PROGS)
+	$(PYTHON) tests/golden/families/make_families.py --check
+	$(PYTHON) tests/golden/families/harness_check.py $(BIN)
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
