@@ -41,6 +41,17 @@ static const char *get_err(probs_stream *s, const tns_record *rec, probs_rec *r)
 	return err;
 }
 
+/* the error of a record of 2 positions with probs of this type and shape, or "" */
+static const char *probs_err(probs_stream *s, const char *name, tns_dtype dt, int nd, int64_t d0, int64_t d1, int64_t d2,
+                             void *data)
+{
+	rec_builder b;
+	probs_rec r;
+	rb_init(&b, name, 2);
+	rb_add(&b, "probs", dt, nd, d0, d1, d2, data);
+	return get_err(s, &b.rec, &r);
+}
+
 static int has(const char *got, const char *want)
 {
 	int c = strstr(got, want) != NULL;
@@ -58,6 +69,21 @@ static void stream_init(probs_stream *s, const char *const *lines, int n)
 	tns_header_free(&h);
 }
 
+/* probs_init's error on a header of one line, or "" */
+static const char *init_err(const char *line)
+{
+	static char err[256];
+	tns_header h;
+	probs_stream s;
+	err[0] = 0;
+	tns_header_init(&h);
+	tns_header_add(&h, "%s", line);
+	int rc = probs_init(&s, &h, "x.tns", err, sizeof err);
+	probs_free(&s);
+	tns_header_free(&h);
+	return rc < 0 ? err : "";
+}
+
 static void test_header(void)
 {
 	const char *lines[] = {"@KV\tprobe_models\t3", "@KV\tprobe_vocab_size\t5", "@MO\tID:0\tPA:a.tns",
@@ -70,23 +96,12 @@ static void test_header(void)
 	ok(!strcmp(probs_model(&s, 1), "1"), "a model without an @MO line is named by its index");
 	probs_free(&s);
 
-	tns_header h;
-	char err[256] = "";
-	tns_header_init(&h);
-	tns_header_add(&h, "@KV\tprobe_models\t0");
-	ok(probs_init(&s, &h, "x.tns", err, sizeof err) < 0 && has(err, "probe_models 0 is out of range"),
-	   "probe_models 0 is refused");
-	probs_free(&s);
-	tns_header_free(&h);
-	tns_header_init(&h);
-	tns_header_add(&h, "@KV\tprobe_vocab_size\t1");
-	ok(probs_init(&s, &h, "x.tns", err, sizeof err) < 0 && has(err, "probe_vocab_size 1 is out of range"),
-	   "probe_vocab_size 1 is refused");
-	probs_free(&s);
-	tns_header_free(&h);
+	ok(has(init_err("@KV\tprobe_models\t0"), "probe_models 0 is out of range"), "probe_models 0 is refused");
+	ok(has(init_err("@KV\tprobe_vocab_size\t1"), "probe_vocab_size 1 is out of range"), "probe_vocab_size 1 is refused");
 }
 
-/* M = 2, P = 2, V = 4: row (m, j) holds 0.1 (m * 2 + j + 1) at token m + j, the rest shared */
+/* M = 2, P = 2, V = 4: row (m, j) holds 0.25 (m + 1) at token m + j,
+ * 0.125 (j + 1) elsewhere: every row differs */
 static void fill_rows(float *p)
 {
 	for (int m = 0; m < 2; m++)
@@ -122,26 +137,27 @@ static void test_full(void)
 
 	/* a second f32 record of another V, another M, or f16 */
 	float p6[2 * 2 * 6] = {0}, p3[3 * 2 * 4] = {0};
-	rb_init(&b, "r1", 2);
-	rb_add(&b, "probs", TNS_F32, 3, 2, 2, 6, p6);
-	ok(has(get_err(&s, &b.rec, &r), "record r1: the vocabulary size V is 6, but 4 earlier in the stream"),
+	ok(has(probs_err(&s, "r1", TNS_F32, 3, 2, 2, 6, p6), "record r1: the vocabulary size V is 6, but 4 earlier in the stream"),
 	   "V changing between records is an error");
-	rb_init(&b, "r2", 2);
-	rb_add(&b, "probs", TNS_F32, 3, 3, 2, 4, p3);
-	ok(has(get_err(&s, &b.rec, &r), "record r2: the number of models is 3, but 2 earlier"), "M changing is an error");
-	rb_init(&b, "r3", 2);
-	rb_add(&b, "probs", TNS_F16, 3, 2, 2, 4, h);
-	ok(has(get_err(&s, &b.rec, &r), "record r3 holds probs f16, earlier records probs f32"), "the kind changing is an error");
+	ok(has(probs_err(&s, "r2", TNS_F32, 3, 3, 2, 4, p3), "record r2: the number of models is 3, but 2 earlier"), "M changing is an error");
+	ok(has(probs_err(&s, "r3", TNS_F16, 3, 2, 2, 4, h), "record r3 holds probs f16, earlier records probs f32"), "the kind changing is an error");
 	probs_free(&s);
 	probs_free(&s16);
 
 	/* V from the header, then a record that disagrees */
 	const char *lines[] = {"@KV\tprobe_vocab_size\t5"};
 	stream_init(&s, lines, 1);
-	rb_init(&b, "r0", 2);
-	rb_add(&b, "probs", TNS_F32, 3, 2, 2, 4, p);
-	ok(has(get_err(&s, &b.rec, &r), "the vocabulary size V is 4, but 5 earlier"), "a record's V against the header's");
+	ok(has(probs_err(&s, "r0", TNS_F32, 3, 2, 2, 4, p), "the vocabulary size V is 4, but 5 earlier"), "a record's V against the header's");
 	probs_free(&s);
+}
+
+/* a top-K record of M = 2, P = 2: top_probs K wide (ids 3), top_rest if rest */
+static void topk_rec(rec_builder *b, const char *name, int32_t *ids, float *tp, int K, float *rest)
+{
+	rb_init(b, name, 2);
+	rb_add(b, "top_ids", TNS_I32, 3, 2, 2, 3, ids);
+	rb_add(b, "top_probs", TNS_F32, 3, 2, 2, K, tp);
+	if (rest) rb_add(b, "top_rest", TNS_F32, 2, 2, 2, 0, rest);
 }
 
 static void test_topk(void)
@@ -152,22 +168,14 @@ static void test_topk(void)
 	probs_rec r;
 	int32_t ids[2 * 2 * 3] = {7, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12};
 	float tp[2 * 2 * 3] = {0.5f, 0.2f, 0.1f}, rest[2 * 2] = {0.2f};
-	rb_init(&b, "k0", 2);
-	rb_add(&b, "top_ids", TNS_I32, 3, 2, 2, 3, ids);
-	rb_add(&b, "top_probs", TNS_F32, 3, 2, 2, 3, tp);
-	rb_add(&b, "top_rest", TNS_F32, 2, 2, 2, 0, rest);
+	topk_rec(&b, "k0", ids, tp, 3, rest);
 	ok(!strcmp(get_err(&s, &b.rec, &r), "") && s.kind == PROBS_TOPK && s.K == 3 && s.M == 2 && s.V == 0,
 	   "sparse top-K: kind, K and M from the record, V unknown");
 	ok(r.top_ids == ids && r.top_probs == tp && r.top_rest == rest && !r.f32 && !r.f16, "top-K: the three tensors, no full probs");
-	rb_init(&b, "k1", 2);
-	rb_add(&b, "top_ids", TNS_I32, 3, 2, 2, 3, ids);
-	rb_add(&b, "top_probs", TNS_F32, 3, 2, 2, 3, tp);
+	topk_rec(&b, "k1", ids, tp, 3, NULL);
 	ok(has(get_err(&s, &b.rec, &r), "record k1: need top_ids i32[M,P,K], top_probs f32[M,P,K], top_rest f32[M,P]"),
 	   "top-K without top_rest is an error");
-	rb_init(&b, "k2", 2);
-	rb_add(&b, "top_ids", TNS_I32, 3, 2, 2, 3, ids);
-	rb_add(&b, "top_probs", TNS_F32, 3, 2, 2, 2, tp);
-	rb_add(&b, "top_rest", TNS_F32, 2, 2, 2, 0, rest);
+	topk_rec(&b, "k2", ids, tp, 2, rest);
 	ok(has(get_err(&s, &b.rec, &r), "need top_ids"), "top_probs of another shape than top_ids is an error");
 	probs_free(&s);
 }
@@ -179,12 +187,8 @@ static void test_shapes(void)
 	rec_builder b;
 	probs_rec r;
 	float p[2 * 3 * 4] = {0};
-	rb_init(&b, "s0", 2);
-	rb_add(&b, "probs", TNS_F32, 2, 2, 8, 0, p);
-	ok(has(get_err(&s, &b.rec, &r), "record s0: probs must be f32 or f16 [M,P,V]"), "probs of 2 dimensions is an error");
-	rb_init(&b, "s1", 2);
-	rb_add(&b, "probs", TNS_F32, 3, 2, 3, 4, p);
-	ok(has(get_err(&s, &b.rec, &r), "record s1: probs has 3 positions, mask_pos 2"), "probs' P against mask_pos'");
+	ok(has(probs_err(&s, "s0", TNS_F32, 2, 2, 8, 0, p), "record s0: probs must be f32 or f16 [M,P,V]"), "probs of 2 dimensions is an error");
+	ok(has(probs_err(&s, "s1", TNS_F32, 3, 2, 3, 4, p), "record s1: probs has 3 positions, mask_pos 2"), "probs' P against mask_pos'");
 	rb_init(&b, "s2", 2);
 	b.t[1].dim[0] = 1;
 	rb_add(&b, "probs", TNS_F32, 3, 2, 2, 4, p);
