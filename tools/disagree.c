@@ -312,18 +312,6 @@ static void at_mi(const pos_ctx *c, pos_work *w, double *out)
 	}
 }
 
-/* throwaway: the difference of the two models' largest probabilities */
-static void at_pmax_diff(const pos_ctx *c, pos_work *w, double *out)
-{
-	float mx[c->M];
-	for (int m = 0; m < c->M; m++) {
-		mx[m] = 0;
-		for (int i = 0; i < c->V; i++) mx[m] = w->p[m][i] > mx[m] ? w->p[m][i] : mx[m];
-	}
-	for (int a = 0, k = 0; a < c->M; a++)
-		for (int b = a + 1; b < c->M; b++, k++) out[k] = fabs(mx[a] - mx[b]);
-}
-
 /* the columns, in TSV order (the matrix of --matrix is the first's) */
 static const dis_metric metrics[] = {
 	/* column            std column          shape        at one position */
@@ -332,7 +320,6 @@ static const dis_metric metrics[] = {
 	{"kl_ab_bits",       NULL,               PER_PAIR,    at_kl_ab},
 	{"kl_ba_bits",       NULL,               PER_PAIR,    at_kl_ba},
 	{"mutual_info_bits", NULL,               PER_TP,      at_mi},
-	{"pmax_diff",        NULL,               PER_PAIR,    at_pmax_diff},
 };
 #define NMETRIC (int)(sizeof metrics / sizeof *metrics)
 #define MATRIX_METRIC 0

@@ -83,7 +83,7 @@ typedef struct {
  * whether --stream appends it.  Every quantity is summed per model and
  * record, so the per-model table (columns[] below) can show its mean with a
  * bootstrap interval. */
-enum { Q_H, Q_KL, Q_NLL, Q_TOP1, Q_ARGMAX, Q_CORRECT, Q_LABELP, NQ };   /* quantities[] in this order */
+enum { Q_H, Q_KL, Q_NLL, Q_TOP1, Q_ARGMAX, Q_CORRECT, NQ };   /* quantities[] in this order */
 enum { T_NUM, T_INT };        /* %.9g and f32, or %d and i32 */
 
 typedef struct {
@@ -115,8 +115,6 @@ static double q_top1(const ent_at *x, const double *v) { (void)v; return x->row.
 static double q_argmax(const ent_at *x, const double *v) { (void)v; return x->row.argmax; }
 static double q_correct(const ent_at *x, const double *v) { (void)v; return x->row.argmax == x->label; }
 
-static double q_label_prob(const ent_at *x, const double *v) { (void)v; return x->p[x->label]; }
-
 static const ent_quantity quantities[NQ] = {
 	/* name              at one position  full  prints  --stream */
 	{"entropy_bits",     q_entropy,       1,    T_NUM,  1},
@@ -125,7 +123,6 @@ static const ent_quantity quantities[NQ] = {
 	{"top1_prob",        q_top1,          0,    T_NUM,  1},
 	{"argmax",           q_argmax,        0,    T_INT,  1},
 	{"correct",          q_correct,       0,    T_INT,  0},
-	{"label_prob",       q_label_prob,    1,    T_NUM,  1},
 };
 
 /* ---- the per-model table ---------------------------------------------------
@@ -165,8 +162,6 @@ static void col_perplexity(const ent_stats *s, double v[3])
 	for (int i = 0; i < 3; i++) v[i] = met_perplexity(v[i]);
 }
 
-static void col_label_prob(const ent_stats *s, double v[3]) { stat_of(s, Q_LABELP, v); }
-
 static const ent_column columns[] = {
 	{"entropy_bits",    1, col_entropy},
 	{"kl_uniform_bits", 1, col_kl_uniform},
@@ -174,7 +169,6 @@ static const ent_column columns[] = {
 	{"nll_bits",        1, col_nll},
 	{"accuracy",        0, col_accuracy},
 	{"top1_prob",       0, col_top1},
-	{"label_prob",      1, col_label_prob},
 };
 #define NCOLUMN (int)(sizeof columns / sizeof *columns)
 
