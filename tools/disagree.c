@@ -440,7 +440,7 @@ static void acc_record(probs_acc *s, const probs_opts *o, probs_stream *ps, cons
 		c->badsum = xrealloc(c->badsum, sizeof(double) * s->cap);
 	}
 	c->pr = pr;
-	emb_parallel_for(o->threads, P, do_position, c);
+	par_dynamic(o->threads, P, do_position, c);
 	for (int j = 0; j < P; j++) {
 		if (c->bad[j]) {
 			char err[2048];

@@ -13,6 +13,7 @@
 #include "analysis/probs.h"
 #include "analysis/report.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 #include "tok/vocab.h"
 
 static void usage(FILE *fp)
