@@ -11,6 +11,7 @@
 #include "base/cli.h"
 #include "analysis/metrics.h"
 #include "analysis/probs.h"
+#include "analysis/report.h"
 #include "io/tns.h"
 #include "io/tnsout.h"
 #include "tok/vocab.h"
@@ -65,85 +66,435 @@ static void usage(FILE *fp)
 }
 
 enum { O_PERPOS = 0x2000, O_RANK, O_HIST, O_STREAM, O_TOKENS, O_BINS, O_ORDER, O_EPS, O_KLREV, O_PPLNLL, O_AUTHORS };
-enum { S_H, S_NLL, S_CORRECT, S_TOP1, S_KLREV, NSTAT };
 
 typedef struct {
+	cli_opts co;
 	int per_pos, rank, hist, stream, tokens, eps, klrev, pplnll, bins, nboot;
 	uint64_t seed;
 	long *orders;
 	int norders;
+	const char *file;
+	int argc;
+	char **argv;
 } opts;
+
+/* ---- what one position gives -----------------------------------------------
+ * A per-position quantity is a row of quantities[]: its name (the
+ * --per-position column and the --stream tensor), the function computing
+ * it at one position of one model, whether it needs the whole
+ * distribution (from top-K input: NA, and no tensor), how it prints and
+ * whether --stream appends it.  Every quantity is summed per model and
+ * record, so the per-model table (columns[] below) can show its mean with a
+ * bootstrap interval. */
+enum { Q_H, Q_KL, Q_NLL, Q_TOP1, Q_ARGMAX, Q_CORRECT, NQ };   /* quantities[] in this order */
+enum { T_NUM, T_INT };        /* %.9g and f32, or %d and i32 */
+
+typedef struct {
+	const float *p;               /* the distribution; NULL from top-K */
+	int V, label;
+	met_row row;                  /* top-K: pmax and argmax only */
+	const opts *o;
+} ent_at;
+
+typedef struct {
+	const char *name;
+	double (*at)(const ent_at *x, const double *v);   /* v: the quantities above it */
+	int full, type, stream;
+} ent_quantity;
+
+static double q_entropy(const ent_at *x, const double *v)
+{
+	(void)v;
+	return x->o->eps ? met_entropy_eps(x->p, x->V) : x->row.entropy;
+}
+
+static double q_kl_uniform(const ent_at *x, const double *v)
+{
+	return x->o->klrev ? met_kl_uniform_rev(x->p, x->V) : log2((double)x->V) - v[Q_H];
+}
+
+static double q_nll(const ent_at *x, const double *v) { (void)v; return met_nll_bits(x->p[x->label]); }
+static double q_top1(const ent_at *x, const double *v) { (void)v; return x->row.pmax; }
+static double q_argmax(const ent_at *x, const double *v) { (void)v; return x->row.argmax; }
+static double q_correct(const ent_at *x, const double *v) { (void)v; return x->row.argmax == x->label; }
+
+static const ent_quantity quantities[NQ] = {
+	/* name              at one position  full  prints  --stream */
+	{"entropy_bits",     q_entropy,       1,    T_NUM,  1},
+	{"kl_uniform_bits",  q_kl_uniform,    1,    T_NUM,  0},
+	{"nll_bits",         q_nll,           1,    T_NUM,  1},
+	{"top1_prob",        q_top1,          0,    T_NUM,  1},
+	{"argmax",           q_argmax,        0,    T_INT,  1},
+	{"correct",          q_correct,       0,    T_INT,  0},
+};
+
+/* ---- the per-model table ---------------------------------------------------
+ * A column is a row of columns[]: its name (then NAME_lo, NAME_hi), whether
+ * it needs the whole distribution (NA from top-K), and the function giving
+ * its value and interval from the quantities' means and bootstrap
+ * intervals. */
+typedef struct {
+	const double *mean, *lo, *hi; /* per quantity */
+	double log2V;
+	const opts *o;
+} ent_stats;
+
+typedef struct {
+	const char *name;
+	int full;
+	void (*get)(const ent_stats *s, double v[3]);     /* value, lo, hi */
+} ent_column;
+
+static void stat_of(const ent_stats *s, int q, double v[3]) { v[0] = s->mean[q]; v[1] = s->lo[q]; v[2] = s->hi[q]; }
+static void col_entropy(const ent_stats *s, double v[3]) { stat_of(s, Q_H, v); }
+static void col_nll(const ent_stats *s, double v[3]) { stat_of(s, Q_NLL, v); }
+static void col_accuracy(const ent_stats *s, double v[3]) { stat_of(s, Q_CORRECT, v); }
+static void col_top1(const ent_stats *s, double v[3]) { stat_of(s, Q_TOP1, v); }
+
+/* KL(p || U) = log2 V - H, so the interval turns over; --kl-reverse its own */
+static void col_kl_uniform(const ent_stats *s, double v[3])
+{
+	if (s->o->klrev) { stat_of(s, Q_KL, v); return; }
+	v[0] = s->log2V - s->mean[Q_H]; v[1] = s->log2V - s->hi[Q_H]; v[2] = s->log2V - s->lo[Q_H];
+}
+
+/* 2^(mean entropy), or with --ppl-nll 2^(mean NLL) (= exp of it in nats) */
+static void col_perplexity(const ent_stats *s, double v[3])
+{
+	stat_of(s, s->o->pplnll ? Q_NLL : Q_H, v);
+	for (int i = 0; i < 3; i++) v[i] = met_perplexity(v[i]);
+}
+
+static const ent_column columns[] = {
+	{"entropy_bits",    1, col_entropy},
+	{"kl_uniform_bits", 1, col_kl_uniform},
+	{"perplexity",      1, col_perplexity},
+	{"nll_bits",        1, col_nll},
+	{"accuracy",        0, col_accuracy},
+	{"top1_prob",       0, col_top1},
+};
+#define NCOLUMN (int)(sizeof columns / sizeof *columns)
+
+/* ---- a run over lmprobe output ------------------------------------------- */
 
 typedef struct {
 	int M, V;
-	double *tot;                  /* M x NSTAT sums */
+	double *tot;                  /* M x NQ sums */
 	double *n;                    /* M positions */
 	int64_t R, cap;
-	double *rec;                  /* R x M x (1 + NSTAT): n then the sums, per record */
+	double *rec;                  /* R x M x (1 + NQ): n then the sums, per record */
 	double *rank;                 /* M x V (or K) */
 	uint64_t *hist;               /* M x bins */
 } acc;
 
-static void die_rec(const char *file, const char *rec, const char *model, int pos, const char *what, double sum)
-{
-	die_file(file, "record %s, model %s, position %d: %s (sum of probabilities %g)", rec, model, pos, what, sum);
-}
+typedef struct ent_run ent_run;
+/* an output: hooks called at the first record with positions (the shapes
+ * known), at each position of each model, after each record (P may be 0)
+ * and at the end; any may be NULL */
+typedef struct {
+	void (*start)(ent_run *e);
+	void (*at)(ent_run *e, int m, int j, const ent_at *x, const double *v);
+	void (*record)(ent_run *e, const tns_record *rec);
+	void (*finish)(ent_run *e);
+} ent_mode;
 
-/* tolerance on the sum of a distribution: f16 rounding is 2^-11 per entry */
-static double sum_tol(int kind) { return kind == PROBS_F16 ? 1e-2 : 1e-3; }
+struct ent_run {
+	const opts *o;
+	const ent_mode *mode;
+	const char *file;
+	probs_stream ps;
+	const probs_rec *pr;
+	int topk;
+	acc a;
+	cli_out out;
+	FILE *fp;                     /* the TSV, or */
+	tns_writer *w;                /* the stream (--stream) */
+	float *buf;                   /* V: an f16 row converted */
+	uint32_t *scratch;            /* 4 V: met_argsort_desc */
+	int32_t *order;               /* V */
+	double *sums;                 /* M x (1 + NQ): this record's */
+	size_t ecap;                  /* M x P the stream's tensors have room for */
+	float *ebuf[NQ];              /* per --stream quantity, M x P (T_NUM) */
+	int32_t *ibuf[NQ];            /* (T_INT) */
+};
 
 static void acc_record(acc *a, const double *sums)
 {
 	if (a->R == a->cap) {
 		a->cap = a->cap ? 2 * a->cap : 1024;
-		a->rec = xrealloc(a->rec, sizeof(double) * a->cap * a->M * (1 + NSTAT));
+		a->rec = xrealloc(a->rec, sizeof(double) * a->cap * a->M * (1 + NQ));
 	}
-	memcpy(a->rec + (size_t)a->R * a->M * (1 + NSTAT), sums, sizeof(double) * a->M * (1 + NSTAT));
+	memcpy(a->rec + (size_t)a->R * a->M * (1 + NQ), sums, sizeof(double) * a->M * (1 + NQ));
 	a->R++;
 }
 
-static void put_num(FILE *out, double v, int na)
+/* the default: the per-model table */
+static void finish_models(ent_run *e)
 {
-	if (na || isnan(v)) fputs("\tNA", out);
-	else fprintf(out, "\t%.9g", v);
-}
-
-/* the per-model table */
-static void report_models(FILE *out, const acc *a, const opts *o, int topk, probs_stream *ps)
-{
+	const acc *a = &e->a;
+	const opts *o = e->o;
+	FILE *out = e->fp;
 	fputs("model\tn", out);
-	const char *col[] = {"entropy_bits", "kl_uniform_bits", "perplexity", "nll_bits", "accuracy", "top1_prob"};
-	for (int c = 0; c < 6; c++) fprintf(out, "\t%s\t%s_lo\t%s_hi", col[c], col[c], col[c]);
+	for (int c = 0; c < NCOLUMN; c++) fprintf(out, "\t%s\t%s_lo\t%s_hi", columns[c].name, columns[c].name, columns[c].name);
 	fputc('\n', out);
-	double *num = xmalloc(sizeof(double) * NSTAT * (a->R ? a->R : 1)), *den = xmalloc(sizeof(double) * (a->R ? a->R : 1));
-	double lo[NSTAT], hi[NSTAT];
-	double log2V = log2((double)a->V);
+	double *num = xmalloc(sizeof(double) * NQ * (a->R ? a->R : 1)), *den = xmalloc(sizeof(double) * (a->R ? a->R : 1));
+	double lo[NQ], hi[NQ], mean[NQ];
+	ent_stats st = {mean, lo, hi, log2((double)a->V), o};
 	for (int m = 0; m < a->M; m++) {
 		for (int64_t r = 0; r < a->R; r++) {
-			const double *s = a->rec + ((size_t)r * a->M + m) * (1 + NSTAT);
+			const double *s = a->rec + ((size_t)r * a->M + m) * (1 + NQ);
 			den[r] = s[0];
-			for (int k = 0; k < NSTAT; k++) num[(size_t)k * a->R + r] = s[1 + k];
+			for (int k = 0; k < NQ; k++) num[(size_t)k * a->R + r] = s[1 + k];
 		}
-		met_bootstrap_ratios(num, NSTAT, den, a->R, o->nboot, o->seed + (uint64_t)m * 0x9e3779b97f4a7c15ULL,
-		                     0.95, lo, hi);
-		double n = a->n[m], mean[NSTAT];
-		for (int k = 0; k < NSTAT; k++) mean[k] = n > 0 ? a->tot[(size_t)m * NSTAT + k] / n : NAN;
-		fprintf(out, "%s\t%.0f", probs_model(ps, m), n);
-		/* entropy */
-		put_num(out, mean[S_H], topk); put_num(out, lo[S_H], topk); put_num(out, hi[S_H], topk);
-		/* KL to uniform */
-		if (o->klrev) { put_num(out, mean[S_KLREV], topk); put_num(out, lo[S_KLREV], topk); put_num(out, hi[S_KLREV], topk); }
-		else { put_num(out, log2V - mean[S_H], topk); put_num(out, log2V - hi[S_H], topk); put_num(out, log2V - lo[S_H], topk); }
-		/* perplexity */
-		int pk = o->pplnll ? S_NLL : S_H;
-		put_num(out, met_perplexity(mean[pk]), topk); put_num(out, met_perplexity(lo[pk]), topk);
-		put_num(out, met_perplexity(hi[pk]), topk);
-		put_num(out, mean[S_NLL], topk); put_num(out, lo[S_NLL], topk); put_num(out, hi[S_NLL], topk);
-		put_num(out, mean[S_CORRECT], 0); put_num(out, lo[S_CORRECT], 0); put_num(out, hi[S_CORRECT], 0);
-		put_num(out, mean[S_TOP1], 0); put_num(out, lo[S_TOP1], 0); put_num(out, hi[S_TOP1], 0);
+		met_bootstrap_ratios(num, NQ, den, a->R, o->nboot, o->seed + (uint64_t)m * 0x9e3779b97f4a7c15ULL, 0.95, lo, hi);
+		double n = a->n[m];
+		for (int k = 0; k < NQ; k++) mean[k] = n > 0 ? a->tot[(size_t)m * NQ + k] / n : NAN;
+		fprintf(out, "%s\t%.0f", probs_model(&e->ps, m), n);
+		for (int c = 0; c < NCOLUMN; c++) {
+			double v[3];
+			columns[c].get(&st, v);
+			for (int i = 0; i < 3; i++) report_num(out, v[i], columns[c].full && e->topk);
+		}
 		fputc('\n', out);
 	}
 	free(num); free(den);
+}
+
+/* --per-position: a row per position and model */
+static void start_per_pos(ent_run *e)
+{
+	fputs("record\tposition\tmodel\tlabel", e->fp);
+	for (int q = 0; q < NQ; q++) fprintf(e->fp, "\t%s", quantities[q].name);
+	fputc('\n', e->fp);
+}
+
+static void at_per_pos(ent_run *e, int m, int j, const ent_at *x, const double *v)
+{
+	fprintf(e->fp, "%s\t%d\t%s\t%d", e->pr->name, e->pr->mask_pos[j], probs_model(&e->ps, m), x->label);
+	for (int q = 0; q < NQ; q++) {
+		if (quantities[q].type == T_INT) fprintf(e->fp, "\t%d", (int)v[q]);
+		else report_num(e->fp, v[q], quantities[q].full && e->topk);
+	}
+	fputc('\n', e->fp);
+}
+
+/* --rank-curve: the rank-sorted distributions summed */
+static void start_rank(ent_run *e)
+{
+	e->a.rank = xcalloc((size_t)e->a.M * (e->topk ? e->ps.K : e->a.V), sizeof(double));
+}
+
+static int cmp_float_desc(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x > y ? -1 : x < y;
+}
+
+static void at_rank(ent_run *e, int m, int j, const ent_at *x, const double *v)
+{
+	(void)v;
+	if (x->p) {
+		met_argsort_desc(x->p, x->V, e->order, e->scratch);
+		met_rank_accumulate(x->p, e->order, x->V, e->a.rank + (size_t)m * x->V);
+		return;
+	}
+	int K = e->ps.K;
+	float *sorted = xmalloc(sizeof(float) * K);
+	memcpy(sorted, e->pr->top_probs + ((size_t)m * e->pr->P + j) * K, sizeof(float) * K);
+	qsort(sorted, K, sizeof(float), cmp_float_desc);
+	for (int k = 0; k < K; k++) e->a.rank[(size_t)m * K + k] += sorted[k];
+	free(sorted);
+}
+
+static void finish_rank(ent_run *e)
+{
+	int n = e->topk ? e->ps.K : e->a.V;
+	fputs("model\trank\tmean_prob\n", e->fp);
+	for (int m = 0; m < e->a.M; m++)
+		for (int k = 0; k < n; k++)
+			fprintf(e->fp, "%s\t%d\t%.9g\n", probs_model(&e->ps, m), k + 1, e->a.rank[(size_t)m * n + k] / e->a.n[m]);
+}
+
+/* --hist: the per-position entropies binned over [0, log2 V] */
+static void start_hist(ent_run *e)
+{
+	if (e->topk) report_die(&e->out, NULL, e->file, "--hist needs full probabilities (probs); this stream has top-K only");
+	e->a.hist = xcalloc((size_t)e->a.M * e->o->bins, sizeof(uint64_t));
+}
+
+static void at_hist(ent_run *e, int m, int j, const ent_at *x, const double *v)
+{
+	(void)j;
+	int bins = e->o->bins, b = (int)(v[Q_H] / log2((double)x->V) * bins);
+	e->a.hist[(size_t)m * bins + (b < 0 ? 0 : b >= bins ? bins - 1 : b)]++;
+}
+
+static void finish_hist(ent_run *e)
+{
+	int bins = e->o->bins;
+	double w2 = log2((double)e->a.V) / bins;
+	fputs("model\tbin_lo\tbin_hi\tcount\n", e->fp);
+	for (int m = 0; m < e->a.M; m++)
+		for (int b = 0; b < bins; b++)
+			fprintf(e->fp, "%s\t%.9g\t%.9g\t%llu\n", probs_model(&e->ps, m), b * w2, (b + 1) * w2,
+			        (unsigned long long)e->a.hist[(size_t)m * bins + b]);
+}
+
+/* --stream: each record passed on with the streamed quantities [M,P] */
+static int streamed(const ent_run *e, int q) { return quantities[q].stream && !(quantities[q].full && e->topk); }
+
+static void at_stream(ent_run *e, int m, int j, const ent_at *x, const double *v)
+{
+	(void)x;
+	size_t at = (size_t)m * e->pr->P + j;
+	if ((size_t)e->a.M * e->pr->P > e->ecap) {
+		e->ecap = (size_t)e->a.M * e->pr->P;
+		for (int q = 0; q < NQ; q++) {
+			if (quantities[q].type == T_INT) e->ibuf[q] = xrealloc(e->ibuf[q], sizeof(int32_t) * e->ecap);
+			else e->ebuf[q] = xrealloc(e->ebuf[q], sizeof(float) * e->ecap);
+		}
+	}
+	for (int q = 0; q < NQ; q++) {
+		if (!streamed(e, q)) continue;
+		if (quantities[q].type == T_INT) e->ibuf[q][at] = (int32_t)v[q];
+		else e->ebuf[q][at] = (float)v[q];
+	}
+}
+
+static void record_stream(ent_run *e, const tns_record *rec)
+{
+	int P = e->pr->P, nt = 0;
+	int64_t dim[2] = {e->a.M, P};
+	tns_tensor t[NQ];
+	for (int q = 0; P && q < NQ; q++)
+		if (streamed(e, q))
+			t[nt++] = tns_tensor_make(quantities[q].name, quantities[q].type == T_INT ? TNS_I32 : TNS_F32, 2, dim,
+			                          quantities[q].type == T_INT ? (void *)e->ibuf[q] : (void *)e->ebuf[q]);
+	if (tns_write_record(e->w, rec, nt, t) < 0) cli_tns_close(e->w);
+}
+
+static void finish_stream(ent_run *e) { cli_tns_close(e->w); }
+
+static const ent_mode mode_models = {NULL, NULL, NULL, finish_models};
+static const ent_mode mode_per_pos = {start_per_pos, at_per_pos, NULL, NULL};
+static const ent_mode mode_rank = {start_rank, at_rank, NULL, finish_rank};
+static const ent_mode mode_hist = {start_hist, at_hist, NULL, finish_hist};
+static const ent_mode mode_stream = {NULL, at_stream, record_stream, finish_stream};
+
+/* model m at position j of the record: its quantities in v, or a bad
+ * distribution's end */
+static void position_values(ent_run *e, int m, int j, ent_at *x, double *v)
+{
+	const probs_rec *pr = e->pr;
+	*x = (ent_at){.V = e->a.V, .label = pr->labels[j], .o = e->o};
+	if (!e->topk) {
+		x->p = probs_row(&e->ps, pr, m, j, e->buf);
+		met_row_stats(x->p, x->V, &x->row);
+		const char *bad = report_bad_sum(e->ps.kind, x->row.sum);
+		if (bad) {
+			char err[2048];
+			report_pos_error(err, sizeof err, pr->name, probs_model(&e->ps, m), pr->mask_pos[j], bad, x->row.sum);
+			report_die(&e->out, e->w, e->file, "%s", err);
+		}
+	} else {
+		int K = e->ps.K, best = 0;
+		const float *tp = pr->top_probs + ((size_t)m * pr->P + j) * K;
+		double s = pr->top_rest[(size_t)m * pr->P + j];
+		for (int k = 0; k < K; k++) { s += tp[k]; if (tp[k] > tp[best]) best = k; }
+		if (isnan(s)) {
+			char err[2048];
+			report_pos_error(err, sizeof err, pr->name, probs_model(&e->ps, m), pr->mask_pos[j], "NaN in top_probs or top_rest", s);
+			report_die(&e->out, e->w, e->file, "%s", err);
+		}
+		x->row.pmax = tp[best];
+		x->row.argmax = pr->top_ids[((size_t)m * pr->P + j) * K + best];
+	}
+	for (int q = 0; q < NQ; q++) v[q] = quantities[q].full && e->topk ? NAN : quantities[q].at(x, v);
+}
+
+/* the first record with positions fixes the shapes */
+static void run_setup(ent_run *e)
+{
+	int M = e->ps.M, V = e->ps.V;
+	e->topk = e->ps.kind == PROBS_TOPK;
+	e->a.M = M; e->a.V = V;
+	e->a.tot = xcalloc((size_t)M * NQ, sizeof(double));
+	e->a.n = xcalloc(M, sizeof(double));
+	e->sums = xmalloc(sizeof(double) * M * (1 + NQ));
+	if (!e->topk) {
+		e->buf = xaligned(sizeof(float) * V);
+		e->scratch = xmalloc(sizeof(uint32_t) * 4 * V);
+		e->order = xmalloc(sizeof(int32_t) * V);
+	}
+	if (e->mode->start) e->mode->start(e);
+}
+
+/* one record's positions: each model's quantities, summed per model */
+static void run_record(ent_run *e)
+{
+	int M = e->a.M, P = e->pr->P;
+	memset(e->sums, 0, sizeof(double) * M * (1 + NQ));
+	for (int j = 0; j < P; j++)
+		for (int m = 0; m < M; m++) {
+			ent_at x;
+			double v[NQ], *s = e->sums + (size_t)m * (1 + NQ);
+			position_values(e, m, j, &x, v);
+			s[0] += 1;
+			for (int q = 0; q < NQ; q++) s[1 + q] += v[q];
+			if (e->mode->at) e->mode->at(e, m, j, &x, v);
+		}
+	for (int m = 0; m < M; m++) {
+		e->a.n[m] += e->sums[(size_t)m * (1 + NQ)];
+		for (int q = 0; q < NQ; q++) e->a.tot[(size_t)m * NQ + q] += e->sums[(size_t)m * (1 + NQ) + 1 + q];
+	}
+	acc_record(&e->a, e->sums);
+}
+
+static void run_open_output(ent_run *e, const tns_header *h)
+{
+	const opts *o = e->o;
+	if (!o->stream) { e->fp = cli_out_open(&e->out, o->co.output); return; }
+	cli_check_binary_out(&o->co);
+	tns_header hh;
+	tns_header_copy(&hh, h);
+	tns_header_add_pg(&hh, "entropy", SEQLM_VERSION, o->argc, o->argv, o->eps ? "\tEP:1e-10" : NULL);
+	e->w = cli_tns_create(&o->co, o->co.output, &hh, 0);
+	tns_writer_threads(e->w, o->co.threads);
+	tns_header_free(&hh);
+}
+
+static void run_free(ent_run *e)
+{
+	probs_free(&e->ps);
+	free(e->a.tot); free(e->a.n); free(e->a.rec); free(e->a.rank); free(e->a.hist);
+	free(e->buf); free(e->scratch); free(e->order); free(e->sums);
+	for (int q = 0; q < NQ; q++) { free(e->ebuf[q]); free(e->ibuf[q]); }
+}
+
+static void run_probs(tns_reader *r, const opts *o, const ent_mode *mode)
+{
+	char err[1024];
+	ent_run e = {.o = o, .mode = mode, .file = o->file};
+	if (probs_init(&e.ps, tns_reader_header(r), o->file, err, sizeof err) < 0) die_file(o->file, "%s", err);
+	run_open_output(&e, tns_reader_header(r));
+	tns_record rec;
+	probs_rec pr;
+	int rc;
+	e.pr = &pr;
+	while ((rc = tns_read(r, &rec)) > 0) {
+		if (probs_get(&e.ps, &rec, &pr, err, sizeof err) < 0) report_die(&e.out, e.w, o->file, "%s", err);
+		if (pr.P > 0 && !e.a.M) run_setup(&e);
+		if (pr.P > 0) run_record(&e);
+		if (mode->record) mode->record(&e, &rec);
+	}
+	if (rc < 0) report_die(&e.out, e.w, o->file, "%s", tns_error(r));
+	if (!e.a.M && !e.w) report_die(&e.out, NULL, o->file, "no masked positions in the stream: nothing to measure");
+	if (e.ps.kind == PROBS_TOPK && !o->rank)
+		warn("%s: top-K input: entropy, KL to uniform, perplexity and NLL need full probabilities (printed NA)", o->file);
+	if (mode->finish) mode->finish(&e);
+	if (!e.w) cli_out_close(&e.out);
+	else cli_close_stdout();
+	run_free(&e);
 }
 
 /* ---- --tokens ------------------------------------------------------------ */
@@ -203,22 +554,16 @@ static void run_tokens(tns_reader *r, const char *file, FILE *out, const opts *o
 		met_ngram_entropy(&g[i], &res);
 		fprintf(out, "%d\t%llu\t%llu\t%llu", g[i].order, (unsigned long long)res.n,
 		        (unsigned long long)res.contexts, (unsigned long long)res.grams);
-		put_num(out, res.plugin, 0);
-		put_num(out, res.miller_madow, 0);
-		put_num(out, res.majority, 0);
+		report_num(out, res.plugin, 0);
+		report_num(out, res.miller_madow, 0);
+		report_num(out, res.majority, 0);
 		fputc('\n', out);
 		met_ngram_free(&g[i]);
 	}
 	free(g); free(seq); free(framing);
 }
 
-static int cmp_float_desc(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
-	return x > y ? -1 : x < y;
-}
-
-int main(int argc, char **argv)
+static void parse_opts(opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"per-position", no_argument, 0, O_PERPOS}, {"rank-curve", no_argument, 0, O_RANK},
@@ -230,211 +575,57 @@ int main(int argc, char **argv)
 		{"seed", required_argument, 0, 's'},
 		CLI_LONGOPTS
 	};
-	cli_opts co;
-	opts o = {.bins = 50, .nboot = 1000, .seed = 42};
 	int c;
-	char err[1024];
-	cli_init(&co, argc, argv);
+	*o = (opts){.bins = 50, .nboot = 1000, .seed = 42, .argc = argc, .argv = argv};
+	cli_init(&o->co, argc, argv);
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "b:s:", longopts, NULL)) != -1) {
 		switch (c) {
-		case O_PERPOS: o.per_pos = 1; break;
-		case O_RANK: o.rank = 1; break;
-		case O_HIST: o.hist = 1; break;
-		case O_STREAM: o.stream = 1; break;
-		case O_TOKENS: o.tokens = 1; break;
-		case O_BINS: o.bins = (int)cli_long("--bins", optarg, 1, 1000000); break;
+		case O_PERPOS: o->per_pos = 1; break;
+		case O_RANK: o->rank = 1; break;
+		case O_HIST: o->hist = 1; break;
+		case O_STREAM: o->stream = 1; break;
+		case O_TOKENS: o->tokens = 1; break;
+		case O_BINS: o->bins = (int)cli_long("--bins", optarg, 1, 1000000); break;
 		case O_ORDER:
-			free(o.orders);
-			o.norders = cli_int_list("--order", optarg, &o.orders);
-			for (int i = 0; i < o.norders; i++)
-				if (o.orders[i] < 0 || o.orders[i] > 16) die_usage("--order: orders 0..16, got %ld", o.orders[i]);
+			free(o->orders);
+			o->norders = cli_int_list("--order", optarg, &o->orders);
+			for (int i = 0; i < o->norders; i++)
+				if (o->orders[i] < 0 || o->orders[i] > 16) die_usage("--order: orders 0..16, got %ld", o->orders[i]);
 			break;
-		case O_EPS: o.eps = 1; break;
-		case O_KLREV: o.klrev = 1; break;
-		case O_PPLNLL: o.pplnll = 1; break;
-		case O_AUTHORS: o.eps = o.klrev = o.pplnll = 1; break;
-		case 'b': o.nboot = (int)cli_long("--bootstrap", optarg, 0, 1000000); break;
-		case 's': o.seed = (uint64_t)cli_long("--seed", optarg, 0, (1L << 62)); break;
+		case O_EPS: o->eps = 1; break;
+		case O_KLREV: o->klrev = 1; break;
+		case O_PPLNLL: o->pplnll = 1; break;
+		case O_AUTHORS: o->eps = o->klrev = o->pplnll = 1; break;
+		case 'b': o->nboot = (int)cli_long("--bootstrap", optarg, 0, 1000000); break;
+		case 's': o->seed = (uint64_t)cli_long("--seed", optarg, 0, (1L << 62)); break;
 		default:
-			if (!cli_common_opt(&co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
+			if (!cli_common_opt(&o->co, c, optarg, usage)) { usage(stderr); exit(EXIT_USAGE); }
 		}
 	}
-	if (o.per_pos + o.rank + o.hist + o.stream + o.tokens > 1)
+	if (o->per_pos + o->rank + o->hist + o->stream + o->tokens > 1)
 		die_usage("choose one of --per-position, --rank-curve, --hist, --stream, --tokens");
 	if (argc - optind > 1) die_usage("one input file at most");
 	cli_need_input(argc - optind, usage);
-	if (!o.norders) o.norders = cli_int_list("--order", "0-3", &o.orders);
-	const char *file = optind < argc ? argv[optind] : "-";
+	if (!o->norders) o->norders = cli_int_list("--order", "0-3", &o->orders);
+	o->file = optind < argc ? argv[optind] : "-";
+}
 
-	tns_reader *r = tns_open(file, err, sizeof err);
-	if (!r) die_file(file, "%s", err);
-	const tns_header *h = tns_reader_header(r);
-	cli_out out = {0};
-	tns_writer *w = NULL;
-	FILE *fp = NULL;
+int main(int argc, char **argv)
+{
+	opts o;
+	char err[1024];
+	parse_opts(&o, argc, argv);
+	tns_reader *r = tns_open(o.file, err, sizeof err);
+	if (!r) die_file(o.file, "%s", err);
 	if (o.tokens) {
-		fp = cli_out_open(&out, co.output);
-		run_tokens(r, file, fp, &o);
-		tns_close_reader(r);
+		cli_out out;
+		FILE *fp = cli_out_open(&out, o.co.output);
+		run_tokens(r, o.file, fp, &o);
 		cli_out_close(&out);
-		free(o.orders);
-		return 0;
-	}
-
-	probs_stream ps;
-	if (probs_init(&ps, h, file, err, sizeof err) < 0) die_file(file, "%s", err);
-	if (o.stream) {
-		cli_check_binary_out(&co);
-		tns_header hh;
-		tns_header_copy(&hh, h);
-		tns_header_add_pg(&hh, "entropy", SEQLM_VERSION, argc, argv, o.eps ? "\tEP:1e-10" : NULL);
-		w = cli_tns_create(&co, co.output, &hh, 0);
-		tns_writer_threads(w, co.threads);
-		tns_header_free(&hh);
-	} else fp = cli_out_open(&out, co.output);
-	/* --per-position streams its rows: its header waits for the first
-	 * record that checks, so a stream broken from the start leaves no
-	 * output at all */
-	int pp_head = o.per_pos;
-
-	acc a = {0};
-	tns_record rec;
-	probs_rec pr;
-	int rc;
-	float *buf = NULL, *ebuf = NULL;
-	uint32_t *scratch = NULL;
-	int32_t *order = NULL, *ibuf = NULL;
-	size_t ecap = 0;
-	double *sums = NULL;
-	while ((rc = tns_read(r, &rec)) > 0) {
-		if (probs_get(&ps, &rec, &pr, err, sizeof err) < 0) { if (w) tns_abort(w); cli_out_abort(&out); die_file(file, "%s", err); }
-		int M = ps.M, V = ps.V, P = pr.P, topk = ps.kind == PROBS_TOPK;
-		if (P > 0 && !a.M) {
-			/* the first record with positions fixes the shapes */
-			a.M = M; a.V = V;
-			a.tot = xcalloc((size_t)M * NSTAT, sizeof(double));
-			a.n = xcalloc(M, sizeof(double));
-			sums = xmalloc(sizeof(double) * M * (1 + NSTAT));
-			if (!topk) { buf = xaligned(sizeof(float) * V); scratch = xmalloc(sizeof(uint32_t) * 4 * V); order = xmalloc(sizeof(int32_t) * V); }
-			if (o.rank) a.rank = xcalloc((size_t)M * (topk ? ps.K : V), sizeof(double));
-			if (o.hist) {
-				if (topk) { cli_out_abort(&out); die_file(file, "--hist needs full probabilities (probs); this stream has top-K only"); }
-				a.hist = xcalloc((size_t)M * o.bins, sizeof(uint64_t));
-			}
-			if (topk && !V) a.V = V = 0;
-		}
-		if (P == 0) {
-			if (w && tns_write_record(w, &rec, 0, NULL) < 0) cli_tns_close(w);
-			continue;
-		}
-		if (pp_head) {
-			fputs("record\tposition\tmodel\tlabel\tentropy_bits\tkl_uniform_bits\tnll_bits\ttop1_prob\targmax\tcorrect\n", fp);
-			pp_head = 0;
-		}
-		if (sums) memset(sums, 0, sizeof(double) * M * (1 + NSTAT));
-		if (w && (size_t)M * P > ecap) {
-			ecap = (size_t)M * P;
-			ebuf = xrealloc(ebuf, sizeof(float) * 3 * ecap);
-			ibuf = xrealloc(ibuf, sizeof(int32_t) * ecap);
-		}
-		for (int j = 0; j < P; j++) {
-			int label = pr.labels[j];
-			for (int m = 0; m < M; m++) {
-				double H = NAN, nll = NAN, klrev = 0, top1;
-				int am;
-				if (!topk) {
-					const float *p = probs_row(&ps, &pr, m, j, buf);
-					met_row row;
-					met_row_stats(p, V, &row);
-					if (isnan(row.sum)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, probs_model(&ps, m), pr.mask_pos[j], "NaN or negative probabilities", row.sum); }
-					if (fabs(row.sum - 1) > sum_tol(ps.kind)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, probs_model(&ps, m), pr.mask_pos[j], "probabilities do not sum to 1", row.sum); }
-					H = o.eps ? met_entropy_eps(p, V) : row.entropy;
-					nll = met_nll_bits(p[label]);
-					if (o.klrev) klrev = met_kl_uniform_rev(p, V);
-					top1 = row.pmax;
-					am = row.argmax;
-					if (a.rank) { met_argsort_desc(p, V, order, scratch); met_rank_accumulate(p, order, V, a.rank + (size_t)m * V); }
-					if (a.hist) {
-						int b = (int)(H / log2((double)V) * o.bins);
-						a.hist[(size_t)m * o.bins + (b < 0 ? 0 : b >= o.bins ? o.bins - 1 : b)]++;
-					}
-				} else {
-					const float *tp = pr.top_probs + ((size_t)m * P + j) * ps.K;
-					const int32_t *ti = pr.top_ids + ((size_t)m * P + j) * ps.K;
-					int best = 0;
-					double s = pr.top_rest[(size_t)m * P + j];
-					for (int k = 0; k < ps.K; k++) { s += tp[k]; if (tp[k] > tp[best]) best = k; }
-					if (isnan(s)) { if (w) tns_abort(w); cli_out_abort(&out); die_rec(file, rec.name, probs_model(&ps, m), pr.mask_pos[j], "NaN in top_probs or top_rest", s); }
-					top1 = tp[best];
-					am = ti[best];
-					if (a.rank) {
-						float *sorted = xmalloc(sizeof(float) * ps.K);
-						memcpy(sorted, tp, sizeof(float) * ps.K);
-						qsort(sorted, ps.K, sizeof(float), cmp_float_desc);
-						for (int k = 0; k < ps.K; k++) a.rank[(size_t)m * ps.K + k] += sorted[k];
-						free(sorted);
-					}
-				}
-				double *s = sums + (size_t)m * (1 + NSTAT);
-				s[0] += 1;
-				s[1 + S_H] += H; s[1 + S_NLL] += nll; s[1 + S_CORRECT] += am == label;
-				s[1 + S_TOP1] += top1; s[1 + S_KLREV] += klrev;
-				if (o.per_pos) {
-					fprintf(fp, "%s\t%d\t%s\t%d", rec.name, pr.mask_pos[j], probs_model(&ps, m), label);
-					put_num(fp, H, topk);
-					put_num(fp, o.klrev ? klrev : log2((double)V) - H, topk);
-					put_num(fp, nll, topk);
-					put_num(fp, top1, 0);
-					fprintf(fp, "\t%d\t%d\n", am, am == label);
-				}
-				if (w) {
-					size_t at = (size_t)m * P + j;
-					ebuf[at] = (float)H; ebuf[ecap + at] = (float)nll; ebuf[2 * ecap + at] = top1;
-					ibuf[at] = am;
-				}
-			}
-		}
-		for (int m = 0; m < M; m++) {
-			a.n[m] += sums[(size_t)m * (1 + NSTAT)];
-			for (int k = 0; k < NSTAT; k++) a.tot[(size_t)m * NSTAT + k] += sums[(size_t)m * (1 + NSTAT) + 1 + k];
-		}
-		acc_record(&a, sums);
-		if (w) {
-			int64_t dim[2] = {M, P};
-			tns_tensor t[4];
-			int nt = 0;
-			if (!topk) {
-				t[nt++] = tns_tensor_make("entropy_bits", TNS_F32, 2, dim, ebuf);
-				t[nt++] = tns_tensor_make("nll_bits", TNS_F32, 2, dim, ebuf + ecap);
-			}
-			t[nt++] = tns_tensor_make("top1_prob", TNS_F32, 2, dim, ebuf + 2 * ecap);
-			t[nt++] = tns_tensor_make("argmax", TNS_I32, 2, dim, ibuf);
-			if (tns_write_record(w, &rec, nt, t) < 0) cli_tns_close(w);
-		}
-	}
-	if (rc < 0) { if (w) tns_abort(w); cli_out_abort(&out); die_file(file, "%s", tns_error(r)); }
-	if (!a.M && !w) { cli_out_abort(&out); die_file(file, "no masked positions in the stream: nothing to measure"); }
-	int topk = ps.kind == PROBS_TOPK;
-	if (topk && !o.rank)
-		warn("%s: top-K input: entropy, KL to uniform, perplexity and NLL need full probabilities (printed NA)", file);
-	if (w) cli_tns_close(w);
-	else if (o.rank) {
-		int n = topk ? ps.K : a.V;
-		fputs("model\trank\tmean_prob\n", fp);
-		for (int m = 0; m < a.M; m++)
-			for (int k = 0; k < n; k++) fprintf(fp, "%s\t%d\t%.9g\n", probs_model(&ps, m), k + 1, a.rank[(size_t)m * n + k] / a.n[m]);
-	} else if (o.hist) {
-		double w2 = log2((double)a.V) / o.bins;
-		fputs("model\tbin_lo\tbin_hi\tcount\n", fp);
-		for (int m = 0; m < a.M; m++)
-			for (int b = 0; b < o.bins; b++)
-				fprintf(fp, "%s\t%.9g\t%.9g\t%llu\n", probs_model(&ps, m), b * w2, (b + 1) * w2, (unsigned long long)a.hist[(size_t)m * o.bins + b]);
-	} else if (!o.per_pos) report_models(fp, &a, &o, topk, &ps);
-	if (!w) cli_out_close(&out);
-	else cli_close_stdout();
+	} else
+		run_probs(r, &o, o.per_pos ? &mode_per_pos : o.rank ? &mode_rank : o.hist ? &mode_hist :
+		                 o.stream ? &mode_stream : &mode_models);
 	tns_close_reader(r);
-	probs_free(&ps);
-	free(a.tot); free(a.n); free(a.rec); free(a.rank); free(a.hist);
-	free(buf); free(scratch); free(order); free(sums); free(ebuf); free(ibuf); free(o.orders);
+	free(o.orders);
 	return 0;
 }

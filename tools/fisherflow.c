@@ -77,7 +77,18 @@ static long count_windows(const char *input, int spool, long maxwin)
 	return n;
 }
 
-int main(int argc, char **argv)
+/* the command line */
+typedef struct {
+	cli_opts co;
+	const char *input;
+	char **models;
+	int nmodels, B, by, norm, est, bf16;
+	long maxwin;
+	double q;
+	uint64_t mask_seed;
+} ff_opts;
+
+static void parse_opts(ff_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"input", required_argument, 0, 'i'}, {"model", required_argument, 0, 'm'},
@@ -87,151 +98,193 @@ int main(int argc, char **argv)
 		{"normalize", required_argument, 0, O_NORM}, {"precision", required_argument, 0, O_PREC},
 		CLI_LONGOPTS
 	};
-	cli_opts co;
-	const char *input = "-";
-	char **models = NULL;
-	int nmodels = 0, c, B = 64, by = FISHER_BY_GROUP, norm = 0;
-	int est = FISHER_WINDOW, bf16 = 0;
-	long maxwin = -1;
-	double q = 0.15;
-	uint64_t mask_seed = 1;
-
-	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
-	cli_init(&co, argc, argv);
-	models = xmalloc((argc + 1) * sizeof *models);
+	int c;
+	*o = (ff_opts){.input = "-", .B = 64, .by = FISHER_BY_GROUP, .est = FISHER_WINDOW, .maxwin = -1, .q = 0.15,
+	               .mask_seed = 1};
+	cli_init(&o->co, argc, argv);
+	o->models = xmalloc((argc + 1) * sizeof *o->models);
 	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS "i:m:n:b:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': input = optarg; break;
-		case 1: case 'm': models[nmodels++] = optarg; break;
-		case 'n': maxwin = cli_long("-n", optarg, 1, 1L << 50); break;
-		case O_PROB: q = cli_double("--mask-prob", optarg, 0, 1); break;
-		case O_SEED: mask_seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
+		case 'i': o->input = optarg; break;
+		case 1: case 'm': o->models[o->nmodels++] = optarg; break;
+		case 'n': o->maxwin = cli_long("-n", optarg, 1, 1L << 50); break;
+		case O_PROB: o->q = cli_double("--mask-prob", optarg, 0, 1); break;
+		case O_SEED: o->mask_seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
 		case O_EST:
-			if ((est = fisher_estimator_parse(optarg)) < 0) die_usage("--estimator: batch, window or token, not '%s'", optarg);
+			if ((o->est = fisher_estimator_parse(optarg)) < 0) die_usage("--estimator: batch, window or token, not '%s'", optarg);
 			break;
-		case 'b': B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
+		case 'b': o->B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
 		case O_BY:
-			if (!strcmp(optarg, "group")) by = FISHER_BY_GROUP;
-			else if (!strcmp(optarg, "layer-part")) by = FISHER_BY_LAYER_PART;
-			else if (!strcmp(optarg, "param")) by = FISHER_BY_PARAM;
+			if (!strcmp(optarg, "group")) o->by = FISHER_BY_GROUP;
+			else if (!strcmp(optarg, "layer-part")) o->by = FISHER_BY_LAYER_PART;
+			else if (!strcmp(optarg, "param")) o->by = FISHER_BY_PARAM;
 			else die_usage("--by: group, layer-part or param, not '%s'", optarg);
 			break;
 		case O_NORM:
-			if (!strcmp(optarg, "params")) norm = 1;
-			else if (!strcmp(optarg, "none")) norm = 0;
+			if (!strcmp(optarg, "params")) o->norm = 1;
+			else if (!strcmp(optarg, "none")) o->norm = 0;
 			else die_usage("--normalize: none or params, not '%s'", optarg);
 			break;
-		case O_PREC: bf16 = cli_precision(optarg); break;
-		default: cli_common_opt(&co, c, optarg, usage);
+		case O_PREC: o->bf16 = cli_precision(optarg); break;
+		default: cli_common_opt(&o->co, c, optarg, usage);
 		}
 	}
-	for (int i = optind; i < argc; i++) models[nmodels++] = argv[i];
-	if (nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
-	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
+	for (int i = optind; i < argc; i++) o->models[o->nmodels++] = argv[i];
+	if (o->nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
+	if (strcmp(o->input, "-") == 0) cli_need_input(0, usage);
+}
 
-	/* every input is checked before the work, and the TSV is kept in memory
-	 * until the last model is done (a few lines per model), so a failure
-	 * leaves no output at all, not even a header */
-	winread_model *mi = xmalloc(nmodels * sizeof *mi);
-	winread_check_model_files(models, nmodels, mi);
-	/* several models read the windows several times: a pipe is spooled */
-	int spool = nmodels > 1 && strcmp(input, "-") == 0 ? winread_spool_stdin() : -1;
-	if (nmodels > 1) {      /* (one model is checked at once below) */
+/* every model against the windows before the work (one model is checked
+ * when it is loaded); several models read the windows several times: a
+ * pipe is spooled (the fd, or -1) */
+static int check_inputs(const ff_opts *o)
+{
+	winread_model *mi = xmalloc(o->nmodels * sizeof *mi);
+	winread_check_model_files(o->models, o->nmodels, mi);
+	int spool = o->nmodels > 1 && strcmp(o->input, "-") == 0 ? winread_spool_stdin() : -1;
+	if (o->nmodels > 1) {
 		winread w;
 		if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
-		winread_open(&w, input, spool >= 0 ? dup(spool) : -1, 1);
-		for (int k = 0; k < nmodels; k++) winread_check_model(&w, &mi[k]);
+		winread_open(&w, o->input, spool >= 0 ? dup(spool) : -1, 1);
+		for (int k = 0; k < o->nmodels; k++) winread_check_model(&w, &mi[k]);
 		winread_close(&w);
 	}
 	free(mi);
-	int tty = progress_tty();
-	long total = tty ? count_windows(input, spool, maxwin) : -1, done = 0;
-	if (total > 0) total *= nmodels;
-	double tstart = cli_now(), tlast = 0;
+	return spool;
+}
+
+/* the progress line on a terminal */
+typedef struct {
+	int tty;
+	long total, done;             /* windows of all models (total -1: unknown) */
+	double tstart, tlast;
+} ff_progress;
+
+static void progress_step(ff_progress *pg, long nb, int k, int nmodels)
+{
+	pg->done += nb;
+	double now = cli_now();
+	if (!pg->tty || now - pg->tlast <= 0.5) return;
+	char x[64];
+	snprintf(x, sizeof x, "model %d/%d  %.1f windows/s", k + 1, nmodels, pg->done / (now - pg->tstart + 1e-9));
+	progress_print(pg->tty, "windows", pg->done, pg->total, x,
+	               pg->done ? (pg->total - pg->done) * (now - pg->tstart) / pg->done : 0, 0);
+	pg->tlast = now;
+}
+
+static void progress_end(const ff_progress *pg, int nmodels)
+{
+	if (!pg->tty || pg->tlast <= 0) return;
+	double now = cli_now();
+	char x[64];
+	snprintf(x, sizeof x, "%d models  %.1f windows/s", nmodels, pg->done / (now - pg->tstart + 1e-9));
+	progress_print(pg->tty, "windows", pg->done, pg->total > 0 ? pg->done : -1, x, 0, 1);
+}
+
+/* the masked inputs and labels (-1: not masked) of the batch's nb windows */
+typedef struct {
+	int32_t *pos, *in, *lab;      /* T; B x T; B x T */
+} ff_batch;
+
+static void mask_batch(const ff_opts *o, const winread *w, int nb, ff_batch *b)
+{
+	int T = w->T;
+	for (int i = 0; i < nb; i++) {
+		const int32_t *tok = w->tok + (size_t)i * T;
+		int P = evalmask_select(&w->vocab, o->mask_seed, w->name[i], tok, T, o->q, b->pos);
+		evalmask_apply(&w->vocab, tok, T, b->pos, P, b->in + (size_t)i * T);
+		int32_t *l = b->lab + (size_t)i * T;
+		for (int t = 0; t < T; t++) l[t] = -1;
+		for (int p = 0; p < P; p++) l[b->pos[p]] = tok[b->pos[p]];
+	}
+}
+
+/* the model's groups as TSV rows */
+static void print_groups(FILE *fp, const ff_opts *o, const char *model, const fisher_acc *f, bert_model *m)
+{
+	fisher_group *g;
+	int ng = fisher_groups(f, m, o->by, &g);
+	double tot = 0;
+	for (int i = 0; i < ng; i++) {
+		if (o->norm) g[i].fisher /= (double)g[i].nparams;
+		tot += g[i].fisher;
+	}
+	for (int i = 0; i < ng; i++)
+		fprintf(fp, "%s\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\n", model, g[i].name, g[i].fisher,
+		        tot > 0 ? g[i].fisher / tot : 0.0, f->ntokens, fisher_estimator_name(o->est), f->nwindows, g[i].nparams);
+	free(g);
+}
+
+/* model k's Fisher over the windows, as rows of fp */
+static void run_model(const ff_opts *o, int k, int spool, FILE *fp, ff_batch *b, ff_progress *pg)
+{
+	winread w;
+	if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
+	winread_open(&w, o->input, spool >= 0 ? dup(spool) : -1, o->B);
+	bert_model m;
+	winread_load_model(&w, o->models[k], &m, NULL);
+	bert_set_threads(&m, o->co.threads);
+	bert_set_precision(&m, o->bf16);
+	bert_alloc_grads(&m);
+	int T = w.T;
+	bert_acts *a = bert_acts_new(&m, o->B, T, 1);
+	b->pos = xrealloc(b->pos, (size_t)T * sizeof *b->pos);
+	b->in = xrealloc(b->in, (size_t)o->B * T * sizeof *b->in);
+	b->lab = xrealloc(b->lab, (size_t)o->B * T * sizeof *b->lab);
+	fisher_acc f;
+	fisher_init(&f, &m, o->est);
+	long seen = 0;
+	double t0 = cli_now();
+	int nb;
+	while ((nb = winread_next(&w)) > 0) {
+		if (o->maxwin >= 0 && seen + nb > o->maxwin) nb = (int)(o->maxwin - seen);
+		mask_batch(o, &w, nb, b);
+		if (nb > 0 && fisher_add_batch(&f, &m, a, b->in, b->lab, nb, T) < 0)
+			die_file(o->models[k], "non-finite loss (a corrupt or diverged model)");
+		seen += nb;
+		progress_step(pg, nb, k, o->nmodels);
+		if (o->maxwin >= 0 && seen >= o->maxwin) break;
+	}
+	if (f.ntokens == 0) die_file(o->input, "no masked positions in %ld windows (raise --mask-prob or give more windows)", seen);
+	if (cli_verbose > 0)
+		info("%s: %s Fisher on %ld windows, %ld masked tokens, %.1f s", o->models[k], fisher_estimator_name(o->est), seen,
+		     f.ntokens, cli_now() - t0);
+	print_groups(fp, o, o->models[k], &f, &m);
+	fisher_free(&f);
+	bert_acts_free(a);
+	bert_free(&m);
+	winread_close(&w);
+}
+
+int main(int argc, char **argv)
+{
+	ff_opts o;
+	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
+	parse_opts(&o, argc, argv);
+	/* every input is checked before the work, and the TSV is kept in memory
+	 * until the last model is done (a few lines per model), so a failure
+	 * leaves no output at all, not even a header */
+	int spool = check_inputs(&o);
+	ff_progress pg = {.tty = progress_tty(), .total = -1};
+	if (pg.tty) pg.total = count_windows(o.input, spool, o.maxwin);
+	if (pg.total > 0) pg.total *= o.nmodels;
+	pg.tstart = cli_now();
 	cli_out out;              /* opened now: an unwritable -o fails at once */
-	FILE *dest = cli_out_open(&out, co.output);
+	FILE *dest = cli_out_open(&out, o.co.output);
 	char *tsv = NULL;
 	size_t tsvlen = 0;
 	FILE *fp = open_memstream(&tsv, &tsvlen);
 	if (!fp) die("out of memory");
 	fprintf(fp, "model\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\n");
-	int32_t *pos = NULL, *in = NULL, *lab = NULL;
-	for (int k = 0; k < nmodels; k++) {
-		winread w;
-		if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
-		winread_open(&w, input, spool >= 0 ? dup(spool) : -1, B);
-		bert_model m;
-		winread_load_model(&w, models[k], &m, NULL);
-		bert_set_threads(&m, co.threads);
-		bert_set_precision(&m, bf16);
-		bert_alloc_grads(&m);
-		int T = w.T;
-		bert_acts *a = bert_acts_new(&m, B, T, 1);
-		pos = xrealloc(pos, (size_t)T * sizeof *pos);
-		in = xrealloc(in, (size_t)B * T * sizeof *in);
-		lab = xrealloc(lab, (size_t)B * T * sizeof *lab);
-		fisher_acc f;
-		fisher_init(&f, &m, est);
-		long seen = 0;
-		double t0 = cli_now();
-		int nb;
-		while ((nb = winread_next(&w)) > 0) {
-			if (maxwin >= 0 && seen + nb > maxwin) nb = (int)(maxwin - seen);
-			for (int b = 0; b < nb; b++) {
-				const int32_t *tok = w.tok + (size_t)b * T;
-				int P = evalmask_select(&w.vocab, mask_seed, w.name[b], tok, T, q, pos);
-				evalmask_apply(&w.vocab, tok, T, pos, P, in + (size_t)b * T);
-				int32_t *l = lab + (size_t)b * T;
-				for (int t = 0; t < T; t++) l[t] = -1;
-				for (int i = 0; i < P; i++) l[pos[i]] = tok[pos[i]];
-			}
-			if (nb > 0 && fisher_add_batch(&f, &m, a, in, lab, nb, T) < 0)
-				die_file(models[k], "non-finite loss (a corrupt or diverged model)");
-			seen += nb;
-			done += nb;
-			double now = cli_now();
-			if (tty && now - tlast > 0.5) {
-				char x[64];
-				snprintf(x, sizeof x, "model %d/%d  %.1f windows/s", k + 1, nmodels, done / (now - tstart + 1e-9));
-				progress_print(tty, "windows", done, total, x, done ? (total - done) * (now - tstart) / done : 0, 0);
-				tlast = now;
-			}
-			if (maxwin >= 0 && seen >= maxwin) break;
-		}
-		if (f.ntokens == 0) die_file(input, "no masked positions in %ld windows (raise --mask-prob or give more windows)", seen);
-		if (cli_verbose > 0)
-			info("%s: %s Fisher on %ld windows, %ld masked tokens, %.1f s", models[k],
-			     fisher_estimator_name(est), seen, f.ntokens, cli_now() - t0);
-		fisher_group *g;
-		int ng = fisher_groups(&f, &m, by, &g);
-		double tot = 0;
-		for (int i = 0; i < ng; i++) {
-			if (norm) g[i].fisher /= (double)g[i].nparams;
-			tot += g[i].fisher;
-		}
-		for (int i = 0; i < ng; i++)
-			fprintf(fp, "%s\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\n", models[k], g[i].name, g[i].fisher,
-			        tot > 0 ? g[i].fisher / tot : 0.0, f.ntokens, fisher_estimator_name(est), f.nwindows, g[i].nparams);
-		free(g);
-		fisher_free(&f);
-		bert_acts_free(a);
-		bert_free(&m);
-		winread_close(&w);
-	}
-	if (tty && tlast > 0) {
-		double now = cli_now();
-		char x[64];
-		snprintf(x, sizeof x, "%d models  %.1f windows/s", nmodels, done / (now - tstart + 1e-9));
-		progress_print(tty, "windows", done, total > 0 ? done : -1, x, 0, 1);
-	}
+	ff_batch b = {0};
+	for (int k = 0; k < o.nmodels; k++) run_model(&o, k, spool, fp, &b, &pg);
+	progress_end(&pg, o.nmodels);
 	if (fclose(fp) != 0) die("out of memory");
 	fwrite(tsv, 1, tsvlen, dest);
 	free(tsv);
 	if (spool >= 0) close(spool);
-	free(pos);
-	free(in);
-	free(lab);
-	free(models);
+	free(b.pos); free(b.in); free(b.lab);
+	free(o.models);
 	cli_out_close(&out);
 	return 0;
 }

@@ -272,7 +272,15 @@ static void decode_record(FILE *fp, const tns_record *rec, const tok_vocab *v, c
 	fputc('\n', fp);
 }
 
-int main(int argc, char **argv)
+/* the command line */
+typedef struct {
+	cli_opts co;
+	int mode, no_header, bgzf;
+	long nval;
+	const char *npydir, *file;
+} tv_opts;
+
+static void parse_opts(tv_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"header", no_argument, 0, 'H'}, {"count", no_argument, 0, 'C'},
@@ -282,119 +290,137 @@ int main(int argc, char **argv)
 		{"bgzf", no_argument, 0, 'z'},
 		CLI_LONGOPTS
 	};
-	cli_opts o;
-	int c, mode = M_VIEW, no_header = 0, bgzf = 0;
-	long nval = 8;
-	const char *npydir = NULL;
-	char err[512];
-
-	cli_init(&o, argc, argv);
+	int c;
+	*o = (tv_opts){.mode = M_VIEW, .nval = 8};
+	cli_init(&o->co, argc, argv);
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "cn:z", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'H': mode = M_HEADER; break;
-		case 'C': mode = M_COUNT; break;
-		case 'c': mode = M_CHECK; break;
-		case 'N': mode = M_NPY; npydir = optarg; break;
-		case 'D': mode = M_DECODE; break;
-		case 'Y': mode = M_COPY; break;
-		case 'K': mode = M_CAT; break;
-		case 'n': nval = cli_long("-n", optarg, -1, 1L << 40); break;
-		case 'x': no_header = 1; break;
-		case 'z': bgzf = 1; break;
+		case 'H': o->mode = M_HEADER; break;
+		case 'C': o->mode = M_COUNT; break;
+		case 'c': o->mode = M_CHECK; break;
+		case 'N': o->mode = M_NPY; o->npydir = optarg; break;
+		case 'D': o->mode = M_DECODE; break;
+		case 'Y': o->mode = M_COPY; break;
+		case 'K': o->mode = M_CAT; break;
+		case 'n': o->nval = cli_long("-n", optarg, -1, 1L << 40); break;
+		case 'x': o->no_header = 1; break;
+		case 'z': o->bgzf = 1; break;
 		default:
-			if (!cli_common_opt(&o, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
+			if (!cli_common_opt(&o->co, c, optarg, usage)) { usage(stderr); exit(EXIT_USAGE); }
 		}
 	}
-	if (mode == M_CAT) {
+}
+
+/* --npy: the header and the records' list (renamed last: the folder is
+ * complete) around a folder per record */
+static FILE *npy_start(const tv_opts *o, const tns_header *h, cli_out *ro)
+{
+	char path[8192];
+	mkdir_or_die(o->npydir);
+	snprintf(path, sizeof path, "%s/header.txt", o->npydir);
+	cli_out ho;
+	FILE *fp = cli_out_open(&ho, path);
+	for (int i = 0; i < h->n; i++) fprintf(fp, "%s\n", h->line[i]);
+	cli_out_close(&ho);
+	snprintf(path, sizeof path, "%s/records.tsv", o->npydir);
+	FILE *records = cli_out_open(ro, path);
+	fputs("record\tname\n", records);
+	return records;
+}
+
+static void npy_record(const tv_opts *o, FILE *records, const tns_record *rec)
+{
+	char path[8192], name[TNS_MAX_NAME + 2];
+	fprintf(records, "%" PRIu64 "\t%s\n", rec->index, rec->name);
+	snprintf(path, sizeof path, "%s/r%" PRIu64, o->npydir, rec->index);
+	mkdir_or_die(path);
+	for (int i = 0; i < rec->n; i++) {
+		safe_name(rec->t[i].name, name, sizeof name);
+		snprintf(path, sizeof path, "%s/r%" PRIu64 "/%s.npy", o->npydir, rec->index, name);
+		write_npy(path, &rec->t[i]);
+	}
+}
+
+/* --copy's writer: the header with tnsview's @PG */
+static tns_writer *copy_start(const tv_opts *o, const tns_header *h, int argc, char **argv)
+{
+	tns_header hh;
+	tns_header_copy(&hh, h);
+	tns_header_add_pg(&hh, "tnsview", SEQLM_VERSION, argc, argv, NULL);
+	tns_writer *w = cli_tns_create(&o->co, o->co.output, &hh, o->bgzf ? TNS_W_BGZF : 0);
+	tns_writer_threads(w, o->co.threads);
+	tns_header_free(&hh);
+	return w;
+}
+
+/* every mode but --cat and --header: the records, one by one */
+static void view_records(const tv_opts *o, tns_reader *r, FILE *out, cli_out *co, int argc, char **argv)
+{
+	const tns_header *h = tns_reader_header(r);
+	tns_writer *w = o->mode == M_COPY ? copy_start(o, h, argc, argv) : NULL;
+	tok_vocab vocab;
+	char err[512];
+	if (o->mode == M_DECODE && vocab_from_header(&vocab, h, err, sizeof err) < 0) die_file(o->file, "%s", err);
+	if (o->mode == M_VIEW && !o->no_header) view_header(out, h);
+	cli_out ro;
+	FILE *records = o->mode == M_NPY ? npy_start(o, h, &ro) : NULL;
+	tns_record rec;
+	int rc;
+	while ((rc = tns_read(r, &rec)) > 0) {
+		switch (o->mode) {
+		case M_VIEW: view_record(out, &rec, o->nval); break;
+		case M_DECODE: decode_record(out, &rec, &vocab, o->file); break;
+		case M_COPY:
+			if (tns_write_record(w, &rec, 0, NULL) < 0) cli_tns_close(w);
+			break;
+		case M_NPY: npy_record(o, records, &rec); break;
+		}
+	}
+	if (rc < 0) {
+		if (o->mode == M_CHECK) printf("%s: BAD: %s\n", o->file, tns_error(r));
+		if (w) tns_abort(w);
+		cli_out_abort(co);
+		die_file(o->file, "%s", tns_error(r));
+	}
+	if (o->mode == M_COUNT) fprintf(out, "%" PRIu64 "\n", tns_reader_nrecords(r));
+	if (o->mode == M_CHECK)
+		fprintf(out, "%s: OK: %" PRIu64 " records%s\n", o->file, tns_reader_nrecords(r),
+		        tns_reader_is_bgzf(r) ? " (BGZF)" : "");
+	if (records) cli_out_close(&ro);
+	if (o->mode == M_DECODE) vocab_free(&vocab);
+	if (w) cli_tns_close(w);
+}
+
+int main(int argc, char **argv)
+{
+	tv_opts o;
+	char err[512];
+	parse_opts(&o, argc, argv);
+	if (o.mode == M_CAT) {
 		if (argc - optind < 1) die_usage("--cat: give the streams to join");
-		if (!o.output || !strcmp(o.output, "-")) cli_check_binary_out(&o);
-		cat_streams(&o, argc - optind, argv + optind, bgzf, argc, argv);
+		if (!o.co.output || !strcmp(o.co.output, "-")) cli_check_binary_out(&o.co);
+		cat_streams(&o.co, argc - optind, argv + optind, o.bgzf, argc, argv);
 		cli_close_stdout();
 		return 0;
 	}
 	if (argc - optind > 1) die_usage("one input file at most");
 	cli_need_input(argc - optind, usage);
-	const char *file = optind < argc ? argv[optind] : "-";
-
-	tns_reader *r = tns_open(file, err, sizeof err);
+	o.file = optind < argc ? argv[optind] : "-";
+	tns_reader *r = tns_open(o.file, err, sizeof err);
 	if (!r) {
-		if (mode == M_CHECK) printf("%s: BAD: %s\n", file, err);
-		die_file(file, "%s", err);
+		if (o.mode == M_CHECK) printf("%s: BAD: %s\n", o.file, err);
+		die_file(o.file, "%s", err);
 	}
-	const tns_header *h = tns_reader_header(r);
 	FILE *out = stdout;
-	tns_writer *w = NULL;
-	tok_vocab vocab;
-	tns_record rec;
-	int rc;
-
 	cli_out co = {0};
-	if (mode != M_COPY && mode != M_NPY) out = cli_out_open(&co, o.output);
-	if (mode == M_COPY) {
-		tns_header hh;
-		tns_header_copy(&hh, h);
-		tns_header_add_pg(&hh, "tnsview", SEQLM_VERSION, argc, argv, NULL);
-		w = cli_tns_create(&o, o.output, &hh, bgzf ? TNS_W_BGZF : 0);
-		tns_writer_threads(w, o.threads);
-		tns_header_free(&hh);
-	}
-	if (mode == M_DECODE && vocab_from_header(&vocab, h, err, sizeof err) < 0)
-		die_file(file, "%s", err);
-	if (mode == M_VIEW && !no_header) view_header(out, h);
-	if (mode == M_HEADER) {
+	if (o.mode != M_COPY && o.mode != M_NPY) out = cli_out_open(&co, o.co.output);
+	if (o.mode == M_HEADER) {
+		const tns_header *h = tns_reader_header(r);
 		for (int i = 0; i < h->n; i++) fprintf(out, "%s\n", h->line[i]);
-		tns_close_reader(r);
-		cli_out_close(&co);
-		return 0;
-	}
-	FILE *records = NULL;
-	cli_out ro;
-	char path[8192], name[TNS_MAX_NAME + 2];
-	if (mode == M_NPY) {
-		mkdir_or_die(npydir);
-		snprintf(path, sizeof path, "%s/header.txt", npydir);
-		cli_out ho;
-		FILE *fp = cli_out_open(&ho, path);
-		for (int i = 0; i < h->n; i++) fprintf(fp, "%s\n", h->line[i]);
-		cli_out_close(&ho);
-		snprintf(path, sizeof path, "%s/records.tsv", npydir);
-		records = cli_out_open(&ro, path);      /* renamed last: the folder is complete */
-		fputs("record\tname\n", records);
-	}
-	while ((rc = tns_read(r, &rec)) > 0) {
-		switch (mode) {
-		case M_VIEW: view_record(out, &rec, nval); break;
-		case M_DECODE: decode_record(out, &rec, &vocab, file); break;
-		case M_COPY:
-			if (tns_write_record(w, &rec, 0, NULL) < 0) cli_tns_close(w);
-			break;
-		case M_NPY:
-			fprintf(records, "%" PRIu64 "\t%s\n", rec.index, rec.name);
-			snprintf(path, sizeof path, "%s/r%" PRIu64, npydir, rec.index);
-			mkdir_or_die(path);
-			for (int i = 0; i < rec.n; i++) {
-				safe_name(rec.t[i].name, name, sizeof name);
-				snprintf(path, sizeof path, "%s/r%" PRIu64 "/%s.npy", npydir, rec.index, name);
-				write_npy(path, &rec.t[i]);
-			}
-			break;
-		}
-	}
-	if (rc < 0) {
-		if (mode == M_CHECK) printf("%s: BAD: %s\n", file, tns_error(r));
-		if (w) tns_abort(w);
-		cli_out_abort(&co);
-		die_file(file, "%s", tns_error(r));
-	}
-	if (mode == M_COUNT) fprintf(out, "%" PRIu64 "\n", tns_reader_nrecords(r));
-	if (mode == M_CHECK)
-		fprintf(out, "%s: OK: %" PRIu64 " records%s\n", file, tns_reader_nrecords(r),
-		        tns_reader_is_bgzf(r) ? " (BGZF)" : "");
-	if (records) cli_out_close(&ro);
-	if (mode == M_DECODE) vocab_free(&vocab);
-	if (w) cli_tns_close(w);
+	} else
+		view_records(&o, r, out, &co, argc, argv);
 	tns_close_reader(r);
-	if (mode == M_COPY || mode == M_NPY) cli_close_stdout();
+	if (o.mode == M_COPY || o.mode == M_NPY) cli_close_stdout();
 	else cli_out_close(&co);
 	return 0;
 }
