@@ -133,14 +133,17 @@ int main(int argc, char **argv)
 	 * until the last model is done (a few lines per model), so a failure
 	 * leaves no output at all, not even a header */
 	winread_model *mi = xmalloc(nmodels * sizeof *mi);
-	winread_check_model_files(models, nmodels, mi);
+	winread_err we;
+	if (winread_check_model_files(models, nmodels, mi, &we) < 0) winread_die(&we);
 	/* several models read the windows several times: a pipe is spooled */
-	int spool = nmodels > 1 && strcmp(input, "-") == 0 ? winread_spool_stdin() : -1;
+	int spool = nmodels > 1 && strcmp(input, "-") == 0 ? winread_spool_stdin(&we) : -1;
+	if (nmodels > 1 && strcmp(input, "-") == 0 && spool < 0) winread_die(&we);
 	if (nmodels > 1) {      /* (one model is checked at once below) */
 		winread w;
 		if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
-		winread_open(&w, input, spool >= 0 ? dup(spool) : -1, 1);
-		for (int k = 0; k < nmodels; k++) winread_check_model(&w, &mi[k]);
+		if (winread_open(&w, input, spool >= 0 ? dup(spool) : -1, 1, &we) < 0) winread_die(&we);
+		for (int k = 0; k < nmodels; k++)
+			if (winread_check_model(&w, &mi[k], &we) < 0) winread_die(&we);
 		winread_close(&w);
 	}
 	free(mi);
@@ -159,9 +162,9 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nmodels; k++) {
 		winread w;
 		if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
-		winread_open(&w, input, spool >= 0 ? dup(spool) : -1, B);
+		if (winread_open(&w, input, spool >= 0 ? dup(spool) : -1, B, &we) < 0) winread_die(&we);
 		bert_model m;
-		winread_load_model(&w, models[k], &m, NULL);
+		if (winread_load_model(&w, models[k], &m, NULL, &we) < 0) winread_die(&we);
 		bert_set_threads(&m, co.threads);
 		bert_set_precision(&m, bf16);
 		bert_alloc_grads(&m);
@@ -175,7 +178,7 @@ int main(int argc, char **argv)
 		long seen = 0;
 		double t0 = cli_now();
 		int nb;
-		while ((nb = winread_next(&w)) > 0) {
+		while ((nb = winread_next(&w, &we)) > 0) {
 			if (maxwin >= 0 && seen + nb > maxwin) nb = (int)(maxwin - seen);
 			for (int b = 0; b < nb; b++) {
 				const int32_t *tok = w.tok + (size_t)b * T;
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
 			}
 			if (maxwin >= 0 && seen >= maxwin) break;
 		}
+		if (nb < 0) winread_die(&we);
 		if (f.ntokens == 0) die_file(input, "no masked positions in %ld windows (raise --mask-prob or give more windows)", seen);
 		if (cli_verbose > 0)
 			info("%s: %s Fisher on %ld windows, %ld masked tokens, %.1f s", models[k],
