@@ -19,6 +19,7 @@
 #include "base/rng.h"
 #include "io/safetensors.h"
 #include "io/tns.h"
+#include "tok/tokenizers.h"
 #include "tok/vocab.h"
 
 static void usage(FILE *fp)
@@ -409,7 +410,7 @@ static void to_hf(const char *dir, const char *model_path)
 	snprintf(p, sizeof p, "%s/model.safetensors", sig_dir);
 	if (st_write(p, m.np, wt, 1, meta, e, sizeof e) != 0) fail_dir(p, e);
 	free(wt);
-	if (hftok_save_dir(sig_dir, &v, e, sizeof e) != 0) {
+	if (tokenizer_save_hf(sig_dir, &v, e, sizeof e) != 0) {
 		char msg[1100];
 		snprintf(msg, sizeof msg, "tokenizer files: %s", e);
 		fail_dir(dir, msg);

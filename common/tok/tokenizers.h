@@ -30,6 +30,9 @@ typedef struct {
 	long (*encode)(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
 	void (*free)(tokenizer *t);
 	int input;                    /* TOKIN_* */
+	/* the Hugging Face tokenizer files of such a vocabulary (hftok.h);
+	 * NULL: none can tokenize as seqtok does */
+	int (*save_hf)(const char *dir, const tok_vocab *v, char *err, size_t errlen);
 } tok_kind;
 
 struct tokenizer {
@@ -50,6 +53,10 @@ int tokenizer_init(tokenizer *t, tok_vocab *v, char *err, size_t errlen);
 long tokenizer_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
 long tokenizer_capacity(const tokenizer *t, long n);
 void tokenizer_free(tokenizer *t);
+
+/* Writes v's Hugging Face tokenizer files into dir (which must exist)
+ * with its kind's save_hf.  0 ok; -1 with err for a kind that has none. */
+int tokenizer_save_hf(const char *dir, const tok_vocab *v, char *err, size_t errlen);
 
 /* seqlm's text-char vocabulary: the five specials, then bytes 1..255 */
 void tok_text_char_vocab(tok_vocab *v);
