@@ -971,15 +971,20 @@ static void resume(run *r)
 		die("the members' checkpoints are at different steps (resume them from one run)");
 }
 
-/* the activations and batch buffers; then the data of the steps already
- * done replayed: the order is a function of the data seed and the
- * windows, and the hash chain proves they match the checkpoint's */
-static void replay(run *r)
+/* the activations (shared by the members) and the batch buffers */
+static void alloc_buffers(run *r)
 {
 	r->a = bert_acts_new(&r->mem[0].m, r->mb, r->T, 1);
 	r->ea = r->o.eval ? bert_acts_new(&r->mem[0].m, r->mb, r->es.T, r->o.fisher_every ? 1 : 0) : NULL;
 	r->tok = xmalloc((size_t)r->B * r->T * sizeof *r->tok), r->inp = xmalloc((size_t)r->B * r->T * sizeof *r->inp);
 	r->lab = xmalloc((size_t)r->B * r->T * sizeof *r->lab);
+}
+
+/* the data of the steps already done, replayed: the order is a function
+ * of the data seed and the windows, and the hash chain proves they match
+ * the checkpoint's */
+static void replay(run *r)
+{
 	for (r->step = 0; r->step < r->start; r->step++) {
 		int nb = next_batch(&r->d, r->tok, r->B, &r->chain, &r->bh);
 		if (nb == 0) break;
@@ -1231,6 +1236,7 @@ int main(int argc, char **argv)
 	open_data(&r);
 	setup_members(&r);
 	if (r.o.resume) resume(&r);
+	alloc_buffers(&r);
 	replay(&r);
 	open_logs(&r);
 	announce(&r);
