@@ -728,7 +728,8 @@ static void rank_wait(void) { usleep(300000); }
 /* the process: program name, MPI, what --version says */
 static void init_process(run *r, int argc, char **argv)
 {
-	char where[32], vnote[192];
+	char where[32];
+	static char vnote[192];       /* cli_version_note keeps the pointer */
 	memset(r, 0, sizeof *r);
 	par_blas_prefer_avx512(argv);
 	cli_init(&r->co, argc, argv);
