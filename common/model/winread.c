@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "model/model.h"
 
 /* fills e; returns -1 */

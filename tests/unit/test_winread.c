@@ -9,20 +9,19 @@
 #include "io/tns.h"
 #include "model/winread.h"
 #include "tok/vocab.h"
+#include "scratch.h"
 #include "vocabfix.h"
 
 #define V 20
-static char dir[256];
 
 /* a stream at dir/name: a vocabulary of V ids in the header (unless
  * novocab), n records of len[i] tokens, token ids i + t (bad: one V) */
 static const char *stream(const char *name, int novocab, int n, const int *len, int bad)
 {
-	static char path[512];
 	char err[256];
 	tns_header h;
 	tok_vocab v;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	const char *path = scratch_path(name);
 	tns_header_init(&h);
 	native_vocab(&v, V);
 	if (!novocab) vocab_to_header(&v, &h);
@@ -46,8 +45,7 @@ static void test_missing_file_is_an_error_naming_it(void)
 {
 	winread w;
 	winread_err e;
-	char path[300];
-	snprintf(path, sizeof path, "%s/none.tns", dir);
+	const char *path = scratch_path("none.tns");
 	ok(winread_open(&w, path, -1, 4, &e) == -1, "a missing file: winread_open returns -1");
 	ok(e.file && strcmp(e.file, path) == 0 && !e.usage && e.msg[0], "naming the file (%s), not a usage error", e.msg);
 }
@@ -126,16 +124,13 @@ static void test_model_path_errors(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof dir, "%s/seqlm-winread.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+	if (scratch_init("winread") < 0) return 1;
 	test_missing_file_is_an_error_naming_it();
 	test_stream_without_vocabulary();
 	test_empty_stream();
 	test_windows_in_batches();
 	test_bad_windows_are_errors();
 	test_model_path_errors();
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0) diag("could not remove %s", dir);
+	scratch_done();
 	return done_testing();
 }
