@@ -140,13 +140,16 @@ static void parse_opts(ff_opts *o, int argc, char **argv)
 static int check_inputs(const ff_opts *o)
 {
 	winread_model *mi = xmalloc(o->nmodels * sizeof *mi);
-	winread_check_model_files(o->models, o->nmodels, mi);
-	int spool = o->nmodels > 1 && strcmp(o->input, "-") == 0 ? winread_spool_stdin() : -1;
+	winread_err we;
+	if (winread_check_model_files(o->models, o->nmodels, mi, &we) < 0) winread_die(&we);
+	int spool = o->nmodels > 1 && strcmp(o->input, "-") == 0 ? winread_spool_stdin(&we) : -1;
+	if (o->nmodels > 1 && strcmp(o->input, "-") == 0 && spool < 0) winread_die(&we);
 	if (o->nmodels > 1) {
 		winread w;
 		if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
-		winread_open(&w, o->input, spool >= 0 ? dup(spool) : -1, 1);
-		for (int k = 0; k < o->nmodels; k++) winread_check_model(&w, &mi[k]);
+		if (winread_open(&w, o->input, spool >= 0 ? dup(spool) : -1, 1, &we) < 0) winread_die(&we);
+		for (int k = 0; k < o->nmodels; k++)
+			if (winread_check_model(&w, &mi[k], &we) < 0) winread_die(&we);
 		winread_close(&w);
 	}
 	free(mi);
@@ -220,9 +223,10 @@ static void run_model(const ff_opts *o, int k, int spool, FILE *fp, ff_batch *b,
 {
 	winread w;
 	if (spool >= 0 && lseek(spool, 0, SEEK_SET) != 0) die("cannot rewind the spooled input");
-	winread_open(&w, o->input, spool >= 0 ? dup(spool) : -1, o->B);
+	winread_err we;
+	if (winread_open(&w, o->input, spool >= 0 ? dup(spool) : -1, o->B, &we) < 0) winread_die(&we);
 	bert_model m;
-	winread_load_model(&w, o->models[k], &m, NULL);
+	if (winread_load_model(&w, o->models[k], &m, NULL, &we) < 0) winread_die(&we);
 	bert_set_threads(&m, o->co.threads);
 	bert_set_precision(&m, o->bf16);
 	bert_alloc_grads(&m);
@@ -236,7 +240,7 @@ static void run_model(const ff_opts *o, int k, int spool, FILE *fp, ff_batch *b,
 	long seen = 0;
 	double t0 = cli_now();
 	int nb;
-	while ((nb = winread_next(&w)) > 0) {
+	while ((nb = winread_next(&w, &we)) > 0) {
 		if (o->maxwin >= 0 && seen + nb > o->maxwin) nb = (int)(o->maxwin - seen);
 		mask_batch(o, &w, nb, b);
 		if (nb > 0 && fisher_add_batch(&f, &m, a, b->in, b->lab, nb, T) < 0)
@@ -245,6 +249,7 @@ static void run_model(const ff_opts *o, int k, int spool, FILE *fp, ff_batch *b,
 		progress_step(pg, nb, k, o->nmodels);
 		if (o->maxwin >= 0 && seen >= o->maxwin) break;
 	}
+	if (nb < 0) winread_die(&we);
 	if (f.ntokens == 0) die_file(o->input, "no masked positions in %ld windows (raise --mask-prob or give more windows)", seen);
 	if (cli_verbose > 0)
 		info("%s: %s Fisher on %ld windows, %ld masked tokens, %.1f s", o->models[k], fisher_estimator_name(o->est), seen,

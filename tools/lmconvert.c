@@ -20,6 +20,7 @@
 #include "io/safetensors.h"
 #include "io/tns.h"
 #include "io/tnsout.h"
+#include "tok/tokenizers.h"
 #include "tok/vocab.h"
 
 static void usage(FILE *fp)
@@ -160,21 +161,14 @@ static const float *as_f32(const st_file *f, const st_tensor *t, const char *nam
 	return *owned;
 }
 
-static void from_hf(const char *dir, const cli_opts *o)
+/* the weights: DIR/model.safetensors or the shards of its index (a
+ * PyTorch pickle alone gets the way to convert it); returns the file to
+ * name for a missing tensor */
+static const char *open_weights(st_set *s, const char *dir, char *idx, size_t idxlen)
 {
-	char path[4200], e[1024];
-	struct stat st;
-	if (stat(dir, &st) != 0) die_file(dir, "%s", strerror(errno));
-	if (!S_ISDIR(st.st_mode)) die_file(dir, "not a folder (--from-hf takes a model folder)");
-
-	hf_config hc;
-	snprintf(path, sizeof path, "%s/config.json", dir);
-	if (hfcfg_read(&hc, path, e, sizeof e) != 0) die("%s", e);
-	bert_config *c = &hc.c;
-
-	char st1[4200], idx[4200], bin[4200];
+	char st1[4200], bin[4200], e[1024];
 	snprintf(st1, sizeof st1, "%s/model.safetensors", dir);
-	snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", dir);
+	snprintf(idx, idxlen, "%s/model.safetensors.index.json", dir);
 	snprintf(bin, sizeof bin, "%s/pytorch_model.bin", dir);
 	if (access(st1, F_OK) != 0 && access(idx, F_OK) != 0) {
 		if (access(bin, F_OK) == 0) {
@@ -186,106 +180,161 @@ static void from_hf(const char *dir, const cli_opts *o)
 		}
 		die_file(dir, "no model.safetensors (nor model.safetensors.index.json for shards)");
 	}
-
-	st_set s;
-	if (st_set_open(&s, dir, e, sizeof e) != 0) die("%s", e);
-	const char *wfile = s.nfile == 1 ? s.file[0].path : idx;
-	for (int i = 0; i < s.nfile; i++) {      /* TF and Flax lay weights out otherwise */
-		const char *fmt = st_meta(&s.file[i], "format");
+	if (st_set_open(s, dir, e, sizeof e) != 0) die("%s", e);
+	for (int i = 0; i < s->nfile; i++) {      /* TF and Flax lay weights out otherwise */
+		const char *fmt = st_meta(&s->file[i], "format");
 		if (fmt && strcmp(fmt, "pt") != 0)
-			die_file(s.file[i].path, "__metadata__ format \"%.40s\": not a PyTorch checkpoint (format \"pt\")", fmt);
+			die_file(s->file[i].path, "__metadata__ format \"%.40s\": not a PyTorch checkpoint (format \"pt\")", fmt);
 	}
+	return s->nfile == 1 ? s->file[0].path : idx;
+}
 
-	bert_model m;
-	if (bert_init_table(&m, c) != 0) die_file(path, "unusable config: %s", bert_config_check(c));
-
-	/* the word embeddings decide the vocabulary size: config and tokenizer
-	 * must agree with them */
+/* The word embeddings decide the vocabulary size: config and tokenizer
+ * must agree with them.  The special ids are the tokenizer's; config.json's
+ * pad_token_id, when given, must name the same token. */
+static void load_tokenizer(tok_vocab *v, const char *dir, const st_set *s, hf_config *hc, const char *cfgpath)
+{
+	char e[1024];
+	bert_config *c = &hc->c;
 	const st_file *f;
-	char used[200], sh[200], want[200];
-	const st_tensor *wte = st_set_find(&s, "bert.embeddings.word_embeddings.weight", &f);
+	const st_tensor *wte = st_set_find(s, "bert.embeddings.word_embeddings.weight", &f);
 	if (wte && wte->ndim == 2 && wte->dim[0] != c->vocab_size)
 		die_file(f->path, "bert.embeddings.word_embeddings.weight has %" PRId64 " rows but config.json's vocab_size is %d",
 		         wte->dim[0], c->vocab_size);
-	tok_vocab v;
-	if (hftok_load_dir(dir, &v, e, sizeof e) != 0) die_file(dir, "%s", e);   /* e names the file in DIR */
-	if (v.n != c->vocab_size)
+	if (hftok_load_dir(dir, v, e, sizeof e) != 0) die_file(dir, "%s", e);   /* e names the file in DIR */
+	if (v->n != c->vocab_size)
 		die_file(dir, "the tokenizer has %d tokens but the model's vocabulary (vocab_size, embedding rows) is %d",
-		         v.n, c->vocab_size);
-	/* the special ids are the tokenizer's; config.json's pad_token_id, when
-	 * given, must name the same token */
-	if (hc.has_pad && hc.pad_token_id != v.id.pad)
-		die_file(path, "pad_token_id %d is not the tokenizer's pad token (%d)", hc.pad_token_id, v.id.pad);
-	c->pad_id = v.id.pad;
-	c->mask_id = v.id.mask;
+		         v->n, c->vocab_size);
+	if (hc->has_pad && hc->pad_token_id != v->id.pad)
+		die_file(cfgpath, "pad_token_id %d is not the tokenizer's pad token (%d)", hc->pad_token_id, v->id.pad);
+	c->pad_id = v->id.pad;
+	c->mask_id = v->id.mask;
+}
 
-	tns_tensor *tt = xcalloc(m.np, sizeof *tt);
-	float **owned = xcalloc(m.np, sizeof *owned);
-	char **names = xcalloc(s.n, sizeof *names);     /* the tensors used, to find the rest */
-	int nused = 0;
-	uint64_t hash = 0xcbf29ce484222325ULL;
-	for (int i = 0; i < m.np; i++) {
-		const bert_param *p = &m.p[i];
-		const st_tensor *t = find_param(&s, p->name, &f, used, sizeof used);
+/* the tensors taken from the files: m's parameters (as f32), the names
+ * they were found under, and what they hash to */
+typedef struct {
+	tns_tensor *tt;               /* [np] */
+	float **owned;                /* [np] converted copies */
+	char **names;                 /* [nused] the file's names used */
+	int nused;
+	uint64_t hash;
+} taken;
+
+/* t must have p's shape; else die naming the file and the tensor */
+static void check_shape(const st_file *f, const st_tensor *t, const bert_param *p, const char *name)
+{
+	char sh[200], want[200];
+	shape_str(want, sizeof want, p->ndim, p->dim);
+	if (same_shape(t, p)) return;
+	shape_str(sh, sizeof sh, t->ndim, t->dim);
+	die_file(f->path, "tensor %s has shape %s but the config wants %s", name, sh, want);
+}
+
+/* every parameter of m from the files (old LayerNorm names too) */
+static void take_params(taken *k, const bert_model *m, const st_set *s, const char *wfile)
+{
+	const st_file *f;
+	char used[200], want[200];
+	k->tt = xcalloc(m->np, sizeof *k->tt);
+	k->owned = xcalloc(m->np, sizeof *k->owned);
+	k->names = xcalloc(s->n, sizeof *k->names);     /* the tensors used, to find the rest */
+	k->hash = 0xcbf29ce484222325ULL;
+	for (int i = 0; i < m->np; i++) {
+		const bert_param *p = &m->p[i];
+		const st_tensor *t = find_param(s, p->name, &f, used, sizeof used);
 		shape_str(want, sizeof want, p->ndim, p->dim);
 		if (!t) die_file(wfile, "tensor %s is missing (the config wants shape %s)", p->name, want);
-		if (!same_shape(t, p)) {
-			shape_str(sh, sizeof sh, t->ndim, t->dim);
-			die_file(f->path, "tensor %s has shape %s but the config wants %s", used, sh, want);
-		}
-		const float *x = as_f32(f, t, used, &owned[i]);
-		tt[i] = tns_tensor_make(p->name, TNS_F32, p->ndim, p->dim, x);
-		hash = rng_fnv1a_more(hash, x, p->n * sizeof(float));
-		names[nused++] = xstrdup(used);
+		check_shape(f, t, p, used);
+		const float *x = as_f32(f, t, used, &k->owned[i]);
+		k->tt[i] = tns_tensor_make(p->name, TNS_F32, p->ndim, p->dim, x);
+		k->hash = rng_fnv1a_more(k->hash, x, p->n * sizeof(float));
+		k->names[k->nused++] = xstrdup(used);
 		if (cli_verbose > 0 && strcmp(used, p->name) != 0) info("%s <- %s", p->name, used);
 	}
-	for (int k = 0; k < 2; k++) {
-		const st_tensor *t = st_set_find(&s, tied[k][0], &f);
+}
+
+/* the tied decoder, where the file has it, equal to what it is tied to;
+ * then every tensor not used must be one a masked LM ignores */
+static void check_rest(taken *k, const bert_model *m, const st_set *s)
+{
+	const st_file *f;
+	for (int q = 0; q < 2; q++) {
+		const st_tensor *t = st_set_find(s, tied[q][0], &f);
 		if (!t) continue;
-		int j = bert_param_find(&m, tied[k][1]);
-		const bert_param *p = &m.p[j];
-		shape_str(want, sizeof want, p->ndim, p->dim);
-		if (!same_shape(t, p)) {
-			shape_str(sh, sizeof sh, t->ndim, t->dim);
-			die_file(f->path, "tensor %s has shape %s but the config wants %s", tied[k][0], sh, want);
-		}
+		int j = bert_param_find(m, tied[q][1]);
+		const bert_param *p = &m->p[j];
+		check_shape(f, t, p, tied[q][0]);
 		float *buf;
-		const float *x = as_f32(f, t, tied[k][0], &buf);
-		if (memcmp(x, tt[j].data, p->n * sizeof(float)) != 0)
+		const float *x = as_f32(f, t, tied[q][0], &buf);
+		if (memcmp(x, k->tt[j].data, p->n * sizeof(float)) != 0)
 			die_file(f->path, "tensor %s differs from %s: an untied decoder, which BertForMaskedLM (and seqlm) cannot hold",
-			         tied[k][0], tied[k][1]);
+			         tied[q][0], tied[q][1]);
 		free(buf);
 		st_release(f, t);
-		names[nused++] = xstrdup(tied[k][0]);
-		if (cli_verbose > 0) info("%s equals %s (tied)", tied[k][0], tied[k][1]);
+		k->names[k->nused++] = xstrdup(tied[q][0]);
+		if (cli_verbose > 0) info("%s equals %s (tied)", tied[q][0], tied[q][1]);
 	}
-	for (int i = 0; i < s.n; i++) {
+	for (int i = 0; i < s->n; i++) {
 		int seen = 0;
-		for (int j = 0; j < nused && !seen; j++) seen = strcmp(names[j], s.t[i]->name) == 0;
+		for (int j = 0; j < k->nused && !seen; j++) seen = strcmp(k->names[j], s->t[i]->name) == 0;
 		if (seen) continue;
-		if (!ignored(s.t[i]->name))
-			die_file(s.file[s.fileof[i]].path, "unexpected tensor %s (not a BertForMaskedLM parameter)", s.t[i]->name);
-		if (cli_verbose > 0) info("ignoring %s (not used by a masked language model)", s.t[i]->name);
+		if (!ignored(s->t[i]->name))
+			die_file(s->file[s->fileof[i]].path, "unexpected tensor %s (not a BertForMaskedLM parameter)", s->t[i]->name);
+		if (cli_verbose > 0) info("ignoring %s (not used by a masked language model)", s->t[i]->name);
 	}
+}
 
+static void taken_free(taken *k, int np)
+{
+	for (int i = 0; i < np; i++) free(k->owned[i]);
+	for (int i = 0; i < k->nused; i++) free(k->names[i]);
+	free(k->names); free(k->owned); free(k->tt);
+}
+
+/* the seqlm model file: header (config, vocabulary, hash) and parameters */
+static void write_converted(const cli_opts *o, const bert_model *m, const bert_config *c, const tok_vocab *v,
+                            const taken *k)
+{
 	tns_header h;
 	tns_header_init(&h);
 	tns_header_add_pg(&h, "lmconvert", SEQLM_VERSION, o->argc, o->argv, NULL);
-	vocab_to_header(&v, &h);
-	model_set_header_hash(&h, c, hash, 0, 0, 0);
+	vocab_to_header(v, &h);
+	model_set_header_hash(&h, c, k->hash, 0, 0, 0);
 	tns_header_remove(&h, "@KV\tseed\t");       /* not trained here: no seeds */
 	tns_header_remove(&h, "@KV\tdata_seed\t");
 	if (o->output && strcmp(o->output, "-") != 0) snprintf(sig_file, sizeof sig_file, "%s.tmp", o->output);
 	tns_writer *w = cli_tns_create(o, o->output, &h, 0);
-	if (tns_write(w, "params", m.np, tt) != 0) die_file(o->output, "%s", tns_werror(w));
+	if (tns_write(w, "params", m->np, k->tt) != 0) die_file(o->output, "%s", tns_werror(w));
 	cli_tns_close(w);
 	sig_file[0] = 0;
 	if (cli_verbose > 0)
-		info("%s: %d tensors, %zu parameters, vocabulary of %d (%s)", o->output ? o->output : "-", m.np, m.n, v.n, v.kind);
-	for (int i = 0; i < m.np; i++) free(owned[i]);
-	for (int i = 0; i < nused; i++) free(names[i]);
-	free(names); free(owned); free(tt);
+		info("%s: %d tensors, %zu parameters, vocabulary of %d (%s)", o->output ? o->output : "-", m->np, m->n, v->n, v->kind);
 	tns_header_free(&h);
+}
+
+static void from_hf(const char *dir, const cli_opts *o)
+{
+	char path[4200], idx[4200], e[1024];
+	struct stat st;
+	if (stat(dir, &st) != 0) die_file(dir, "%s", strerror(errno));
+	if (!S_ISDIR(st.st_mode)) die_file(dir, "not a folder (--from-hf takes a model folder)");
+
+	hf_config hc;
+	snprintf(path, sizeof path, "%s/config.json", dir);
+	if (hfcfg_read(&hc, path, e, sizeof e) != 0) die("%s", e);
+	bert_config *c = &hc.c;
+	st_set s;
+	const char *wfile = open_weights(&s, dir, idx, sizeof idx);
+	bert_model m;
+	if (bert_init_table(&m, c) != 0) die_file(path, "unusable config: %s", bert_config_check(c));
+	tok_vocab v;
+	load_tokenizer(&v, dir, &s, &hc, path);
+	taken k = { 0 };
+	take_params(&k, &m, &s, wfile);
+	check_rest(&k, &m, &s);
+	write_converted(o, &m, c, &v, &k);
+	taken_free(&k, m.np);
 	vocab_free(&v);
 	st_set_close(&s);
 	bert_free(&m);
@@ -362,7 +411,7 @@ static void to_hf(const char *dir, const char *model_path)
 	snprintf(p, sizeof p, "%s/model.safetensors", sig_dir);
 	if (st_write(p, m.np, wt, 1, meta, e, sizeof e) != 0) fail_dir(p, e);
 	free(wt);
-	if (hftok_save_dir(sig_dir, &v, e, sizeof e) != 0) {
+	if (tokenizer_save_hf(sig_dir, &v, e, sizeof e) != 0) {
 		char msg[1100];
 		snprintf(msg, sizeof msg, "tokenizer files: %s", e);
 		fail_dir(dir, msg);

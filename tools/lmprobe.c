@@ -224,7 +224,17 @@ static void top_k(const float *pr, int V, int K, int32_t *ids, float *val, float
 	*rest = (float)(1.0 - mass < 0 ? 0 : 1.0 - mass);
 }
 
-int main(int argc, char **argv)
+/* ---- options ---------------------------------------------------------------- */
+
+/* what the command line says besides the probe's own settings */
+typedef struct {
+	cli_opts co;
+	const char *input;
+	char **models;
+	int nmodels, B, bgzf, shard_k, shard_n, bf16;
+} opts;
+
+static void parse_opts(opts *o, probe *p, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"input", required_argument, 0, 'i'}, {"model", required_argument, 0, 'm'},
@@ -237,208 +247,271 @@ int main(int argc, char **argv)
 		{"batch", required_argument, 0, 'b'},
 		CLI_LONGOPTS
 	};
-	cli_opts co;
-	probe p;
-	const char *input = "-";
-	char **models;
-	int nmodels = 0, c, B = 32, bgzf = 0, shard_k = 0, shard_n = 0, bf16 = 0;
-	memset(&p, 0, sizeof p);
-	p.q = 0.10;
-	p.seed = 1;
-	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
-	cli_init(&co, argc, argv);
-	models = xmalloc((argc + 1) * sizeof *models);
-	p.emit = xmalloc((argc + 1) * sizeof *p.emit);
+	int c;
+	memset(o, 0, sizeof *o);
+	memset(p, 0, sizeof *p);
+	o->input = "-";
+	o->B = 32;
+	p->q = 0.10;
+	p->seed = 1;
+	cli_init(&o->co, argc, argv);
+	o->models = xmalloc((argc + 1) * sizeof *o->models);
+	p->emit = xmalloc((argc + 1) * sizeof *p->emit);
 	while ((c = getopt_long(argc, argv, "-" CLI_SHORTOPTS "i:m:b:z", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': input = optarg; break;
-		case 1: case 'm': models[nmodels++] = optarg; break;
-		case O_PROB: p.q = cli_double("--mask-prob", optarg, 0, 1); break;
-		case O_SEED: p.seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
-		case O_EACH: p.mode = MODE_EACH; break;
-		case O_GIVEN: p.mode = MODE_GIVEN; break;
-		case O_HALF: p.half = 1; break;
-		case O_TOP: p.topk = (int)cli_long("--top", optarg, 1, 1 << 20); break;
+		case 'i': o->input = optarg; break;
+		case 1: case 'm': o->models[o->nmodels++] = optarg; break;
+		case O_PROB: p->q = cli_double("--mask-prob", optarg, 0, 1); break;
+		case O_SEED: p->seed = (uint64_t)cli_long("--mask-seed", optarg, 0, 1L << 62); break;
+		case O_EACH: p->mode = MODE_EACH; break;
+		case O_GIVEN: p->mode = MODE_GIVEN; break;
+		case O_HALF: p->half = 1; break;
+		case O_TOP: p->topk = (int)cli_long("--top", optarg, 1, 1 << 20); break;
 		case O_EMIT:
-			if (!strcmp(optarg, "embeddings")) p.emit[p.nemit++] = 0;
-			else if (!strncmp(optarg, "hidden:", 7)) p.emit[p.nemit++] = (int)cli_long("--emit hidden:", optarg + 7, 0, 1000);
+			if (!strcmp(optarg, "embeddings")) p->emit[p->nemit++] = 0;
+			else if (!strncmp(optarg, "hidden:", 7)) p->emit[p->nemit++] = (int)cli_long("--emit hidden:", optarg + 7, 0, 1000);
 			else die_usage("--emit: hidden:LAYER or embeddings, not '%s'", optarg);
 			break;
 		case O_SHARD: {
 			char tail;
-			if (sscanf(optarg, "%d/%d%c", &shard_k, &shard_n, &tail) != 2 || shard_n < 1 || shard_n > 1000000 ||
-			    shard_k < 1 || shard_k > shard_n)
+			if (sscanf(optarg, "%d/%d%c", &o->shard_k, &o->shard_n, &tail) != 2 || o->shard_n < 1 || o->shard_n > 1000000 ||
+			    o->shard_k < 1 || o->shard_k > o->shard_n)
 				die_usage("--shard: K/N with 1 <= K <= N (e.g. 2/8), not '%s'", optarg);
 			break;
 		}
-		case 'z': bgzf = 1; break;
-		case O_PREC: bf16 = cli_precision(optarg); break;
-		case 'b': B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
-		default: cli_common_opt(&co, c, optarg, usage);
+		case 'z': o->bgzf = 1; break;
+		case O_PREC: o->bf16 = cli_precision(optarg); break;
+		case 'b': o->B = (int)cli_long("-b", optarg, 1, 1 << 16); break;
+		default: cli_common_opt(&o->co, c, optarg, usage);
 		}
 	}
-	for (int i = optind; i < argc; i++) models[nmodels++] = argv[i];
-	if (nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
-	if (p.half && p.topk) die_usage("--half and --top exclude each other");
-	if (p.mode == MODE_EACH && p.nemit) die_usage("--emit needs one forward pass per window: not with --mask-each");
-	if (strcmp(input, "-") == 0) cli_need_input(0, usage);
-	cli_check_binary_out(&co);
-	/* every model is read before the windows, so that a bad one is named
-	 * as such even when the input is an empty pipe */
-	winread_model *mi = xmalloc(nmodels * sizeof *mi);
-	tns_header *mh = xcalloc(nmodels, sizeof *mh);
-	winread_check_model_files(models, nmodels, mi);
-	p.m = xcalloc(nmodels, sizeof *p.m);
-	for (int k = 0; k < nmodels; k++) winread_read_model(models[k], &p.m[k], &mh[k], &mi[k]);
+	for (int i = optind; i < argc; i++) o->models[o->nmodels++] = argv[i];
+	if (o->nmodels == 0) { usage(stderr); exit(EXIT_USAGE); }
+	if (p->half && p->topk) die_usage("--half and --top exclude each other");
+	if (p->mode == MODE_EACH && p->nemit) die_usage("--emit needs one forward pass per window: not with --mask-each");
+	if (strcmp(o->input, "-") == 0) cli_need_input(0, usage);
+	cli_check_binary_out(&o->co);
+}
 
-	winread w;
-	winread_open(&w, input, -1, B);
-	for (int k = 0; k < nmodels; k++) winread_check_model(&w, &mi[k]);
+/* ---- setup ------------------------------------------------------------------ */
+
+/* Every model is read before the windows, so that a bad one is named as
+ * such even when the input is an empty pipe; then the windows are opened
+ * and each model checked against them.  mh receives the models' headers. */
+static void open_inputs(const opts *o, probe *p, winread *w, tns_header *mh)
+{
+	winread_err e;
+	winread_model *mi = xmalloc(o->nmodels * sizeof *mi);
+	if (winread_check_model_files(o->models, o->nmodels, mi, &e) < 0) winread_die(&e);
+	p->m = xcalloc(o->nmodels, sizeof *p->m);
+	for (int k = 0; k < o->nmodels; k++)
+		if (winread_read_model(o->models[k], &p->m[k], &mh[k], &mi[k], &e) < 0) winread_die(&e);
+	if (winread_open(w, o->input, -1, o->B, &e) < 0) winread_die(&e);
+	for (int k = 0; k < o->nmodels; k++)
+		if (winread_check_model(w, &mi[k], &e) < 0) winread_die(&e);
 	free(mi);
-	p.T = w.T;
-	/* windows per forward pass: about GROUP_ROWS rows, fixed by T alone;
-	 * the batch is a whole number of groups (and one per thread at least),
-	 * so a group is always the same windows of the stream, whatever -b and
-	 * -t are */
-	p.group = p.mode == MODE_EACH ? 1 : GROUP_ROWS / p.T > 1 ? GROUP_ROWS / p.T : 1;
-	if (B < p.group * co.threads) B = p.group * co.threads;
-	B = (B + p.group - 1) / p.group * p.group;
-	winread_grow(&w, B);
+}
+
+/* The batch: windows per forward pass are about GROUP_ROWS rows, fixed by
+ * T alone; the batch is a whole number of groups (and one per thread at
+ * least), so a group is always the same windows of the stream, whatever -b
+ * and -t are.  Returns the batch size. */
+static int set_batch(const opts *o, probe *p, winread *w)
+{
+	int B = o->B;
+	p->T = w->T;
+	p->group = p->mode == MODE_EACH ? 1 : GROUP_ROWS / p->T > 1 ? GROUP_ROWS / p->T : 1;
+	if (B < p->group * o->co.threads) B = p->group * o->co.threads;
+	B = (B + p->group - 1) / p->group * p->group;
+	winread_grow(w, B);
 	/* a shard's blocks are whole groups, so its windows meet the same
 	 * neighbours in a forward pass as in one unsharded run: the same bits */
-	if (shard_n) winread_shard(&w, shard_k, shard_n, p.group);
-	p.w = &w;
-	p.M = nmodels;
-	p.V = w.vocab.n;
-	p.nthreads = co.threads;
+	if (o->shard_n) winread_shard(w, o->shard_k, o->shard_n, p->group);
+	p->w = w;
+	p->M = o->nmodels;
+	p->V = w->vocab.n;
+	p->nthreads = o->co.threads;
+	return B;
+}
+
+/* the output: the input's header with the models (@MO), the masking
+ * settings and this program's @PG line; the models set for probing */
+static tns_writer *open_output(const opts *o, probe *p, tns_header *mh, int argc, char **argv)
+{
 	tns_header h;
-	tns_header_copy(&h, tns_reader_header(w.r));
-	for (int k = 0; k < nmodels; k++) {
-		bert_set_single(&p.m[k]);            /* parallel over groups of windows instead */
-		bert_set_precision(&p.m[k], bf16);
-		for (int e = 0; e < p.nemit; e++)
-			if (p.emit[e] > p.m[k].c.layers)
-				die_usage("--emit hidden:%d: %s has %d layers", p.emit[e], models[k], p.m[k].c.layers);
+	tns_header_copy(&h, tns_reader_header(p->w->r));
+	for (int k = 0; k < o->nmodels; k++) {
+		bert_set_single(&p->m[k]);            /* parallel over groups of windows instead */
+		bert_set_precision(&p->m[k], o->bf16);
+		for (int e = 0; e < p->nemit; e++)
+			if (p->emit[e] > p->m[k].c.layers)
+				die_usage("--emit hidden:%d: %s has %d layers", p->emit[e], o->models[k], p->m[k].c.layers);
 		const char *mhash = tns_header_get(&mh[k], "model_hash");
-		tns_header_add(&h, "@MO\tID:%d\tPA:%s\tH:%s\tAR:%dx%d", k, models[k], mhash ? mhash : "none",
-		               p.m[k].c.layers, p.m[k].c.hidden);
+		tns_header_add(&h, "@MO\tID:%d\tPA:%s\tH:%s\tAR:%dx%d", k, o->models[k], mhash ? mhash : "none",
+		               p->m[k].c.layers, p->m[k].c.hidden);
 		tns_header_free(&mh[k]);
 	}
-	free(mh);
-	tns_header_set(&h, "probe_models", "%d", nmodels);
-	tns_header_set(&h, "probe_vocab_size", "%d", p.V);
-	tns_header_set(&h, "probe_mask_prob", "%g", p.mode == MODE_SAMPLE ? p.q : p.mode == MODE_EACH ? 1.0 : -1.0);
-	tns_header_set(&h, "probe_mask_seed", "%" PRIu64, p.seed);
-	tns_header_set(&h, "probe_mask_mode", "%s", p.mode == MODE_SAMPLE ? "sample" : p.mode == MODE_EACH ? "each" : "given");
-	if (shard_n) {
-		tns_header_set(&h, "shard", "%d/%d", shard_k, shard_n);
-		tns_header_set(&h, "shard_block", "%d", p.group);
+	tns_header_set(&h, "probe_models", "%d", o->nmodels);
+	tns_header_set(&h, "probe_vocab_size", "%d", p->V);
+	tns_header_set(&h, "probe_mask_prob", "%g", p->mode == MODE_SAMPLE ? p->q : p->mode == MODE_EACH ? 1.0 : -1.0);
+	tns_header_set(&h, "probe_mask_seed", "%" PRIu64, p->seed);
+	tns_header_set(&h, "probe_mask_mode", "%s", p->mode == MODE_SAMPLE ? "sample" : p->mode == MODE_EACH ? "each" : "given");
+	if (o->shard_n) {
+		tns_header_set(&h, "shard", "%d/%d", o->shard_k, o->shard_n);
+		tns_header_set(&h, "shard_block", "%d", p->group);
 	}
 	char extra[64];
-	snprintf(extra, sizeof extra, "\tSD:%" PRIu64, p.seed);
+	snprintf(extra, sizeof extra, "\tSD:%" PRIu64, p->seed);
 	tns_header_add_pg(&h, "lmprobe", SEQLM_VERSION, argc, argv, extra);
-	tns_writer *out = cli_tns_create(&co, co.output, &h, bgzf ? TNS_W_BGZF : 0);
-	tns_writer_threads(out, co.threads);
+	tns_writer *out = cli_tns_create(&o->co, o->co.output, &h, o->bgzf ? TNS_W_BGZF : 0);
+	tns_writer_threads(out, o->co.threads);
 	tns_header_free(&h);
+	return out;
+}
 
-	p.each_cap = p.mode == MODE_EACH ? 16 : 1;
-	int per_pass = p.mode == MODE_EACH ? p.each_cap : p.group;
+/* activations and scratch for B windows a batch */
+static void probe_alloc(probe *p, int B)
+{
+	int M = p->M;
+	p->each_cap = p->mode == MODE_EACH ? 16 : 1;
+	int per_pass = p->mode == MODE_EACH ? p->each_cap : p->group;
 	/* a thread runs the models one after another, so models of the same
 	 * shape share its activations */
-	p.acts = xcalloc((size_t)p.nthreads * nmodels, sizeof *p.acts);
-	for (int th = 0; th < p.nthreads; th++)
-		for (int k = 0; k < nmodels; k++) {
-			int j = same_shape(p.m, k);
-			p.acts[th * nmodels + k] = j < k ? p.acts[th * nmodels + j] : bert_acts_new(&p.m[k], per_pass, p.T, 0);
+	p->acts = xcalloc((size_t)p->nthreads * M, sizeof *p->acts);
+	for (int th = 0; th < p->nthreads; th++)
+		for (int k = 0; k < M; k++) {
+			int j = same_shape(p->m, k);
+			p->acts[th * M + k] = j < k ? p->acts[th * M + j] : bert_acts_new(&p->m[k], per_pass, p->T, 0);
 		}
-	p.in = xcalloc(p.nthreads, sizeof *p.in);
-	for (int th = 0; th < p.nthreads; th++) p.in[th] = xmalloc((size_t)per_pass * p.T * sizeof(int32_t));
-	p.rows_cap = per_pass * p.T;
-	p.rows = xmalloc((size_t)p.nthreads * p.rows_cap * sizeof *p.rows);
-	p.pos = xcalloc(B, sizeof *p.pos);
-	p.P = xcalloc(B, sizeof *p.P);
-	p.probs = xcalloc(B, sizeof *p.probs);
-	p.hid = xcalloc(B, sizeof *p.hid);
-	p.hid_off = xmalloc((size_t)nmodels * sizeof *p.hid_off);
-	for (int k = 0; k < nmodels; k++) {
-		p.hid_off[k] = p.hid_per;
-		p.hid_per += (size_t)p.T * p.m[k].c.hidden;
+	p->in = xcalloc(p->nthreads, sizeof *p->in);
+	for (int th = 0; th < p->nthreads; th++) p->in[th] = xmalloc((size_t)per_pass * p->T * sizeof(int32_t));
+	p->rows_cap = per_pass * p->T;
+	p->rows = xmalloc((size_t)p->nthreads * p->rows_cap * sizeof *p->rows);
+	p->pos = xcalloc(B, sizeof *p->pos);
+	p->P = xcalloc(B, sizeof *p->P);
+	p->probs = xcalloc(B, sizeof *p->probs);
+	p->hid = xcalloc(B, sizeof *p->hid);
+	p->hid_off = xmalloc((size_t)M * sizeof *p->hid_off);
+	for (int k = 0; k < M; k++) {
+		p->hid_off[k] = p->hid_per;
+		p->hid_per += (size_t)p->T * p->m[k].c.hidden;
 	}
+}
 
-	long nrec = 0, ntok = 0;
-	double t0 = cli_now();
-	int n;
-	while ((n = winread_next(&w)) > 0) {
-		for (int b = 0; b < n; b++) {
-			choose(&p, b);
-			p.probs[b] = xrealloc(p.probs[b], ((size_t)nmodels * p.P[b] * p.V + 1) * sizeof(float));
-			if (p.nemit) p.hid[b] = xrealloc(p.hid[b], (size_t)p.nemit * p.hid_per * sizeof(float));
+static void probe_free(probe *p, int B)
+{
+	for (int th = 0; th < p->nthreads; th++) {
+		for (int k = 0; k < p->M; k++)
+			if (same_shape(p->m, k) == k) bert_acts_free(p->acts[th * p->M + k]);
+		free(p->in[th]);
+	}
+	for (int b = 0; b < B; b++) { free(p->pos[b]); free(p->probs[b]); free(p->hid[b]); }
+	for (int k = 0; k < p->M; k++) bert_free(&p->m[k]);
+	free(p->acts); free(p->in); free(p->rows); free(p->pos); free(p->P); free(p->probs); free(p->hid);
+	free(p->m); free(p->emit); free(p->hid_off);
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+/* record b of the batch with its mask positions, labels and the models'
+ * distributions (dense, f16 or top K) and hidden states appended */
+static void write_record(const probe *p, tns_writer *out, int b, char **models)
+{
+	int P = p->P[b], M = p->M, V = p->V;
+	tns_tensor *t = xmalloc((5 + (size_t)p->nemit * M) * sizeof *t);
+	char (*names)[48] = xmalloc(((size_t)p->nemit * M + 1) * sizeof *names);
+	int nt = 0;
+	int32_t *labels = xmalloc(((size_t)P + 1) * sizeof *labels);
+	const int32_t *tok = p->w->tok + (size_t)b * p->T;
+	for (int i = 0; i < P; i++) labels[i] = tok[p->pos[b][i]];
+	if (p->mode != MODE_GIVEN) t[nt++] = tns_tensor_1d("mask_pos", TNS_I32, P, p->pos[b]);
+	t[nt++] = tns_tensor_1d("labels", TNS_I32, P, labels);
+	void *extra1 = NULL, *extra2 = NULL, *extra3 = NULL;
+	const float *pr = p->probs[b];
+	for (size_t i = 0; i < (size_t)M * P * V; i++)   /* a NaN here is a broken model */
+		if (!isfinite(pr[i])) die_file(models[i / ((size_t)P * V)], "non-finite probabilities (a corrupt or diverged model)");
+	if (p->topk) {
+		int K = p->topk < V ? p->topk : V;
+		int32_t *ids = xmalloc(((size_t)M * P * K + 1) * sizeof *ids);
+		float *val = xmalloc(((size_t)M * P * K + 1) * sizeof *val), *rest = xmalloc(((size_t)M * P + 1) * sizeof *rest);
+		for (size_t r = 0; r < (size_t)M * P; r++) top_k(pr + r * V, V, K, ids + r * K, val + r * K, rest + r);
+		t[nt++] = tns_tensor_make("top_ids", TNS_I32, 3, (int64_t[]){M, P, K}, ids);
+		t[nt++] = tns_tensor_make("top_probs", TNS_F32, 3, (int64_t[]){M, P, K}, val);
+		t[nt++] = tns_tensor_make("top_rest", TNS_F32, 2, (int64_t[]){M, P}, rest);
+		extra1 = ids, extra2 = val, extra3 = rest;
+	} else if (p->half) {
+		uint16_t *hh = xmalloc(((size_t)M * P * V + 1) * sizeof *hh);
+		for (size_t i = 0; i < (size_t)M * P * V; i++) hh[i] = tns_f32_to_f16(pr[i]);
+		t[nt++] = tns_tensor_make("probs", TNS_F16, 3, (int64_t[]){M, P, V}, hh);
+		extra1 = hh;
+	} else {
+		t[nt++] = tns_tensor_make("probs", TNS_F32, 3, (int64_t[]){M, P, V}, pr);
+	}
+	for (int e = 0; e < p->nemit; e++)
+		for (int k = 0; k < M; k++) {
+			snprintf(names[e * M + k], sizeof *names, "hidden.%d.m%d", p->emit[e], k);
+			t[nt++] = tns_tensor_make(names[e * M + k], TNS_F32, 2, (int64_t[]){p->T, p->m[k].c.hidden},
+			                          p->hid[b] + e * p->hid_per + p->hid_off[k]);
 		}
-		batch_ctx bc = {&p, n};
-		par_for(p.nthreads, p.nthreads, run_thread, &bc);
+	if (tns_write_record(out, &p->w->rec[b], nt, t) < 0) cli_tns_close(out);
+	free(labels);
+	free(t);
+	free(names);
+	free(extra1);
+	free(extra2);
+	free(extra3);
+}
+
+/* every batch of the stream: positions, the forward passes over the
+ * threads, the records out; returns the masked positions */
+static long run_batches(probe *p, tns_writer *out, char **models, long *nrec)
+{
+	winread_err e;
+	long ntok = 0;
+	int n;
+	while ((n = winread_next(p->w, &e)) > 0) {
 		for (int b = 0; b < n; b++) {
-			int P = p.P[b], M = nmodels, V = p.V;
-			tns_tensor *t = xmalloc((5 + (size_t)p.nemit * M) * sizeof *t);
-			char (*names)[48] = xmalloc(((size_t)p.nemit * M + 1) * sizeof *names);
-			int nt = 0;
-			int32_t *labels = xmalloc(((size_t)P + 1) * sizeof *labels);
-			const int32_t *tok = w.tok + (size_t)b * p.T;
-			for (int i = 0; i < P; i++) labels[i] = tok[p.pos[b][i]];
-			if (p.mode != MODE_GIVEN) t[nt++] = tns_tensor_1d("mask_pos", TNS_I32, P, p.pos[b]);
-			t[nt++] = tns_tensor_1d("labels", TNS_I32, P, labels);
-			void *extra1 = NULL, *extra2 = NULL, *extra3 = NULL;
-			const float *pr = p.probs[b];
-			for (size_t i = 0; i < (size_t)M * P * V; i++)   /* a NaN here is a broken model */
-				if (!isfinite(pr[i])) die_file(models[i / ((size_t)P * V)], "non-finite probabilities (a corrupt or diverged model)");
-			if (p.topk) {
-				int K = p.topk < V ? p.topk : V;
-				int32_t *ids = xmalloc(((size_t)M * P * K + 1) * sizeof *ids);
-				float *val = xmalloc(((size_t)M * P * K + 1) * sizeof *val), *rest = xmalloc(((size_t)M * P + 1) * sizeof *rest);
-				for (size_t r = 0; r < (size_t)M * P; r++) top_k(pr + r * V, V, K, ids + r * K, val + r * K, rest + r);
-				t[nt++] = tns_tensor_make("top_ids", TNS_I32, 3, (int64_t[]){M, P, K}, ids);
-				t[nt++] = tns_tensor_make("top_probs", TNS_F32, 3, (int64_t[]){M, P, K}, val);
-				t[nt++] = tns_tensor_make("top_rest", TNS_F32, 2, (int64_t[]){M, P}, rest);
-				extra1 = ids, extra2 = val, extra3 = rest;
-			} else if (p.half) {
-				uint16_t *hh = xmalloc(((size_t)M * P * V + 1) * sizeof *hh);
-				for (size_t i = 0; i < (size_t)M * P * V; i++) hh[i] = tns_f32_to_f16(pr[i]);
-				t[nt++] = tns_tensor_make("probs", TNS_F16, 3, (int64_t[]){M, P, V}, hh);
-				extra1 = hh;
-			} else {
-				t[nt++] = tns_tensor_make("probs", TNS_F32, 3, (int64_t[]){M, P, V}, pr);
-			}
-			for (int e = 0; e < p.nemit; e++)
-				for (int k = 0; k < M; k++) {
-					snprintf(names[e * M + k], sizeof *names, "hidden.%d.m%d", p.emit[e], k);
-					t[nt++] = tns_tensor_make(names[e * M + k], TNS_F32, 2, (int64_t[]){p.T, p.m[k].c.hidden},
-					                          p.hid[b] + e * p.hid_per + p.hid_off[k]);
-				}
-			if (tns_write_record(out, &w.rec[b], nt, t) < 0) cli_tns_close(out);
-			free(labels);
-			free(t);
-			free(names);
-			free(extra1);
-			free(extra2);
-			free(extra3);
-			nrec++;
-			ntok += P;
+			choose(p, b);
+			p->probs[b] = xrealloc(p->probs[b], ((size_t)p->M * p->P[b] * p->V + 1) * sizeof(float));
+			if (p->nemit) p->hid[b] = xrealloc(p->hid[b], (size_t)p->nemit * p->hid_per * sizeof(float));
+		}
+		batch_ctx bc = {p, n};
+		par_for(p->nthreads, p->nthreads, run_thread, &bc);
+		for (int b = 0; b < n; b++) {
+			write_record(p, out, b, models);
+			(*nrec)++;
+			ntok += p->P[b];
 		}
 	}
+	if (n < 0) winread_die(&e);
+	return ntok;
+}
+
+int main(int argc, char **argv)
+{
+	opts o;
+	probe p;
+	winread w;
+	par_blas_prefer_avx512(argv);     /* may re-exec with OpenBLAS's AVX-512 kernels */
+	parse_opts(&o, &p, argc, argv);
+	tns_header *mh = xcalloc(o.nmodels, sizeof *mh);
+	open_inputs(&o, &p, &w, mh);
+	int B = set_batch(&o, &p, &w);
+	tns_writer *out = open_output(&o, &p, mh, argc, argv);
+	free(mh);
+	probe_alloc(&p, B);
+
+	long nrec = 0;
+	double t0 = cli_now();
+	long ntok = run_batches(&p, out, o.models, &nrec);
 	if (cli_verbose > 0) {
 		double dt = cli_now() - t0;
-		info("%ld windows, %ld masked positions, %d models: %.0f window tokens/s", nrec, ntok, nmodels,
-		     (double)nrec * p.T * nmodels / (dt > 0 ? dt : 1));
+		info("%ld windows, %ld masked positions, %d models: %.0f window tokens/s", nrec, ntok, o.nmodels,
+		     (double)nrec * p.T * o.nmodels / (dt > 0 ? dt : 1));
 	}
 	cli_tns_close(out);
-	for (int th = 0; th < p.nthreads; th++) {
-		for (int k = 0; k < nmodels; k++)
-			if (same_shape(p.m, k) == k) bert_acts_free(p.acts[th * nmodels + k]);
-		free(p.in[th]);
-	}
-	for (int b = 0; b < B; b++) { free(p.pos[b]); free(p.probs[b]); free(p.hid[b]); }
-	for (int k = 0; k < nmodels; k++) bert_free(&p.m[k]);
-	free(p.acts); free(p.in); free(p.rows); free(p.pos); free(p.P); free(p.probs); free(p.hid);
-	free(p.m); free(p.emit); free(p.hid_off); free(models);
+	probe_free(&p, B);
+	free(o.models);
 	winread_close(&w);
 	cli_close_stdout();
 	return 0;

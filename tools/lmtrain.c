@@ -139,8 +139,8 @@ typedef struct {
 
 typedef struct {
 	const char *path;
-	tns_reader *r;
-	int T, V;
+	winread w;                  /* one window at a time, checked (winread.h) */
+	int T;
 	int in_memory;              /* a regular file: all windows held, shuffled per epoch */
 	int32_t *all;               /* [n][T] */
 	long n, *perm, pos, epoch;
@@ -152,28 +152,17 @@ typedef struct {
 	uint64_t seed;
 } data;
 
-/* the next record's tokens, checked (valid until the next read); NULL at
+/* the next window's tokens, checked (valid until the next read); NULL at
  * the verified end of the stream */
 static const int32_t *read_window(data *d)
 {
-	tns_record rec;
-	int rr = tns_read(d->r, &rec);
-	if (rr < 0 && cli_interrupted()) { d->broken = 1; return NULL; }   /* Ctrl-C reached seqtok too */
-	if (rr < 0) die_file(d->path, "%s", tns_error(d->r));
-	if (rr == 0) return NULL;
-	const tns_tensor *t = tns_get(&rec, "tokens");
-	if (!t) die_file(d->path, "record %s has no tokens tensor", rec.name);
-	if (t->dtype != TNS_I32 || t->ndim != 1 || t->dim[0] < 1)
-		die_file(d->path, "record %s: tokens is not a non-empty 1-d i32 tensor", rec.name);
-	if (d->T == 0) d->T = (int)t->dim[0];
-	if (t->dim[0] != d->T)
-		die_file(d->path, "record %s has %" PRId64 " tokens, earlier windows %d (windows must have one length)",
-		         rec.name, t->dim[0], d->T);
-	const int32_t *x = t->data;
-	for (int i = 0; i < d->T; i++)
-		if (x[i] < 0 || x[i] >= d->V)
-			die_file(d->path, "record %s: token id %d outside the vocabulary (size %d)", rec.name, x[i], d->V);
-	return x;
+	winread_err e;
+	int n = winread_next(&d->w, &e);
+	if (n < 0 && cli_interrupted()) { d->broken = 1; return NULL; }   /* Ctrl-C reached seqtok too */
+	if (n < 0) winread_die(&e);
+	if (n == 0) return NULL;
+	d->T = d->w.T;
+	return d->w.tok;
 }
 
 /* epoch e of a file: a Fisher-Yates permutation drawn from (data seed, e) */
@@ -188,16 +177,16 @@ static void shuffle_epoch(data *d)
 	}
 }
 
-static void data_open(data *d, const char *path, int V, uint64_t seed)
+/* the stream's header and vocabulary; its windows come with data_start */
+static void data_open(data *d, const char *path, uint64_t seed)
 {
-	char err[512];
+	winread_err e;
 	struct stat st;
 	memset(d, 0, sizeof *d);
 	d->path = path ? path : "-";
-	d->V = V, d->seed = seed;
+	d->seed = seed;
 	d->in_memory = path && strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-	d->r = tns_open(path, err, sizeof err);
-	if (!d->r) die_file(d->path, "%s", err);
+	if (winread_open_header(&d->w, d->path, -1, 1, &e) < 0) winread_die(&e);
 }
 
 /* a file: every window into memory; a pipe: the first buffer-full */
@@ -251,7 +240,7 @@ static int data_next(data *d, int32_t *out)
 
 static void data_close(data *d)
 {
-	if (d->r) tns_close_reader(d->r);
+	winread_close(&d->w);
 	free(d->all); free(d->perm); free(d->buf);
 	memset(d, 0, sizeof *d);
 }
@@ -352,15 +341,16 @@ static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int 
                          uint64_t seed, double q)
 {
 	winread w;
+	winread_err we;
 	memset(e, 0, sizeof *e);
 	e->path = path;
-	winread_open(&w, path, -1, 256);
+	if (winread_open(&w, path, -1, 256, &we) < 0) winread_die(&we);
 	if (w.vocab.hash != vocab_hash)
 		die_file(path, "the eval windows have another vocabulary (hash %016" PRIx64 ", training windows %016" PRIx64 ")",
 		         w.vocab.hash, vocab_hash);
 	int nb, cap = 0;
 	int32_t *pos = NULL;
-	while ((nb = winread_next(&w)) > 0) {
+	while ((nb = winread_next(&w, &we)) > 0) {
 		int T = e->T = w.T;
 		if (T > max_pos) die_file(path, "eval windows of %d tokens exceed the model's %d positions", T, max_pos);
 		pos = xrealloc(pos, (size_t)T * sizeof *pos);
@@ -379,6 +369,7 @@ static void evalset_load(evalset *e, const char *path, uint64_t vocab_hash, int 
 			e->ntok += P;
 		}
 	}
+	if (nb < 0) winread_die(&we);
 	free(pos);
 	winread_close(&w);
 	if (e->n == 0) die_file(path, "no windows in the eval stream");
@@ -692,416 +683,569 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 	tns_header_free(&ch);
 }
 
-/* ---- main ---------------------------------------------------------------- */
+/* ---- the run: options, then one function per phase ---------------------- */
+
+/* everything a run holds between its phases */
+typedef struct {
+	opts o;
+	cli_opts co;
+	int argc;
+	char **argv;
+	int nranks;
+	const char *in;               /* the windows */
+	long *seedv;                  /* the members' seeds (this rank's group's) */
+	int nmem, nmem_all;           /* members here, members in all */
+	char seedstr[256];            /* --seeds as given, or --seed */
+	const char *outpat;           /* -o, NULL for standard output */
+	char *ckpat;                  /* the checkpoint name ({seed} in it), NULL for none */
+	int want_ckpt;
+	dist_group dg;
+	data d;
+	const tns_header *ih;         /* the windows' header */
+	const tok_vocab *voc;         /* their vocabulary */
+	bert_config cfg;
+	evalset es;
+	long steps, nominal, warm;    /* steps 0: a pipe's one pass (see plan_steps) */
+	int B, T, accum, slices, mb;
+	member *mem;
+	long start;                   /* the step resumed at */
+	bert_acts *a, *ea;
+	int32_t *tok, *inp, *lab;     /* the batch, its masked input and labels */
+	uint64_t chain, bh;           /* the data's hash chain, the batch's hash */
+	long windows, step;
+	cli_out logo, flogo;
+	textlog lg, fl, slg, sfl;     /* the logs; one step's lines of each (tl_share) */
+	char *flogpath;
+	int tty;
+	double t0, tlast, loss_avg, lr;
+	long ntok;
+} run;
 
 /* under MPI, a rank other than 0 holds its error message back a moment: an
  * error every rank meets (a bad option, a bad input file) is then reported
  * once, by rank 0, whose MPI_Abort ends the others first */
 static void rank_wait(void) { usleep(300000); }
 
-int main(int argc, char **argv)
+/* the process: program name, MPI, what --version says */
+static void init_process(run *r, int argc, char **argv)
 {
-	cli_opts co;
+	char where[32];
+	static char vnote[192];       /* cli_version_note keeps the pointer */
+	memset(r, 0, sizeof *r);
 	par_blas_prefer_avx512(argv);
-	cli_init(&co, argc, argv);
-	int nranks = dist_init(&argc, &argv);
-	char where[32], vnote[192];
-	if (nranks > 1) {
+	cli_init(&r->co, argc, argv);
+	r->nranks = dist_init(&argc, &argv);
+	r->argc = argc, r->argv = argv;
+	if (r->nranks > 1) {
 		snprintf(where, sizeof where, "rank %d", dist_rank());
 		cli_set_process(where, dist_rank() ? rank_wait : NULL, dist_abort);
 	}
 	if (dist_built()) snprintf(vnote, sizeof vnote, "MPI: %s (data parallel under mpirun or srun)", dist_library());
 	else snprintf(vnote, sizeof vnote, "MPI: not built in (one process)");
 	cli_version_note(vnote);
-	opts o = { .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
-	           .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
-	           .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
-	static const struct option longopts[] = {
-		{ "arch", required_argument, 0, O_ARCH }, { "layers", required_argument, 0, O_LAYERS },
-		{ "hidden", required_argument, 0, O_HIDDEN }, { "heads", required_argument, 0, O_HEADS },
-		{ "ffn", required_argument, 0, O_FFN }, { "max-pos", required_argument, 0, O_MAXPOS },
-		{ "dropout", required_argument, 0, O_DROPOUT }, { "seed", required_argument, 0, O_SEED },
-		{ "steps", required_argument, 0, O_STEPS }, { "epochs", required_argument, 0, O_EPOCHS },
-		{ "batch", required_argument, 0, 'b' }, { "lr", required_argument, 0, O_LR },
-		{ "min-lr", required_argument, 0, O_MINLR }, { "warmup", required_argument, 0, O_WARMUP },
-		{ "clip", required_argument, 0, O_CLIP }, { "weight-decay", required_argument, 0, O_WD },
-		{ "mask-prob", required_argument, 0, O_MASKP }, { "data-seed", required_argument, 0, O_DSEED },
-		{ "shuffle-buffer", required_argument, 0, O_SHUF }, { "log", required_argument, 0, O_LOG },
-		{ "seeds", required_argument, 0, O_SEEDS }, { "accum", required_argument, 0, O_ACCUM },
-		{ "eval", required_argument, 0, O_EVAL }, { "eval-every", required_argument, 0, O_EVERY },
-		{ "eval-seed", required_argument, 0, O_ESEED }, { "eval-mask-prob", required_argument, 0, O_EMASKP },
-		{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
-		{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
-		{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
-		{ "precision", required_argument, 0, O_PREC }, CLI_LONGOPTS
-	};
-	int c;
-	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "b:", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_ARCH: o.arch = optarg; break;
-		case O_LAYERS: o.layers = (int)cli_long("--layers", optarg, 1, 1024); break;
-		case O_HIDDEN: o.hidden = (int)cli_long("--hidden", optarg, 1, 65536); break;
-		case O_HEADS: o.heads = (int)cli_long("--heads", optarg, 1, 65536); break;
-		case O_FFN: o.ffn = (int)cli_long("--ffn", optarg, 1, 1 << 20); break;
-		case O_MAXPOS: o.max_pos = (int)cli_long("--max-pos", optarg, 1, 1 << 20); break;
-		case O_DROPOUT: o.dropout = cli_double("--dropout", optarg, 0, 0.99); break;
-		case O_SEED: o.seed = (uint64_t)cli_long("--seed", optarg, 0, LONG_MAX); break;
-		case O_DSEED: o.data_seed = (uint64_t)cli_long("--data-seed", optarg, 0, LONG_MAX); break;
-		case O_STEPS: o.steps = cli_long("--steps", optarg, 1, LONG_MAX); break;
-		case O_EPOCHS: o.epochs = cli_long("--epochs", optarg, 1, 1000000); break;
-		case 'b': o.batch = cli_long("-b", optarg, 1, 1 << 20); break;
-		case O_LR: o.lr = cli_double("--lr", optarg, 0, 10); break;
-		case O_MINLR: o.min_lr = cli_double("--min-lr", optarg, 0, 10); break;
-		case O_WARMUP: o.warmup = cli_double("--warmup", optarg, 0, 1e12); break;
-		case O_CLIP: o.clip = cli_double("--clip", optarg, 0, 1e12); break;
-		case O_WD: o.wd = cli_double("--weight-decay", optarg, 0, 10); break;
-		case O_MASKP: o.mask_prob = cli_double("--mask-prob", optarg, 1e-6, 1); break;
-		case O_SHUF: o.shuffle = cli_long("--shuffle-buffer", optarg, 1, 1L << 30); break;
-		case O_LOG: o.log = optarg; break;
-		case O_SEEDS: o.seeds = optarg; break;
-		case O_ACCUM: o.accum = cli_long("--accum", optarg, 1, 1 << 20); break;
-		case O_EVAL: o.eval = optarg; break;
-		case O_EVERY: o.eval_every = cli_long("--eval-every", optarg, 1, LONG_MAX); break;
-		case O_ESEED: o.eval_seed = (uint64_t)cli_long("--eval-seed", optarg, 0, LONG_MAX); break;
-		case O_EMASKP: o.eval_q = cli_double("--eval-mask-prob", optarg, 1e-6, 1); break;
-		case O_FEVERY: o.fisher_every = cli_long("--fisher-every", optarg, 1, LONG_MAX); break;
-		case O_FLOG: o.flog = optarg; break;
-		case O_FEST:
-			if ((o.fest = fisher_estimator_parse(optarg)) < 0)
-				die_usage("--fisher-estimator: window, batch or token, not '%s'", optarg);
-			break;
-		case O_CKPT: o.ckpt = optarg; break;
-		case O_CKEVERY: o.ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
-		case O_RESUME: o.resume = optarg; break;
-		case O_PREC: o.bf16 = cli_precision(optarg); break;
-		default: cli_common_opt(&co, c, optarg, usage);
-		}
+}
+
+static const struct option longopts[] = {
+	{ "arch", required_argument, 0, O_ARCH }, { "layers", required_argument, 0, O_LAYERS },
+	{ "hidden", required_argument, 0, O_HIDDEN }, { "heads", required_argument, 0, O_HEADS },
+	{ "ffn", required_argument, 0, O_FFN }, { "max-pos", required_argument, 0, O_MAXPOS },
+	{ "dropout", required_argument, 0, O_DROPOUT }, { "seed", required_argument, 0, O_SEED },
+	{ "steps", required_argument, 0, O_STEPS }, { "epochs", required_argument, 0, O_EPOCHS },
+	{ "batch", required_argument, 0, 'b' }, { "lr", required_argument, 0, O_LR },
+	{ "min-lr", required_argument, 0, O_MINLR }, { "warmup", required_argument, 0, O_WARMUP },
+	{ "clip", required_argument, 0, O_CLIP }, { "weight-decay", required_argument, 0, O_WD },
+	{ "mask-prob", required_argument, 0, O_MASKP }, { "data-seed", required_argument, 0, O_DSEED },
+	{ "shuffle-buffer", required_argument, 0, O_SHUF }, { "log", required_argument, 0, O_LOG },
+	{ "seeds", required_argument, 0, O_SEEDS }, { "accum", required_argument, 0, O_ACCUM },
+	{ "eval", required_argument, 0, O_EVAL }, { "eval-every", required_argument, 0, O_EVERY },
+	{ "eval-seed", required_argument, 0, O_ESEED }, { "eval-mask-prob", required_argument, 0, O_EMASKP },
+	{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
+	{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
+	{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
+	{ "precision", required_argument, 0, O_PREC }, CLI_LONGOPTS
+};
+
+/* one option into o (c as getopt_long returns it) */
+static void set_opt(opts *o, cli_opts *co, int c)
+{
+	switch (c) {
+	case O_ARCH: o->arch = optarg; break;
+	case O_LAYERS: o->layers = (int)cli_long("--layers", optarg, 1, 1024); break;
+	case O_HIDDEN: o->hidden = (int)cli_long("--hidden", optarg, 1, 65536); break;
+	case O_HEADS: o->heads = (int)cli_long("--heads", optarg, 1, 65536); break;
+	case O_FFN: o->ffn = (int)cli_long("--ffn", optarg, 1, 1 << 20); break;
+	case O_MAXPOS: o->max_pos = (int)cli_long("--max-pos", optarg, 1, 1 << 20); break;
+	case O_DROPOUT: o->dropout = cli_double("--dropout", optarg, 0, 0.99); break;
+	case O_SEED: o->seed = (uint64_t)cli_long("--seed", optarg, 0, LONG_MAX); break;
+	case O_DSEED: o->data_seed = (uint64_t)cli_long("--data-seed", optarg, 0, LONG_MAX); break;
+	case O_STEPS: o->steps = cli_long("--steps", optarg, 1, LONG_MAX); break;
+	case O_EPOCHS: o->epochs = cli_long("--epochs", optarg, 1, 1000000); break;
+	case 'b': o->batch = cli_long("-b", optarg, 1, 1 << 20); break;
+	case O_LR: o->lr = cli_double("--lr", optarg, 0, 10); break;
+	case O_MINLR: o->min_lr = cli_double("--min-lr", optarg, 0, 10); break;
+	case O_WARMUP: o->warmup = cli_double("--warmup", optarg, 0, 1e12); break;
+	case O_CLIP: o->clip = cli_double("--clip", optarg, 0, 1e12); break;
+	case O_WD: o->wd = cli_double("--weight-decay", optarg, 0, 10); break;
+	case O_MASKP: o->mask_prob = cli_double("--mask-prob", optarg, 1e-6, 1); break;
+	case O_SHUF: o->shuffle = cli_long("--shuffle-buffer", optarg, 1, 1L << 30); break;
+	case O_LOG: o->log = optarg; break;
+	case O_SEEDS: o->seeds = optarg; break;
+	case O_ACCUM: o->accum = cli_long("--accum", optarg, 1, 1 << 20); break;
+	case O_EVAL: o->eval = optarg; break;
+	case O_EVERY: o->eval_every = cli_long("--eval-every", optarg, 1, LONG_MAX); break;
+	case O_ESEED: o->eval_seed = (uint64_t)cli_long("--eval-seed", optarg, 0, LONG_MAX); break;
+	case O_EMASKP: o->eval_q = cli_double("--eval-mask-prob", optarg, 1e-6, 1); break;
+	case O_FEVERY: o->fisher_every = cli_long("--fisher-every", optarg, 1, LONG_MAX); break;
+	case O_FLOG: o->flog = optarg; break;
+	case O_FEST:
+		if ((o->fest = fisher_estimator_parse(optarg)) < 0)
+			die_usage("--fisher-estimator: window, batch or token, not '%s'", optarg);
+		break;
+	case O_CKPT: o->ckpt = optarg; break;
+	case O_CKEVERY: o->ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
+	case O_RESUME: o->resume = optarg; break;
+	case O_PREC: o->bf16 = cli_precision(optarg); break;
+	default: cli_common_opt(co, c, optarg, usage);
 	}
+}
+
+static void parse_opts(run *r)
+{
+	opts *o = &r->o;
+	*o = (opts){ .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
+	             .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
+	             .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
+	int c, argc = r->argc;
+	while ((c = getopt_long(argc, r->argv, CLI_SHORTOPTS "b:", longopts, NULL)) != -1) set_opt(o, &r->co, c);
 	if (argc - optind > 1) die_usage("one input stream at most (got %d)", argc - optind);
 	cli_need_input(argc - optind, usage);
-	const char *in = optind < argc ? argv[optind] : "-";
-	if (o.min_lr > o.lr) die_usage("--min-lr %g is above --lr %g", o.min_lr, o.lr);
-	if (o.accum > o.batch) die_usage("--accum %ld is more than the batch (-b %ld)", o.accum, o.batch);
-	if (o.fisher_every && !o.eval) die_usage("--fisher-every measures on the eval set: give --eval FILE");
+	r->in = optind < argc ? r->argv[optind] : "-";
+	if (o->min_lr > o->lr) die_usage("--min-lr %g is above --lr %g", o->min_lr, o->lr);
+	if (o->accum > o->batch) die_usage("--accum %ld is more than the batch (-b %ld)", o->accum, o->batch);
+	if (o->fisher_every && !o->eval) die_usage("--fisher-every measures on the eval set: give --eval FILE");
+}
 
-	/* the members */
-	long *seedv = NULL;
-	int nmem = 1;
-	char seedstr[256];
-	if (o.seeds) nmem = cli_int_list("--seeds", o.seeds, &seedv);
-	else seedv = xmalloc(sizeof *seedv), seedv[0] = (long)o.seed;
-	if (nmem < 1 || nmem > 1000) die_usage("--seeds: 1 to 1000 members");
-	snprintf(seedstr, sizeof seedstr, "%s", o.seeds ? o.seeds : "");
-	if (!o.seeds) snprintf(seedstr, sizeof seedstr, "%" PRIu64, o.seed);
-	const char *outpat = co.output && strcmp(co.output, "-") ? co.output : NULL;
-	if (nmem > 1 && (!outpat || !strstr(outpat, "{seed}")))
+/* the members, their output and checkpoint names, and under MPI which of
+ * them this rank trains (members dealt out over the ranks, the same
+ * number each) */
+static void plan_members(run *r)
+{
+	const opts *o = &r->o;
+	r->nmem = 1;
+	if (o->seeds) r->nmem = cli_int_list("--seeds", o->seeds, &r->seedv);
+	else r->seedv = xmalloc(sizeof *r->seedv), r->seedv[0] = (long)o->seed;
+	if (r->nmem < 1 || r->nmem > 1000) die_usage("--seeds: 1 to 1000 members");
+	snprintf(r->seedstr, sizeof r->seedstr, "%s", o->seeds ? o->seeds : "");
+	if (!o->seeds) snprintf(r->seedstr, sizeof r->seedstr, "%" PRIu64, o->seed);
+	r->outpat = r->co.output && strcmp(r->co.output, "-") ? r->co.output : NULL;
+	if (r->nmem > 1 && (!r->outpat || !strstr(r->outpat, "{seed}")))
 		die_usage("--seeds trains several models: -o needs {seed} in the name (e.g. -o 'm{seed}.tns')");
 	/* the checkpoint is written every --checkpoint-every steps and at the
 	 * end when asked for (a resumed run keeps its own up to date), and
 	 * always when a signal interrupts training */
-	int want_ckpt = o.ckpt || o.ckpt_every || o.eval || o.resume;
-	if (o.eval && !outpat) die_usage("--eval keeps the best model for the end: -o FILE is required");
-	if (want_ckpt && !o.ckpt && !outpat) die_usage("checkpoints need a name: --checkpoint FILE");
-	char *ckpat = o.ckpt ? xstrdup(o.ckpt) : NULL;
-	if (!ckpat && outpat) { ckpat = xmalloc(strlen(outpat) + 8); sprintf(ckpat, "%s.ckpt", outpat); }
-	for (const char *p, **pp = (const char *[]){ ckpat, o.resume, NULL }; (p = *pp); pp++)
-		if (nmem > 1 && !strstr(p, "{seed}")) die_usage("--seeds: %s needs {seed} in the name", p);
-	if (!outpat) cli_check_binary_out(&co);
-	/* MPI: members dealt out over the ranks, the same number each */
-	int nmem_all = nmem;
-	for (int i = 0; i < nmem; i++)
+	r->want_ckpt = o->ckpt || o->ckpt_every || o->eval || o->resume;
+	if (o->eval && !r->outpat) die_usage("--eval keeps the best model for the end: -o FILE is required");
+	if (r->want_ckpt && !o->ckpt && !r->outpat) die_usage("checkpoints need a name: --checkpoint FILE");
+	r->ckpat = o->ckpt ? xstrdup(o->ckpt) : NULL;
+	if (!r->ckpat && r->outpat) { r->ckpat = xmalloc(strlen(r->outpat) + 8); sprintf(r->ckpat, "%s.ckpt", r->outpat); }
+	for (const char *p, **pp = (const char *[]){ r->ckpat, o->resume, NULL }; (p = *pp); pp++)
+		if (r->nmem > 1 && !strstr(p, "{seed}")) die_usage("--seeds: %s needs {seed} in the name", p);
+	if (!r->outpat) cli_check_binary_out(&r->co);
+	r->nmem_all = r->nmem;
+	for (int i = 0; i < r->nmem; i++)
 		for (int j = 0; j < i; j++)
-			if (seedv[j] == seedv[i]) die_usage("--seeds: seed %ld twice", seedv[i]);
-	if (nranks > 1 && !strcmp(in, "-"))
+			if (r->seedv[j] == r->seedv[i]) die_usage("--seeds: seed %ld twice", r->seedv[i]);
+	if (r->nranks > 1 && !strcmp(r->in, "-"))
 		die_usage("under MPI every rank reads the windows itself: give a file that every rank can read, not a pipe");
-	if (nranks > 1 && nmem > 1 && nranks % nmem)
+	if (r->nranks > 1 && r->nmem > 1 && r->nranks % r->nmem)
 		die_usage("--seeds has %d members: under MPI the ranks (%d) must be a multiple of that, the same number for each member",
-		          nmem, nranks);
-	dist_group dg;
-	dist_split(&dg, nranks > 1 && nmem > 1 ? nmem : 1);
-	if (dg.ngroups > 1) seedv[0] = seedv[dg.group], nmem = 1;
+		          r->nmem, r->nranks);
+	dist_split(&r->dg, r->nranks > 1 && r->nmem > 1 ? r->nmem : 1);
+	if (r->dg.ngroups > 1) r->seedv[0] = r->seedv[r->dg.group], r->nmem = 1;
 	if (dist_rank() != 0) cli_verbose = -1;   /* rank 0 speaks for all */
+}
 
-	data d;
-	data_open(&d, in, 0, o.data_seed);
-	const tns_header *ih = tns_reader_header(d.r);
-	tok_vocab voc;
-	char err[512];
-	int vr = vocab_from_header(&voc, ih, err, sizeof err);
-	if (vr == -1) die_file(d.path, "no vocabulary in the header (not a seqtok token stream?)");
-	if (vr < 0) die_file(d.path, "%s", err);
-	d.V = voc.n;
-
-	bert_config cfg;
-	if (bert_config_named(&cfg, o.arch, voc.n) != 0) die_usage("unknown --arch %s (4M, 20M or 90M)", o.arch);
-	if (o.layers) cfg.layers = o.layers;
-	if (o.hidden) cfg.hidden = o.hidden;
-	if (o.heads) cfg.heads = o.heads;
-	if (o.ffn) cfg.ffn = o.ffn;
-	if (o.max_pos) cfg.max_pos = o.max_pos;
-	cfg.pad_id = voc.id.pad;
-	cfg.mask_id = voc.id.mask;
-	if (voc.id.mask < 0 || vocab_ncontent(&voc) < 1)
-		die_file(d.path, "the vocabulary has no mask token or no content tokens: it cannot train a masked language model");
-	cfg.hidden_drop = cfg.attn_drop = (float)o.dropout;
-	const char *why = bert_config_check(&cfg);
+/* the model's configuration: --arch, the overrides, the vocabulary's */
+static void model_config(run *r)
+{
+	const opts *o = &r->o;
+	bert_config *cfg = &r->cfg;
+	if (bert_config_named(cfg, o->arch, r->voc->n) != 0) die_usage("unknown --arch %s (4M, 20M or 90M)", o->arch);
+	if (o->layers) cfg->layers = o->layers;
+	if (o->hidden) cfg->hidden = o->hidden;
+	if (o->heads) cfg->heads = o->heads;
+	if (o->ffn) cfg->ffn = o->ffn;
+	if (o->max_pos) cfg->max_pos = o->max_pos;
+	cfg->pad_id = r->voc->id.pad;
+	cfg->mask_id = r->voc->id.mask;
+	if (r->voc->id.mask < 0 || vocab_ncontent(r->voc) < 1)
+		die_file(r->d.path, "the vocabulary has no mask token or no content tokens: it cannot train a masked language model");
+	cfg->hidden_drop = cfg->attn_drop = (float)o->dropout;
+	const char *why = bert_config_check(cfg);
 	if (why) die_usage("model configuration: %s", why);
-	if (!d.in_memory && o.epochs > 1)
-		die_usage("--epochs %ld needs a file: a pipe can be read only once (save the windows to a file, or use --steps)", o.epochs);
+}
 
-	evalset es = { 0 };
-	if (o.eval) evalset_load(&es, o.eval, voc.hash, cfg.max_pos, o.eval_seed, o.eval_q);
-	data_start(&d, o.shuffle);
-	if ((d.in_memory && d.n == 0) || (!d.in_memory && d.fill == 0)) die_file(d.path, "no token windows in the input");
-	if (d.T > cfg.max_pos)
-		die_file(d.path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d.T, cfg.max_pos);
+/* the windows (and the eval set) opened, the first of them read, the model
+ * configured and the steps planned */
+static void open_data(run *r)
+{
+	opts *o = &r->o;
+	data *d = &r->d;
+	data_open(d, r->in, o->data_seed);
+	r->ih = tns_reader_header(d->w.r);
+	r->voc = &d->w.vocab;
+	model_config(r);
+	if (!d->in_memory && o->epochs > 1)
+		die_usage("--epochs %ld needs a file: a pipe can be read only once (save the windows to a file, or use --steps)", o->epochs);
+	if (o->eval) evalset_load(&r->es, o->eval, r->voc->hash, r->cfg.max_pos, o->eval_seed, o->eval_q);
+	data_start(d, o->shuffle);
+	if ((d->in_memory && d->n == 0) || (!d->in_memory && d->fill == 0)) die_file(d->path, "no token windows in the input");
+	if (d->T > r->cfg.max_pos)
+		die_file(d->path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d->T, r->cfg.max_pos);
 	/* the steps; 0 for a pipe without --steps that is longer than the
 	 * shuffle buffer: one pass over it, a length nobody knows in advance.
 	 * The steps of one buffer-full then stand in for the total where a
 	 * fraction of it is asked for (--warmup, --eval-every's default), and
 	 * the learning rate stays at --lr after the warm-up (lr_at). */
-	long steps = o.steps ? o.steps
-	           : d.in_memory ? (d.n * (o.epochs ? o.epochs : 1) + o.batch - 1) / o.batch
-	           : d.eof ? (d.fill + o.batch - 1) / o.batch : 0;
-	long nominal = steps ? steps : (d.cap + o.batch - 1) / o.batch;
-	long warm = o.warmup < 1 ? (long)ceil(o.warmup * nominal) : (long)o.warmup;
-	if (o.eval && !o.eval_every) o.eval_every = nominal / 10 > 0 ? nominal / 10 : 1;
-	int B = (int)o.batch, T = d.T, accum = (int)o.accum, slices = accum * dg.size, mb = (B + slices - 1) / slices;
-	if (slices > B)
-		die_usage("-b %d windows cannot be cut into %d micro-batches (--accum %d on each of %d ranks)", B, slices, accum, dg.size);
+	r->steps = o->steps ? o->steps
+	         : d->in_memory ? (d->n * (o->epochs ? o->epochs : 1) + o->batch - 1) / o->batch
+	         : d->eof ? (d->fill + o->batch - 1) / o->batch : 0;
+	r->nominal = r->steps ? r->steps : (d->cap + o->batch - 1) / o->batch;
+	r->warm = o->warmup < 1 ? (long)ceil(o->warmup * r->nominal) : (long)o->warmup;
+	if (o->eval && !o->eval_every) o->eval_every = r->nominal / 10 > 0 ? r->nominal / 10 : 1;
+	r->B = (int)o->batch, r->T = d->T, r->accum = (int)o->accum;
+	r->slices = r->accum * r->dg.size, r->mb = (r->B + r->slices - 1) / r->slices;
+	if (r->slices > r->B)
+		die_usage("-b %d windows cannot be cut into %d micro-batches (--accum %d on each of %d ranks)",
+		          r->B, r->slices, r->accum, r->dg.size);
+}
 
-	member *mem = xcalloc(nmem, sizeof *mem);
-	for (int i = 0; i < nmem; i++) {
-		member *k = &mem[i];
-		k->seed = (uint64_t)seedv[i];
-		k->voc = &voc;
-		k->out = expand(outpat, k->seed);
-		k->ckpt = expand(ckpat, k->seed);
+/* each member's model (initialised from its seed), optimiser and state */
+static void setup_members(run *r)
+{
+	const opts *o = &r->o;
+	r->mem = xcalloc(r->nmem, sizeof *r->mem);
+	for (int i = 0; i < r->nmem; i++) {
+		member *k = &r->mem[i];
+		k->seed = (uint64_t)r->seedv[i];
+		k->voc = r->voc;
+		k->out = expand(r->outpat, k->seed);
+		k->ckpt = expand(r->ckpat, k->seed);
 		check_folder(k->out);
 		check_folder(k->ckpt);
-		if (bert_init(&k->m, &cfg) != 0) die("cannot build the model");
-		bert_set_threads(&k->m, co.threads);
-		bert_set_precision(&k->m, o.bf16);
+		if (bert_init(&k->m, &r->cfg) != 0) die("cannot build the model");
+		bert_set_threads(&k->m, r->co.threads);
+		bert_set_precision(&k->m, o->bf16);
 		bert_init_weights(&k->m, k->seed);
 		bert_alloc_grads(&k->m);
 		adamw_init(&k->opt, k->m.n);
-		k->opt.weight_decay = (float)o.wd;
-		k->opt.nthreads = co.threads;
+		k->opt.weight_decay = (float)o->wd;
+		k->opt.nthreads = r->co.threads;
 		for (int p = 0; p < k->m.np; p++)
 			if (k->m.p[p].ndim == 1) adamw_no_decay(&k->opt, k->m.p[p].off, k->m.p[p].n);
 		ckpt_state_init(&k->st);
-		if (o.eval) k->best = xmalloc(k->m.n * sizeof *k->best);
+		if (o->eval) k->best = xmalloc(k->m.n * sizeof *k->best);
 	}
-	/* resume: every member from its checkpoint, all at one step */
-	long start = 0;
-	if (o.resume) {
-		for (int i = 0; i < nmem; i++) {
-			member *k = &mem[i];
-			char *path = expand(o.resume, k->seed);
-			tns_header want;
-			member_header(&want, ih, k, &o, argc, argv, 0);
-			set_train_keys(&want, &o, steps, warm, T, accum, dg.size, &es);
-			member_resume(k, path, &want, voc.hash);
-			tns_header_free(&want);
-			if (k->best && k->st.best_step >= 0 && ckpt_read_best(path, &k->m, k->best, err, sizeof err) != 0)
-				die_file(path, "%s", err);
-			k->ckpt_written = k->ckpt && strcmp(k->ckpt, path) == 0;
-			if (i && k->st.step != start)
-				die_file(path, "at step %" PRId64 ", the other members' checkpoints at %ld", k->st.step, start);
-			start = (long)k->st.step;
-			free(path);
-		}
-		if (dist_max_int((int)start) != -dist_max_int(-(int)start))
-			die("the members' checkpoints are at different steps (resume them from one run)");
+}
+
+/* --resume: every member from its checkpoint, all at one step */
+static void resume(run *r)
+{
+	char err[512];
+	const opts *o = &r->o;
+	for (int i = 0; i < r->nmem; i++) {
+		member *k = &r->mem[i];
+		char *path = expand(o->resume, k->seed);
+		tns_header want;
+		member_header(&want, r->ih, k, o, r->argc, r->argv, 0);
+		set_train_keys(&want, o, r->steps, r->warm, r->T, r->accum, r->dg.size, &r->es);
+		member_resume(k, path, &want, r->voc->hash);
+		tns_header_free(&want);
+		if (k->best && k->st.best_step >= 0 && ckpt_read_best(path, &k->m, k->best, err, sizeof err) != 0)
+			die_file(path, "%s", err);
+		k->ckpt_written = k->ckpt && strcmp(k->ckpt, path) == 0;
+		if (i && k->st.step != r->start)
+			die_file(path, "at step %" PRId64 ", the other members' checkpoints at %ld", k->st.step, r->start);
+		r->start = (long)k->st.step;
+		free(path);
 	}
+	if (dist_max_int((int)r->start) != -dist_max_int(-(int)r->start))
+		die("the members' checkpoints are at different steps (resume them from one run)");
+}
 
-	bert_acts *a = bert_acts_new(&mem[0].m, mb, T, 1);
-	bert_acts *ea = o.eval ? bert_acts_new(&mem[0].m, mb, es.T, o.fisher_every ? 1 : 0) : NULL;
-	int32_t *tok = xmalloc((size_t)B * T * sizeof *tok), *inp = xmalloc((size_t)B * T * sizeof *inp);
-	int32_t *lab = xmalloc((size_t)B * T * sizeof *lab);
+/* the activations (shared by the members) and the batch buffers */
+static void alloc_buffers(run *r)
+{
+	r->a = bert_acts_new(&r->mem[0].m, r->mb, r->T, 1);
+	r->ea = r->o.eval ? bert_acts_new(&r->mem[0].m, r->mb, r->es.T, r->o.fisher_every ? 1 : 0) : NULL;
+	r->tok = xmalloc((size_t)r->B * r->T * sizeof *r->tok), r->inp = xmalloc((size_t)r->B * r->T * sizeof *r->inp);
+	r->lab = xmalloc((size_t)r->B * r->T * sizeof *r->lab);
+}
 
-	/* replay the data of the steps already done: the order is a function
-	 * of the data seed and the windows, and the hash chain proves they match */
-	uint64_t chain = 0, bh = 0;
-	long windows = 0, step;
-	for (step = 0; step < start; step++) {
-		int nb = next_batch(&d, tok, B, &chain, &bh);
+/* the data of the steps already done, replayed: the order is a function
+ * of the data seed and the windows, and the hash chain proves they match
+ * the checkpoint's */
+static void replay(run *r)
+{
+	for (r->step = 0; r->step < r->start; r->step++) {
+		int nb = next_batch(&r->d, r->tok, r->B, &r->chain, &r->bh);
 		if (nb == 0) break;
-		windows += nb;
+		r->windows += nb;
 	}
-	if (o.resume && (windows != mem[0].st.windows || chain != mem[0].st.data_hash))
-		die_file(d.path, "these windows are not the data the checkpoint %s was trained on (%ld windows, hash %016" PRIx64 "; checkpoint %" PRId64 ", %016" PRIx64 ")",
-		         o.resume, windows, chain, mem[0].st.windows, mem[0].st.data_hash);
+	const ckpt_state *st = &r->mem[0].st;
+	if (r->o.resume && (r->windows != st->windows || r->chain != st->data_hash))
+		die_file(r->d.path, "these windows are not the data the checkpoint %s was trained on (%ld windows, hash %016" PRIx64 "; checkpoint %" PRId64 ", %016" PRIx64 ")",
+		         r->o.resume, r->windows, r->chain, st->windows, st->data_hash);
+}
 
-	cli_out logo, flogo;
-	textlog lg = { 0 }, fl = { 0 };
-	if (o.log) lg.fp = dist_rank() ? NULL : cli_out_open(&logo, o.log), lg.on = 1, lg.path = o.log;
-	char *flogpath = o.flog ? xstrdup(o.flog) : NULL;
-	if (o.fisher_every && !flogpath) { flogpath = xmalloc(strlen(outpat) + 16); sprintf(flogpath, "%s.fisher.tsv", outpat); }
-	if (flogpath) fl.fp = dist_rank() ? NULL : cli_out_open(&flogo, flogpath), fl.on = 1, fl.path = flogpath;
-	textlog slg = { .on = lg.on }, sfl = { .on = fl.on };   /* one step's lines (tl_share) */
-	if (o.resume) {
-		tl_printf(&lg, "%.*s", (int)mem[0].st.loglen, mem[0].st.log ? mem[0].st.log : "");
-		tl_printf(&fl, "%.*s", (int)mem[0].st.floglen, mem[0].st.flog ? mem[0].st.flog : "");
-		tl_printf(&lg, "# resumed from %s at step %ld\n", o.resume, start);
+/* the logs: opened now (a log that cannot be written fails before
+ * training), begun with their headers or, resumed, with the checkpoint's
+ * copy of what they held */
+static void open_logs(run *r)
+{
+	const opts *o = &r->o;
+	if (o->log) r->lg.fp = dist_rank() ? NULL : cli_out_open(&r->logo, o->log), r->lg.on = 1, r->lg.path = o->log;
+	r->flogpath = o->flog ? xstrdup(o->flog) : NULL;
+	if (o->fisher_every && !r->flogpath) {
+		r->flogpath = xmalloc(strlen(r->outpat) + 16);
+		sprintf(r->flogpath, "%s.fisher.tsv", r->outpat);
+	}
+	if (r->flogpath) r->fl.fp = dist_rank() ? NULL : cli_out_open(&r->flogo, r->flogpath), r->fl.on = 1, r->fl.path = r->flogpath;
+	r->slg = (textlog){ .on = r->lg.on }, r->sfl = (textlog){ .on = r->fl.on };
+	if (o->resume) {
+		const ckpt_state *st = &r->mem[0].st;
+		tl_printf(&r->lg, "%.*s", (int)st->loglen, st->log ? st->log : "");
+		tl_printf(&r->fl, "%.*s", (int)st->floglen, st->flog ? st->flog : "");
+		tl_printf(&r->lg, "# resumed from %s at step %ld\n", o->resume, r->start);
 	} else {
-		tl_header(&lg, argc, argv, seedstr, o.data_seed);
-		tl_printf(&lg, "step\tlr\tloss\tgrad_norm\ttokens_per_s\teval_loss\teval_acc\tbatch_hash\tseed\n");
-		if (o.fisher_every) {
-			tl_header(&fl, argc, argv, seedstr, o.data_seed);
-			tl_printf(&fl, "step\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\tseed\n");
+		tl_header(&r->lg, r->argc, r->argv, r->seedstr, o->data_seed);
+		tl_printf(&r->lg, "step\tlr\tloss\tgrad_norm\ttokens_per_s\teval_loss\teval_acc\tbatch_hash\tseed\n");
+		if (o->fisher_every) {
+			tl_header(&r->fl, r->argc, r->argv, r->seedstr, o->data_seed);
+			tl_printf(&r->fl, "step\tgroup\tfisher\tshare\tn_tokens\testimator\tn_windows\tn_params\tseed\n");
 		}
 	}
-	tl_flush(&lg);                      /* a log that cannot be written fails before training */
-	tl_flush(&fl);
+	tl_flush(&r->lg);
+	tl_flush(&r->fl);
+}
 
+/* what is about to be trained, on standard error */
+static void announce(const run *r)
+{
 	if (cli_verbose >= 0) {
 		char name[160], what[160];
-		arch_name(name, sizeof name, &o, &cfg, voc.n);
-		if (steps) snprintf(what, sizeof what, "%ld step%s", steps, steps == 1 ? "" : "s");
-		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", warm, o.lr);
+		const bert_config *cfg = &r->cfg;
+		arch_name(name, sizeof name, &r->o, cfg, r->voc->n);
+		if (r->steps) snprintf(what, sizeof what, "%ld step%s", r->steps, r->steps == 1 ? "" : "s");
+		else snprintf(what, sizeof what, "one pass over the pipe (%ld warm-up steps, then lr %g)", r->warm, r->o.lr);
 		info("%s: %d layers, hidden %d, %d heads, ffn %d, vocab %d, %zu parameters (%.2f M); %s of %d windows of %d tokens%s%s",
-		     name, cfg.layers, cfg.hidden, cfg.heads, cfg.ffn, cfg.vocab_size, mem[0].m.n, mem[0].m.n / 1e6, what, B, T,
-		     nmem_all > 1 ? "; members " : "", nmem_all > 1 ? seedstr : "");
-		if (nranks > 1)
+		     name, cfg->layers, cfg->hidden, cfg->heads, cfg->ffn, cfg->vocab_size, r->mem[0].m.n, r->mem[0].m.n / 1e6,
+		     what, r->B, r->T, r->nmem_all > 1 ? "; members " : "", r->nmem_all > 1 ? r->seedstr : "");
+		if (r->nranks > 1)
 			info("MPI: %d ranks, %d per member; each batch in %d micro-batches of up to %d windows, --accum %d on each rank",
-			     nranks, dg.size, slices, mb, accum);
+			     r->nranks, r->dg.size, r->slices, r->mb, r->accum);
 	}
-	if (o.resume && cli_verbose >= 0) info("resuming at step %ld from %s", start, o.resume);
-	int tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
-	double t0 = cli_now(), tlast = t0, loss_avg = 0, lr = 0;
-	long ntok = 0;
-	fisher_group *g = NULL;
+	if (r->o.resume && cli_verbose >= 0) info("resuming at step %ld from %s", r->start, r->o.resume);
+}
+
+/* what a checkpoint written now holds besides the members */
+static train_ctx ctx_now(const run *r, long windows, uint64_t chain)
+{
+	return (train_ctx){ r->ih, &r->o, r->argc, r->argv, r->steps, r->warm, r->T, r->accum, r->dg.size,
+	                    &r->es, &r->lg, &r->fl, windows, chain };
+}
+
+/* member k's Fisher lines of step (one line per group) into sfl */
+static void fisher_lines(run *r, member *k, long step)
+{
+	fisher_acc f;
+	fisher_group *g;
+	fisher_init(&f, &k->m, (fisher_estimator)r->o.fest);
+	fisher_eval(&f, k, r->ea, r->mb, &r->es, &r->dg, step);
+	int ng = fisher_groups(&f, &k->m, FISHER_BY_GROUP, &g);
+	double tot = 0;
+	for (int j = 0; j < ng; j++) tot += g[j].fisher;
+	for (int j = 0; j < ng && r->dg.rank == 0; j++)
+		tl_printf(&r->sfl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step, g[j].name,
+		          g[j].fisher, tot > 0 ? g[j].fisher / tot : 0.0, f.ntokens,
+		          fisher_estimator_name(f.est), f.nwindows, g[j].nparams, k->seed);
+	free(g);
+	fisher_free(&f);
+}
+
+/* after step: each member's evaluation (keeping the best), Fisher and log
+ * line; then the logs joined over the ranks and flushed */
+static void step_reports(run *r, long step, int do_eval, int do_fisher, double tps)
+{
+	for (int i = 0; i < r->nmem; i++) {
+		member *k = &r->mem[i];
+		double el = 0, eacc = 0;
+		if (do_eval) {
+			evaluate(&k->m, r->ea, r->mb, &r->es, &el, &eacc, &r->dg);
+			ckpt_state_add_eval(&k->st, step + 1, el, eacc);
+			if (el < k->st.best_loss) {
+				k->st.best_loss = el, k->st.best_step = step + 1;
+				memcpy(k->best, k->m.params, k->m.n * sizeof *k->best);
+			}
+		}
+		if (do_fisher) fisher_lines(r, k, step + 1);
+		if (r->dg.rank != 0)
+			;
+		else if (do_eval)
+			tl_printf(&r->slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
+			          step + 1, r->lr, k->loss, k->norm, tps, el, eacc, r->bh, k->seed);
+		else
+			tl_printf(&r->slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
+			          step + 1, r->lr, k->loss, k->norm, tps, r->bh, k->seed);
+	}
+	tl_share(&r->fl, &r->sfl);   /* the Fisher lines before the step's, as before */
+	tl_share(&r->lg, &r->slg);
+	/* a full disk under a log shows now, not after the last step */
+	tl_flush(&r->lg);
+	tl_flush(&r->fl);
+}
+
+/* one step of training and what follows it (reports, checkpoint,
+ * progress, a signal); returns 0, 1 if the input ended before the step,
+ * 2 if the step was the last */
+static int train_one(run *r)
+{
+	const opts *o = &r->o;
+	long step = r->step;
+	uint64_t chain0 = r->chain;
+	int nb = next_batch(&r->d, r->tok, r->B, &r->chain, &r->bh);
+	if (r->d.broken) {
+		train_ctx cx = ctx_now(r, r->windows, chain0);
+		interrupted(r->mem, r->nmem, r->ckpat, 1, step, &cx);
+	}
+	if (nb == 0) return 1;
+	r->windows += nb;
+	for (int i = 0; i < r->nmem; i++)
+		train_step(&r->mem[i], r->a, r->tok, nb, r->T, r->mb, step, o, r->steps, r->warm, r->inp, r->lab, &r->lr, &r->dg);
+	r->ntok += (long)nb * r->T * r->nmem;
+	/* a pipe tells its end one window ahead: its last step is known */
+	int ended = !r->d.in_memory && r->d.fill == 0, last = step + 1 == r->steps || ended;
+	int do_eval = o->eval && ((step + 1) % o->eval_every == 0 || last);
+	int do_fisher = o->fisher_every && ((step + 1) % o->fisher_every == 0);
+	double now = cli_now(), tps = r->ntok / (now - r->t0 + 1e-9);
+	step_reports(r, step, do_eval, do_fisher, tps);
+	train_ctx cx = ctx_now(r, r->windows, r->chain);
+	int saved = r->want_ckpt && ((o->ckpt_every && (step + 1) % o->ckpt_every == 0) || last);
+	if (saved) {
+		for (int i = 0; i < r->nmem && r->dg.rank == 0; i++) write_checkpoint(&r->mem[i], &cx, step + 1);
+		interrupt_note(r->mem, r->nmem, r->ckpat, step + 1);
+	}
+	r->loss_avg = step == r->start ? r->mem[0].loss : 0.95 * r->loss_avg + 0.05 * r->mem[0].loss;
+	if ((r->tty && (now - r->tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
+		progress(r->tty, step + 1, r->steps, r->windows, r->loss_avg, tps,
+		         r->steps ? (r->steps - step - 1) * (now - r->t0) / (step + 1 - r->start) : 0, last);
+		r->tlast = now;
+	}
+	/* every rank stops at the same step, whichever got the signal */
+	if (dist_max_int(cli_interrupted())) interrupted(r->mem, r->nmem, r->ckpat, !saved && r->dg.rank == 0, step + 1, &cx);
+	return last ? 2 : 0;
+}
+
+/* the steps from r->start on; r->step is then the steps done */
+static void train_loop(run *r)
+{
+	r->tty = isatty(STDERR_FILENO) && cli_verbose >= 0;
+	r->t0 = cli_now(), r->tlast = r->t0;
 	/* from here a signal waits for the end of the step under way, which is
 	 * then saved in the checkpoint (see interrupted()); a second one stops
 	 * at once, leaving the last checkpoint */
-	if (mem[0].ckpt_written) interrupt_note(mem, nmem, ckpat, start);
+	if (r->mem[0].ckpt_written) interrupt_note(r->mem, r->nmem, r->ckpat, r->start);
 	cli_signal_defer(1);
-	for (step = start; !steps || step < steps; step++) {
-		uint64_t chain0 = chain;
-		int nb = next_batch(&d, tok, B, &chain, &bh);
-		if (d.broken || nb == 0) {
-			if (d.broken)
-				interrupted(mem, nmem, ckpat, 1, step,
-				            &(train_ctx){ ih, &o, argc, argv, steps, warm, T, accum, dg.size, &es, &lg, &fl, windows, chain0 });
-			break;
-		}
-		windows += nb;
-		for (int i = 0; i < nmem; i++)
-			train_step(&mem[i], a, tok, nb, T, mb, step, &o, steps, warm, inp, lab, &lr, &dg);
-		ntok += (long)nb * T * nmem;
-		/* a pipe tells its end one window ahead: its last step is known */
-		int ended = !d.in_memory && d.fill == 0, last = step + 1 == steps || ended;
-		int do_eval = o.eval && ((step + 1) % o.eval_every == 0 || last);
-		int do_fisher = o.fisher_every && ((step + 1) % o.fisher_every == 0);
-		double now = cli_now(), tps = ntok / (now - t0 + 1e-9);
-		for (int i = 0; i < nmem; i++) {
-			member *k = &mem[i];
-			double el = 0, eacc = 0;
-			if (do_eval) {
-				evaluate(&k->m, ea, mb, &es, &el, &eacc, &dg);
-				ckpt_state_add_eval(&k->st, step + 1, el, eacc);
-				if (el < k->st.best_loss) {
-					k->st.best_loss = el, k->st.best_step = step + 1;
-					memcpy(k->best, k->m.params, k->m.n * sizeof *k->best);
-				}
-			}
-			if (do_fisher) {
-				fisher_acc f;
-				fisher_init(&f, &k->m, (fisher_estimator)o.fest);
-				fisher_eval(&f, k, ea, mb, &es, &dg, step + 1);
-				int ng = fisher_groups(&f, &k->m, FISHER_BY_GROUP, &g);
-				double tot = 0;
-				for (int j = 0; j < ng; j++) tot += g[j].fisher;
-				for (int j = 0; j < ng && dg.rank == 0; j++)
-					tl_printf(&sfl, "%ld\t%s\t%.9g\t%.9g\t%ld\t%s\t%ld\t%zu\t%" PRIu64 "\n", step + 1, g[j].name,
-					          g[j].fisher, tot > 0 ? g[j].fisher / tot : 0.0, f.ntokens,
-					          fisher_estimator_name(f.est), f.nwindows, g[j].nparams, k->seed);
-				free(g);
-				fisher_free(&f);
-			}
-			if (dg.rank != 0)
-				;
-			else if (do_eval)
-				tl_printf(&slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\t%.6f\t%.6f\t%016" PRIx64 "\t%" PRIu64 "\n",
-				          step + 1, lr, k->loss, k->norm, tps, el, eacc, bh, k->seed);
-			else
-				tl_printf(&slg, "%ld\t%.6g\t%.6f\t%.6f\t%.1f\tNA\tNA\t%016" PRIx64 "\t%" PRIu64 "\n",
-				          step + 1, lr, k->loss, k->norm, tps, bh, k->seed);
-		}
-		tl_share(&fl, &sfl);   /* the Fisher lines before the step's, as before */
-		tl_share(&lg, &slg);
-		/* a full disk under a log shows now, not after the last step */
-		tl_flush(&lg);
-		tl_flush(&fl);
-		train_ctx cx = { ih, &o, argc, argv, steps, warm, T, accum, dg.size, &es, &lg, &fl, windows, chain };
-		int saved = want_ckpt && ((o.ckpt_every && (step + 1) % o.ckpt_every == 0) || last);
-		if (saved) {
-			for (int i = 0; i < nmem && dg.rank == 0; i++) write_checkpoint(&mem[i], &cx, step + 1);
-			interrupt_note(mem, nmem, ckpat, step + 1);
-		}
-		loss_avg = step == start ? mem[0].loss : 0.95 * loss_avg + 0.05 * mem[0].loss;
-		if ((tty && (now - tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
-			progress(tty, step + 1, steps, windows, loss_avg, tps,
-			         steps ? (steps - step - 1) * (now - t0) / (step + 1 - start) : 0, last);
-			tlast = now;
-		}
-		/* every rank stops at the same step, whichever got the signal */
-		if (dist_max_int(cli_interrupted())) interrupted(mem, nmem, ckpat, !saved && dg.rank == 0, step + 1, &cx);
-		if (last) { step++; break; }
+	for (r->step = r->start; !r->steps || r->step < r->steps; r->step++) {
+		int rc = train_one(r);
+		if (rc == 1) break;                      /* the input ended before this step */
+		if (rc == 2) { r->step++; break; }       /* this step was the last */
 	}
-	if (steps && step < steps)
-		warn("%s: the input ended after %ld of %ld steps; stopping there", d.path, step, steps);
-	/* training is over: a signal now ends the program at once, keeping
-	 * the models already written and the final checkpoint */
+	if (r->steps && r->step < r->steps)
+		warn("%s: the input ended after %ld of %ld steps; stopping there", r->d.path, r->step, r->steps);
+}
+
+/* Training is over: a signal now ends the program at once, keeping the
+ * models already written and the final checkpoint.  The outputs, all or
+ * none: the logs are complete on disk (flushed) before the models are
+ * renamed into place, and an error in any of them removes the others
+ * (cli.h). */
+static void save(run *r)
+{
 	cli_signal_defer(0);
-	if (mem[0].ckpt_written)
-		cli_signal_note(nmem == 1 ? "the checkpoint %s at the last step (add --resume %s to the same command to write the model)"
-		                          : "the checkpoints %s at the last step (add --resume '%s' to the same command to write the models)",
-		                nmem == 1 ? mem[0].ckpt : ckpat, nmem == 1 ? mem[0].ckpt : ckpat);
+	if (r->mem[0].ckpt_written)
+		cli_signal_note(r->nmem == 1 ? "the checkpoint %s at the last step (add --resume %s to the same command to write the model)"
+		                             : "the checkpoints %s at the last step (add --resume '%s' to the same command to write the models)",
+		                r->nmem == 1 ? r->mem[0].ckpt : r->ckpat, r->nmem == 1 ? r->mem[0].ckpt : r->ckpat);
 	else
 		cli_signal_note("%s", "");
-	/* the outputs, all or none: the logs are complete on disk (flushed
-	 * above) before the models are renamed into place, and an error in
-	 * any of them removes the others (cli.h) */
-	for (int i = 0; i < nmem && dg.rank == 0; i++) {
-		member *k = &mem[i];
+	for (int i = 0; i < r->nmem && r->dg.rank == 0; i++) {
+		member *k = &r->mem[i];
 		tns_header h;
 		member km = *k;                 /* with --eval: the parameters of the best eval loss */
-		if (k->best && k->st.best_step >= 0) km.m.params = k->best;
-		member_header(&h, ih, &km, &o, argc, argv, k->best && k->st.best_step >= 0 ? k->st.best_step : step);
-		if (k->best && k->st.best_step >= 0) {
+		int best = k->best && k->st.best_step >= 0;
+		if (best) km.m.params = k->best;
+		member_header(&h, r->ih, &km, &r->o, r->argc, r->argv, best ? k->st.best_step : r->step);
+		if (best) {
 			tns_header_set(&h, "eval_loss", "%.9g", k->st.best_loss);
 			for (int j = 0; j < k->st.neval; j++)
 				if (k->st.eval_step[j] == k->st.best_step) tns_header_set(&h, "eval_acc", "%.9g", k->st.eval_acc[j]);
 		}
-		write_model(&co, k->out, &h, &km.m);
+		write_model(&r->co, k->out, &h, &km.m);
 		tns_header_free(&h);
 	}
-	if (lg.fp) cli_out_close(&logo);
-	if (fl.fp) cli_out_close(&flogo);
-	if (cli_verbose >= 0 && !tty && cli_verbose == 0 && step > start)
-		info("%ld steps, final loss %.4f (smoothed), %.0f tokens/s", step, loss_avg, ntok / (cli_now() - t0));
-	if (cli_verbose >= 0 && nranks > 1 && step > start)
+	if (r->lg.fp) cli_out_close(&r->logo);
+	if (r->fl.fp) cli_out_close(&r->flogo);
+}
+
+/* the closing messages */
+static void report(const run *r)
+{
+	long step = r->step, start = r->start;
+	if (cli_verbose >= 0 && !r->tty && cli_verbose == 0 && step > start)
+		info("%ld steps, final loss %.4f (smoothed), %.0f tokens/s", step, r->loss_avg, r->ntok / (cli_now() - r->t0));
+	if (cli_verbose >= 0 && r->nranks > 1 && step > start)
 		info("MPI: %.2f MB sent per step by rank 0 (the sums of gradients, eval and Fisher)", dist_bytes_sent() / 1e6 / (step - start));
-	if (cli_verbose >= 0 && o.eval)
-		for (int i = 0; i < nmem; i++)
-			info("%s: best eval loss %.4f at step %" PRId64, mem[i].out, mem[i].st.best_loss, mem[i].st.best_step);
-	free(lg.s); free(fl.s); free(slg.s); free(sfl.s); free(flogpath); free(ckpat); free(seedv);
-	free(tok); free(inp); free(lab);
-	bert_acts_free(a);
-	if (ea) bert_acts_free(ea);
-	for (int i = 0; i < nmem; i++) {
-		adamw_free(&mem[i].opt);
-		bert_free(&mem[i].m);
-		ckpt_state_free(&mem[i].st);
-		free(mem[i].out); free(mem[i].ckpt); free(mem[i].best);
+	if (cli_verbose >= 0 && r->o.eval)
+		for (int i = 0; i < r->nmem; i++)
+			info("%s: best eval loss %.4f at step %" PRId64, r->mem[i].out, r->mem[i].st.best_loss, r->mem[i].st.best_step);
+}
+
+static void run_free(run *r)
+{
+	free(r->lg.s); free(r->fl.s); free(r->slg.s); free(r->sfl.s); free(r->flogpath); free(r->ckpat); free(r->seedv);
+	free(r->tok); free(r->inp); free(r->lab);
+	bert_acts_free(r->a);
+	if (r->ea) bert_acts_free(r->ea);
+	for (int i = 0; i < r->nmem; i++) {
+		adamw_free(&r->mem[i].opt);
+		bert_free(&r->mem[i].m);
+		ckpt_state_free(&r->mem[i].st);
+		free(r->mem[i].out); free(r->mem[i].ckpt); free(r->mem[i].best);
 	}
-	free(mem);
-	evalset_free(&es);
-	vocab_free(&voc);
-	data_close(&d);
-	dist_group_free(&dg);
+	free(r->mem);
+	evalset_free(&r->es);
+	data_close(&r->d);
+	dist_group_free(&r->dg);
+}
+
+int main(int argc, char **argv)
+{
+	static run r;     /* large; one per process */
+	init_process(&r, argc, argv);
+	parse_opts(&r);
+	plan_members(&r);
+	open_data(&r);
+	setup_members(&r);
+	if (r.o.resume) resume(&r);
+	alloc_buffers(&r);
+	replay(&r);
+	open_logs(&r);
+	announce(&r);
+	train_loop(&r);
+	save(&r);
+	report(&r);
+	run_free(&r);
 	dist_finalize();
 	return 0;
 }

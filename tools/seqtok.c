@@ -20,6 +20,16 @@
 #include "tok/vocab.h"
 #include "tok/window.h"
 
+/* the defaults, named once: the options start from them and usage() shows them */
+enum { DEF_KMER = 6, DEF_WINDOW = 512, DEF_MAX_BP = 2000, DEF_OVERLAP = 0, DEF_SPLIT_SEED = 42 };
+#define DEF_SKIP_N 0.5            /* --skip-n without a value */
+#define DEF_EVAL_FRAC 0.01
+#define DEF_MAX_TRAIN 50000000L   /* --max-train-bytes */
+#define DEF_SPLIT WIN_ALL
+
+/* --split's words, by WIN_* */
+static const char *const split_name[] = { [WIN_ALL] = "all", [WIN_TRAIN] = "train", [WIN_EVAL] = "eval" };
+
 static void usage(FILE *fp)
 {
 	fprintf(fp,
@@ -29,8 +39,8 @@ static void usage(FILE *fp)
 "into token windows: <CLS> tokens <SEP> <PAD>..., one tns record per window\n"
 "named seqname:beg-end, with the vocabulary in the stream header.\n"
 "\n"
-"Tokenizer (default: non-overlapping 6-mers):\n"
-"  -k, --kmer K           k-mers of K bases (1..10; default 6)\n"
+"Tokenizer (default: non-overlapping %d-mers):\n"
+"  -k, --kmer K           k-mers of K bases (1..%d; default %d)\n"
 "      --stride S         overlapping k-mers starting every S bases (default K)\n"
 "  -c, --char             one token per nucleotide (per byte with --text)\n"
 "      --vocab FILE       use the vocabulary in FILE's header (a --train-bpe\n"
@@ -39,7 +49,7 @@ static void usage(FILE *fp)
 "                         tokenizer folder (vocab.txt or tokenizer.json)\n"
 "      --train-bpe N      learn a BPE vocabulary of N tokens (specials\n"
 "                         included) and write it, header only, to -o\n"
-"      --max-train-bytes N  learn from at most N bytes (default 50000000)\n"
+"      --max-train-bytes N  learn from at most N bytes (default %ld)\n"
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
@@ -53,15 +63,15 @@ static void usage(FILE *fp)
 "  -r, --region REG       only chr:beg-end of an indexed FASTA, BAM or CRAM\n"
 "      --reference FA     reference FASTA for CRAM that needs one\n"
 "Windows:\n"
-"  -T, --window T         tokens per window, <CLS> and <SEP> included (default 512)\n"
-"      --max-bp N         cut sequences into pieces of N bases first (default 2000)\n"
-"      --overlap N        consecutive pieces share N bases (default 0)\n"
-"      --skip-n[=F]       drop windows with more than a fraction F of N (default 0.5);\n"
+"  -T, --window T         tokens per window, <CLS> and <SEP> included (default %d)\n"
+"      --max-bp N         cut sequences into pieces of N bases first (default %d)\n"
+"      --overlap N        consecutive pieces share N bases (default %d)\n"
+"      --skip-n[=F]       drop windows with more than a fraction F of N (default %g);\n"
 "                         an output with no window left is an error\n"
-"      --split S          train, eval or all (default all): keep the windows of\n"
+"      --split S          train, eval or all (default %s): keep the windows of\n"
 "                         that part of a deterministic split by record name\n"
-"      --eval-frac F      fraction of windows in the eval part (default 0.01)\n"
-"      --split-seed S     seed of the split (default 42)\n"
+"      --eval-frac F      fraction of windows in the eval part (default %g)\n"
+"      --split-seed S     seed of the split (default %d)\n"
 "  -n, --max-windows N    stop after N windows\n"
 "Output:\n"
 "  -o, --output FILE      write to FILE (default: standard output)\n"
@@ -73,7 +83,9 @@ static void usage(FILE *fp)
 "      --help             this help\n"
 "      --version          version, with htslib and OpenBLAS versions\n"
 "\n"
-"Exit status: 0 success, 1 error, 2 usage.  See seqtok(1).\n");
+"Exit status: 0 success, 1 error, 2 usage.  See seqtok(1).\n",
+	        DEF_KMER, KMER_MAXK, DEF_KMER, DEF_MAX_TRAIN, DEF_WINDOW, DEF_MAX_BP, DEF_OVERLAP, DEF_SKIP_N,
+	        split_name[DEF_SPLIT], DEF_EVAL_FRAC, DEF_SPLIT_SEED);
 }
 
 typedef struct {
@@ -83,6 +95,9 @@ typedef struct {
 	int text, max_bp, overlap, bgzf, train_bpe;
 	int64_t max_train;
 	const char *vocab_file;
+	int k, stride, use_char, set_kmer;   /* the tokenizer seqtok builds itself */
+	char **files;                 /* the inputs ("-" when none is given) */
+	int nfiles;
 } options;
 
 typedef struct {
@@ -304,7 +319,7 @@ static void add_common_header(tns_header *h, const options *o)
 	tns_header_set(h, "window", "%d", o->wo.T);
 	tns_header_set(h, "max_bp", "%d", o->max_bp);
 	tns_header_set(h, "overlap", "%d", o->overlap);
-	tns_header_set(h, "split", "%s", o->wo.split == WIN_ALL ? "all" : o->wo.split == WIN_TRAIN ? "train" : "eval");
+	tns_header_set(h, "split", "%s", split_name[o->wo.split]);
 	tns_header_set(h, "eval_frac", "%g", o->wo.eval_frac);
 	tns_header_set(h, "split_seed", "%llu", (unsigned long long)o->wo.split_seed);
 	if (o->wo.skip_n >= 0) tns_header_set(h, "skip_n", "%g", o->wo.skip_n);
@@ -352,7 +367,16 @@ static int train(options *o, char **files, int nfiles)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- options and main ---- */
+
+static int split_parse(const char *s)
+{
+	for (int i = 0; i < (int)(sizeof split_name / sizeof *split_name); i++)
+		if (!strcmp(s, split_name[i])) return i;
+	die_usage("--split: '%s' is not train, eval or all", s);
+}
+
+static void parse_opts(options *o, int argc, char **argv)
 {
 	enum { O_STRIDE = 0x2000, O_VOCAB, O_TRAIN, O_MAXTRAIN, O_TEXT, O_PARA, O_PACK, O_REF, O_MAXBP,
 	       O_OVERLAP, O_SKIPN, O_SPLIT, O_EVALFRAC, O_SEED, O_BINOK };
@@ -369,111 +393,125 @@ int main(int argc, char **argv)
 		{"bgzf", no_argument, 0, 'z'}, {"binary-ok", no_argument, 0, O_BINOK},
 		CLI_LONGOPTS
 	};
-	options o;
-	memset(&o, 0, sizeof o);
-	cli_init(&o.co, argc, argv);
-	o.wo.T = 512;
-	o.wo.skip_n = -1;
-	o.wo.split = WIN_ALL;
-	o.wo.eval_frac = 0.01;
-	o.wo.split_seed = 42;
-	o.wo.max_windows = -1;
-	o.max_bp = 2000;
-	o.max_train = 50000000;
-	int k = 6, stride = 0, use_char = 0, c;
-	int set_kmer = 0;
+	memset(o, 0, sizeof *o);
+	cli_init(&o->co, argc, argv);
+	o->wo = (win_opts){ .T = DEF_WINDOW, .skip_n = -1, .split = DEF_SPLIT, .eval_frac = DEF_EVAL_FRAC,
+	                    .split_seed = DEF_SPLIT_SEED, .max_windows = -1 };
+	o->max_bp = DEF_MAX_BP;
+	o->overlap = DEF_OVERLAP;
+	o->max_train = DEF_MAX_TRAIN;
+	o->k = DEF_KMER;
+	int c;
 	while ((c = getopt_long(argc, argv, CLI_SHORTOPTS "k:cr:T:n:z", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'k': k = (int)cli_long("--kmer", optarg, 1, KMER_MAXK); set_kmer = 1; break;
-		case O_STRIDE: stride = (int)cli_long("--stride", optarg, 1, KMER_MAXK); set_kmer = 1; break;
-		case 'c': use_char = 1; break;
-		case O_VOCAB: o.vocab_file = optarg; break;
-		case O_TRAIN: o.train_bpe = (int)cli_long("--train-bpe", optarg, 1, 1 << 20); break;
-		case O_MAXTRAIN: o.max_train = cli_long("--max-train-bytes", optarg, 1, (1L << 31) - 1); break;
-		case O_TEXT: o.text = 1; break;
-		case O_PARA: o.ro.para = 1; break;
-		case O_PACK: o.wo.pack = 1; break;
-		case O_BINOK: o.ro.binary_ok = 1; break;
-		case 'r': o.ro.region = optarg; break;
-		case O_REF: o.ro.reference = optarg; break;
-		case 'T': o.wo.T = (int)cli_long("--window", optarg, 3, 1 << 20); break;
-		case O_MAXBP: o.max_bp = (int)cli_long("--max-bp", optarg, 1, 1 << 30); break;
-		case O_OVERLAP: o.overlap = (int)cli_long("--overlap", optarg, 0, 1 << 30); break;
-		case O_SKIPN: o.wo.skip_n = optarg ? cli_double("--skip-n", optarg, 0, 1) : 0.5; break;
-		case O_SPLIT:
-			if (!strcmp(optarg, "train")) o.wo.split = WIN_TRAIN;
-			else if (!strcmp(optarg, "eval")) o.wo.split = WIN_EVAL;
-			else if (!strcmp(optarg, "all")) o.wo.split = WIN_ALL;
-			else die_usage("--split: '%s' is not train, eval or all", optarg);
-			break;
-		case O_EVALFRAC: o.wo.eval_frac = cli_double("--eval-frac", optarg, 0, 1); break;
-		case O_SEED: o.wo.split_seed = (uint64_t)cli_long("--split-seed", optarg, 0, 0x7fffffffffffffffL); break;
-		case 'n': o.wo.max_windows = cli_long("--max-windows", optarg, 0, 0x7fffffffffffffffL); break;
-		case 'z': o.bgzf = 1; break;
+		case 'k': o->k = (int)cli_long("--kmer", optarg, 1, KMER_MAXK); o->set_kmer = 1; break;
+		case O_STRIDE: o->stride = (int)cli_long("--stride", optarg, 1, KMER_MAXK); o->set_kmer = 1; break;
+		case 'c': o->use_char = 1; break;
+		case O_VOCAB: o->vocab_file = optarg; break;
+		case O_TRAIN: o->train_bpe = (int)cli_long("--train-bpe", optarg, 1, 1 << 20); break;
+		case O_MAXTRAIN: o->max_train = cli_long("--max-train-bytes", optarg, 1, (1L << 31) - 1); break;
+		case O_TEXT: o->text = 1; break;
+		case O_PARA: o->ro.para = 1; break;
+		case O_PACK: o->wo.pack = 1; break;
+		case O_BINOK: o->ro.binary_ok = 1; break;
+		case 'r': o->ro.region = optarg; break;
+		case O_REF: o->ro.reference = optarg; break;
+		case 'T': o->wo.T = (int)cli_long("--window", optarg, 3, 1 << 20); break;
+		case O_MAXBP: o->max_bp = (int)cli_long("--max-bp", optarg, 1, 1 << 30); break;
+		case O_OVERLAP: o->overlap = (int)cli_long("--overlap", optarg, 0, 1 << 30); break;
+		case O_SKIPN: o->wo.skip_n = optarg ? cli_double("--skip-n", optarg, 0, 1) : DEF_SKIP_N; break;
+		case O_SPLIT: o->wo.split = split_parse(optarg); break;
+		case O_EVALFRAC: o->wo.eval_frac = cli_double("--eval-frac", optarg, 0, 1); break;
+		case O_SEED: o->wo.split_seed = (uint64_t)cli_long("--split-seed", optarg, 0, 0x7fffffffffffffffL); break;
+		case 'n': o->wo.max_windows = cli_long("--max-windows", optarg, 0, 0x7fffffffffffffffL); break;
+		case 'z': o->bgzf = 1; break;
 		default:
-			if (!cli_common_opt(&o.co, c, optarg, usage)) { usage(stderr); return EXIT_USAGE; }
+			if (!cli_common_opt(&o->co, c, optarg, usage)) { usage(stderr); exit(EXIT_USAGE); }
 		}
 	}
 	/* -t is for (de)compression: seqtok does no linear algebra */
-	o.ro.threads = o.co.threads;
-	o.ro.text = 0;
-	if (o.overlap >= o.max_bp) die_usage("--overlap must be smaller than --max-bp");
-	if (stride > k) die_usage("--stride %d is larger than --kmer %d", stride, k);
-	if ((o.vocab_file != NULL) + (o.train_bpe > 0) + use_char > 1)
+	o->ro.threads = o->co.threads;
+	o->ro.text = 0;
+	static char *stdin_only[] = {"-"};
+	o->nfiles = argc - optind;
+	o->files = o->nfiles ? argv + optind : stdin_only;
+}
+
+/* the options that exclude each other */
+static void check_opts(const options *o)
+{
+	if (o->overlap >= o->max_bp) die_usage("--overlap must be smaller than --max-bp");
+	if (o->stride > o->k) die_usage("--stride %d is larger than --kmer %d", o->stride, o->k);
+	if ((o->vocab_file != NULL) + (o->train_bpe > 0) + o->use_char > 1)
 		die_usage("choose one of --vocab, --train-bpe and --char");
-	if (set_kmer && (o.vocab_file || o.train_bpe || use_char || o.text))
+	if (o->set_kmer && (o->vocab_file || o->train_bpe || o->use_char || o->text))
 		die_usage("--kmer and --stride make k-mers of sequences; they do not go with --vocab, --train-bpe, --char or --text");
-	if (o.ro.binary_ok && !o.text) die_usage("--binary-ok goes with --text");
-	int nfiles = argc - optind;
-	cli_need_input(nfiles, usage);
-	char *stdin_only[] = {"-"};
-	char **files = nfiles ? argv + optind : stdin_only;
-	if (!nfiles) nfiles = 1;
+	if (o->ro.binary_ok && !o->text) die_usage("--binary-ok goes with --text");
+}
 
-	if (o.train_bpe) {
-		if (o.ro.para && !o.text) die_usage("--para goes with --text");
-		o.ro.text = o.text;
-		return train(&o, files, nfiles);
-	}
-	tokenizer t;
+/* the tokenizer: --vocab's, or one seqtok builds (--char, -k) */
+static void choose_tokenizer(tokenizer *t, options *o)
+{
 	tok_vocab own;
-	if (o.vocab_file) load_vocab(&t, &o);
-	else if (o.text && !use_char) die_usage("--text needs --char or a BPE --vocab");
+	if (o->vocab_file) load_vocab(t, o);
+	else if (o->text && !o->use_char) die_usage("--text needs --char or a BPE --vocab");
 	else {
-		if (use_char && o.text) tok_text_char_vocab(&own);
-		else if (use_char) kmer_char_vocab(&own);
-		else kmer_vocab(&own, k, stride ? stride : k);
-		own_tokenizer(&t, &own);
+		if (o->use_char && o->text) tok_text_char_vocab(&own);
+		else if (o->use_char) kmer_char_vocab(&own);
+		else kmer_vocab(&own, o->k, o->stride ? o->stride : o->k);
+		own_tokenizer(t, &own);
 	}
-	o.ro.text = o.text;
-	if (o.ro.para && !o.text) die_usage("--para goes with --text");
-	if (o.wo.pack && !o.text) die_usage("--pack goes with --text (a genome's sequences already fill their windows)");
-	cli_check_binary_out(&o.co);
+}
 
+/* every input into windows of t's tokens, written to -o */
+static int encode(options *o, tokenizer *t)
+{
 	tns_header h;
 	tns_header_init(&h);
-	vocab_to_header(&t.v, &h);
-	add_common_header(&h, &o);
+	vocab_to_header(&t->v, &h);
+	add_common_header(&h, o);
 	out_ctx oc;
-	oc.w = cli_tns_create(&o.co, o.co.output, &h, o.bgzf ? TNS_W_BGZF : 0);
-	if (o.co.threads > 1) tns_writer_threads(oc.w, o.co.threads);
+	oc.w = cli_tns_create(&o->co, o->co.output, &h, o->bgzf ? TNS_W_BGZF : 0);
+	if (o->co.threads > 1) tns_writer_threads(oc.w, o->co.threads);
 	enc_ctx ec;
 	memset(&ec, 0, sizeof ec);
-	ec.t = &t;
-	ec.text = o.text;
-	win_init(&ec.ww, &o.wo, &t.v.id, write_window, &oc);
-	if (o.wo.max_windows != 0) {
-		each_piece(&o, files, nfiles, encode_piece, &ec, oc.w);
+	ec.t = t;
+	ec.text = o->text;
+	win_init(&ec.ww, &o->wo, &t->v.id, write_window, &oc);
+	if (o->wo.max_windows != 0) {
+		each_piece(o, o->files, o->nfiles, encode_piece, &ec, oc.w);
 		if (win_finish(&ec.ww) < 0) cli_tns_close(oc.w);  /* reports the write error, removes the output */
 	}
 	if (cli_verbose > 0)
 		info("%lld windows written; %lld mostly N, %lld in the other split", (long long)tns_writer_nrecords(oc.w),
 		     (long long)ec.ww.n_dropped_n, (long long)ec.ww.n_other_split);
-	if (tns_writer_nrecords(oc.w) == 0 && o.wo.max_windows != 0) no_windows(&o, &ec.ww, oc.w, files, nfiles);
+	if (tns_writer_nrecords(oc.w) == 0 && o->wo.max_windows != 0) no_windows(o, &ec.ww, oc.w, o->files, o->nfiles);
 	cli_tns_close(oc.w);
 	win_free(&ec.ww);
 	free(ec.ids); free(ec.pos); free(ec.len);
-	tokenizer_free(&t);
 	tns_header_free(&h);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	options o;
+	parse_opts(&o, argc, argv);
+	check_opts(&o);
+	cli_need_input(o.nfiles, usage);
+	if (!o.nfiles) o.nfiles = 1;
+	if (o.train_bpe) {
+		if (o.ro.para && !o.text) die_usage("--para goes with --text");
+		o.ro.text = o.text;
+		return train(&o, o.files, o.nfiles);
+	}
+	tokenizer t;
+	choose_tokenizer(&t, &o);
+	o.ro.text = o.text;
+	if (o.ro.para && !o.text) die_usage("--para goes with --text");
+	if (o.wo.pack && !o.text) die_usage("--pack goes with --text (a genome's sequences already fill their windows)");
+	cli_check_binary_out(&o.co);
+	encode(&o, &t);
+	tokenizer_free(&t);
 	return 0;
 }

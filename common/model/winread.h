@@ -1,13 +1,26 @@
 /* winread.h -- token windows (seqtok output) read in batches, for the
- * programs that run models over them (lmprobe, fisherflow).  Every window
- * must hold an i32 tensor "tokens" of one length T; errors end the program
- * with a message naming the file and the record. */
+ * programs that run models over them (lmtrain, lmprobe, fisherflow).  Every
+ * window must hold an i32 tensor "tokens" of one length T, each id inside
+ * the stream's vocabulary.  Library code: a function that fails returns -1
+ * and fills a winread_err (the file to name, the message, whether it is a
+ * usage error); the tool decides to end, with winread_die(). */
 #ifndef SEQLM_WINREAD_H
 #define SEQLM_WINREAD_H
 
 #include <stdint.h>
 #include "io/tns.h"
 #include "tok/vocab.h"
+
+/* what went wrong: prog: error: FILE: MSG (exit 1), or a usage error
+ * prog: MSG (exit 2) */
+typedef struct {
+	const char *file;             /* a path the caller passed or w->path */
+	char msg[1024];
+	int usage;
+} winread_err;
+
+/* ends the program with e's message (for tools) */
+void winread_die(const winread_err *e) __attribute__((noreturn));
 
 typedef struct {
 	tns_reader *r;
@@ -25,8 +38,13 @@ typedef struct {
 	long seen;                    /* windows of the stream read, in the shard or not */
 } winread;
 
-/* opens path ("-" stdin) or, if fd >= 0, that descriptor (taken over) */
-void winread_open(winread *w, const char *path, int fd, int cap);
+/* Opens path ("-" stdin) or, if fd >= 0, that descriptor (taken over),
+ * reads its vocabulary and its first window (T is then known).  0 or -1;
+ * on failure w holds nothing to close. */
+int winread_open(winread *w, const char *path, int fd, int cap, winread_err *e);
+/* the same but for the first window: T is 0 until winread_next reads it
+ * (lmtrain: the input's record errors come after its option checks) */
+int winread_open_header(winread *w, const char *path, int fd, int cap, winread_err *e);
 /* more windows per batch (before the first winread_next) */
 void winread_grow(winread *w, int cap);
 /* From now on only the windows of shard k of n (1 <= k <= n): blocks of
@@ -34,8 +52,9 @@ void winread_grow(winread *w, int cap);
  * shard b mod n + 1, so a shard's windows are whole blocks in stream order
  * (tnsview --cat deals them back).  Call before the first winread_next. */
 void winread_shard(winread *w, int k, int n, int block);
-/* the next batch: returns the number of windows (0 at the verified end) */
-int winread_next(winread *w);
+/* the next batch: returns the number of windows (0 at the verified end),
+ * -1 on a read error or a bad window (e names w->path) */
+int winread_next(winread *w, winread_err *e);
 void winread_close(winread *w);
 #include "model/bert.h"
 /* What a model file says about itself, read from its header alone. */
@@ -48,23 +67,23 @@ typedef struct {
  * or wrong model is named as such (and not as an empty stdin): each opens,
  * is a BERT model and has a tokenizer; a path that does not exist but reads
  * as a number gets the hint --mask-prob (-q was the mask probability once);
- * a path with a tab or newline cannot be a TSV's model name.  Dies naming
- * the file.  mi[n] receives the headers' facts. */
-void winread_check_model_files(char **paths, int n, winread_model *mi);
+ * a path with a tab or newline cannot be a TSV's model name (both usage
+ * errors).  mi[n] receives the headers' facts.  0 or -1. */
+int winread_check_model_files(char **paths, int n, winread_model *mi, winread_err *e);
 /* A model against these windows: its vocabulary must be the stream's (same
  * hash) and its positions must cover T (else the message names the seqtok
- * -T that fits).  Dies naming the model file. */
-void winread_check_model(const winread *w, const winread_model *mi);
+ * -T that fits).  0, or -1 naming the model file. */
+int winread_check_model(const winread *w, const winread_model *mi, winread_err *e);
 /* Loads a model file whole (parameters, checksums, end frame), before or
- * without windows; dies naming it.  h and mi (optional) receive its header
- * and what it says. */
-void winread_read_model(const char *path, bert_model *m, tns_header *h, winread_model *mi);
+ * without windows.  h and mi (optional) receive its header and what it
+ * says.  0, or -1 naming it (nothing to free). */
+int winread_read_model(const char *path, bert_model *m, tns_header *h, winread_model *mi, winread_err *e);
 /* Loads a model file for these windows (checked as above).  h (optional)
- * receives its header. */
-void winread_load_model(const winread *w, const char *path, bert_model *m, tns_header *h);
+ * receives its header.  0 or -1 (nothing to free). */
+int winread_load_model(const winread *w, const char *path, bert_model *m, tns_header *h, winread_err *e);
 
 /* stdin copied to an unlinked temporary file, for several passes; returns
- * its descriptor (rewind with lseek before each winread_open) */
-int winread_spool_stdin(void);
+ * its descriptor (rewind with lseek before each winread_open), -1 on error */
+int winread_spool_stdin(winread_err *e);
 
 #endif

@@ -19,12 +19,18 @@
  * file and the problem (v is then empty, nothing to free). */
 int hftok_load_dir(const char *dir, tok_vocab *v, char *err, size_t errlen);
 
-/* Writes v's tokenizer files into dir (which must exist): vocab.txt for
- * k-mer and character vocabularies (seqlm's own and hf-kmer / hf-esm), or
- * tokenizer.json for BPE, plus tokenizer_config.json and
- * special_tokens_map.json, so that AutoTokenizer.from_pretrained(dir)
- * tokenizes as seqtok does.  0 ok; -1 with err.  Files are written whole
- * (FILE.tmp, then renamed). */
-int hftok_save_dir(const char *dir, const tok_vocab *v, char *err, size_t errlen);
+/* Write v's tokenizer files into dir (which must exist), one function per
+ * vocabulary kind (the tokenizer table's save_hf, tokenizers.h): vocab.txt
+ * for k-mer and character vocabularies (seqlm's own kmer and char,
+ * hf-kmer, hf-esm), or tokenizer.json for BPE (bpe, hf-bpe), plus
+ * tokenizer_config.json and special_tokens_map.json, so that
+ * AutoTokenizer.from_pretrained(dir) tokenizes as seqtok does.  0 ok; -1
+ * with err.  Files are written whole (FILE.tmp, then renamed). */
+int hfsave_kmer(const char *dir, const tok_vocab *v, char *err, size_t errlen);
+int hfsave_char(const char *dir, const tok_vocab *v, char *err, size_t errlen);
+int hfsave_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen);
+int hfsave_hf_kmer(const char *dir, const tok_vocab *v, char *err, size_t errlen);
+int hfsave_hf_esm(const char *dir, const tok_vocab *v, char *err, size_t errlen);
+int hfsave_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
-/* hftoksave.c -- hftok_save_dir (see hftok.h): a vocabulary as the
- * Hugging Face files that tokenize the same way.
+/* hftoksave.c -- hfsave_* (see hftok.h): a vocabulary as the Hugging
+ * Face files that tokenize the same way, one function per vocabulary kind
+ * (the tokenizer table, tokenizers.c, picks it: tokenizer_save_hf).
  *   hf-kmer            vocab.txt + BertTokenizer configs (do_lower_case as LC:)
  *   hf-esm             vocab.txt + EsmTokenizer configs (eos_token: END: or null)
  *   kmer (stride = k), char
@@ -277,7 +278,7 @@ static int put_tokenizer_json(const char *dir, const tok_vocab *v, const int32_t
 
 /* seqtok's DNA BPE: its specials added (special, not normalized), the
  * merges from the L:/R: extras in id order */
-static int save_native_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+int hfsave_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 {
 	if (!strstr(v->params, "AL:dna")) {
 		snprintf(err, errlen, "seqtok's text BPE has no tokenizers equivalent (its pre-split is not GPT-2's)");
@@ -311,7 +312,7 @@ out:
 	return rc;
 }
 
-static int save_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+int hfsave_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 {
 	char nm[128], pt[128], buf[32];
 	if (!tns_line_field(v->params, "NM", nm, sizeof nm) || !tns_line_field(v->params, "PT", pt, sizeof pt) ||
@@ -329,30 +330,34 @@ static int save_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t er
 	return put_configs(dir, v, "PreTrainedTokenizerFast", role, -1, err, errlen);
 }
 
-int hftok_save_dir(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+int hfsave_hf_kmer(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 {
 	const tok_ids *d = &v->id;
-	if (!strcmp(v->kind, "hf-kmer")) {
-		if (put_vocab_txt(dir, v, err, errlen) < 0) return -1;
-		const char *role[7] = {tok_or_null(v, d->unk), tok_or_null(v, d->pad), tok_or_null(v, d->cls),
-		                       tok_or_null(v, d->sep), tok_or_null(v, d->mask), NULL, NULL};
-		return put_configs(dir, v, "BertTokenizer", role, strstr(v->params, "LC:1") != NULL, err, errlen);
+	if (put_vocab_txt(dir, v, err, errlen) < 0) return -1;
+	const char *role[7] = {tok_or_null(v, d->unk), tok_or_null(v, d->pad), tok_or_null(v, d->cls),
+	                       tok_or_null(v, d->sep), tok_or_null(v, d->mask), NULL, NULL};
+	return put_configs(dir, v, "BertTokenizer", role, strstr(v->params, "LC:1") != NULL, err, errlen);
+}
+
+int hfsave_hf_esm(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+{
+	const tok_ids *d = &v->id;
+	const char *role[7] = {tok_or_null(v, d->unk), tok_or_null(v, d->pad), tok_or_null(v, d->cls),
+	                       NULL, tok_or_null(v, d->mask), NULL, tok_or_null(v, d->end)};
+	return save_esm(dir, v, role, err, errlen);
+}
+
+int hfsave_char(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+{
+	const char *role[7] = {"<UNK>", "<PAD>", "<CLS>", NULL, "<MASK>", NULL, "<SEP>"};
+	return save_esm(dir, v, role, err, errlen);
+}
+
+int hfsave_kmer(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+{
+	if (v->stride && v->stride != v->k) {
+		snprintf(err, errlen, "overlapping k-mers (stride %d < k %d) have no HF tokenizer that cuts them as seqtok does", v->stride, v->k);
+		return -1;
 	}
-	if (!strcmp(v->kind, "hf-esm")) {
-		const char *role[7] = {tok_or_null(v, d->unk), tok_or_null(v, d->pad), tok_or_null(v, d->cls),
-		                       NULL, tok_or_null(v, d->mask), NULL, tok_or_null(v, d->end)};
-		return save_esm(dir, v, role, err, errlen);
-	}
-	if (!strcmp(v->kind, "kmer") || !strcmp(v->kind, "char")) {
-		if (!strcmp(v->kind, "kmer") && v->stride && v->stride != v->k) {
-			snprintf(err, errlen, "overlapping k-mers (stride %d < k %d) have no HF tokenizer that cuts them as seqtok does", v->stride, v->k);
-			return -1;
-		}
-		const char *role[7] = {"<UNK>", "<PAD>", "<CLS>", NULL, "<MASK>", NULL, "<SEP>"};
-		return save_esm(dir, v, role, err, errlen);
-	}
-	if (!strcmp(v->kind, "bpe")) return save_native_bpe(dir, v, err, errlen);
-	if (!strcmp(v->kind, "hf-bpe")) return save_hf_bpe(dir, v, err, errlen);
-	snprintf(err, errlen, "a %s vocabulary has no Hugging Face tokenizer files (bytes above 0x7f are not text)", v->kind);
-	return -1;
+	return hfsave_char(dir, v, err, errlen);
 }

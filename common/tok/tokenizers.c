@@ -8,6 +8,7 @@
 #include "tok/bpe.h"
 #include "base/util.h"
 #include "tok/hfenc.h"
+#include "tok/hftok.h"
 #include "tok/kmer.h"
 
 /* bytes covered per id: a token's length; a special stands for one byte
@@ -142,13 +143,13 @@ static void bpe_free_state(tokenizer *t)
 /* ---- the table ---- */
 
 static const tok_kind kinds[] = {
-	{"kmer", kmer_from_vocab, kmer_enc, free_state, TOKIN_DNA},
-	{"char", char_from_vocab, char_enc, free_state, TOKIN_DNA},
-	{"text-char", textchar_from_vocab, textchar_enc, NULL, TOKIN_TEXT},
-	{"bpe", bpe_from, bpe_enc, bpe_free_state, TOKIN_BOTH},    /* the vocabulary's alphabet decides */
-	{"hf-kmer", hfkmer_from_vocab, hfkmer_encode, hfenc_free, TOKIN_DNA},
-	{"hf-esm", hfesm_from_vocab, hfesm_encode, hfenc_free, TOKIN_DNA},
-	{"hf-bpe", hfbpe_from_vocab, hfbpe_encode, hfbpe_free, TOKIN_BOTH},
+	{"kmer", kmer_from_vocab, kmer_enc, free_state, TOKIN_DNA, hfsave_kmer},
+	{"char", char_from_vocab, char_enc, free_state, TOKIN_DNA, hfsave_char},
+	{"text-char", textchar_from_vocab, textchar_enc, NULL, TOKIN_TEXT, NULL},
+	{"bpe", bpe_from, bpe_enc, bpe_free_state, TOKIN_BOTH, hfsave_bpe},    /* the vocabulary's alphabet decides */
+	{"hf-kmer", hfkmer_from_vocab, hfkmer_encode, hfenc_free, TOKIN_DNA, hfsave_hf_kmer},
+	{"hf-esm", hfesm_from_vocab, hfesm_encode, hfenc_free, TOKIN_DNA, hfsave_hf_esm},
+	{"hf-bpe", hfbpe_from_vocab, hfbpe_encode, hfbpe_free, TOKIN_BOTH, hfsave_hf_bpe},
 };
 
 const tok_kind *tok_kind_find(const char *kind)
@@ -182,6 +183,14 @@ int tokenizer_init(tokenizer *t, tok_vocab *v, char *err, size_t errlen)
 long tokenizer_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len)
 {
 	return t->kind->encode(t, s, n, ids, pos, len);
+}
+
+int tokenizer_save_hf(const char *dir, const tok_vocab *v, char *err, size_t errlen)
+{
+	const tok_kind *k = tok_kind_find(v->kind);
+	if (k && k->save_hf) return k->save_hf(dir, v, err, errlen);
+	snprintf(err, errlen, "a %s vocabulary has no Hugging Face tokenizer files (bytes above 0x7f are not text)", v->kind);
+	return -1;
 }
 
 void tokenizer_free(tokenizer *t)

@@ -30,6 +30,9 @@ typedef struct {
 	long (*encode)(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
 	void (*free)(tokenizer *t);
 	int input;                    /* TOKIN_* */
+	/* the Hugging Face tokenizer files of such a vocabulary (hftok.h);
+	 * NULL: none can tokenize as seqtok does */
+	int (*save_hf)(const char *dir, const tok_vocab *v, char *err, size_t errlen);
 } tok_kind;
 
 struct tokenizer {
@@ -52,6 +55,10 @@ long tokenizer_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t
  * table in tokenizers.c calls the encoders, so a call would make a circle */
 static inline long tokenizer_capacity(const tokenizer *t, long n) { return t->expand * n + 1; }
 void tokenizer_free(tokenizer *t);
+
+/* Writes v's Hugging Face tokenizer files into dir (which must exist)
+ * with its kind's save_hf.  0 ok; -1 with err for a kind that has none. */
+int tokenizer_save_hf(const char *dir, const tok_vocab *v, char *err, size_t errlen);
 
 /* seqlm's text-char vocabulary: the five specials, then bytes 1..255 */
 void tok_text_char_vocab(tok_vocab *v);

@@ -4,7 +4,7 @@
  * 2 vocab.txt then (after a NUL) tokenizer_config.json.  The files go into
  * a scratch folder; a vocabulary that loads is put through the tokenizer
  * table, encodes the input's bytes as text and as DNA, is written back
- * (hftok_save_dir) and read again.  Build and run: make fuzz. */
+ * (tokenizer_save_hf) and read again.  Build and run: make fuzz. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tok_vocab v;
 	if (hftok_load_dir(dir, &v, err, sizeof err) != 0) return 0;
 	clear(out);
-	int saved = hftok_save_dir(out, &v, err, sizeof err) == 0;
+	int saved = tokenizer_save_hf(out, &v, err, sizeof err) == 0;
 	tokenizer t;
 	if (tokenizer_init(&t, &v, err, sizeof err) == 0) {
 		encode_both(&t, data, size);

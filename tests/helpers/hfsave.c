@@ -1,11 +1,12 @@
 /* hfsave -- test helper: the vocabulary of SRC (a tensor stream's header or
  * a Hugging Face tokenizer folder) written as Hugging Face tokenizer files
- * into the folder DIR (hftok_save_dir).  Usage: hfsave SRC DIR */
+ * into the folder DIR (tokenizer_save_hf).  Usage: hfsave SRC DIR */
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "base/cli.h"
 #include "tok/hftok.h"
+#include "tok/tokenizers.h"
 #include "io/tns.h"
 
 int main(int argc, char **argv)
@@ -24,7 +25,7 @@ int main(int argc, char **argv)
 		tns_close_reader(r);
 	}
 	mkdir(argv[2], 0777);
-	if (hftok_save_dir(argv[2], &v, err, sizeof err) < 0) die_file(argv[2], "%s", err);
+	if (tokenizer_save_hf(argv[2], &v, err, sizeof err) < 0) die_file(argv[2], "%s", err);
 	vocab_free(&v);
 	return 0;
 }

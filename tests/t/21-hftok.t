@@ -90,6 +90,9 @@ seqtok -q -T 20 -k 3 --stride 1 -n 0 -o "$T/k3s1.tns" dna.fa
 ok $? "overlapping seqtok k-mers are not saved (no HF tokenizer cuts them so)"
 "$HS" "$DATA/seqtok/text_bpe400.tns" "$T/no2" 2> "$T/no.err"; test $? = 1 && grep -q "pre-split is not GPT-2" "$T/no.err"
 ok $? "nor is seqtok's text BPE"
+seqtok -q --text --char -T 20 -n 0 -o "$T/tc.tns" "$DATA/readme/book.txt"
+"$HS" "$T/tc.tns" "$T/no3" 2> "$T/no.err"; test $? = 1 && grep -q "a text-char vocabulary has no Hugging Face tokenizer files" "$T/no.err"
+ok $? "nor a byte vocabulary: its kind has no save_hf in the tokenizer table"
 
 # bad folders: exit 1, one 'seqtok: error: DIR: ...' line, no output
 bad() { # bad DESCRIPTION REGEX DIR [SEQTOK ARGS]

@@ -68,6 +68,10 @@ rm -f "$T/a4.tns"
 fails_with "windows longer than --max-pos are refused" 1 "lmtrain: error: .*exceed the model's 32 positions" lmtrain $small --max-pos 32 --steps 1 -q -o "$T/x.tns" "$W"
 "$SEQLM_TESTBIN/mktns" -n 2 -o "$T/novocab.tns"
 fails_with "a stream without a vocabulary is refused" 1 "lmtrain: error: .*vocabulary" lmtrain $small --steps 1 -q -o "$T/x.tns" "$T/novocab.tns"
+# the window checks are winread's (lmprobe's and fisherflow's): the same words
+fails_with "records without windows are refused as lmprobe refuses them" 1 "lmtrain: error: .*probe_model.tns: record 0 \(params\) has no i32\[T\] 'tokens' tensor \(not seqtok output\?\)" lmtrain $small --steps 1 -q -o "$T/x.tns" "$DATA/probe/probe_model.tns"
+v=$(lmtrain --version 2>&1); st=$?
+is "$st $(echo "$v" | grep -c '^MPI: ')" "0 1" "--version exits 0 and says whether MPI is built in (its note outlives option parsing: asan=1)"
 fails_with "an unknown architecture is a usage error" 2 "arch" lmtrain --arch 7B --steps 1 -o "$T/x.tns" "$W"
 lmtrain $small --steps 1 -q -o "$T/none/x.tns" "$W" 2> /dev/null; is "$?" 1 "an unwritable output exits 1"
 [ ! -e "$T/x.tns" ] && [ ! -e "$T/x.tns.tmp" ]; ok $? "and no failed run left an output behind"
