@@ -219,43 +219,6 @@ void met_argsort_desc(const float *p, int V, int32_t *order, uint32_t *scratch)
 	for (int i = 0; i < V; i++) order[i] = (int32_t)(uint32_t)k0[i];
 }
 
-/* counts and masses of the buckets; a bucket's values lie within a factor
- * of 2 of each other (its keys span at most half an exponent), so its
- * mass, a sum of floats in double, is exact in any order: the row is
- * summed as two halves into two tables (two independent chains of
- * read-modify-writes instead of one) and the halves added, the same bits
- * as one pass.  The sums of p log2 p are not exact: one pass in index
- * order. */
-static void nucleus_hist(met_nucleus *n, const uint32_t *bid)
-{
-	int V = n->V, h = V / 2;
-	const float *p = n->p, *lp = n->lp;
-	int32_t c0[MET_NB], c1[MET_NB];
-	double s0[MET_NB], s1[MET_NB];
-	memset(c0, 0, sizeof c0); memset(c1, 0, sizeof c1);
-	memset(s0, 0, sizeof s0); memset(s1, 0, sizeof s1);
-	const uint32_t *b1 = bid + h;
-	const float *p1 = p + h;
-	for (int i = 0; i < h; i++) {
-		uint32_t a = bid[i], b = b1[i];
-		c0[a]++; s0[a] += p[i];
-		c1[b]++; s1[b] += p1[i];
-	}
-	if (V & 1) { c1[bid[V - 1]]++; s1[bid[V - 1]] += p[V - 1]; }
-	n->start[0] = 0;
-	for (int b = 0; b < MET_NB; b++) {
-		n->start[b + 1] = n->start[b] + c0[b] + c1[b];
-		n->next[b] = n->start[b];
-		n->half[b] = c0[b];
-		n->mass[b] = s0[b] + s1[b];
-	}
-	if (lp) {
-		memset(s0, 0, sizeof s0);
-		for (int i = 0; i < V; i++) s0[bid[i]] += (double)p[i] * lp[i];
-		memcpy(n->bplp, s0, sizeof s0);
-	}
-}
-
 void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, int32_t *order, uint32_t *key,
                       uint64_t *tmp)
 {
@@ -264,53 +227,33 @@ void met_nucleus_init(met_nucleus *n, const float *p, const float *lp, int V, in
 	MET_CALL(desc_keys, p, V, key, &lo, &hi);
 	int shift = 0;
 	if (V > 0) while (shift < 32 && ((uint64_t)(hi - lo) >> shift) >= MET_NB) shift++;
-	MET_CALL(bucket_ids, key, V, lo, shift);   /* key[] now holds each entry's bucket */
-	nucleus_hist(n, key);
-	memset(n->sorted, 0, sizeof n->sorted);
-	n->cum[0] = 0; n->cplp[0] = 0;
-	n->ncum = 0; n->nscat = 0;
-}
-
-/* cum[] (and cplp[]) up to cum[b]: the running sums over buckets, in
- * bucket order as far as a cut needs them */
-static void nucleus_cum_to(met_nucleus *n, int b)
-{
-	for (int i = n->ncum; i < b; i++) {
-		n->cum[i + 1] = n->cum[i] + n->mass[i];
-		if (n->lp) n->cplp[i + 1] = n->cplp[i] + n->bplp[i];
+	int32_t cnt[MET_NB];
+	double sp[MET_NB], spl[MET_NB];
+	memset(cnt, 0, sizeof cnt); memset(sp, 0, sizeof sp);
+	if (lp) memset(spl, 0, sizeof spl);
+	if (lp)
+		for (int i = 0; i < V; i++) {
+			uint32_t b = (key[i] - lo) >> shift;
+			cnt[b]++;
+			sp[b] += p[i];
+			spl[b] += (double)p[i] * lp[i];
+		}
+	else              /* no sums of p log2 p: met_levels() gives them */
+		for (int i = 0; i < V; i++) {
+			uint32_t b = (key[i] - lo) >> shift;
+			cnt[b]++;
+			sp[b] += p[i];
+		}
+	n->start[0] = 0; n->cum[0] = 0; n->cplp[0] = 0;
+	for (int b = 0; b < MET_NB; b++) {
+		n->start[b + 1] = n->start[b] + cnt[b];
+		n->cum[b + 1] = n->cum[b] + sp[b];
+		n->sorted[b] = cnt[b] <= 1;
+		cnt[b] = n->start[b];
 	}
-	if (b > n->ncum) n->ncum = b;
-}
-
-/* order[] holds buckets 0..b-1 (index order within each until sorted):
- * entries are placed a range of buckets at a time, the range reaching 9/10
- * of the mass still outside it, so a sweep of ascending top-p values up to
- * 0.9 places them in one pass (a pass reads all V bucket numbers) and the
- * tail beyond the largest cut, most of the entries of a peaked row, is
- * never placed */
-static void nucleus_place_to(met_nucleus *n, int b)
-{
-	if (b <= n->nscat) return;
-	nucleus_cum_to(n, b);
-	double want = n->cum[b] + 0.9 * (1 - n->cum[b]);
-	while (b < MET_NB && n->start[b] < n->V && n->cum[b] < want) nucleus_cum_to(n, ++b);
-	/* the entries of those buckets in index order; those of the row's
-	 * first half go to the start of their bucket, those of its second half
-	 * after them: two chains of read-modify-writes, interleaved */
-	int32_t *ix = (int32_t *)n->tmp, *o = n->order, *n0 = n->next, n1[MET_NB];
-	const uint32_t *key = n->key;
-	int k = MET_CALL(bucket_scan, key, n->V, (uint32_t)n->nscat, (uint32_t)b, ix), h = n->V / 2, m = 0;
-	for (int c = n->nscat; c < b; c++) n1[c] = n0[c] + n->half[c];
-	for (int hi = k; m < hi;) { int mid = m + (hi - m) / 2; if (ix[mid] < h) m = mid + 1; else hi = mid; }
-	int i = 0, j = m;
-	for (; i < m && j < k; i++, j++) {
-		int x = ix[i], y = ix[j];
-		o[n0[key[x]]++] = x;
-		o[n1[key[y]]++] = y;
-	}
-	for (; i < m; i++) o[n0[key[ix[i]]]++] = ix[i];
-	for (; j < k; j++) o[n1[key[ix[j]]]++] = ix[j];
-	n->nscat = b;
+	if (lp)
+		for (int b = 0; b < MET_NB; b++) n->cplp[b + 1] = n->cplp[b] + spl[b];
+	for (int i = 0; i < V; i++) order[cnt[(key[i] - lo) >> shift]++] = i;   /* stable */
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -323,10 +266,9 @@ static int cmp_u64(const void *a, const void *b)
 static void nucleus_sort(met_nucleus *n, int b)
 {
 	if (n->sorted[b]) return;
-	nucleus_place_to(n, b + 1);
 	int s = n->start[b], e = n->start[b + 1], m = e - s;
 	uint64_t *t = n->tmp;
-	for (int i = 0; i < m; i++) t[i] = (uint64_t)desc_key(n->p[n->order[s + i]]) << 32 | (uint32_t)n->order[s + i];
+	for (int i = 0; i < m; i++) t[i] = (uint64_t)n->key[n->order[s + i]] << 32 | (uint32_t)n->order[s + i];
 	if (m <= 32) {
 		for (int i = 1; i < m; i++) {
 			uint64_t x = t[i];
@@ -348,40 +290,25 @@ static int nucleus_bucket_of(const met_nucleus *n, int i)
 	return lo;
 }
 
-/* the first bucket whose end the cut does not pass (nucleus: the mass at
- * its end >= p; authors': > p), MET_NB if none: the running sums are
- * extended as far as needed, then searched */
-static int nucleus_cut_bucket(met_nucleus *n, double top_p, int mode)
-{
-#define MET_PAST(c) (mode == MET_TOPP_NUCLEUS ? (c) >= top_p : (c) > top_p)
-	while (n->ncum < MET_NB && !MET_PAST(n->cum[n->ncum])) nucleus_cum_to(n, n->ncum + 1);
-	int lo = 0, hi = n->ncum < MET_NB || MET_PAST(n->cum[MET_NB]) ? n->ncum - 1 : MET_NB;
-	if (hi < 0) hi = 0;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		if (MET_PAST(n->cum[mid + 1])) hi = mid; else lo = mid + 1;
-	}
-#undef MET_PAST
-	return lo;
-}
-
 int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, double *plp)
 {
 	int V = n->V;
 	const float *p = n->p, *lp = n->lp;
 	if (V <= 0) { *mass = 0; *plp = 0; return 0; }
-	int lo = top_p >= 1 ? MET_NB : nucleus_cut_bucket(n, top_p, mode);
-	if (lo == MET_NB) {                /* everything */
-		nucleus_place_to(n, MET_NB);
-		*mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN;
-		return V;
+	if (top_p >= 1) { *mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN; return V; }
+	/* the first bucket whose end the cut does not pass (nucleus: the mass
+	 * at its end >= p; authors': > p), then a walk in sorted order from
+	 * its start, into the next buckets should rounding ask it */
+	int lo = 0, hi = MET_NB;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		double c = n->cum[mid + 1];
+		if (mode == MET_TOPP_NUCLEUS ? c >= top_p : c > top_p) hi = mid; else lo = mid + 1;
 	}
-	/* a walk in sorted order from the start of that bucket, into the next
-	 * buckets should rounding ask it */
+	if (lo == MET_NB) { *mass = n->cum[MET_NB]; *plp = lp ? n->cplp[MET_NB] : NAN; return V; }  /* never reached */
 	double s = n->cum[lo], t = n->cplp[lo];
 	int k = V;
 	for (int b = lo; b < MET_NB && k == V; b++) {
-		nucleus_cum_to(n, b + 1);
 		nucleus_sort(n, b);
 		for (int i = n->start[b]; i < n->start[b + 1]; i++) {
 			int j = n->order[i];
@@ -395,7 +322,6 @@ int met_nucleus_count(met_nucleus *n, double top_p, int mode, double *mass, doub
 			}
 		}
 	}
-	if (k == V) nucleus_place_to(n, MET_NB);
 	if (k < 1) {                       /* authors': at least the top entry */
 		nucleus_sort(n, nucleus_bucket_of(n, 0));
 		int j = n->order[0];

@@ -118,9 +118,7 @@ typedef struct {
 	int32_t *order;
 	uint32_t *key;
 	uint64_t *tmp;
-	int ncum, nscat;              /* cum[0..ncum] summed; buckets [0, nscat) placed in order */
-	int32_t start[MET_NB + 1], next[MET_NB], half[MET_NB]; /* half: entries in the row's first half */
-	double mass[MET_NB], bplp[MET_NB];         /* of each bucket */
+	int32_t start[MET_NB + 1];
 	double cum[MET_NB + 1], cplp[MET_NB + 1]; /* over the buckets before b */
 	uint8_t sorted[MET_NB];
 } met_nucleus;

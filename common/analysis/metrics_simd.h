@@ -520,42 +520,6 @@ MET_SIMD static void K(desc_keys)(const float *p, int V, uint32_t *key, uint32_t
 	*lo = l; *hi = h;
 }
 
-/* key[i] = (key[i] - lo) >> shift: each entry's bucket (met_nucleus) */
-MET_SIMD static void K(bucket_ids)(uint32_t *key, int V, uint32_t lo, int shift)
-{
-	int i = 0;
-	for (; i + VW <= V; i += VW) {
-		K(vu) k;
-		memcpy(&k, key + i, sizeof k);
-		k = (k - lo) >> shift;
-		memcpy(key + i, &k, sizeof k);
-	}
-	for (; i < V; i++) key[i] = (key[i] - lo) >> shift;
-}
-
-/* the indices i (ascending) with b0 <= bid[i] < b1 into out; returns how
- * many (out has V + VW entries of room) */
-MET_SIMD static int K(bucket_scan)(const uint32_t *bid, int V, uint32_t b0, uint32_t b1, int32_t *out)
-{
-	int k = 0, i = 0;
-	uint32_t w = b1 - b0;
-#if VW == 16
-	__m512i vb0 = _mm512_set1_epi32((int)b0), vw = _mm512_set1_epi32((int)w), iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6,
-	        7, 8, 9, 10, 11, 12, 13, 14, 15);
-	for (; i + VW <= V; i += VW) {
-		__m512i x = _mm512_sub_epi32(_mm512_loadu_si512(bid + i), vb0);
-		__mmask16 m = _mm512_cmplt_epu32_mask(x, vw);
-		_mm512_storeu_si512(out + k, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota, _mm512_set1_epi32(i))));
-		k += __builtin_popcount(m);
-	}
-#endif
-	for (; i < V; i++) {
-		out[k] = i;
-		k += bid[i] - b0 < w;
-	}
-	return k;
-}
-
 #undef vf
 #undef vi
 #undef loadv
