@@ -8,9 +8,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "analysis/metrics.h"
 #include "base/rng.h"
+#include "base/cpu.h"
 
 /* vectors in static inline helpers: always inlined into each
  * clone, so the ABI note does not matter (an out-of-line helper shared by
@@ -53,12 +54,7 @@ static uint32_t desc_key(float x)
 /* AVX-512 when the CPU has it and SEQLM_NO_AVX512 is unset or 0 (set, the
  * numbers match an AVX2 machine's bit for bit) */
 static int met_wide_flag;
-__attribute__((constructor)) static void met_pick(void)
-{
-	const char *e = getenv("SEQLM_NO_AVX512");
-	__builtin_cpu_init();
-	met_wide_flag = __builtin_cpu_supports("x86-64-v4") > 0 && !(e && *e && strcmp(e, "0") != 0);
-}
+__attribute__((constructor)) static void met_pick(void) { met_wide_flag = cpu_wide(); }
 #define MET_CALL(f, ...) (met_wide_flag ? f##_v16(__VA_ARGS__) : f##_v8(__VA_ARGS__))
 #else
 #define MET_CALL(f, ...) f##_v8(__VA_ARGS__)
@@ -567,24 +563,28 @@ static void gram_grow(met_gram *g)
 	free(old.key); free(old.cnt);
 }
 
-static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+/* the slot of key k, added (count 0) if new: the caller makes its count
+ * non-zero at once (0 marks an empty slot) */
+static uint64_t gram_slot(met_gram *g, const int32_t *k)
 {
 	if (2 * (g->n + 1) > g->cap) gram_grow(g);
 	uint64_t mask = g->cap - 1, i = gram_hash(k, g->L) & mask;
 	size_t bytes = sizeof(int32_t) * g->L;
 	while (g->cnt[i] && memcmp(g->key + i * g->L, k, bytes)) i = (i + 1) & mask;
 	if (!g->cnt[i]) { memcpy(g->key + i * g->L, k, bytes); g->n++; }
+	return i;
+}
+
+static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+{
+	uint64_t i = gram_slot(g, k);      /* first: it may move g->cnt */
 	g->cnt[i] += add;
 }
 
 /* keeps the largest v seen for key k (a table of maxima, not counts) */
 static void gram_max(met_gram *g, const int32_t *k, uint64_t v)
 {
-	if (2 * (g->n + 1) > g->cap) gram_grow(g);
-	uint64_t mask = g->cap - 1, i = gram_hash(k, g->L) & mask;
-	size_t bytes = sizeof(int32_t) * g->L;
-	while (g->cnt[i] && memcmp(g->key + i * g->L, k, bytes)) i = (i + 1) & mask;
-	if (!g->cnt[i]) { memcpy(g->key + i * g->L, k, bytes); g->n++; }
+	uint64_t i = gram_slot(g, k);
 	if (v > g->cnt[i]) g->cnt[i] = v;
 }
 

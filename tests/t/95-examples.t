@@ -91,6 +91,16 @@ is "$(grep -c 'At this scale.*\*\*reproduced\*\*' "$T/rep1.md")" 3 "report: (a),
 grep -q 'Jaccard.*At this scale: \*\*not reproduced\*\*' "$T/rep1.md"; ok $? "report: (c) with no DNA-text difference: not reproduced"
 grep -q 'Top-10 Jaccard, text − DNA.*dna-bpe +0.000 \[+0.000, +0.000\]' "$T/rep1.md"; ok $? "report: the difference and its interval are printed"
 
+# recipe.sh: one model per recipe, the learned check per row
+printf 'plain 32 0 8 4 --layers 1 --hidden 16 --heads 2 --ffn 32 --lr 1e-3\npacked 32 1 8 4 --layers 1 --hidden 16 --heads 2 --ffn 32 --lr 1e-3\n' > "$T/grid.txt"
+sh "$TOP/examples/recipe.sh" --text "$DATA/demo/moby_dick_head.txt" --out "$T/recipe" --grid "$T/grid.txt" --bpe 300 -t 1 > "$T/recipe.tsv" 2> "$T/recipe.err"
+ok $? "examples/recipe.sh runs a grid"
+is "$(cut -f1,2,3,5,6,15 "$T/recipe.tsv" | tr '\t\n' ', ')" "recipe,T,pack,steps,tokens,learned plain,32,0,4,1024,no packed,32,1,4,1024,no " "recipe.sh: a row a recipe, tokens seen, and 4 steps of a tiny model did not learn"
+awk -F'\t' 'NR > 1 && !($7 > 0 && $7 <= 1 && $9 > 0 && $12 > 0 && $13 > 0 && $13 < 1) {exit 1}' "$T/recipe.tsv"; ok $? "recipe.sh: text fraction, loss, unigram entropy and majority baseline are filled in"
+sh "$TOP/examples/recipe.sh" --text "$DATA/demo/moby_dick_head.txt" --out "$T/recipe" --grid "$T/grid.txt" --bpe 300 -t 2 2> "$T/recipe2.err" | cut -f1-7,9- > "$T/recipe2.tsv"
+cut -f1-7,9- "$T/recipe.tsv" | cmp -s - "$T/recipe2.tsv"; ok $? "recipe.sh: a rerun keeps the trained models and prints the same"
+is "$(grep -c ' steps of ' "$T/recipe2.err")" 0 "recipe.sh: ... without training again"
+
 # the Snakefile: the same rules, the same numbers as reproduce.sh
 if command -v snakemake > /dev/null; then
 	(cd "$T" && snakemake -s "$TOP/examples/Snakefile" -c2 -q --config scale=tiny data="$T/data" out="$T/sm") > "$T/sm.out" 2>&1
