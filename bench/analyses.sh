@@ -4,7 +4,9 @@
 # in the same run; disagree's default 11-value top-p sweep against its own
 # -p 1 pass on the same stream (target: sweep/p1 throughput >= 0.5), also on
 # a flat stream like a 6-mer DNA model's (about 11.8 of 12 bits, where every
-# nucleus is large); then disagree --embeddings on five 4096 x 768 matrices.
+# nucleus is large), in wall and in CPU seconds (user + system: on a loaded
+# machine the wall ratio swings with the load, the CPU ratio much less);
+# then disagree --embeddings on five 4096 x 768 matrices.
 . "$(dirname "$0")/lib.sh"
 MK=${SEQLM_TESTBIN:-build/tests}/mkprobs
 [ -x "$MK" ] || { echo "bench/analyses.sh: $MK missing (make bench builds it)" >&2; exit 1; }
@@ -27,12 +29,15 @@ p1=$(median_time "disagree -p 1 $f")
 ours=$(median_time "disagree $f")
 report "disagree, 11 top-p values (1 thread)" "$ours" "cat" "$peer" "$bytes"
 report "disagree sweep vs its -p 1 (1 thread)" "$ours" "disagree -p 1" "$p1" "$bytes"
+report "  the same, CPU seconds" "$(cpu_time "disagree $f")" "disagree -p 1" "$(cpu_time "disagree -p 1 $f")" "$bytes"
 ours=$(median_time "disagree -t 2 $f")
 report "disagree, 11 top-p values, -t 2" "$ours" "cat" "$peer" "$bytes"
 "$MK" -M 5 -V 4096 -P 20 -n "$BENCH_RECORDS" -T 0.5,0.5 -o "$BENCH_TMP/flat.tns" || exit 1
 p1=$(median_time "disagree -p 1 $BENCH_TMP/flat.tns")
 ours=$(median_time "disagree $BENCH_TMP/flat.tns")
 report "disagree sweep vs -p 1, flat rows" "$ours" "disagree -p 1" "$p1" "$bytes"
+report "  the same, CPU seconds" "$(cpu_time "disagree $BENCH_TMP/flat.tns")" "disagree -p 1" \
+	"$(cpu_time "disagree -p 1 $BENCH_TMP/flat.tns")" "$bytes"
 rm -f "$BENCH_TMP/flat.tns"
 "$MK" -M 5 -V 4096 -P 20 -n "$BENCH_RECORDS" -h -o "$BENCH_TMP/probs16.tns" || exit 1
 b16=$(wc -c < "$BENCH_TMP/probs16.tns")

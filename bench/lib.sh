@@ -14,6 +14,17 @@ median_time() {
 	done
 	sort -g "$BENCH_TMP/times" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
+# cpu_time CMD...: median CPU seconds (user + system) over $REPS runs of
+# sh -c "CMD", which other processes on a loaded machine disturb less than
+# the wall time
+cpu_time() {
+	i=0; : > "$BENCH_TMP/cpu"
+	while [ $i -lt "$REPS" ]; do
+		/usr/bin/time -f "%U %S" -o "$BENCH_TMP/t1" sh -c "$1" > /dev/null 2>&1 || return 1
+		awk '{printf "%.3f\n", $1 + $2}' "$BENCH_TMP/t1" >> "$BENCH_TMP/cpu"; i=$((i + 1))
+	done
+	sort -g "$BENCH_TMP/cpu" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
+}
 # median FILE / range FILE: the median / "min-max" of a file of numbers
 median() { sort -g "$1" | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]}'; }
 range() { sort -g "$1" | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.0f-%.0f", lo, hi}'; }

@@ -21,15 +21,6 @@ peer=$(median_time "cat $M > /dev/null")
 peer2=$(median_time "rm -f $BENCH_TMP/copy; cat $M > $BENCH_TMP/copy")
 report "lmconvert --from-hf 90M F32" "$ours" "cat >/dev/null" "$peer" "$bytes"
 report "lmconvert --from-hf 90M F32" "$ours" "cat > file" "$peer2" "$bytes"
-# CPU time (user + system), which other processes on the machine disturb less
-cpu_time() {
-	i=0; : > "$BENCH_TMP/cpu"
-	while [ $i -lt "$REPS" ]; do
-		/usr/bin/time -f "%U %S" -o "$BENCH_TMP/t1" sh -c "$1" > /dev/null 2>&1 || return 1
-		awk '{printf "%.3f\n", $1 + $2}' "$BENCH_TMP/t1" >> "$BENCH_TMP/cpu"; i=$((i + 1))
-	done
-	sort -g "$BENCH_TMP/cpu" | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
-}
 ours=$(cpu_time "rm -f $BENCH_TMP/m.tns; lmconvert --from-hf $BENCH_TMP/hf -o $BENCH_TMP/m.tns")
 peer2=$(cpu_time "rm -f $BENCH_TMP/copy; cat $M > $BENCH_TMP/copy")
 report "  the same, CPU seconds" "$ours" "cat > file" "$peer2" "$bytes"
