@@ -14,115 +14,12 @@
 #include "base/cli.h"
 #include "base/mm.h"
 
-/* ---- configuration and parameter table --------------------------------- */
-
-int bert_config_named(bert_config *c, const char *name, int V)
-{
-	static const struct { const char *name; int L, d, h, ffn; } arch[] = {
-		{ "90M", 12, 768, 12, 3072 },
-		{ "20M", 8, 512, 8, 1024 },
-		{ "4M", 6, 256, 8, 512 },
-	};
-	for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
-		if (strcmp(name, arch[i].name) != 0) continue;
-		c->vocab_size = V;
-		c->layers = arch[i].L, c->hidden = arch[i].d, c->heads = arch[i].h, c->ffn = arch[i].ffn;
-		c->max_pos = 512, c->type_vocab = 1;
-		c->ln_eps = 1e-12f, c->hidden_drop = 0.1f, c->attn_drop = 0.1f;
-		c->pad_id = 1, c->mask_id = 4;             /* seqlm's own vocabularies (vocab.h) */
-		return 0;
-	}
-	return -1;
-}
-
-const char *bert_config_check(const bert_config *c)
-{
-	if (c->vocab_size < 6) return "vocab_size must be at least 6 (5 specials + 1)";
-	if (c->pad_id < -1 || c->pad_id >= c->vocab_size || c->mask_id < -1 || c->mask_id >= c->vocab_size)
-		return "pad_token_id and mask_token_id must be ids of the vocabulary";
-	if (c->hidden < 1 || c->layers < 1 || c->heads < 1 || c->ffn < 1 || c->max_pos < 1)
-		return "hidden, layers, heads, ffn and max positions must be positive";
-	if (c->hidden % c->heads) return "hidden size must be a multiple of the number of heads";
-	if (c->type_vocab < 1) return "type_vocab_size must be at least 1";
-	if (!(c->hidden_drop >= 0 && c->hidden_drop < 1 && c->attn_drop >= 0 && c->attn_drop < 1))
-		return "dropout probabilities must be in [0,1)";
-	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
-		return "model too large";
-	return NULL;
-}
-
-static void add_param(bert_model *m, const char *name, int64_t d0, int64_t d1)
-{
-	bert_param *p = &m->p[m->np++];
-	snprintf(p->name, sizeof p->name, "%s", name);
-	p->ndim = d1 ? 2 : 1;
-	p->dim[0] = d0, p->dim[1] = d1;
-	p->n = (size_t)d0 * (d1 ? (size_t)d1 : 1);
-	p->off = m->n;
-	m->n += p->n;
-}
-
-static void build_table(bert_model *m)
-{
-	const bert_config *c = &m->c;
-	int d = c->hidden, f = c->ffn;
-	char nm[96];
-	m->p = xcalloc((size_t)5 + 16 * c->layers + 5, sizeof *m->p);
-	m->np = 0, m->n = 0;
-	add_param(m, "bert.embeddings.word_embeddings.weight", c->vocab_size, d);
-	add_param(m, "bert.embeddings.position_embeddings.weight", c->max_pos, d);
-	add_param(m, "bert.embeddings.token_type_embeddings.weight", c->type_vocab, d);
-	add_param(m, "bert.embeddings.LayerNorm.weight", d, 0);
-	add_param(m, "bert.embeddings.LayerNorm.bias", d, 0);
-	for (int l = 0; l < c->layers; l++) {
-		static const struct { const char *s; int rows, cols; } lp[] = {
-			/* rows/cols: 0 = d, 1 = ffn, -1 = none */
-			{ "attention.self.query.weight", 0, 0 }, { "attention.self.query.bias", 0, -1 },
-			{ "attention.self.key.weight", 0, 0 }, { "attention.self.key.bias", 0, -1 },
-			{ "attention.self.value.weight", 0, 0 }, { "attention.self.value.bias", 0, -1 },
-			{ "attention.output.dense.weight", 0, 0 }, { "attention.output.dense.bias", 0, -1 },
-			{ "attention.output.LayerNorm.weight", 0, -1 }, { "attention.output.LayerNorm.bias", 0, -1 },
-			{ "intermediate.dense.weight", 1, 0 }, { "intermediate.dense.bias", 1, -1 },
-			{ "output.dense.weight", 0, 1 }, { "output.dense.bias", 0, -1 },
-			{ "output.LayerNorm.weight", 0, -1 }, { "output.LayerNorm.bias", 0, -1 },
-		};
-		for (int i = 0; i < 16; i++) {
-			snprintf(nm, sizeof nm, "bert.encoder.layer.%d.%s", l, lp[i].s);
-			add_param(m, nm, lp[i].rows ? f : d, lp[i].cols < 0 ? 0 : lp[i].cols ? f : d);
-		}
-	}
-	add_param(m, "cls.predictions.bias", c->vocab_size, 0);
-	add_param(m, "cls.predictions.transform.dense.weight", d, d);
-	add_param(m, "cls.predictions.transform.dense.bias", d, 0);
-	add_param(m, "cls.predictions.transform.LayerNorm.weight", d, 0);
-	add_param(m, "cls.predictions.transform.LayerNorm.bias", d, 0);
-}
-
-void bert_bind(const bert_model *m, float *buf, bert_weights *w)
-{
-	const bert_param *p = m->p;
-	int k = 0;
-	free(w->layer);
-	w->wte = buf + p[k++].off, w->wpe = buf + p[k++].off, w->wtt = buf + p[k++].off;
-	w->eln_w = buf + p[k++].off, w->eln_b = buf + p[k++].off;
-	w->layer = xcalloc(m->c.layers, sizeof *w->layer);
-	for (int l = 0; l < m->c.layers; l++) {
-		bert_layer_w *y = &w->layer[l];
-		float **f[16] = { &y->qw, &y->qb, &y->kw, &y->kb, &y->vw, &y->vb, &y->ow, &y->ob,
-		                  &y->ln1w, &y->ln1b, &y->iw, &y->ib, &y->fw, &y->fb, &y->ln2w, &y->ln2b };
-		for (int i = 0; i < 16; i++) *f[i] = buf + p[k++].off;
-	}
-	w->cls_bias = buf + p[k++].off;
-	w->tw = buf + p[k++].off, w->tb = buf + p[k++].off;
-	w->tln_w = buf + p[k++].off, w->tln_b = buf + p[k++].off;
-}
-
 int bert_init_table(bert_model *m, const bert_config *c)
 {
 	memset(m, 0, sizeof *m);
 	if (bert_config_check(c)) return -1;
 	m->c = *c;
-	build_table(m);
+	bert_build_table(m);
 	return 0;
 }
 
@@ -131,7 +28,7 @@ int bert_init(bert_model *m, const bert_config *c)
 	memset(m, 0, sizeof *m);
 	if (bert_config_check(c)) return -1;
 	m->c = *c;
-	build_table(m);
+	bert_build_table(m);
 	m->params = xaligned(m->n * sizeof(float));
 	memset(m->params, 0, m->n * sizeof(float));
 	bert_bind(m, m->params, &m->w);
@@ -237,39 +134,6 @@ void bert_params_changed(bert_model *m)
 	/* all of them, in rows of 4096: the few vectors among them cost nothing */
 	if (m->bf16) bf16_rows(m, m->params, m->wbf, (int)(m->n / 4096), 4096);
 	if (m->bf16 && m->n % 4096) mm_to_bf16(m->params + m->n / 4096 * 4096, m->wbf + m->n / 4096 * 4096, m->n % 4096);
-}
-
-int bert_param_find(const bert_model *m, const char *name)
-{
-	for (int i = 0; i < m->np; i++)
-		if (strcmp(m->p[i].name, name) == 0) return i;
-	return -1;
-}
-
-static int ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
-void bert_init_weights(bert_model *m, uint64_t seed)
-{
-	for (int i = 0; i < m->np; i++) {
-		const bert_param *p = &m->p[i];
-		float *x = m->params + p->off;
-		if (strstr(p->name, "LayerNorm.weight")) {
-			for (size_t j = 0; j < p->n; j++) x[j] = 1.0f;
-		} else if (p->ndim == 1) {
-			memset(x, 0, p->n * sizeof *x);         /* biases, LayerNorm.bias */
-		} else {
-			rng_t r;
-			rng_seed(&r, seed, (uint64_t)i);
-			for (size_t j = 0; j < p->n; j++) x[j] = (float)(0.02 * rng_normal(&r));
-		}
-		if (ends_with(p->name, "word_embeddings.weight") && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
-			memset(x + (size_t)m->c.pad_id * m->c.hidden, 0, m->c.hidden * sizeof *x);
-	}
-	bert_params_changed(m);
 }
 
 uint64_t bert_hash(const bert_model *m)
