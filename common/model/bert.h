@@ -47,11 +47,6 @@ typedef enum {
 	BERT_LMHEAD_BERT = 0,           /* transform (dense, GELU, LayerNorm), tied decoder + bias */
 	BERT_LMHEAD_ESM,                /* EsmLMHead: dense, GELU, LayerNorm, decoder, bias */
 } bert_lmhead;
-enum {                            /* bert_config.nobias: biases a family leaves out */
-	BERT_NOBIAS_ATTN = 1,         /* q, k, v and attention output */
-	BERT_NOBIAS_FFN = 2,          /* the FFN's dense layers (NT v2 add_bias_fnn false) */
-};
-
 typedef struct {
 	int vocab_size;               /* V */
 	int hidden;                   /* d */
@@ -66,14 +61,16 @@ typedef struct {
 	int pad_id;                   /* pad_token_id: no attention to it, its embedding row
 	                               * gets no gradient (padding_idx); -1 none */
 	int mask_id;                  /* mask_token_id, -1 none */
-	/* the variant (all zero: BERT) */
-	bert_norm norm;
-	int final_ln;                 /* a LayerNorm after the last layer (ESM emb_layer_norm_after) */
-	bert_pos pos;
+	/* the variant (all zero: BERT); ints so that model.c's table of
+	 * @KV keys can address them */
+	int norm;                     /* bert_norm */
+	int final_ln;                 /* 1: a LayerNorm after the last layer (ESM emb_layer_norm_after) */
+	int pos;                      /* bert_pos */
 	int pos_offset;               /* BERT_POS_OFFSET: the first position id */
-	bert_ffn ffn_kind;
-	unsigned nobias;              /* BERT_NOBIAS_* */
-	bert_lmhead lm_head;
+	int ffn_kind;                 /* bert_ffn */
+	int attn_nobias;              /* 1: q, k, v and attention output without biases */
+	int ffn_nobias;               /* 1: the FFN's dense layers without biases (NT v2) */
+	int lm_head;                  /* bert_lmhead */
 } bert_config;
 
 /* HF defaults, with the sizes of the named architecture ("4M", "20M", "90M",
@@ -189,6 +186,10 @@ void bert_build_table(bert_model *m);
 /* binds a buffer of m->n floats to the weight pointers (those of
  * parameters the config does not have: NULL) */
 void bert_bind(const bert_model *m, float *buf, bert_weights *w);
+/* 1 if an HF checkpoint's tensor name is one a masked language model does
+ * not use (BertForPreTraining's pooler and next-sentence head, the
+ * position_ids buffer), 0 if not */
+int bert_hf_ignored(const char *name);
 /* index of a parameter by HF name, -1 if none */
 int bert_param_find(const bert_model *m, const char *name);
 /* HF BertForMaskedLM._init_weights: normal(0, 0.02) for Linear and

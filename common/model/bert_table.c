@@ -52,9 +52,8 @@ const char *bert_config_unsupported(const bert_config *c)
 	if (c->ffn_kind == BERT_FFN_GEGLU) return "a GeGLU feed-forward";
 	if (c->ffn_kind == BERT_FFN_SWIGLU) return "a SwiGLU feed-forward";
 	if (c->ffn_kind != BERT_FFN_GELU) return "an unknown feed-forward";
-	if (c->nobias & BERT_NOBIAS_ATTN) return "attention without biases";
-	if (c->nobias & BERT_NOBIAS_FFN) return "a feed-forward without biases";
-	if (c->nobias) return "unknown bias flags";
+	if (c->attn_nobias) return "attention without biases";
+	if (c->ffn_nobias) return "a feed-forward without biases";
 	if (c->lm_head == BERT_LMHEAD_ESM) return "the ESM language-model head";
 	if (c->lm_head != BERT_LMHEAD_BERT) return "an unknown language-model head";
 	return NULL;
@@ -73,6 +72,7 @@ const char *bert_config_check(const bert_config *c)
 		return "dropout probabilities must be in [0,1)";
 	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
 		return "model too large";
+	if (c->pos_offset && c->pos != BERT_POS_OFFSET) return "a position offset needs offset position ids";
 	return bert_config_unsupported(c);
 }
 
@@ -201,4 +201,11 @@ void bert_init_weights(bert_model *m, uint64_t seed)
 			memset(x + (size_t)m->c.pad_id * p->dim[1], 0, p->dim[1] * sizeof *x);
 	}
 	bert_params_changed(m);
+}
+
+int bert_hf_ignored(const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(name, "bert.pooler.", 12) == 0 || strncmp(name, "cls.seq_relationship.", 21) == 0 ||
+	       (n >= 12 && strcmp(name + n - 12, "position_ids") == 0);
 }
