@@ -5,6 +5,7 @@
  * element-wise work is split by rows and every reduction over rows runs in
  * row order, so the bits never depend on the number of threads. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -13,6 +14,28 @@
 #include "base/rng.h"
 #include "base/cli.h"
 #include "base/mm.h"
+
+/* BERT_INVARIANT(cond, fmt, ...): a condition bert.h makes the caller's
+ * duty, not input to check: batch shapes within bert_acts_new's capacity,
+ * tokens and labels below vocab_size (winread checks a stream's tokens
+ * against the model where they enter; mlm labels are tokens), training
+ * activations for bert_backward, and only the variants bert_config_check
+ * accepts (bert_init refuses the others, so a kernel never meets one).
+ * Broken, it is a bug in the program: reported as one and aborted, not
+ * returned as an error. */
+#define BERT_INVARIANT(cond, ...) do { if (!(cond)) bert_broken(__func__, __VA_ARGS__); } while (0)
+
+static void bert_broken(const char *fn, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void bert_broken(const char *fn, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: internal error: %s: ", cli_prog ? cli_prog : "seqlm", fn);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
 
 int bert_init_table(bert_model *m, const bert_config *c)
 {
@@ -577,12 +600,17 @@ static void matmul_fwd(const bert_model *m, bert_acts *a, float *y, const float 
 		par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
 }
 
+/* one attention pass over (record, head) tasks.  Forward: the query rows
+ * are a row set (rowset below); backward: records [b0, b0 + R/T) */
 typedef struct {
 	const bert_model *m;
 	bert_acts *a;
 	layer_acts *y;
 	int l, b0;
-	const float *x;
+	const float *q;                /* forward: the query rows [nq, d] */
+	const int *qs;                 /* forward: record b's queries are rows qs[b]..qs[b+1]-1
+	                                * of q (NULL: all T rows of each record, q[b*T..]) */
+	int nq;                        /* forward: rows of q (bf16: of y->qb, head-major) */
 	const uint16_t *xb;            /* bf16 backward: dctx rounded, head-major */
 	int R;                         /* its rows */
 } attjob;
@@ -610,6 +638,12 @@ static void att_context(const bert_model *m, const float *P, int rows, int T, in
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, dh, T, 1.0f, P, T, v, d, 0.0f, ctx, d);
 }
 
+/* The attention forward of the (record, head) tasks i0..i1: the scores of
+ * the record's query rows against all its keys, softmax over the keys that
+ * are not padding, dropout on the probabilities when training, and the
+ * context at the query rows.  Training and bert_forward take every row
+ * (qs NULL); bert_forward_rows the listed ones of the last layer, whose
+ * query rows sit gathered in q (no dropout there: inference only). */
 static void att_fwd_range(void *ctx, int i0, int i1)
 {
 	attjob *j = ctx;
@@ -618,24 +652,26 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 	layer_acts *y = j->y;
 	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
 	float p = m->c.attn_drop, sc = 1.0f / sqrtf((float)dh);
-	int drop = a->drop_on && p > 0;
+	int drop = a->drop_on && p > 0 && !j->qs;
 	float *pd = drop ? xaligned((size_t)T * T * sizeof(float)) : NULL;
 	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
 	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H;
-		size_t off = (size_t)i * T * T, ro = (size_t)b * T * d + (size_t)h * dh;
-		size_t ho = ((size_t)h * a->nb * T + (size_t)b * T) * dh;      /* bf16: head-major */
+		int q0 = j->qs ? j->qs[b] : b * T, c = j->qs ? j->qs[b + 1] - q0 : T;
+		if (!c) continue;
+		size_t off = (size_t)i * T * T;
+		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)q0 * d + (size_t)h * dh;
+		/* bf16, head-major: q [H, nq, dh], k and v [H, nb*T, dh] */
+		size_t qh = ((size_t)h * j->nq + q0) * dh, kh = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
 		float *S = y->att + off;
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		if (m->bf16)
-			mm_gemm_bf16(0, 1, T, T, dh, sc, y->qb + ho, dh, y->kb + ho, dh, 0.0f, S, T);
+			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qh, dh, y->kb + kh, dh, 0.0f, S, T);
 		else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
-			            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
-		for (int t = 0; t < T; t++) {
-			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
-		}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
+			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
+		for (int t = 0; t < c; t++) softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		const float *P = S;
 		if (drop) {
 			bert_drop_mask(a->drop.seed, a->drop.step, (uint64_t)(a->drop.rec0 + b),
@@ -644,11 +680,28 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			att_dropped(a, y, off, T * T, p, pd);
 			P = pd;
 		}
-		att_context(m, P, T, T, dh, m->bf16 ? y->vb + ho : NULL, y->v + ro, y->ctx + ro, pb, ct);
+		att_context(m, P, c, T, dh, m->bf16 ? y->vb + kh : NULL, y->v + ko, y->ctx + qo, pb, ct);
 	}
 	free(pd);
 	free(pb);
 	free(ct);
+}
+
+/* the FFN of layer l over n rows: y->a1 (bf16: its rounded copy a1b) ->
+ * y->f (dense + bias) -> y->g (activation); returns g's bf16 copy (NULL in
+ * fp32).  The one place of the FFN kind. */
+static const uint16_t *ffn_forward(bert_model *m, bert_acts *a, int l, int n, const uint16_t *a1b)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	layer_acts *y = &a->l[l];
+	int d = m->c.hidden, F = m->c.ffn;
+	BERT_INVARIANT(m->c.ffn_kind == BERT_FFN_GELU, "feed-forward kind %d", m->c.ffn_kind);
+	/* GeGLU / SwiGLU (issue 23): a second projection and the gated product here */
+	matmul_fwd(m, a, y->f, y->a1, a1b, w->iw, n, d, F);
+	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
+	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
+	rows(m, n, bias_gelu_rows, &g);
+	return g.outb;
 }
 
 /* the rest of layer l after the attention context y->ctx of n rows: output
@@ -662,6 +715,11 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	layer_acts *y = &a->l[l];
 	int d = m->c.hidden, F = m->c.ffn;
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
+	/* post-LN (BERT): x = LN(x + drop(attn)); x = LN(x + drop(ffn)).  Pre-LN
+	 * (issue 23) normalises before the attention (layer_forward) and before
+	 * the FFN, and adds the residuals without a LayerNorm: add_ln_rows'
+	 * norm argument, and a final LayerNorm after the last layer */
+	BERT_INVARIANT(m->c.norm == BERT_NORM_POST, "norm placement %d", m->c.norm);
 
 	matmul_fwd(m, a, y->r1, y->ctx, NULL, w->ow, n, d, d);
 	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
@@ -670,12 +728,9 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	o.outb = m->bf16 ? bf_slot(a, 2, (size_t)n * d) : NULL;
 	rows(m, n, add_ln_rows, &o);
 
-	matmul_fwd(m, a, y->f, y->a1, o.outb, w->iw, n, d, F);
-	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
-	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
-	rows(m, n, bias_gelu_rows, &g);
+	const uint16_t *gb = ffn_forward(m, a, l, n, o.outb);
 
-	matmul_fwd(m, a, y->r2, y->g, g.outb, w->fw, n, F, d);
+	matmul_fwd(m, a, y->r2, y->g, gb, w->fw, n, F, d);
 	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
 	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
 	o.site = bert_site_ffn_out(l);
@@ -683,123 +738,70 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	rows(m, n, add_ln_rows, &o);
 }
 
-static void layer_forward(bert_model *m, bert_acts *a, int l)
+/* q, k or v of n rows: x W^T + bias (bf16: rounded head-major into outb) */
+static void qkv_proj(bert_model *m, bert_acts *a, float *out, uint16_t *outb, const float *x,
+                     const uint16_t *xb, const float *w, const float *bias, int n)
 {
-	const bert_layer_w *w = &m->w.layer[l];
-	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, d = m->c.hidden;
-	const float *x = a->x[l];
-	rowop o = { .m = m, .a = a, .l = l, .cols = d };
-
-	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
-	matmul_fwd(m, a, y->q, x, xb, w->qw, N, d, d);
-	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
-	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
-	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
-	o.nrows = N;
-	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, N, bias_fn, &o);
-	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
-	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
-
-	attjob aj = { m, a, y, l, 0, x, NULL, 0 };
-	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
-
-	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
-	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
-	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
-	a->xb_layer = nb ? l + 1 : -1;
+	int d = m->c.hidden;
+	matmul_fwd(m, a, out, x, xb, w, n, d, d);
+	rowop o = { .m = m, .a = a, .cols = d, .io = out, .bias = bias, .outb = outb, .nrows = n };
+	rows(m, n, m->bf16 ? bias_heads_rows : bias_rows, &o);
 }
 
-/* the last layer for the nr listed rows only (ascending, the rows of
- * record b contiguous): keys and values at every row, everything else at
- * the listed ones; the result goes to those rows of x[l + 1] */
-typedef struct {
-	const bert_model *m;
-	bert_acts *a;
-	layer_acts *y;
-	const int *rws;
-	const float *q;               /* [nr, d] */
-	int nr;
-} attrows_job;
-
-static void att_rows_range(void *ctx, int i0, int i1)
+/* the listed rows rws[nr] of x gathered into xr, and a->mstart their
+ * prefix counts by record (the row set of att_fwd_range) */
+static void gather_listed(bert_acts *a, const float *x, float *xr, const int *rws, int nr)
 {
-	attrows_job *j = ctx;
-	const bert_model *m = j->m;
-	bert_acts *a = j->a;
-	layer_acts *y = j->y;
-	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
-	float sc = 1.0f / sqrtf((float)dh);
-	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
-	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
-	for (int i = i0; i < i1; i++) {
-		int b = i / H, h = i % H, s0 = a->mstart[b], c = a->mstart[b + 1] - s0;
-		if (!c) continue;
-		float *S = y->att + (size_t)i * T * T;
-		const int32_t *tok = a->tokens + (size_t)b * T;
-		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
-		/* bf16, head-major: q [H, nr, dh], k and v [H, N, dh] */
-		size_t qh = ((size_t)h * j->nr + s0) * dh, kh = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
-		if (m->bf16)
-			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qh, dh, y->kb + kh, dh, 0.0f, S, T);
-		else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
-			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
-		for (int t = 0; t < c; t++) {
-			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
-		}
-		att_context(m, S, c, T, dh, m->bf16 ? y->vb + kh : NULL, y->v + ko, y->ctx + qo, pb, ct);
-	}
-	free(pb);
-	free(ct);
-}
-
-static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
-{
-	const bert_layer_w *w = &m->w.layer[l];
-	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, T = a->nt, d = m->c.hidden;
-	const float *x = a->x[l];
-	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
-	rowop o = { .m = m, .a = a, .l = l, .cols = d };
-
-	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
-	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
-	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
-	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
-	o.nrows = N;
-	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
-	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
-	a->xb_layer = -1;
+	int d = a->d, T = a->nt;
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 	for (int i = 0; i < nr; i++) {
 		memcpy(xr + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
 		a->mstart[rws[i] / T + 1]++;
 	}
 	for (int b = 0; b < a->nb; b++) a->mstart[b + 1] += a->mstart[b];
-	matmul_fwd(m, a, y->q, xr, NULL, w->qw, nr, d, d);
-	o.nrows = nr;
-	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, nr, bias_fn, &o);
-	attrows_job aj = { m, a, y, rws, y->q, nr };
-	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
+}
 
-	layer_tail(m, a, l, nr, xr, y->r1, NULL);
-	for (int i = 0; i < nr; i++) memcpy(xr + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
-	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
+/* Layer l forward.  rws NULL: every row, into x[l + 1].  Else (the last
+ * layer of bert_forward_rows) keys and values at every row, the rest at
+ * the nr listed rows (ascending) only, whose results go to those rows of
+ * x[l + 1]. */
+static void layer_forward(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	layer_acts *y = &a->l[l];
+	int N = a->nb * a->nt, d = m->c.hidden;
+	const float *x = a->x[l];
+	float *xq = rws ? a->x[l + 1] : (float *)x;   /* the query rows (listed: gathered first) */
+	int nq = rws ? nr : N;
+
+	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
+	if (rws) gather_listed(a, x, xq, rws, nr);
+	qkv_proj(m, a, y->q, y->qb, xq, rws ? NULL : xb, w->qw, w->qb, nq);
+	qkv_proj(m, a, y->k, y->kb, x, xb, w->kw, w->kb, N);
+	qkv_proj(m, a, y->v, y->vb, x, xb, w->vw, w->vb, N);
+	a->xb_layer = -1;
+
+	attjob aj = { .m = m, .a = a, .y = y, .l = l, .q = y->q, .qs = rws ? a->mstart : NULL, .nq = nq };
+	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
+
+	if (rws) {
+		layer_tail(m, a, l, nr, xq, y->r1, NULL);
+		for (int i = 0; i < nr; i++) memcpy(xq + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
+		memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
+		return;
+	}
+	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
+	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
+	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
+	a->xb_layer = nb ? l + 1 : -1;
 }
 
 static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
                           const bert_drop *drop)
 {
-	if (B > a->B || T > a->T || T > m->c.max_pos) {
-		fprintf(stderr, "bert_forward: batch %dx%d exceeds capacity %dx%d or max positions %d\n",
-		        B, T, a->B, a->T, m->c.max_pos);
-		abort();
-	}
-	if (m->bf16 && !a->l[0].qb) {
-		fprintf(stderr, "bert_forward: activations made before bert_set_precision\n");
-		abort();
-	}
+	BERT_INVARIANT(B <= a->B && T <= a->T && T <= m->c.max_pos,
+	               "batch %dx%d exceeds capacity %dx%d or max positions %d", B, T, a->B, a->T, m->c.max_pos);
+	BERT_INVARIANT(!m->bf16 || a->l[0].qb, "activations made before bert_set_precision");
 	a->nb = B, a->nt = T;
 	a->nm = 0;
 	memset(a->mstart, 0, (B + 1) * sizeof *a->mstart);
@@ -807,10 +809,7 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 	a->drop_on = drop != NULL && a->train;
 	if (drop) a->drop = *drop;
 	for (size_t i = 0; i < (size_t)B * T; i++)
-		if (tokens[i] < 0 || tokens[i] >= m->c.vocab_size) {
-			fprintf(stderr, "bert_forward: token %d out of range\n", tokens[i]);
-			abort();
-		}
+		BERT_INVARIANT(tokens[i] >= 0 && tokens[i] < m->c.vocab_size, "token %d out of range", tokens[i]);
 	rowop o = { .m = m, .a = a };
 	o.outb = m->bf16 ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;   /* layer 0's input */
 	rows(m, B * T, emb_fwd_rows, &o);
@@ -821,7 +820,7 @@ void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int
                   const bert_drop *drop)
 {
 	forward_begin(m, a, tokens, B, T, drop);
-	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l);
+	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l, NULL, 0);
 }
 
 void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
@@ -832,8 +831,8 @@ void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B
 		if (rws[i] < 0 || rws[i] >= B * T || (i && rws[i] <= rws[i - 1])) ok = 0;
 	if (!ok) { bert_forward(m, a, tokens, B, T, NULL); return; }
 	forward_begin(m, a, tokens, B, T, NULL);
-	for (int l = 0; l < L - 1; l++) layer_forward(m, a, l);
-	layer_forward_rows(m, a, L - 1, rws, nr);
+	for (int l = 0; l < L - 1; l++) layer_forward(m, a, l, NULL, 0);
+	layer_forward(m, a, L - 1, rws, nr);
 }
 
 /* ---- MLM head ---------------------------------------------------------- */
@@ -919,10 +918,7 @@ float bert_mlm_loss(bert_model *m, bert_acts *a, const int32_t *labels)
 		for (int t = 0; t < T; t++) {
 			int r = b * T + t;
 			if (labels[r] < 0) continue;
-			if (labels[r] >= m->c.vocab_size) {
-				fprintf(stderr, "bert_mlm_loss: label %d out of range\n", labels[r]);
-				abort();
-			}
+			BERT_INVARIANT(labels[r] < m->c.vocab_size, "label %d out of range", labels[r]);
 			a->mrow[nm] = r, a->mlab[nm] = labels[r], nm++;
 		}
 	}
@@ -1179,7 +1175,7 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	 * products, head-major */
 	uint16_t *dcb = m->bf16 ? bf_slot(a, 1, (size_t)R * d) : NULL;
 	if (dcb) bf16_heads(m, a->dctx + od, dcb, R);
-	attjob aj = { m, a, y, l, b0, NULL, dcb, R };
+	attjob aj = { .m = m, .a = a, .y = y, .l = l, .b0 = b0, .xb = dcb, .R = R };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
 	const float *x = a->x[l] + od;
@@ -1242,10 +1238,7 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 	int T = a->nt, d = m->c.hidden, V = m->c.vocab_size, R = nb * T;
 	size_t r0 = (size_t)b0 * T;
 	int m0 = a->mstart[b0], nmk = a->mstart[b0 + nb] - m0;
-	if (!a->train || !m->grads) {
-		fprintf(stderr, "bert_backward: activations not kept for training or no gradients\n");
-		abort();
-	}
+	BERT_INVARIANT(a->train && m->grads, "activations not kept for training or no gradients");
 	a->xb_layer = -1;                     /* slot 1 is scratch from here on */
 	memset(a->dres + r0 * d, 0, (size_t)R * d * sizeof(float));
 	if (nmk > 0) {
