@@ -812,6 +812,10 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 		BERT_INVARIANT(tokens[i] >= 0 && tokens[i] < m->c.vocab_size, "token %d out of range", tokens[i]);
 	rowop o = { .m = m, .a = a };
 	o.outb = m->bf16 ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;   /* layer 0's input */
+	/* learned absolute positions 0..T-1 (emb_fwd_rows, emb_bwd_cols);
+	 * ids from pos_offset, rotary (on q and k in layer_forward) and ALiBi
+	 * (a bias on att_fwd_range's scores) come with issue 23 */
+	BERT_INVARIANT(m->c.pos == BERT_POS_ABSOLUTE, "position encoding %d", m->c.pos);
 	rows(m, B * T, emb_fwd_rows, &o);
 	a->xb_layer = o.outb ? 0 : -1;
 }
@@ -821,6 +825,8 @@ void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int
 {
 	forward_begin(m, a, tokens, B, T, drop);
 	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l, NULL, 0);
+	/* ESM's emb_layer_norm_after (issue 23) would normalise x[L] here */
+	BERT_INVARIANT(!m->c.final_ln, "a final LayerNorm");
 }
 
 void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
@@ -898,6 +904,9 @@ static void softmax_ce_rows(void *ctx, int i0, int i1)
 /* the head over the nm rows listed in a->mrow: prob[nm,V] */
 static void head_forward(bert_model *m, bert_acts *a, int nm, int probs)
 {
+	/* BERT's transform + tied decoder; the ESM head (its own decoder
+	 * weight) is a branch here and in bert_backward */
+	BERT_INVARIANT(m->c.lm_head == BERT_LMHEAD_BERT, "language-model head %d", m->c.lm_head);
 	int d = m->c.hidden, V = m->c.vocab_size;
 	rowop o = { .m = m, .a = a, .p = (float)probs };
 	if (nm == 0) return;
@@ -1157,8 +1166,12 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	size_t r0 = (size_t)b0 * T, od = r0 * d, of = r0 * F;
 	float *dres = a->dres + od, *dtmp = a->dtmp + od, *dffn = a->dffn + of;
 	float p = m->c.hidden_drop;
+	/* post-LN, the reverse of layer_tail; pre-LN (issue 23) takes the
+	 * residual's gradient past the sublayers unnormalised and the
+	 * LayerNorms' backward before each sublayer's input instead */
+	BERT_INVARIANT(m->c.norm == BERT_NORM_POST, "norm placement %d", m->c.norm);
 
-	/* output LayerNorm, FFN, its residual */
+	/* output LayerNorm, FFN (ffn_forward's kind: GELU), its residual */
 	ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
 	linear_backward(m, a, dout, y->g + of, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
