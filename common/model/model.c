@@ -41,7 +41,7 @@ static void set_variant(tns_header *h, const bert_config *c)
 	for (int i = 0; i < NVARIANT; i++) {
 		const variant_key *k = &variant_keys[i];
 		int v = *variant_field((bert_config *)c, k);
-		if (v) tns_header_set(h, k->key, "%s", v > 0 && v < variant_nval(k) ? k->val[v] : "?");
+		if (v) tns_header_set(h, k->key, "%s", v >= 0 && v < variant_nval(k) ? k->val[v] : "?");
 	}
 	if (c->pos_offset) tns_header_set(h, "position_offset", "%d", c->pos_offset);
 }
