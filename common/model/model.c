@@ -211,6 +211,29 @@ int model_read_buffer(const tns_record *rec, const bert_model *m, float *buf, ch
 	return 0;
 }
 
+/* the header's vocabulary (if any) has the config's size and special ids */
+static int vocab_agrees(const tns_header *h, const bert_config *c, char *err, size_t len)
+{
+	char e[512];
+	tok_vocab v;
+	if (!h->n || !vocab_header_hash(h)) return 0;
+	int vr = vocab_from_header(&v, h, e, sizeof e);
+	if (vr == -2) { snprintf(err, len, "vocabulary: %s", e); return -1; }
+	if (vr != 0) return 0;
+	int n = v.n, pad = v.id.pad, mask = v.id.mask;
+	vocab_free(&v);
+	if (n != c->vocab_size) {
+		snprintf(err, len, "vocabulary has %d tokens but vocab_size is %d", n, c->vocab_size);
+		return -1;
+	}
+	if (pad != c->pad_id || mask != c->mask_id) {
+		snprintf(err, len, "@KV pad_token_id %d, mask_token_id %d are not the vocabulary's %d, %d",
+		         c->pad_id, c->mask_id, pad, mask);
+		return -1;
+	}
+	return 0;
+}
+
 int model_load(const char *path, bert_model *m, tns_header *hout, adamw *opt, int *has_adam,
                char *err, size_t len)
 {
@@ -223,24 +246,7 @@ int model_load(const char *path, bert_model *m, tns_header *hout, adamw *opt, in
 	const tns_header *h = tns_reader_header(r);
 	bert_config c;
 	if (model_config_from_header(h, &c, e, sizeof e) != 0) { snprintf(err, len, "%s", e); goto done; }
-	if (h->n && vocab_header_hash(h)) {
-		tok_vocab v;
-		int vr = vocab_from_header(&v, h, e, sizeof e);
-		if (vr == -2) { snprintf(err, len, "vocabulary: %s", e); goto done; }
-		if (vr == 0) {
-			int n = v.n, pad = v.id.pad, mask = v.id.mask;
-			vocab_free(&v);
-			if (n != c.vocab_size) {
-				snprintf(err, len, "vocabulary has %d tokens but vocab_size is %d", n, c.vocab_size);
-				goto done;
-			}
-			if (pad != c.pad_id || mask != c.mask_id) {
-				snprintf(err, len, "@KV pad_token_id %d, mask_token_id %d are not the vocabulary's %d, %d",
-				         c.pad_id, c.mask_id, pad, mask);
-				goto done;
-			}
-		}
-	}
+	if (vocab_agrees(h, &c, err, len) != 0) goto done;
 	if (bert_init(m, &c) != 0) { snprintf(err, len, "bad config"); goto done; }
 	tns_record rec;
 	int rr, nrec = 0;
