@@ -225,25 +225,29 @@ static void test_load_errors(void)
 	load_fails(path, "parameter bert.encoder.layer.1.output.dense.bias missing", "a missing tensor");
 	write_model(path, &m, NULL, RENAME, k, "bert.encoder.layer.1.output.dense.bias_x");
 	load_fails(path, "parameter bert.encoder.layer.1.output.dense.bias missing", "a misnamed tensor");
-	write_model(path, &m, "@KV\tlayer_norm_placement\tpre", AS_IS, -1, NULL);
-	load_fails(path, "@KV layer_norm_placement pre (pre-LN layers) is not supported yet", "pre-LN refused");
-	write_model(path, &m, "@KV\tposition_encoding\trotary", AS_IS, -1, NULL);
-	load_fails(path, "@KV position_encoding rotary (rotary position embeddings) is not supported yet", "rotary refused");
-	write_model(path, &m, "@KV\tffn_kind\tswiglu", AS_IS, -1, NULL);
-	load_fails(path, "@KV ffn_kind swiglu (a SwiGLU feed-forward) is not supported yet", "SwiGLU refused");
-	write_model(path, &m, "@KV\tffn_bias\tfalse", AS_IS, -1, NULL);
-	load_fails(path, "@KV ffn_bias false (a feed-forward without biases) is not supported yet", "a bias-less FFN refused");
-	write_model(path, &m, "@KV\tlm_head\tesm", AS_IS, -1, NULL);
-	load_fails(path, "@KV lm_head esm (the ESM language-model head) is not supported yet", "the ESM head refused");
-	write_model(path, &m, "@KV\tlayer_norm_placement\tsideways", AS_IS, -1, NULL);
-	load_fails(path, "@KV layer_norm_placement sideways is not one of post, pre", "an unknown value names the choices");
+	static const struct { const char *kv, *want, *what; } refused[] = {
+		{ "layer_norm_placement\tpre", "@KV layer_norm_placement pre (pre-LN layers) is not supported yet", "pre-LN" },
+		{ "final_layer_norm\ttrue", "@KV final_layer_norm true (a final LayerNorm) is not supported yet", "a final LayerNorm" },
+		{ "position_encoding\trotary", "@KV position_encoding rotary (rotary position embeddings) is not supported yet", "rotary" },
+		{ "position_encoding\talibi", "@KV position_encoding alibi (ALiBi attention biases) is not supported yet", "ALiBi" },
+		{ "ffn_kind\tswiglu", "@KV ffn_kind swiglu (a SwiGLU feed-forward) is not supported yet", "SwiGLU" },
+		{ "attention_bias\tfalse", "@KV attention_bias false (attention without biases) is not supported yet", "bias-less attention" },
+		{ "ffn_bias\tfalse", "@KV ffn_bias false (a feed-forward without biases) is not supported yet", "a bias-less FFN" },
+		{ "lm_head\tesm", "@KV lm_head esm (the ESM language-model head) is not supported yet", "the ESM head" },
+		{ "layer_norm_placement\tsideways", "@KV layer_norm_placement sideways is not one of post, pre", "an unknown value (names the choices)" },
+		{ "position_offset\t2", "bad config: a position offset needs offset position ids", "an offset without offset positions" },
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		char kv[80];
+		snprintf(kv, sizeof kv, "@KV\t%s", refused[i].kv);
+		write_model(path, &m, kv, AS_IS, -1, NULL);
+		load_fails(path, refused[i].want, refused[i].what);
+	}
 	write_model(path, &m, "@KV\tlayer_norm_placement\tpost", AS_IS, -1, NULL);
 	bert_model r;
 	char e[512] = "";
 	ok(model_load(path, &r, NULL, NULL, NULL, e, sizeof e) == 0, "the default written out is accepted (%s)", e);
 	bert_free(&r);
-	write_model(path, &m, "@KV\tposition_offset\t2", AS_IS, -1, NULL);
-	load_fails(path, "bad config: a position offset needs offset position ids", "an offset without offset positions");
 	unlink(path);
 	bert_free(&m);
 }
