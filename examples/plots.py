@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tsvlib import fisher_shares, flow_shares, num, present, rows  # noqa: E402
+from tsvlib import data_entropy, fisher_shares, flow_shares, num, present, rows  # noqa: E402
 
 COLOURS = {"text-bpe": "tab:blue", "dna-bpe": "tab:orange", "dna-6mer": "tab:red", "dna-char": "tab:purple"}
 
@@ -122,7 +122,7 @@ def plot_flow(out, conds, dest):
 
 
 def plot_loss(out, conds, dest):
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for c, label in conds:
         for i, path in enumerate(sorted(glob.glob(os.path.join(out, c, "train[0-9]*.tsv")))):
             r = rows(path)
@@ -132,8 +132,13 @@ def plot_loss(out, conds, dest):
             if ev:
                 ax.plot([a for a, _ in ev], [b for _, b in ev], color=COLOURS[c], ls="--", marker=".",
                         label=label + " (eval)" if i == 0 else None)
+        # the eval data's unigram entropy: a model whose eval loss stays
+        # above it has learned nothing beyond token frequencies
+        h0 = data_entropy(out, c).get(0, (math.nan,))[0]
+        if not math.isnan(h0):
+            ax.axhline(h0, color=COLOURS[c], ls=":", lw=1.5, label=label + " (unigram entropy of eval data)")
     finish(fig, ax, dest, "loss.png", "step", "masked-LM loss (nats)", "Training curves, 5 seeds per condition",
-           fontsize=8)
+           fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
 
 
 def main(out):

@@ -82,9 +82,10 @@ for seconds on 150 kb learn little beyond how frequent each token is, on DNA
 and on text alike, so the two columns differ mostly by their vocabularies.
 The paper's claims (on DNA: predictions near uniform, members disagreeing,
 unstable embedding neighbourhoods, Fisher information in the embeddings) need
-models trained until their held-out loss stops falling: examples/reproduce.sh
-(--scale small: 4 layers x 128, 0.8 M training tokens a condition, about 20
-minutes on 2 cores; its results are in examples/REPORT.md) shows them at the
-smallest scale that does; the paper itself trained 4M to 90M-parameter models
-for about 100,000 steps.
+text models that learned their language, which takes more than this machine
+gave so far: at examples/reproduce.sh --scale small (4 layers x 128, 0.8 M
+training tokens a condition, about 20 minutes on 2 cores) the English models
+still stay above the unigram entropy of their data, and examples/REPORT.md
+says so and calls each finding "not shown at this scale"; the paper itself
+trained 4M to 90M-parameter models for about 100,000 steps.
 EOF

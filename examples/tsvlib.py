@@ -49,3 +49,11 @@ def flow_shares(out, c):
         if r.get("group") == "embeddings":
             pts[int(num(r["step"]))] = num(r["share"])
     return sorted(pts.items())
+
+
+def data_entropy(out, c):
+    """{order: (conditional entropy in nats, majority accuracy)} of a
+    condition's eval windows, from `entropy --tokens` (data_entropy.tsv);
+    the accuracy is NaN where the file predates its majority_acc column"""
+    return {int(num(r["order"])): (num(r["entropy_bits"]) * math.log(2), num(r.get("majority_acc")))
+            for r in rows(os.path.join(out, c, "data_entropy.tsv"))}

@@ -35,7 +35,9 @@ static void usage(FILE *fp)
 "                       argmax i32[M,P] (so: entropy --stream | disagree)\n"
 "      --tokens         input is a token stream (seqtok): unigram and k-th\n"
 "                       order conditional entropy of the tokens, plug-in and\n"
-"                       Miller-Madow corrected, bits/token\n"
+"                       Miller-Madow corrected, bits/token, and the accuracy\n"
+"                       of the most frequent token after each context\n"
+"                       (order 0: the majority baseline)\n"
 "Options:\n"
 "  -b, --bootstrap N    bootstrap resamples (default 1000; 0: no intervals)\n"
 "  -s, --seed N         bootstrap seed (default 42)\n"
@@ -194,7 +196,7 @@ static void run_tokens(tns_reader *r, const char *file, FILE *out, const opts *o
 	}
 	if (rc < 0) die_file(file, "%s", tns_error(r));
 	if (!nrec) die_file(file, "no records: nothing to measure");
-	fputs("order\tn\tcontexts\tgrams\tentropy_bits\tentropy_mm_bits\n", out);
+	fputs("order\tn\tcontexts\tgrams\tentropy_bits\tentropy_mm_bits\tmajority_acc\n", out);
 	for (int i = 0; i < o->norders; i++) {
 		met_ngram_result res;
 		met_ngram_entropy(&g[i], &res);
@@ -202,6 +204,7 @@ static void run_tokens(tns_reader *r, const char *file, FILE *out, const opts *o
 		        (unsigned long long)res.contexts, (unsigned long long)res.grams);
 		put_num(out, res.plugin, 0);
 		put_num(out, res.miller_madow, 0);
+		put_num(out, res.majority, 0);
 		fputc('\n', out);
 		met_ngram_free(&g[i]);
 	}

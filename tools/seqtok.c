@@ -42,6 +42,10 @@ static void usage(FILE *fp)
 "Input:\n"
 "      --text             plain UTF-8 text, one document per line\n"
 "      --para             with --text: one document per blank-line paragraph\n"
+"      --pack             with --text: fill every window with consecutive\n"
+"                         documents, each followed by <SEP> (by default a\n"
+"                         window holds one document and is padded); the\n"
+"                         train/eval split is drawn per document\n"
 "      --binary-ok        with --text: take input that is not UTF-8 text (by\n"
 "                         default a NUL byte or invalid UTF-8 in the first\n"
 "                         64 KiB is an error)\n"
@@ -303,6 +307,7 @@ static void add_common_header(tns_header *h, const options *o)
 	tns_header_set(h, "eval_frac", "%g", o->wo.eval_frac);
 	tns_header_set(h, "split_seed", "%llu", (unsigned long long)o->wo.split_seed);
 	if (o->wo.skip_n >= 0) tns_header_set(h, "skip_n", "%g", o->wo.skip_n);
+	if (o->wo.pack) tns_header_set(h, "pack", "documents");
 	char sd[64];
 	snprintf(sd, sizeof sd, "\tSD:%llu", (unsigned long long)o->wo.split_seed);
 	tns_header_add_pg(h, "seqtok", SEQLM_VERSION, o->co.argc, o->co.argv, sd);
@@ -348,13 +353,13 @@ static int train(options *o, char **files, int nfiles)
 
 int main(int argc, char **argv)
 {
-	enum { O_STRIDE = 0x2000, O_VOCAB, O_TRAIN, O_MAXTRAIN, O_TEXT, O_PARA, O_REF, O_MAXBP,
+	enum { O_STRIDE = 0x2000, O_VOCAB, O_TRAIN, O_MAXTRAIN, O_TEXT, O_PARA, O_PACK, O_REF, O_MAXBP,
 	       O_OVERLAP, O_SKIPN, O_SPLIT, O_EVALFRAC, O_SEED, O_BINOK };
 	static const struct option longopts[] = {
 		{"kmer", required_argument, 0, 'k'}, {"stride", required_argument, 0, O_STRIDE},
 		{"char", no_argument, 0, 'c'}, {"vocab", required_argument, 0, O_VOCAB},
 		{"train-bpe", required_argument, 0, O_TRAIN}, {"max-train-bytes", required_argument, 0, O_MAXTRAIN},
-		{"text", no_argument, 0, O_TEXT}, {"para", no_argument, 0, O_PARA},
+		{"text", no_argument, 0, O_TEXT}, {"para", no_argument, 0, O_PARA}, {"pack", no_argument, 0, O_PACK},
 		{"region", required_argument, 0, 'r'}, {"reference", required_argument, 0, O_REF},
 		{"window", required_argument, 0, 'T'}, {"max-bp", required_argument, 0, O_MAXBP},
 		{"overlap", required_argument, 0, O_OVERLAP}, {"skip-n", optional_argument, 0, O_SKIPN},
@@ -386,6 +391,7 @@ int main(int argc, char **argv)
 		case O_MAXTRAIN: o.max_train = cli_long("--max-train-bytes", optarg, 1, (1L << 31) - 1); break;
 		case O_TEXT: o.text = 1; break;
 		case O_PARA: o.ro.para = 1; break;
+		case O_PACK: o.wo.pack = 1; break;
 		case O_BINOK: o.ro.binary_ok = 1; break;
 		case 'r': o.ro.region = optarg; break;
 		case O_REF: o.ro.reference = optarg; break;
@@ -440,6 +446,7 @@ int main(int argc, char **argv)
 	}
 	o.ro.text = o.text;
 	if (o.ro.para && !o.text) die_usage("--para goes with --text");
+	if (o.wo.pack && !o.text) die_usage("--pack goes with --text (a genome's sequences already fill their windows)");
 	cli_check_binary_out(&o.co);
 
 	tns_header h;
@@ -454,7 +461,10 @@ int main(int argc, char **argv)
 	ec.t = &t;
 	ec.text = o.text;
 	win_init(&ec.ww, &o.wo, &t.v.id, write_window, &oc);
-	if (o.wo.max_windows != 0) each_piece(&o, files, nfiles, encode_piece, &ec, oc.w);
+	if (o.wo.max_windows != 0) {
+		each_piece(&o, files, nfiles, encode_piece, &ec, oc.w);
+		if (win_finish(&ec.ww) < 0) cli_tns_close(oc.w);  /* reports the write error, removes the output */
+	}
 	if (cli_verbose > 0)
 		info("%lld windows written; %lld mostly N, %lld in the other split", (long long)tns_writer_nrecords(oc.w),
 		     (long long)ec.ww.n_dropped_n, (long long)ec.ww.n_other_split);

@@ -567,14 +567,48 @@ static void gram_grow(met_gram *g)
 	free(old.key); free(old.cnt);
 }
 
-static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+/* the slot of key k, added (count 0) if new: the caller makes its count
+ * non-zero at once (0 marks an empty slot) */
+static uint64_t gram_slot(met_gram *g, const int32_t *k)
 {
 	if (2 * (g->n + 1) > g->cap) gram_grow(g);
 	uint64_t mask = g->cap - 1, i = gram_hash(k, g->L) & mask;
 	size_t bytes = sizeof(int32_t) * g->L;
 	while (g->cnt[i] && memcmp(g->key + i * g->L, k, bytes)) i = (i + 1) & mask;
 	if (!g->cnt[i]) { memcpy(g->key + i * g->L, k, bytes); g->n++; }
+	return i;
+}
+
+static void gram_put(met_gram *g, const int32_t *k, uint64_t add)
+{
+	uint64_t i = gram_slot(g, k);      /* first: it may move g->cnt */
 	g->cnt[i] += add;
+}
+
+/* keeps the largest v seen for key k (a table of maxima, not counts) */
+static void gram_max(met_gram *g, const int32_t *k, uint64_t v)
+{
+	uint64_t i = gram_slot(g, k);
+	if (v > g->cnt[i]) g->cnt[i] = v;
+}
+
+/* sum over contexts of the count of their most frequent next token: the
+ * events a predictor right with the most frequent token after each context
+ * gets right (for order 0, the count of the most frequent token) */
+static uint64_t gram_majority(const met_gram *joint)
+{
+	uint64_t s = 0;
+	if (joint->L == 1) {
+		for (uint64_t i = 0; i < joint->cap; i++)
+			if (joint->cnt[i] > s) s = joint->cnt[i];
+		return s;
+	}
+	met_gram *best = gram_new(joint->L - 1);
+	for (uint64_t i = 0; i < joint->cap; i++)
+		if (joint->cnt[i]) gram_max(best, joint->key + i * joint->L, joint->cnt[i]);
+	for (uint64_t i = 0; i < best->cap; i++) s += best->cnt[i];
+	gram_free(best);
+	return s;
 }
 
 /* sum over slots of c log2 c */
@@ -617,7 +651,8 @@ void met_ngram_entropy(const met_ngram *g, met_ngram_result *r)
 	r->n = g->n;
 	r->grams = g->joint->n;
 	r->contexts = g->ctx ? g->ctx->n : (g->n ? 1 : 0);
-	if (!g->n) { r->plugin = r->miller_madow = NAN; return; }
+	if (!g->n) { r->plugin = r->miller_madow = r->majority = NAN; return; }
+	r->majority = (double)gram_majority(g->joint) / N;
 	double cc = g->ctx ? gram_clogc(g->ctx) : N * log2(N);
 	r->plugin = (cc - gram_clogc(g->joint)) / N;
 	if (r->plugin < 0) r->plugin = 0;

@@ -196,6 +196,9 @@ typedef struct {
 	uint64_t grams;               /* distinct (context, token) pairs */
 	double plugin;                /* bits per token */
 	double miller_madow;          /* plugin + (grams - contexts) / (2 n ln 2) */
+	double majority;              /* accuracy of predicting the most frequent
+	                               * token after each context (order 0: the
+	                               * majority baseline) */
 } met_ngram_result;
 void met_ngram_entropy(const met_ngram *g, met_ngram_result *r);
 

@@ -19,12 +19,18 @@ void win_init(win_writer *w, const win_opts *o, const tok_ids *ids, win_write_fn
 	w->ctx = ctx;
 	w->win = xmalloc(o->T * sizeof *w->win);
 	w->name = xmalloc(NAME_MAX_LEN);
+	if (o->pack) {
+		w->pk = xmalloc(o->T * sizeof *w->pk);
+		w->pkname = xmalloc(NAME_MAX_LEN);
+	}
 }
 
 void win_free(win_writer *w)
 {
 	free(w->win);
 	free(w->name);
+	free(w->pk);
+	free(w->pkname);
 	memset(w, 0, sizeof *w);
 }
 
@@ -65,10 +71,71 @@ static long count_n(const char *s, long n)
 	return c;
 }
 
+/* one window: start token, n tokens, end token, padding; returns as win_chunk */
+static int put_window(win_writer *w, const char *name, const int32_t *tok, long n)
+{
+	int32_t *x = w->win;
+	long k = 0;
+	if (w->beg >= 0) x[k++] = w->beg;
+	memcpy(x + k, tok, n * sizeof *x);
+	k += n;
+	if (w->end >= 0) x[k++] = w->end;
+	while (k < w->o.T) x[k++] = w->pad;
+	if (w->write(w->ctx, name, x, w->o.T) < 0) return -1;
+	if (w->o.max_windows >= 0 && ++w->nwritten >= w->o.max_windows) return 1;
+	if (w->o.max_windows < 0) w->nwritten++;
+	return 0;
+}
+
+/* --pack: the window being filled goes out, named after its first document */
+static int pack_flush(win_writer *w)
+{
+	if (!w->npk) return 0;
+	if (w->pkdocs > 1) {
+		size_t l = strlen(w->pkname);
+		snprintf(w->pkname + l, NAME_MAX_LEN - l, "+%d", w->pkdocs - 1);
+	}
+	int rc = put_window(w, w->pkname, w->pk, w->npk);
+	w->npk = w->pkdocs = 0;
+	return rc;
+}
+
+/* --pack: a document's tokens appended to the windows being filled */
+static int pack_doc(win_writer *w, const char *prefix, int64_t offset, const int32_t *ids, const int32_t *pos,
+                    const int32_t *len, long nt)
+{
+	if (!win_in_split(&w->o, prefix)) { w->n_other_split++; return 0; }
+	if (!nt) return 0;
+	int rc;
+	/* the separator after the previous document; where it would fill the
+	 * window, the window's own end token separates them instead */
+	if (w->npk && w->end >= 0) {
+		if (w->npk >= w->per - 1) { if ((rc = pack_flush(w))) return rc; }
+		else w->pk[w->npk++] = w->end;
+	}
+	for (long a = 0; a < nt;) {
+		if (w->npk == w->per && (rc = pack_flush(w))) return rc;
+		long b = a + (w->per - w->npk) < nt ? a + (w->per - w->npk) : nt;
+		if (!w->npk)          /* a window starts with (this piece of) this document */
+			make_name(w->pkname, NAME_MAX_LEN, prefix, offset + pos[a] + 1, offset + pos[b - 1] + len[b - 1]);
+		if (!w->npk || a == 0) w->pkdocs++;
+		memcpy(w->pk + w->npk, ids + a, (b - a) * sizeof *ids);
+		w->npk += (int)(b - a);
+		a = b;
+	}
+	return 0;
+}
+
+int win_finish(win_writer *w)
+{
+	return w->o.pack ? pack_flush(w) : 0;
+}
+
 int win_chunk(win_writer *w, const char *prefix, int64_t offset, const char *bytes, long nbytes,
               const int32_t *ids, const int32_t *pos, const int32_t *len, long nt)
 {
-	int T = w->o.T, per = w->per;
+	int per = w->per;
+	if (w->o.pack) return pack_doc(w, prefix, offset, ids, pos, len, nt);
 	(void)nbytes;
 	for (long a = 0; a < nt; a += per) {
 		long b = a + per < nt ? a + per : nt;
@@ -79,16 +146,8 @@ int win_chunk(win_writer *w, const char *prefix, int64_t offset, const char *byt
 		}
 		make_name(w->name, NAME_MAX_LEN, prefix, offset + beg + 1, offset + end);
 		if (!win_in_split(&w->o, w->name)) { w->n_other_split++; continue; }
-		int32_t *x = w->win;
-		long k = 0;
-		if (w->beg >= 0) x[k++] = w->beg;
-		memcpy(x + k, ids + a, (b - a) * sizeof *x);
-		k += b - a;
-		if (w->end >= 0) x[k++] = w->end;
-		while (k < T) x[k++] = w->pad;
-		if (w->write(w->ctx, w->name, x, T) < 0) return -1;
-		if (w->o.max_windows >= 0 && ++w->nwritten >= w->o.max_windows) return 1;
-		if (w->o.max_windows < 0) w->nwritten++;
+		int rc = put_window(w, w->name, ids + a, b - a);
+		if (rc) return rc;
 	}
 	return 0;
 }

@@ -20,6 +20,7 @@ typedef struct {
 	double eval_frac;             /* fraction of windows held out */
 	uint64_t split_seed;
 	int64_t max_windows;          /* stop after this many; < 0: no limit */
+	int pack;                     /* fill windows with consecutive documents */
 } win_opts;
 
 /* writes one window; returns 0 or -1 */
@@ -34,6 +35,11 @@ typedef struct {
 	int32_t *win;
 	char *name;
 	int64_t nwritten, n_dropped_n, n_other_split;
+	/* --pack: the window being filled, its first document's name and how
+	 * many documents it holds */
+	int32_t *pk;
+	int npk, pkdocs;
+	char *pkname;
 } win_writer;
 
 /* ids: the vocabulary's sequence start, end and padding ids (pad must be
@@ -53,5 +59,16 @@ int win_in_split(const win_opts *o, const char *name);
  * max_windows windows are written; -1 when write failed. */
 int win_chunk(win_writer *w, const char *prefix, int64_t offset, const char *bytes, long nbytes,
               const int32_t *ids, const int32_t *pos, const int32_t *len, long nt);
+
+/* With o.pack (RoBERTa's "full sentences"), each chunk is a document: the
+ * split is drawn per document (by prefix, so a document is wholly train or
+ * eval), and the documents of a split fill windows one after another, each
+ * followed by the end token (<SEP>) as a separator, a document running on
+ * into the next window where it does not fit; only the last window is
+ * padded.  A window is named after its first document's piece,
+ * "prefix:beg-end", with "+N" when N more documents start in it.
+ * win_finish() writes the last, partial window (call it once, at the end;
+ * it returns as win_chunk does; a no-op without o.pack). */
+int win_finish(win_writer *w);
 
 #endif

@@ -307,8 +307,11 @@ for k in (0, 1, 2, 3):
     hc = -sum(c / n * np.log2(c / n) for c in ctx.values())
     plug = hj - hc
     mm = plug + (len(joint) - len(ctx)) / (2 * n * np.log(2))
-    rows.append([k, n, len(ctx), len(joint), plug, mm])
-write_tsv("tokens_entropy.tsv", ["order", "n", "contexts", "grams", "entropy_bits", "entropy_mm_bits"], rows)
+    best = {}                                          # context -> count of its most frequent next token
+    for g, c in joint.items():
+        best[g[:-1]] = max(best.get(g[:-1], 0), c)
+    rows.append([k, n, len(ctx), len(joint), plug, mm, sum(best.values()) / n])
+write_tsv("tokens_entropy.tsv", ["order", "n", "contexts", "grams", "entropy_bits", "entropy_mm_bits", "majority_acc"], rows)
 
 # ---- model files: word embeddings -------------------------------------------
 VE, D = 45, 8

@@ -317,14 +317,20 @@ def t2n(t):
     return t.detach().numpy().copy()
 
 
-def main(outdir):
-    torch.manual_seed(1234)
+def tiny_model(seed):
+    """the golden tests' model (V 40, 2 layers, d 16), float64, its test
+    weights drawn after torch.manual_seed(seed): (cfg, model, parameter
+    names in the C order, parameters by name)"""
+    torch.manual_seed(seed)
     c = Cfg(V=40, L=2, d=16, h=2, ffn=32, max_pos=16)
-    B, T = 3, 12
     model = BertForMaskedLM(c).double()
     test_weights(model)
-    names = order_like_c(model)
-    params = dict(model.named_parameters())
+    return c, model, order_like_c(model), dict(model.named_parameters())
+
+
+def main(outdir):
+    c, model, names, params = tiny_model(1234)
+    B, T = 3, 12
     w0 = [(n, t2n(params[n]).astype(np.float32)) for n in names]
 
     g = torch.Generator().manual_seed(99)

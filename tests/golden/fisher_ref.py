@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_ref import Cfg, BertForMaskedLM, order_like_c, test_weights, write_fixture, t2n, PAD, CLS, SEP, MASK  # noqa: E402
+from bert_ref import tiny_model, write_fixture, t2n, PAD, CLS, SEP, MASK  # noqa: E402
 
 BATCH = 2   # windows per batch for the batch estimator
 
@@ -32,13 +32,8 @@ def grads_of(model, names, tokens, labels):
 
 
 def main(outdir):
-    torch.manual_seed(4321)
-    c = Cfg(V=40, L=2, d=16, h=2, ffn=32, max_pos=16)
+    c, model, names, params = tiny_model(4321)
     B, T = 5, 12
-    model = BertForMaskedLM(c).double()
-    test_weights(model)
-    names = order_like_c(model)
-    params = dict(model.named_parameters())
     g = torch.Generator().manual_seed(7)
     lens = [12, 10, 8, 12, 6]
     masks = [[1, 4, 9], [2, 3, 7, 8], [], [5], [1, 2, 3, 4]]   # window 2 has none

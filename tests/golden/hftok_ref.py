@@ -19,16 +19,11 @@ token); the tokens inside are what HF gives for the whole sequence.
 import itertools, json, os, sys, unicodedata
 
 # ---------------------------------------------------------------- input ----
-def normalise_dna(s):
-    """what seqtok's reader delivers (seqtok(1)): ACGT either case (U as T)
-    upper-cased, white space and control bytes dropped, any other byte N"""
-    out = []
-    for c in s:
-        if c.isspace() or ord(c) < 32 or ord(c) == 127:
-            continue
-        c = c.upper()
-        out.append("T" if c == "U" else c if c in "ACGT" else "N")
-    return "".join(out)
+# what seqtok's reader delivers (seqtok(1)): ACGT either case (U as T)
+# upper-cased, white space and control bytes dropped, any other byte N
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from seqtok_ref import normalise as normalise_dna  # noqa: E402
+
 
 def read_fasta(path):
     recs, name, seq = [], None, []

@@ -72,6 +72,26 @@ seqtok -z -o "$T/z.tns" ref.fa && tnsview --check "$T/z.tns" > /dev/null && tnsv
 ok $? "-z writes a BGZF stream with the same windows"
 is "$(seqtok --text --para --char -T 2000 text.txt | tnsview --decode | cut -f1 | tr '\n' ' ')" "text.txt:1:1-2 text.txt:3:1-1146 text.txt:23:1-1203 text.txt:43:1-119 text.txt:46:1-127 text.txt:49:1-250 " "--para: one document per blank-line paragraph"
 
+# --pack: documents one after another, each followed by <SEP>, no padding but
+# in the last window; the same tokens as one window a document
+seqtok --text --char -T 64 --pack text.txt | tnsview --decode > "$T/pk.txt"
+is "$(sed '$d' "$T/pk.txt" | grep -c '<PAD>')" 0 "--pack: only the last window is padded"
+is "$(head -n 1 "$T/pk.txt" | cut -f1)" "text.txt:1:1-2+1" "--pack: a window is named after its first document, +N more (an empty line is no document)"
+is "$(head -n 1 "$T/pk.txt" | cut -f2 | cut -c 1-30)" "<CLS> I . <SEP> T o   S h e r " "--pack: <SEP> after each document"
+# without the framing and the separators, the packed windows hold exactly
+# the documents' tokens, in order
+nosep() { sed 's/^[^\t]*\t<CLS> //; s/\( <PAD>\)*$//; s/ <SEP>$//; s/ <SEP> / /g'; }
+nosep < "$T/pk.txt" | awk 'NR > 1 {printf " "} {printf "%s", $0} END {print ""}' > "$T/pk.cat"
+seqtok --text --char -T 4096 text.txt | tnsview --decode | nosep | awk 'NR > 1 {printf " "} {printf "%s", $0} END {print ""}' > "$T/doc.cat"
+cmp -s "$T/pk.cat" "$T/doc.cat"; ok $? "--pack: the windows hold every document's tokens, in order"
+a=$(seqtok --text --char -T 64 --pack text.txt | tnsview --count)
+b=$(seqtok --text --char -T 64 text.txt | tnsview --count)
+ok "$(test "$a" -lt "$b"; echo $?)" "--pack: fewer windows than one document a window ($a < $b)"
+for p in train eval; do seqtok --text --char -T 64 --pack --split $p --eval-frac 0.3 text.txt | tnsview --decode | nosep | tr -d ' \n' | wc -c; done > "$T/pk.n"
+is "$(awk "{s += \$1} END {print s}" "$T/pk.n")" "$(nosep < "$T/pk.txt" | tr -d ' \n' | wc -c)" "--pack --split: train and eval together hold every document"
+ok "$(test "$(sed -n 2p "$T/pk.n")" -gt 0 && test "$(sed -n 1p "$T/pk.n")" -gt "$(sed -n 2p "$T/pk.n")"; echo $?)" "--pack --split: documents in both parts, most in train"
+fails_with "--pack without --text is a usage error" 2 "^seqtok: error: --pack goes with --text" seqtok --pack ref.fa
+
 # bad input: an error naming the file, exit 1, no output left behind
 bad() { # bad DESCRIPTION REGEX SEQTOK-ARGS...
 	_d=$1 _re=$2; shift 2

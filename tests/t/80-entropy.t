@@ -28,7 +28,7 @@ close "--hist matches the reference" "$T/h.tsv" "$D/entropy_hist.tsv"
 entropy -b 0 "$D/topk.tns" >"$T/tk.tsv" 2>/dev/null
 close "top-K: accuracy and top-1 exact, the rest NA" "$T/tk.tsv" "$D/entropy_topk.tsv"
 entropy --tokens "$D/tokens.tns" >"$T/tok.tsv"
-close "--tokens: plug-in and Miller-Madow entropies match the reference" "$T/tok.tsv" "$D/tokens_entropy.tsv"
+close "--tokens: plug-in and Miller-Madow entropies and the majority baseline match the reference" "$T/tok.tsv" "$D/tokens_entropy.tsv"
 
 # hand-checked: uniform predictions are 6 bits over V = 64, KL 0
 entropy -b 0 "$D/uniform.tns" >"$T/u.tsv"

@@ -4,6 +4,7 @@
 #ifndef SEQLM_FIXTURE_H
 #define SEQLM_FIXTURE_H
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,22 @@ static const char *fixture_dir(void)
 {
 	const char *d = getenv("SEQLM_TESTDATA");
 	return d ? d : "tests/data";
+}
+
+/* worst of |c - r| / (|r| + 0.1 max|r|) over the n elements, and (if
+ * normwise) the norm-wise relative error ||c - r|| / ||r|| */
+static inline double fix_worst(const float *c, const float *r, long n, double *normwise)
+{
+	double mx = 0, w = 0, se = 0, sr = 0;
+	for (long i = 0; i < n; i++) if (fabs(r[i]) > mx) mx = fabs(r[i]);
+	for (long i = 0; i < n; i++) {
+		double d = (double)c[i] - r[i];
+		double e = fabs(d) / (fabs(r[i]) + 0.1 * mx + 1e-30);
+		if (!(e <= w)) w = isnan(e) ? INFINITY : e;
+		se += d * d, sr += (double)r[i] * r[i];
+	}
+	if (normwise) *normwise = sr > 0 ? sqrt(se / sr) : sqrt(se);
+	return w;
 }
 
 #endif

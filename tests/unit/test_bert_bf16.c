@@ -28,26 +28,13 @@ static fixture fx, fb;
 enum { RTOL_E3 = 2 };                  /* rtol = 2e-3 */
 #define RTOL (RTOL_E3 * 1e-3)
 
-static double worst(const float *c, const float *r, long n, double *normwise)
-{
-	double mx = 0, w = 0, se = 0, sr = 0;
-	for (long i = 0; i < n; i++) if (fabs(r[i]) > mx) mx = fabs(r[i]);
-	for (long i = 0; i < n; i++) {
-		double d = (double)c[i] - r[i];
-		double e = fabs(d) / (fabs(r[i]) + 0.1 * mx + 1e-30);
-		if (!(e <= w)) w = isnan(e) ? INFINITY : e;
-		se += d * d, sr += (double)r[i] * r[i];
-	}
-	if (normwise) *normwise = sr > 0 ? sqrt(se / sr) : sqrt(se);
-	return w;
-}
 
 /* the larger of the two measures of c against reference tensor ref */
 static double err(const fixture *f, const float *c, const char *ref, long n)
 {
 	const fix_tensor *t = fixture_get(f, ref);
 	if (!t || t->n != n) return INFINITY;
-	double nw, w = worst(c, t->data, n, &nw);
+	double nw, w = fix_worst(c, t->data, n, &nw);
 	return nw > w ? nw : w;
 }
 

@@ -22,27 +22,12 @@
 
 static fixture fx;
 
-/* worst of |c - r| / (|r| + 0.1 max|r|) over the elements, and the
- * norm-wise relative error ||c - r|| / ||r|| */
-static double worst(const float *c, const float *r, long n, double *normwise)
-{
-	double mx = 0, w = 0, se = 0, sr = 0;
-	for (long i = 0; i < n; i++) if (fabs(r[i]) > mx) mx = fabs(r[i]);
-	for (long i = 0; i < n; i++) {
-		double d = (double)c[i] - r[i];
-		double e = fabs(d) / (fabs(r[i]) + 0.1 * mx + 1e-30);
-		if (!(e <= w)) w = isnan(e) ? INFINITY : e;
-		se += d * d, sr += (double)r[i] * r[i];
-	}
-	if (normwise) *normwise = sr > 0 ? sqrt(se / sr) : sqrt(se);
-	return w;
-}
 
 static int close_tensor(const float *c, const char *ref, long n, double rtol, const char *what)
 {
 	const fix_tensor *t = fixture_get(&fx, ref);
 	if (!t || t->n != n) return ok(0, "%s: reference %s missing or wrong size", what, ref);
-	double nw, w = worst(c, t->data, n, &nw);
+	double nw, w = fix_worst(c, t->data, n, &nw);
 	int r = ok(w <= rtol && nw <= rtol, "%s matches (relative error: norm-wise %.2g, worst element %.2g)",
 	           what, nw, w);
 	if (!r && getenv("GOLDEN_DEBUG"))
