@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Variants of the architecture, for the model families beyond BERT
- * (ESM / Nucleotide Transformer, GENA-LM, DNABERT-2: docs/METHODS.md).
+ * (ESM / Nucleotide Transformer, GENA-LM, DNABERT-2).
  * Every zero value is BERT's, so a zeroed config is today's model; only the
  * zero values are implemented so far: bert_config_unsupported() names any
  * other, and every way a model enters (bert_init, model files, config.json)
@@ -44,8 +44,8 @@ typedef enum {
 	BERT_FFN_SWIGLU,              /* SiLU(x W1) * (x W2), dense (NT v2) */
 } bert_ffn;
 typedef enum {
-	BERT_LMHEAD_BERT = 0,           /* transform (dense, GELU, LayerNorm), tied decoder + bias */
-	BERT_LMHEAD_ESM,                /* EsmLMHead: dense, GELU, LayerNorm, decoder, bias */
+	BERT_LMHEAD_BERT = 0,         /* transform (dense, GELU, LayerNorm), tied decoder + bias */
+	BERT_LMHEAD_ESM,              /* EsmLMHead: dense, GELU, LayerNorm, decoder, bias */
 } bert_lmhead;
 typedef struct {
 	int vocab_size;               /* V */
