@@ -324,7 +324,7 @@ static int run_probs(const char *file, FILE *out, cli_out *co, const double *tp,
 			c.badsum = xrealloc(c.badsum, sizeof(double) * cap);
 		}
 		c.pr = &pr;
-		emb_parallel_for(threads, P, do_position, &c);
+		par_dynamic(threads, P, do_position, &c);
 		/* sums in position order: the same bytes for any -t */
 		for (int j = 0; j < P; j++) {
 			if (c.bad[j]) {

@@ -12,6 +12,7 @@
 #include "analysis/metrics.h"
 #include "analysis/probs.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 #include "tok/vocab.h"
 
 static void usage(FILE *fp)

@@ -19,6 +19,7 @@
 #include "base/rng.h"
 #include "io/safetensors.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 #include "tok/vocab.h"
 
 static void usage(FILE *fp)

@@ -16,6 +16,7 @@
 #include "base/cli.h"
 #include "model/evalmask.h"
 #include "base/par.h"
+#include "io/tnsout.h"
 #include "model/winread.h"
 
 static void usage(FILE *fp)

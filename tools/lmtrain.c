@@ -28,6 +28,7 @@
 #include "base/progress.h"
 #include "base/rng.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 #include "tok/vocab.h"
 #include "model/winread.h"
 

@@ -15,6 +15,7 @@
 #include "tok/kmer.h"
 #include "io/seqread.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 #include "tok/tokenizers.h"
 #include "tok/vocab.h"
 #include "tok/window.h"

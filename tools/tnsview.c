@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "base/cli.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 #include "tok/vocab.h"
 
 static void usage(FILE *fp)

@@ -43,43 +43,6 @@ static double cpu_now(void)
 #define STEP(what) do { if (cli_verbose > 1) { double t_ = cli_now(), c_ = cpu_now(); \
 	info("  %-24s %.3f s (cpu %.3f s)", what, t_ - t_step, c_ - c_step); t_step = t_; c_step = c_; } } while (0)
 
-/* ---- threads ------------------------------------------------------------ */
-/* par_for with one task per thread, each task taking rows from a shared
- * counter (rows differ in cost); results go to per-row slots, so they do
- * not depend on which thread ran which row */
-typedef struct {
-	void (*fn)(void *, int, int);
-	void *ctx;
-	int n;
-	int next;                     /* atomic */
-	void (*first)(void *);        /* task 0 runs this before taking rows */
-	void *first_ctx;
-} rows_job;
-
-static void rows_task(void *arg, int tid)
-{
-	rows_job *j = arg;
-	if (tid == 0 && j->first) j->first(j->first_ctx);
-	for (;;) {
-		int i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-		if (i >= j->n) break;
-		j->fn(j->ctx, i, tid);
-	}
-}
-
-static void rows_run(int threads, int n, void (*fn)(void *, int, int), void *ctx,
-                     void (*first)(void *), void *first_ctx)
-{
-	if (threads < 1) threads = 1;
-	rows_job j = {fn, ctx, n, 0, first, first_ctx};
-	par_for(threads, threads, rows_task, &j);
-}
-
-void emb_parallel_for(int threads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx)
-{
-	rows_run(threads, n, fn, ctx, NULL, NULL);
-}
-
 /* ---- one model ----------------------------------------------------------- */
 enum { COS_TILE = 256 };
 typedef struct { int n, d, nt; const float *xn; float *g; } cos_ctx;
@@ -233,7 +196,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 	float *g = big_alloc(sizeof(float) * (size_t)n * n);
 	int nt = (n + COS_TILE - 1) / COS_TILE;
 	cos_ctx cc = {n, d, nt, xn, g};
-	emb_parallel_for(threads, nt * (nt + 1) / 2, cos_tile, &cc);
+	par_dynamic(threads, nt * (nt + 1) / 2, cos_tile, &cc);
 	STEP("cosines (tiles)");
 	free(xn);
 	for (int bi = 0; bi < n; bi += 64)       /* mirror, in tiles for the cache */
@@ -249,7 +212,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 		sc.scratch[t] = xmalloc(sizeof(uint32_t) * 4 * n);
 		sc.tmp[t] = xmalloc(sizeof(int32_t) * n);
 	}
-	emb_parallel_for(threads, n, sort_row, &sc);
+	par_dynamic(threads, n, sort_row, &sc);
 	STEP("neighbour sort");
 	for (int t = 0; t < threads; t++) { free(sc.scratch[t]); free(sc.tmp[t]); }
 	free(sc.scratch); free(sc.tmp);
@@ -257,7 +220,7 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 	/* the RBF Gram matrix, centred, in g's memory */
 	if (!(flags & EMB_NO_RBF)) {
 		rbf_ctx rc = {n, g, n2, nrm, 0, xmalloc(sizeof(double) * n), 0, xmalloc(sizeof(double) * n)};
-		emb_parallel_for(threads, n, rbf_dist_row, &rc);
+		par_dynamic(threads, n, rbf_dist_row, &rc);
 		m->sigma2 = lower_median(g, (size_t)n * n);
 		STEP("distances, median");
 		if (!(m->sigma2 > 0)) {
@@ -267,10 +230,10 @@ int emb_model_init(emb_model *m, const float *E, int V, int d, int first, int fl
 			return -1;
 		}
 		rc.inv2s2 = 1 / (2 * m->sigma2);
-		emb_parallel_for(threads, n, rbf_exp_row, &rc);
+		par_dynamic(threads, n, rbf_exp_row, &rc);
 		STEP("exp");
 		rc.grand = sum_d(rc.rowmean, n) / n;
-		emb_parallel_for(threads, n, rbf_centre_row, &rc);
+		par_dynamic(threads, n, rbf_centre_row, &rc);
 		STEP("centre");
 		m->kc_norm = sqrt(sum_d(rc.rowsq, n));
 		m->kc = g;
@@ -500,7 +463,7 @@ int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, in
 	par_sgemm(threads, CblasTrans, CblasNoTrans, d, d, V, 1, a->xc, d, b->xc, d, 0, C, d);
 	STEP("C = A'B");
 	proc_job pj = {a, b, C, out, err, errlen, 0};
-	rows_run(threads, nu ? V : 0, pair_row, &pc, proc_run, &pj);
+	par_dynamic_first(threads, nu ? V : 0, pair_row, &pc, proc_run, &pj);
 	STEP("rows; SVD joined");
 	for (int i = 0; i < nk; i++) {
 		int u = 0;
@@ -528,7 +491,7 @@ int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, in
 		int np = 64;
 		double part[64];
 		dot_ctx dc = {a->kc, b->kc, (size_t)V * V, part, np};
-		emb_parallel_for(threads, np, dot_part, &dc);
+		par_dynamic(threads, np, dot_part, &dc);
 		STEP("RBF dot");
 		out->cka_rbf = sum_d(part, np) / (a->kc_norm * b->kc_norm);
 	}

@@ -58,9 +58,4 @@ typedef struct {
 int emb_compare(const emb_model *a, const emb_model *b, int nk, const int *k, int one_sided,
                 int threads, double *jac, double *spear, emb_pair *out, char *err, int errlen);
 
-/* run fn(ctx, i, tid) for i in [0, n) on `threads` threads (par_for, one
- * task per thread taking i from a shared counter), tid in [0, threads) for
- * per-thread scratch; results must not depend on which thread runs which i */
-void emb_parallel_for(int threads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx);
-
 #endif

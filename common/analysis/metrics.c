@@ -8,9 +8,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "analysis/metrics.h"
 #include "base/rng.h"
+#include "base/cpu.h"
 
 /* vectors in static inline helpers: always inlined into each
  * clone, so the ABI note does not matter (an out-of-line helper shared by
@@ -53,12 +54,7 @@ static uint32_t desc_key(float x)
 /* AVX-512 when the CPU has it and SEQLM_NO_AVX512 is unset or 0 (set, the
  * numbers match an AVX2 machine's bit for bit) */
 static int met_wide_flag;
-__attribute__((constructor)) static void met_pick(void)
-{
-	const char *e = getenv("SEQLM_NO_AVX512");
-	__builtin_cpu_init();
-	met_wide_flag = __builtin_cpu_supports("x86-64-v4") > 0 && !(e && *e && strcmp(e, "0") != 0);
-}
+__attribute__((constructor)) static void met_pick(void) { met_wide_flag = cpu_wide(); }
 #define MET_CALL(f, ...) (met_wide_flag ? f##_v16(__VA_ARGS__) : f##_v8(__VA_ARGS__))
 #else
 #define MET_CALL(f, ...) f##_v8(__VA_ARGS__)

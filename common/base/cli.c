@@ -19,9 +19,8 @@
 #include <xmmintrin.h>
 #endif
 
-const char *cli_prog = "seqlm";
 static void signals_init(void);
-int cli_verbose = 0;
+static void reg_remove_all(void);
 
 /* OpenBLAS's pthread build: stops the worker pool; the next BLAS call starts
  * it again from the calling thread, whose MXCSR (FTZ/DAZ) the workers then
@@ -72,10 +71,6 @@ void cli_blas_single(void)
  * to the main thread, where it waits until the change is done.  (With the
  * program name, the one piece of global state: die() and the handler can
  * run from anywhere.) */
-/* a live progress line (progress.h) is on the terminal without its newline:
- * a message first ends it, so as not to be glued to its end */
-static volatile sig_atomic_t stderr_open_line;
-
 enum { REG_TMP, REG_DONE };
 typedef struct { char *name; int kind; } reg_entry;
 static reg_entry *reg;
@@ -84,7 +79,7 @@ static pthread_t main_tid;
 static volatile sig_atomic_t sig_got, sig_defer;
 static char sig_note[1024];              /* what is kept, for the message */
 
-static void reg_block(sigset_t *old)
+void cli_reg_hold(sigset_t *old)
 {
 	sigset_t s;
 	sigemptyset(&s);
@@ -92,21 +87,22 @@ static void reg_block(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &s, old);
 }
 
-static void reg_unblock(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
+void cli_reg_release(const sigset_t *old) { pthread_sigmask(SIG_SETMASK, old, NULL); }
 
 static void reg_add(const char *name, int kind)
 {
 	char *s = xstrdup(name);
 	sigset_t old;
-	reg_block(&old);
+	util_at_exit(reg_remove_all);      /* an error removes it (cli_init or not) */
+	cli_reg_hold(&old);
 	if (nreg == mreg) {
 		reg_entry *r = realloc(reg, (mreg ? 2 * mreg : 16) * sizeof *r);
-		if (!r) { reg_unblock(&old); die("out of memory"); }
+		if (!r) { cli_reg_release(&old); die("out of memory"); }
 		reg = r, mreg = mreg ? 2 * mreg : 16;
 	}
 	reg[nreg].name = s, reg[nreg].kind = kind;
 	nreg++;
-	reg_unblock(&old);
+	cli_reg_release(&old);
 }
 
 /* 1 if name was registered as kind (and is no longer) */
@@ -114,14 +110,14 @@ static int reg_forget(const char *name, int kind)
 {
 	char *s = NULL;
 	sigset_t old;
-	reg_block(&old);
+	cli_reg_hold(&old);
 	for (int i = nreg - 1; i >= 0; i--)
 		if (reg[i].kind == kind && strcmp(reg[i].name, name) == 0) {
 			s = reg[i].name;
 			reg[i] = reg[--nreg];
 			break;
 		}
-	reg_unblock(&old);
+	cli_reg_release(&old);
 	free(s);
 	return s != NULL;
 }
@@ -130,7 +126,7 @@ void cli_tmp_add(const char *tmpname) { reg_add(tmpname, REG_TMP); }
 void cli_tmp_forget(const char *tmpname) { reg_forget(tmpname, REG_TMP); }
 
 /* path.tmp was being written and is now path: a finished output */
-static void reg_done(const char *path)
+void cli_out_done(const char *path)
 {
 	char *tmp;
 	if (asprintf(&tmp, "%s.tmp", path) < 0) die("out of memory");
@@ -160,7 +156,7 @@ static void interrupt_end(int sig, int again)
 	char line[4096];
 	sbuf b = { line, 0, sizeof line };
 	int nk = 0, nr = 0;
-	if (stderr_open_line) sb_put(&b, "\n");
+	if (util_stderr_line_open()) sb_put(&b, "\n");
 	sb_put(&b, cli_prog);
 	sb_put(&b, again ? ": interrupted again by " : ": interrupted by ");
 	sb_put(&b, sig_name(sig));
@@ -211,6 +207,7 @@ static void signals_init(void)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	main_tid = pthread_self();
+	util_at_exit(reg_remove_all);
 	for (int i = 0; i < 3; i++) {
 		struct sigaction sa, old;
 		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;  /* nohup, & */
@@ -234,9 +231,9 @@ void cli_signal_note(const char *fmt, ...)
 	vsnprintf(s, sizeof s, fmt, ap);
 	va_end(ap);
 	sigset_t old;
-	reg_block(&old);
+	cli_reg_hold(&old);
 	memcpy(sig_note, s, sizeof s);
-	reg_unblock(&old);
+	cli_reg_release(&old);
 }
 
 void cli_interrupt_exit(void)
@@ -244,98 +241,23 @@ void cli_interrupt_exit(void)
 	sigset_t old;
 	fflush(stdout);
 	fflush(stderr);
-	reg_block(&old);
+	cli_reg_hold(&old);
 	interrupt_end(sig_got ? sig_got : SIGINT, 0);
 }
 
-/* An error ends the program at once: stdout's buffer is flushed (vmsg), the
- * temporary files and the outputs finished so far are removed, and no exit
- * handlers run -- nothing else is left to tidy in a dying process, and
- * LeakSanitizer would only report the buffers of the interrupted work. */
-/* cli_set_process() */
-static char proc_where[64];
-static void (*proc_wait)(void), (*proc_end)(int);
-
-void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code))
-{
-	snprintf(proc_where, sizeof proc_where, "%s%s", where ? where : "", where && *where ? ": " : "");
-	proc_wait = wait, proc_end = end;
-}
-
-static void quit(int code) __attribute__((noreturn));
-static void quit(int code)
+/* util_exit()'s cleanup: the temporary files and the outputs finished so
+ * far are removed, with the signals blocked for good (the handler reads the
+ * registry) */
+static void reg_remove_all(void)
 {
 	sigset_t old;
-	reg_block(&old);
+	cli_reg_hold(&old);
 	for (int i = 0; i < nreg; i++) unlink(reg[i].name);
-	fflush(stderr);
-	if (proc_end) proc_end(code);
-	_exit(code);
-}
-
-
-void cli_stderr_open_line(int open) { stderr_open_line = open; }
-
-static void msg_start(void)
-{
-	fflush(stdout);
-	if (stderr_open_line) { fputc('\n', stderr); stderr_open_line = 0; }
-}
-
-static void vmsg(const char *kind, const char *fmt, va_list ap)
-{
-	if (proc_wait && *kind == 'e') proc_wait();
-	msg_start();
-	fprintf(stderr, "%s: %s%s", cli_prog, kind, proc_where);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt); vmsg("error: ", fmt, ap); va_end(ap);
-	quit(EXIT_FAILURE);
-}
-
-void die_usage(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt); vmsg("error: ", fmt, ap); va_end(ap);
-	fprintf(stderr, "Try '%s --help' for more information.\n", cli_prog);
-	quit(EXIT_USAGE);
-}
-
-void warn(const char *fmt, ...)
-{
-	va_list ap;
-	if (cli_verbose < 0) return;
-	va_start(ap, fmt); vmsg("warning: ", fmt, ap); va_end(ap);
-}
-
-void info(const char *fmt, ...)
-{
-	va_list ap;
-	if (cli_verbose < 0) return;
-	va_start(ap, fmt); vmsg("", fmt, ap); va_end(ap);
-}
-
-void die_file(const char *file, const char *fmt, ...)
-{
-	va_list ap;
-	if (proc_wait) proc_wait();
-	msg_start();
-	/* "-" is how the command line says standard input; a message says it
-	 * in words, as it says "standard output" */
-	fprintf(stderr, "%s: error: %s%s: ", cli_prog, proc_where, file && *file && strcmp(file, "-") != 0 ? file : "standard input");
-	va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
-	fputc('\n', stderr);
-	quit(EXIT_FAILURE);
 }
 
 void cli_write_failed(const char *what)
 {
-	if (errno == EPIPE) quit(EXIT_FAILURE);  /* reader went away: say nothing */
+	if (errno == EPIPE) util_exit(EXIT_FAILURE);  /* reader went away: say nothing */
 	die("%s: write failed: %s", what ? what : "-", strerror(errno));
 }
 
@@ -372,7 +294,7 @@ void cli_need_input(int nfiles, void (*usage)(FILE *))
 {
 	if (nfiles == 0 && isatty(STDIN_FILENO)) {
 		usage(stderr);
-		quit(EXIT_USAGE);
+		util_exit(EXIT_USAGE);
 	}
 }
 
@@ -472,100 +394,11 @@ double cli_now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p) die("out of memory (%zu bytes)", n);
-	return p;
-}
-
-void *xcalloc(size_t n, size_t m)
-{
-	void *p = calloc(n ? n : 1, m ? m : 1);
-	if (!p) die("out of memory (%zu x %zu bytes)", n, m);
-	return p;
-}
-
-void *xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p) die("out of memory (%zu bytes)", n);
-	return p;
-}
-
-char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p) die("out of memory");
-	return p;
-}
-
-char *cli_read_small(const char *path, size_t max, size_t *len, const char *toolarge, char *err, size_t elen)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp) { snprintf(err, elen, "%s: cannot open: %s", path, strerror(errno)); return NULL; }
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max + 1, fp) : 0;
-	int bad = !buf || ferror(fp);
-	fclose(fp);
-	if (bad || n > max) {
-		snprintf(err, elen, "%s: %s", path, bad ? "cannot read" : toolarge);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-void *xaligned(size_t n)
-{
-	void *p = NULL;
-	if (posix_memalign(&p, 64, n ? (n + 63) & ~(size_t)63 : 64) != 0)
-		die("out of memory (%zu bytes)", n);
-	return p;
-}
-
 /* a path written through PATH.tmp + rename (not stdout, not a device) */
-static int via_tmp(const char *path)
+int cli_via_tmp(const char *path)
 {
 	struct stat st;
 	return path && strcmp(path, "-") != 0 && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode));
-}
-
-tns_writer *cli_tns_create(const cli_opts *o, const char *path, const tns_header *h, int flags)
-{
-	char err[512], *tmp = NULL;
-	sigset_t old;
-	if (o->force) flags |= TNS_W_FORCE;
-	if (via_tmp(path) && asprintf(&tmp, "%s.tmp", path) < 0) die("out of memory");
-	reg_block(&old);            /* no signal between creating PATH.tmp and registering it */
-	tns_writer *w = tns_create(path, h, flags, err, sizeof err);
-	if (w && tmp) cli_tmp_add(tmp);
-	reg_unblock(&old);
-	free(tmp);
-	if (!w) {
-		if (!path || strcmp(path, "-") == 0) die_usage("%s", err);
-		die_file(path, "%s", err);
-	}
-	return w;
-}
-
-void cli_tns_close(tns_writer *w)
-{
-	char *path = xstrdup(tns_writer_path(w));
-	sigset_t old;
-	reg_block(&old);            /* renamed and registered as finished, at once */
-	int r = tns_close(w);
-	if (r == 0) reg_done(path);
-	reg_unblock(&old);
-	free(path);
-	if (r == 0) return;
-	if (tns_werrno(w) == EPIPE) quit(EXIT_FAILURE);
-	msg_start();
-	fprintf(stderr, "%s: error: %s\n", cli_prog, tns_werror(w));
-	tns_abort(w);
-	quit(EXIT_FAILURE);
 }
 
 FILE *cli_out_open(cli_out *out, const char *path)
@@ -573,7 +406,7 @@ FILE *cli_out_open(cli_out *out, const char *path)
 	memset(out, 0, sizeof *out);
 	if (!path || strcmp(path, "-") == 0) return out->fp = stdout;
 	out->path = xstrdup(path);
-	if (!via_tmp(path)) {
+	if (!cli_via_tmp(path)) {
 		/* a device or FIFO (/dev/null): in place, never renamed over */
 		out->fp = fopen(path, "w");
 		if (!out->fp) die_file(path, "cannot open: %s", strerror(errno));
@@ -581,10 +414,10 @@ FILE *cli_out_open(cli_out *out, const char *path)
 	}
 	if (asprintf(&out->tmp, "%s.tmp", path) < 0) die("out of memory");
 	sigset_t old;
-	reg_block(&old);
+	cli_reg_hold(&old);
 	out->fp = fopen(out->tmp, "w");
 	if (out->fp) cli_tmp_add(out->tmp);
-	reg_unblock(&old);
+	cli_reg_release(&old);
 	if (!out->fp) die_file(path, "cannot create %s: %s", out->tmp, strerror(errno));
 	return out->fp;
 }
@@ -599,10 +432,10 @@ void cli_out_close(cli_out *out)
 	if (bad) die_file(out->path, "write failed: %s", strerror(e));   /* removes the .tmp */
 	if (out->tmp) {
 		sigset_t old;
-		reg_block(&old);
+		cli_reg_hold(&old);
 		if (rename(out->tmp, out->path) < 0) bad = 1, e = errno;
-		else reg_done(out->path);
-		reg_unblock(&old);
+		else cli_out_done(out->path);
+		cli_reg_release(&old);
 		if (bad) die_file(out->path, "write failed: %s", strerror(e));
 	}
 	free(out->path);

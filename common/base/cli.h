@@ -1,20 +1,18 @@
-/* cli.h -- what every seqlm program does the same way: the program name in
- * messages, exit codes, the common options (-t -q -v -o -f --help
- * --version), FTZ/DAZ, OpenBLAS threads, quiet death on EPIPE, checked
- * close of stdout.  The only global state in the project lives here. */
+/* cli.h -- what every seqlm program does the same way: the common options
+ * (-t -q -v -o -f --help --version), FTZ/DAZ, OpenBLAS threads, quiet
+ * death on EPIPE, checked close of stdout, outputs written through a
+ * temporary file and the signals that remove it.  Messages, exit codes and
+ * memory are util.h's (included).  The only global state in the project
+ * lives here and in util.c. */
 #ifndef SEQLM_CLI_H
 #define SEQLM_CLI_H
 
 #include <getopt.h>
 #include <stdio.h>
-#include "io/tns.h"
+#include <signal.h>
+#include "base/util.h"
 
 #define SEQLM_VERSION "0.1.0"
-
-enum { EXIT_USAGE = 2 };
-
-extern const char *cli_prog;      /* program name for messages */
-extern int cli_verbose;           /* -v raises, -q sets -1 */
 
 /* The common options.  Each tool's getopt string starts with CLI_SHORTOPTS
  * and its long option table ends with CLI_LONGOPTS; it passes every option
@@ -58,31 +56,10 @@ void cli_check_binary_out(const cli_opts *o);
 void cli_version(void);           /* prog, seqlm, htslib and OpenBLAS versions */
 /* a line --version adds for what a program was built with ("MPI: ...") */
 void cli_version_note(const char *line);
-/* A program run as several processes (lmtrain under MPI) names the process
- * in its messages (where, e.g. "rank 3": "lmtrain: error: rank 3: ..."),
- * may hold an error message back a moment (wait, before printing: an error
- * every process meets is then reported once, by the first, which ends the
- * others) and ends every process after its own cleanup (end; never
- * returns).  Any may be NULL. */
-void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code));
-void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void info(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* unless -q */
-/* "prog: error: FILE: msg", exit 1 */
-void die_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-/* a line without its newline is on stderr (a live progress line): the next
- * message ends it first */
-void cli_stderr_open_line(int open);
 /* fflush + ferror + fclose(stdout); EPIPE is a quiet exit; other errors die */
 void cli_close_stdout(void);
 /* write error on a stream: EPIPE exits quietly, anything else dies */
 void cli_write_failed(const char *what) __attribute__((noreturn));
-
-/* tns output with the conventions: create (die naming the file on error),
- * close (EPIPE quiet, other errors die naming the file, no partial file) */
-tns_writer *cli_tns_create(const cli_opts *o, const char *path, const tns_header *h, int flags);
-void cli_tns_close(tns_writer *w);
 
 /* text output (TSV reports...) that never leaves a partial file: FILE is
  * written as FILE.tmp and renamed by cli_out_close(); NULL or "-" is stdout */
@@ -102,6 +79,14 @@ void cli_out_abort(cli_out *out);     /* removes the temporary file */
  * or removed. */
 void cli_tmp_add(const char *tmpname);
 void cli_tmp_forget(const char *tmpname);
+/* For a writer of another format (io/tnsout.c): PATH is written through
+ * PATH.tmp (not stdout, not a device); the registry held (signals blocked)
+ * while a temporary file is created and registered, or renamed and
+ * cli_out_done(PATH) records it as finished, so no signal falls between */
+int cli_via_tmp(const char *path);
+void cli_reg_hold(sigset_t *old);
+void cli_reg_release(const sigset_t *old);
+void cli_out_done(const char *path);
 /* While deferral is on, the first signal only sets a flag that the program
  * polls with cli_interrupted() (the signal number, 0 if none) at a safe
  * point -- lmtrain at a step boundary, to write its checkpoint -- and then
@@ -123,15 +108,5 @@ double cli_double(const char *opt, const char *s, double lo, double hi);
 /* "1-5", "1,3,7", "2" -> *out (malloc'd), count */
 int cli_int_list(const char *opt, const char *s, long **out);
 double cli_now(void);             /* monotonic seconds */
-void *xmalloc(size_t n);
-void *xcalloc(size_t n, size_t m);
-void *xrealloc(void *p, size_t n);
-char *xstrdup(const char *s);
-/* a whole small file (a JSON config or index), NUL-terminated, in *len
- * bytes; NULL with "PATH: why" in err when it cannot be opened or read, or
- * holds more than max bytes (why: toolarge) */
-char *cli_read_small(const char *path, size_t max, size_t *len, const char *toolarge, char *err, size_t elen);
-/* 64-byte aligned, for BLAS operands; free with free() */
-void *xaligned(size_t n);
 
 #endif

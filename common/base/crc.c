@@ -5,6 +5,7 @@
  * zlib's table-driven crc32 runs before 64 bytes and on the tail, and on
  * CPUs without PCLMULQDQ. */
 #include "base/crc.h"
+#include "base/cpu.h"
 
 #include <zlib.h>
 
@@ -68,12 +69,7 @@ static uint32_t crc_fold(uint32_t crc, const unsigned char *p, size_t len)
 
 static int have_pclmul(void)
 {
-	static int have = -1;
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-	}
-	return have;
+	return cpu_has(CPU_PCLMUL);
 }
 
 uint32_t crc_update(uint32_t crc, const void *buf, size_t len)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include "base/dist.h"
 #include <limits.h>
-#include "base/cli.h"
+#include "base/util.h"
 
 #ifdef SEQLM_MPI
 #include <mpi.h>

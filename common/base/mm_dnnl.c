@@ -5,13 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/mm.h"
-#include "base/cli.h"
+#include "base/cpu.h"
+#include "base/util.h"
 
 /* the conversion loop vectorises (AVX-512 or AVX2, chosen at run time) */
-#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-__attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-void mm_to_bf16(const float *restrict x, uint16_t *restrict y, size_t n)
+CPU_CLONES void mm_to_bf16(const float *restrict x, uint16_t *restrict y, size_t n)
 {
 	for (size_t i = 0; i < n; i++) y[i] = mm_bf16_of(x[i]);
 }

@@ -9,6 +9,7 @@
 #include "base/par.h"
 #include "base/cli.h"
 #include "base/mm.h"
+#include "base/cpu.h"
 
 extern void openblas_set_num_threads(int);
 extern char *openblas_get_corename(void);
@@ -222,10 +223,7 @@ void par_blas_prefer_avx512(char **argv)
 {
 #if defined(__x86_64__) && defined(__linux__)
 	if (getenv("OPENBLAS_CORETYPE") || getenv("SEQLM_NO_REEXEC")) return;
-	__builtin_cpu_init();
-	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
-	    !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl"))
-		return;
+	if (!cpu_has(CPU_AVX512)) return;
 	/* whatever OpenBLAS picked for a CPU it does not know (Haswell or Zen
 	 * for AMD's AVX-512 parts, Prescott -- SSE3 -- for Intel models newer
 	 * than it, e.g. Emerald Rapids), unless it is an AVX-512 core already */
@@ -239,4 +237,39 @@ void par_blas_prefer_avx512(char **argv)
 #else
 	(void)argv;
 #endif
+}
+
+/* ---- tasks of unequal cost: one par_for task per thread, each taking i
+ * from a shared counter --------------------------------------------------- */
+typedef struct {
+	void (*fn)(void *, int, int);
+	void *ctx;
+	int n;
+	int next;                     /* atomic */
+	void (*first)(void *);        /* task 0 runs this before taking rows */
+	void *first_ctx;
+} dyn_job;
+
+static void dyn_task(void *arg, int tid)
+{
+	dyn_job *j = arg;
+	if (tid == 0 && j->first) j->first(j->first_ctx);
+	for (;;) {
+		int i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
+		if (i >= j->n) break;
+		j->fn(j->ctx, i, tid);
+	}
+}
+
+void par_dynamic_first(int nthreads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx,
+                       void (*first)(void *), void *first_ctx)
+{
+	if (nthreads < 1) nthreads = 1;
+	dyn_job j = {fn, ctx, n, 0, first, first_ctx};
+	par_for(nthreads, nthreads, dyn_task, &j);
+}
+
+void par_dynamic(int nthreads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx)
+{
+	par_dynamic_first(nthreads, n, fn, ctx, NULL, NULL);
 }

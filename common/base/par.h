@@ -25,6 +25,16 @@ void par_for(int nthreads, int n, void (*fn)(void *ctx, int i), void *ctx);
 /* Like par_for, but fn gets a whole slice [i0,i1) at once (fewer calls). */
 void par_range(int nthreads, int n, void (*fn)(void *ctx, int i0, int i1), void *ctx);
 
+/* Runs fn(ctx, i, tid) for i in [0,n) on nthreads threads, each taking
+ * the next i from a shared counter (for tasks of unequal cost); tid in
+ * [0,nthreads) indexes per-thread scratch.  Which thread runs which i
+ * varies, so fn must write only i's own results.  par_dynamic_first runs
+ * first(first_ctx) on thread 0 before it takes any i (a serial job that
+ * overlaps the loop; NULL for none). */
+void par_dynamic(int nthreads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx);
+void par_dynamic_first(int nthreads, int n, void (*fn)(void *ctx, int i, int tid), void *ctx,
+                       void (*first)(void *), void *first_ctx);
+
 /* Row-major C[M,N] = alpha op(A) op(B) + beta C, as cblas_sgemm, cut into
  * chunks along M or N (whichever is larger; chunk size from the shape only)
  * and the chunks spread over nthreads. */

@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 #include <unistd.h>
-#include "base/cli.h"
+#include "base/util.h"
 
 int progress_tty(void)
 {

@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "io/tns.h"
 
 /* every dtype of tensor.rs's Dtype with its size in bits: a file may hold
@@ -346,7 +346,7 @@ int st_set_open(st_set *s, const char *dir, char *err, size_t len)
 	} else {
 		snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
 		size_t n;
-		char *text = cli_read_small(path, ST_MAX_HEADER, &n, "too large", err, len);
+		char *text = util_read_small(path, ST_MAX_HEADER, &n, "too large", err, len);
 		if (!text) return -1;
 		idx = cJSON_ParseWithLength(text, n);
 		free(text);

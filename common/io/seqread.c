@@ -10,8 +10,8 @@
 #include <htslib/hfile.h>
 #include <htslib/hts.h>
 #include <htslib/sam.h>
-#include "base/cli.h"
-#include "tok/kmer.h"
+#include "base/util.h"
+#include "io/dna.h"
 #include "io/seqread.h"
 #include "io/sniff.h"
 
@@ -158,7 +158,7 @@ static long fastq_bases(seqread *r, char *out, long n)
 		if (take > n - o) take = n - o;
 		char *e = memchr(p, '\n', take);
 		long k = e ? e - p : take;
-		o += tok_dna_normalise(p, k, out + o);
+		o += dna_normalise(p, k, out + o);
 		r->bpos += k;
 		if (e) { r->bpos++; r->lineno++; r->at_line_start = 1; }
 	}
@@ -184,7 +184,7 @@ static long fasta_bases(seqread *r, char *out, long n)
 		char *g = memchr(p, '>', take);
 		long k = take;
 		if (g) k = g > p && g[-1] == '\n' ? g - p : g - p + 1;   /* a '>' inside a line is an N */
-		o += tok_dna_normalise(p, k, out + o);
+		o += dna_normalise(p, k, out + o);
 		r->bpos += k;
 		r->at_line_start = p[k - 1] == '\n';
 	}
@@ -322,7 +322,7 @@ static int sam_next(seqread *r, const char **name)
 		sb_put(&r->doc, "", 0);
 		if (r->doc.m < n + 1) { r->doc.m = n + 1; r->doc.s = xrealloc(r->doc.s, r->doc.m); }
 		char *o = r->doc.s;
-		for (int i = 0; i < n; i++) o[i] = (char)tok_dna_norm[(unsigned char)seq_nt16_str[bam_seqi(s, i)]];
+		for (int i = 0; i < n; i++) o[i] = (char)dna_norm[(unsigned char)seq_nt16_str[bam_seqi(s, i)]];
 		if (b->core.flag & BAM_FREVERSE) {
 			for (int i = 0, j = n - 1; i <= j; i++, j--) {
 				char x = o[i], y = o[j];
@@ -373,7 +373,7 @@ static long fai_bases(seqread *r, char *out, long n)
 			r->doc.n = 0;
 			sb_put(&r->doc, s, len);
 			free(s);
-			r->doc.n = tok_dna_normalise(r->doc.s, len, r->doc.s);
+			r->doc.n = dna_normalise(r->doc.s, len, r->doc.s);
 			r->dpos = 0;
 			r->fpos = e;
 		}

@@ -8,7 +8,7 @@
  * was sequenced from, as `samtools fastq` does (secondary and supplementary
  * records are skipped, as there).  A region (chr:beg-end) needs an indexed
  * file: FASTA with .fai (and .gzi if bgzipped), BAM/CRAM with an index.
- * Bases come out normalised (see tok_dna_norm): upper-case ACGT, anything
+ * Bases come out normalised (io/dna.h): upper-case ACGT, anything
  * else N.  Text mode hands out raw lines or paragraphs instead. */
 #ifndef SEQLM_SEQREAD_H
 #define SEQLM_SEQREAD_H

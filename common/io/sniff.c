@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 
 static int starts(const unsigned char *p, size_t n, const char *magic, size_t k)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/adamw.h"
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/par.h"
 
 void adamw_init(adamw *o, size_t n)

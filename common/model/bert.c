@@ -12,8 +12,9 @@
 #include "model/bert.h"
 #include "base/par.h"
 #include "base/rng.h"
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/mm.h"
+#include "base/cpu.h"
 
 /* BERT_INVARIANT(cond, fmt, ...): a condition bert.h makes the caller's
  * duty, not input to check: batch shapes within bert_acts_new's capacity,
@@ -168,13 +169,7 @@ uint64_t bert_hash(const bert_model *m)
  * (AVX-512, AVX2 or the x86-64 baseline); as scalar code the GELU alone was
  * a third of a training step.  Sums run in LANES partial sums added up in
  * a fixed order, so they vectorise without depending on the thread count. */
-#if defined(__clang__)
-#define VEC_CLONES                /* clang (the fuzzing builds): no optimize attribute */
-#elif defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
-#define VEC_CLONES __attribute__((optimize("O3"), target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define VEC_CLONES __attribute__((optimize("O3")))
-#endif
+#define VEC_CLONES CPU_CLONES       /* base/cpu.h */
 enum { LANES = 16 };
 
 static inline float lanes_total(const float *acc)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/par.h"
 
 static const char *const est_names[] = {"batch", "window", "token"};

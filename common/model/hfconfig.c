@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 
 /* an integer key in [lo, hi]; absent: def */
 static int get_int(const cJSON *root, const char *key, long lo, long hi, long def, int *out, int *seen,
@@ -175,7 +175,7 @@ int hfcfg_read(hf_config *h, const char *path, char *err, size_t len)
 {
 	char e[400];
 	size_t n;
-	char *buf = cli_read_small(path, 1 << 20, &n, "larger than 1 MB: not a config", err, len);
+	char *buf = util_read_small(path, 1 << 20, &n, "larger than 1 MB: not a config", err, len);
 	if (!buf) return -1;
 	int rc = hfcfg_parse(h, buf, n, e, sizeof e);
 	free(buf);

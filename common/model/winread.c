@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "model/model.h"
 
 static int take(winread *w, const tns_record *rec, int slot)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tok/bpe.h"
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/rng.h"
 
 #define EMPTY_KEY UINT64_MAX

@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "tok/hfenc.h"
 #include "base/strmap.h"
 #include "tok/unitab.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/strmap.h"
 
 /* shared by hf-kmer and hf-esm: the vocabulary's tokens by string */

@@ -3,119 +3,15 @@
  * in hftokjson.c.  JSON through cJSON. */
 #include "tok/hftok.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "tok/hftokint.h"
 #include "base/strmap.h"
-
-enum { HF_MAX_FILE = 1 << 30 };  /* 1 GiB: far above any real tokenizer file */
-
-char *hf_read_file(const char *dir, const char *name, size_t *n, int *missing, char *err, size_t errlen)
-{
-	char *path = NULL, *buf = NULL;
-	if (asprintf(&path, "%s/%s", dir, name) < 0) die("out of memory");
-	FILE *fp = fopen(path, "rb");
-	*missing = 0;
-	if (!fp) {
-		*missing = errno == ENOENT;
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	free(path);
-	size_t cap = 1 << 16;
-	*n = 0;
-	buf = xmalloc(cap + 1);
-	for (;;) {
-		size_t k = fread(buf + *n, 1, cap - *n, fp);
-		*n += k;
-		if (*n < cap) break;
-		if (cap >= HF_MAX_FILE) { snprintf(err, errlen, "%s: larger than 1 GiB", name); goto bad; }
-		cap *= 2;
-		buf = xrealloc(buf, cap + 1);
-	}
-	if (ferror(fp)) { snprintf(err, errlen, "%s: read error", name); goto bad; }
-	fclose(fp);
-	buf[*n] = 0;
-	return buf;
-bad:
-	fclose(fp);
-	free(buf);
-	return NULL;
-}
-
-cJSON *hf_read_json(const char *dir, const char *name, int *missing, char *err, size_t errlen)
-{
-	size_t n;
-	char *s = hf_read_file(dir, name, &n, missing, err, errlen);
-	if (!s) return NULL;
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-	if (!j) {
-		size_t at = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
-		snprintf(err, errlen, "%s: malformed JSON near byte %zu", name, at);
-	}
-	free(s);
-	return j;
-}
-
-/* ---- special tokens ------------------------------------------------------
- * The names come from tokenizer_config.json (the class's __init__ keyword
- * arguments) and special_tokens_map.json.  transformers
- * (tokenization_utils_base.py, PreTrainedTokenizerBase._from_pretrained):
- * when tokenizer_config.json has no "added_tokens_decoder" (the legacy
- * branch) every special_tokens_map.json entry overwrites init_kwargs[key];
- * with one, the config's values stand.  A value is a string, an AddedToken
- * dict ("content") or null (no such token). */
-
-static const char *const special_keys[HF_NSPECIAL] = {
-	"unk_token", "pad_token", "cls_token", "sep_token", "mask_token", "bos_token", "eos_token"
-};
-
-/* 1 value found (*s the string or NULL for null), 0 absent, -1 malformed */
-static int token_value(const cJSON *obj, const char *key, const char **s)
-{
-	const cJSON *x = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-	if (!x) return 0;
-	if (cJSON_IsNull(x)) { *s = NULL; return 1; }
-	if (cJSON_IsString(x)) { *s = x->valuestring; return 1; }
-	if (cJSON_IsObject(x)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(x, "content");
-		if (cJSON_IsString(c)) { *s = c->valuestring; return 1; }
-	}
-	return -1;
-}
-
-int hf_special_names(const cJSON *cfg, const cJSON *stm, const char *const dflt[HF_NSPECIAL],
-                     char *name[HF_NSPECIAL], char *err, size_t errlen)
-{
-	int legacy = !(cfg && cJSON_GetObjectItemCaseSensitive(cfg, "added_tokens_decoder"));
-	for (int k = 0; k < HF_NSPECIAL; k++) {
-		const char *s = dflt[k];
-		int r = token_value(cfg, special_keys[k], &s);
-		if (r < 0) { snprintf(err, errlen, "tokenizer_config.json: %s is not a string, token or null", special_keys[k]); goto bad; }
-		if (legacy && (r = token_value(stm, special_keys[k], &s)) < 0) {
-			snprintf(err, errlen, "special_tokens_map.json: %s is not a string, token or null", special_keys[k]);
-			goto bad;
-		}
-		name[k] = s ? xstrdup(s) : NULL;
-	}
-	return 0;
-bad:
-	for (int j = 0; j < HF_NSPECIAL; j++) name[j] = NULL;
-	return -1;
-}
-
-void hf_special_names_free(char *name[HF_NSPECIAL])
-{
-	for (int k = 0; k < HF_NSPECIAL; k++) { free(name[k]); name[k] = NULL; }
-}
 
 /* the additional_special_tokens list (special but no role) */
 static int mark_additional(const cJSON *obj, const strmap *ids, unsigned char *special)
@@ -236,6 +132,84 @@ static int cfg_bool(const cJSON *cfg, const char *key, int dflt)
 static const char *const bert_dflt[HF_NSPECIAL] = {"[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]", NULL, NULL};
 static const char *const esm_dflt[HF_NSPECIAL] = {"<unk>", "<pad>", "<cls>", NULL, "<mask>", NULL, "<eos>"};
 
+/* EsmTokenizer (1) or BertTokenizer (0): the config's tokenizer_class,
+ * else the vocabulary's own special tokens */
+static int vocab_txt_class(const cJSON *cfg, const char *dir, int *esm, char *err, size_t errlen)
+{
+	const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
+	const char *cn = cJSON_IsString(cls) ? cls->valuestring : NULL;
+	if (cn) {
+		if (!strcmp(cn, "EsmTokenizer")) *esm = 1;
+		else if (!strcmp(cn, "BertTokenizer") || !strcmp(cn, "BertTokenizerFast") || !strcmp(cn, "DNATokenizer")) *esm = 0;
+		else {
+			snprintf(err, errlen, "tokenizer_config.json: tokenizer_class %s is not supported with a vocab.txt "
+			         "(BertTokenizer with whole k-mers, EsmTokenizer)", cn);
+			return -1;
+		}
+	}
+	if (!cn) {                  /* no class named: the vocabulary's own specials tell */
+		lines l = {0};
+		if (read_lines(dir, 1, &l, err, errlen) < 0) return -1;
+		int e = 0, b = 0;
+		for (int i = 0; i < l.n; i++) {
+			e |= !strcmp(l.tok[i], "<cls>") || !strcmp(l.tok[i], "<unk>");
+			b |= !strcmp(l.tok[i], "[CLS]") || !strcmp(l.tok[i], "[UNK]");
+		}
+		lines_free(&l);
+		if (e == b) {
+			snprintf(err, errlen, "vocab.txt: %s, and no tokenizer_class in tokenizer_config.json",
+			         e ? "both [CLS]/[UNK] and <cls>/<unk>" : "neither [CLS]/[UNK] (BertTokenizer) nor <cls>/<unk> (EsmTokenizer)");
+			return -1;
+		}
+		*esm = e;
+	}
+	return 0;
+}
+
+/* the vocabulary's tokens: whole k-mers of one k for BertTokenizer, and
+ * the case rule (v->k, v->params) */
+static int vocab_txt_tokens(const cJSON *cfg, const lines *l, const unsigned char *special, int esm,
+                            tok_vocab *v, char *err, size_t errlen)
+{
+	int k = 0;
+	for (int i = 0; i < l->n; i++) {
+		if (special[i]) continue;
+		int len = (int)strlen(l->tok[i]);
+		if (!esm && !strncmp(l->tok[i], "##", 2)) {
+			snprintf(err, errlen, "vocab.txt line %d: %s is a WordPiece sub-word: only vocabularies of whole k-mers are supported", i + 1, l->tok[i]);
+			return -1;
+		}
+		if (!esm && k && len != k) {
+			snprintf(err, errlen, "vocab.txt line %d: %s is not a %d-mer like the tokens before it "
+			         "(a BertTokenizer vocabulary must hold whole k-mers of one k)", i + 1, l->tok[i], k);
+			return -1;
+		}
+		k = len;
+	}
+	if (!esm) {
+		/* BertTokenizer's default do_lower_case is True, but DNABERT's
+		 * k-mers are upper case and its own tokenizer is case-sensitive:
+		 * with no tokenizer_config.json the vocabulary's case stands.  An
+		 * explicit do_lower_case true with upper-case k-mers would turn
+		 * every k-mer into [UNK] in transformers: refused. */
+		int lc = cfg_bool(cfg, "do_lower_case", -2);
+		if (lc == -1) { snprintf(err, errlen, "tokenizer_config.json: do_lower_case is not true or false"); return -1; }
+		int upper = 0, lower = 0;
+		for (int i = 0; i < l->n; i++)
+			if (!special[i]) { upper |= has_upper_or_lower(l->tok[i], 0); lower |= has_upper_or_lower(l->tok[i], 1); }
+		if (lc == 1 && upper && !lower) {
+			snprintf(err, errlen, "tokenizer_config.json: do_lower_case is true but the k-mers are upper case: "
+			         "transformers would make every k-mer [UNK]");
+			return -1;
+		}
+		if (lc == -2) lc = lower && !upper;   /* lower-case k-mers: lowercase the input */
+		if (lc) snprintf(v->params, sizeof v->params, "\tLC:1");
+		if (!k) { snprintf(err, errlen, "vocab.txt: no k-mers besides the special tokens"); return -1; }
+		v->k = k;
+	}
+	return 0;
+}
+
 static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errlen)
 {
 	int missing, rc = -1, esm;
@@ -247,32 +221,7 @@ static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errle
 	if (!cfg && !missing) goto out;
 	stm = hf_read_json(dir, "special_tokens_map.json", &missing, err, errlen);
 	if (!stm && !missing) goto out;
-	const cJSON *cls = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, "tokenizer_class") : NULL;
-	const char *cn = cJSON_IsString(cls) ? cls->valuestring : NULL;
-	if (cn) {
-		if (!strcmp(cn, "EsmTokenizer")) esm = 1;
-		else if (!strcmp(cn, "BertTokenizer") || !strcmp(cn, "BertTokenizerFast") || !strcmp(cn, "DNATokenizer")) esm = 0;
-		else {
-			snprintf(err, errlen, "tokenizer_config.json: tokenizer_class %s is not supported with a vocab.txt "
-			         "(BertTokenizer with whole k-mers, EsmTokenizer)", cn);
-			goto out;
-		}
-	}
-	if (!cn) {                  /* no class named: the vocabulary's own specials tell */
-		if (read_lines(dir, 1, &l, err, errlen) < 0) goto out;
-		int e = 0, b = 0;
-		for (int i = 0; i < l.n; i++) {
-			e |= !strcmp(l.tok[i], "<cls>") || !strcmp(l.tok[i], "<unk>");
-			b |= !strcmp(l.tok[i], "[CLS]") || !strcmp(l.tok[i], "[UNK]");
-		}
-		lines_free(&l);
-		if (e == b) {
-			snprintf(err, errlen, "vocab.txt: %s, and no tokenizer_class in tokenizer_config.json",
-			         e ? "both [CLS]/[UNK] and <cls>/<unk>" : "neither [CLS]/[UNK] (BertTokenizer) nor <cls>/<unk> (EsmTokenizer)");
-			goto out;
-		}
-		esm = e;
-	}
+	if (vocab_txt_class(cfg, dir, &esm, err, errlen) < 0) goto out;
 	if (read_lines(dir, esm, &l, err, errlen) < 0) goto out;
 	for (int i = 0; i < l.n; i++) {
 		int j = strmap_put(&ids, l.tok[i], strlen(l.tok[i]), i);
@@ -317,45 +266,7 @@ static int load_vocab_txt(const char *dir, tok_vocab *v, char *err, size_t errle
 		}
 	} else
 		v->id.end = id[HF_SEP];    /* BertTokenizer: [CLS] X [SEP] */
-	int k = 0;
-	for (int i = 0; i < l.n; i++) {
-		if (special[i]) continue;
-		int len = (int)strlen(l.tok[i]);
-		if (!esm && !strncmp(l.tok[i], "##", 2)) {
-			snprintf(err, errlen, "vocab.txt line %d: %s is a WordPiece sub-word: only vocabularies of whole k-mers are supported", i + 1, l.tok[i]);
-			free(special);
-			goto bad_v;
-		}
-		if (!esm && k && len != k) {
-			snprintf(err, errlen, "vocab.txt line %d: %s is not a %d-mer like the tokens before it "
-			         "(a BertTokenizer vocabulary must hold whole k-mers of one k)", i + 1, l.tok[i], k);
-			free(special);
-			goto bad_v;
-		}
-		k = len;
-	}
-	if (!esm) {
-		/* BertTokenizer's default do_lower_case is True, but DNABERT's
-		 * k-mers are upper case and its own tokenizer is case-sensitive:
-		 * with no tokenizer_config.json the vocabulary's case stands.  An
-		 * explicit do_lower_case true with upper-case k-mers would turn
-		 * every k-mer into [UNK] in transformers: refused. */
-		int lc = cfg_bool(cfg, "do_lower_case", -2);
-		if (lc == -1) { snprintf(err, errlen, "tokenizer_config.json: do_lower_case is not true or false"); free(special); goto bad_v; }
-		int upper = 0, lower = 0;
-		for (int i = 0; i < l.n; i++)
-			if (!special[i]) { upper |= has_upper_or_lower(l.tok[i], 0); lower |= has_upper_or_lower(l.tok[i], 1); }
-		if (lc == 1 && upper && !lower) {
-			snprintf(err, errlen, "tokenizer_config.json: do_lower_case is true but the k-mers are upper case: "
-			         "transformers would make every k-mer [UNK]");
-			free(special);
-			goto bad_v;
-		}
-		if (lc == -2) lc = lower && !upper;   /* lower-case k-mers: lowercase the input */
-		if (lc) snprintf(v->params, sizeof v->params, "\tLC:1");
-		if (!k) { snprintf(err, errlen, "vocab.txt: no k-mers besides the special tokens"); free(special); goto bad_v; }
-		v->k = k;
-	}
+	if (vocab_txt_tokens(cfg, &l, special, esm, v, err, errlen) < 0) { free(special); goto bad_v; }
 	for (int i = 0; i < l.n; i++) vocab_add(v, l.tok[i], (int)strlen(l.tok[i]), special[i] ? "A:s" : NULL);
 	free(special);
 	vocab_finish(v);

@@ -1,4 +1,6 @@
-/* hftokint.h -- what hftok.c and hftokjson.c share (not a public API). */
+/* hftokint.h -- what hftok.c and hftokjson.c share (not a public API):
+ * the folder's files and special names (hffiles.c), and tokenizer.json
+ * (hftokjson.c, which hftok.c calls). */
 #ifndef SEQLM_HFTOKINT_H
 #define SEQLM_HFTOKINT_H
 

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "tok/hftok.h"
 #include "base/strmap.h"
 

@@ -2,7 +2,7 @@
  * tokenizer, and one token per nucleotide (--char).
  *
  * Input is a normalised sequence: bytes 'A' 'C' 'G' 'T' 'N' only (see
- * tok_dna_norm).  Vocabulary order, fixed and documented in seqtok(1):
+ * io/dna.h).  Vocabulary order, fixed and documented in seqtok(1):
  *   0..4    <UNK> <PAD> <CLS> <SEP> <MASK>
  *   5..9    A C G T N
  *   10..    the 4^K k-mers in lexicographic order (A<C<G<T), so the k-mer
@@ -15,12 +15,6 @@
 #include "tok/vocab.h"
 
 enum { KMER_ID_A = 5, KMER_ID_N = 9, KMER_ID0 = 10, KMER_MAXK = 10 };
-
-/* raw byte -> normalised base: ACGT (either case; U as T) -> "ACGT", every
- * other printable byte -> 'N', whitespace and control bytes -> 0 (dropped) */
-extern const unsigned char tok_dna_norm[256];
-/* normalise n raw bytes into out (which may be in); returns bases written */
-long tok_dna_normalise(const char *in, long n, char *out);
 
 /* builds the "kmer" vocabulary (k in 1..KMER_MAXK, stride in 1..k) */
 void kmer_vocab(tok_vocab *v, int k, int stride);

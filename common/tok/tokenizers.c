@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tok/bpe.h"
-#include "base/cli.h"
+#include "base/util.h"
 #include "tok/hfenc.h"
 #include "tok/kmer.h"
 
@@ -178,8 +178,6 @@ int tokenizer_init(tokenizer *t, tok_vocab *v, char *err, size_t errlen)
 	}
 	return 0;
 }
-
-long tokenizer_capacity(const tokenizer *t, long n) { return t->expand * n + 1; }
 
 long tokenizer_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len)
 {

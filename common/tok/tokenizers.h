@@ -48,7 +48,9 @@ const tok_kind *tok_kind_find(const char *kind);
 int tokenizer_init(tokenizer *t, tok_vocab *v, char *err, size_t errlen);
 /* ids/pos/len must hold tokenizer_capacity(t, n) entries */
 long tokenizer_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
-long tokenizer_capacity(const tokenizer *t, long n);
+/* inline: a kind's encoder (hfbpe.c) sizes its buffers with it, and the
+ * table in tokenizers.c calls the encoders, so a call would make a circle */
+static inline long tokenizer_capacity(const tokenizer *t, long n) { return t->expand * n + 1; }
 void tokenizer_free(tokenizer *t);
 
 /* seqlm's text-char vocabulary: the five specials, then bytes 1..255 */

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/rng.h"
 
 static const char *const specials[TOK_NSPECIAL] = {"<UNK>", "<PAD>", "<CLS>", "<SEP>", "<MASK>"};

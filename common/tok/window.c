@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "base/cli.h"
+#include "base/util.h"
 #include "base/rng.h"
 #include "tok/vocab.h"
 #include "tok/window.h"

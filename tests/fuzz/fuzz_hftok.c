@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "memfile.h"
 #include "tok/hftok.h"
+#include "io/dna.h"
 #include "tok/kmer.h"
 #include "tok/tokenizers.h"
 
@@ -49,7 +50,7 @@ static void encode_both(tokenizer *t, const uint8_t *data, size_t size)
 	}
 	if (t->kind->input & TOKIN_DNA) {
 		char *s = malloc(size + 1);
-		long n = tok_dna_normalise((const char *)data, (long)size, s);
+		long n = dna_normalise((const char *)data, (long)size, s);
 		long m = tokenizer_encode(t, s, n, ids, pos, len);
 		for (long i = 0; i < m; i++)
 			if (ids[i] < 0 || ids[i] >= t->v.n || pos[i] < 0 || pos[i] + len[i] > n) abort();

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "memfile.h"
 #include "tok/bpe.h"
+#include "io/dna.h"
 #include "tok/kmer.h"
 #include "io/seqread.h"
 
@@ -30,7 +31,7 @@ static void drain(const char *path, int text, int binary_ok)
 				bpe_piece_len(buf, n);
 				continue;
 			}
-			long m = tok_dna_normalise(buf, n, norm);
+			long m = dna_normalise(buf, n, norm);
 			kmer_encode(6, 6, norm, m, ids, pos);
 			kmer_encode(3, 1, norm, m, ids, pos);
 			kmer_encode_char(norm, m, ids, pos);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tok/bpe.h"
+#include "io/dna.h"
 #include "tok/kmer.h"
 #include "tok/tokenizers.h"
 #include "io/tns.h"
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			long cap = tokenizer_capacity(&t, (long)size);
 			int32_t *ids = malloc(cap * 4), *pos = malloc(cap * 4), *len = malloc(cap * 4);
 			char *dna = malloc(size + 1);
-			long n = tok_dna_normalise((const char *)data, (long)size, dna);
+			long n = dna_normalise((const char *)data, (long)size, dna);
 			if (t.kind->input & TOKIN_DNA) tokenizer_encode(&t, dna, n, ids, pos, len);
 			if (t.kind->input & TOKIN_TEXT) tokenizer_encode(&t, (const char *)data, (long)size, ids, pos, len);
 			free(ids); free(pos); free(len); free(dna);

@@ -16,6 +16,7 @@
 #include "base/cli.h"
 #include "base/rng.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 
 static float gauss(rng_t *r)   /* sum of 4 uniforms: cheap, bell-shaped */
 {

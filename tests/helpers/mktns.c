@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "base/cli.h"
 #include "io/tns.h"
+#include "io/tnsout.h"
 
 int main(int argc, char **argv)
 {

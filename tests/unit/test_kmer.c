@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
+#include "io/dna.h"
 #include "tok/kmer.h"
 #include "base/rng.h"
 
@@ -61,12 +62,12 @@ int main(void)
 		}
 		long m = 0;
 		for (long i = 0; i < n; i++) { char c = ref_norm1((unsigned char)raw[i]); if (c) b[m++] = c; }
-		long got = tok_dna_normalise(raw, n, a);
+		long got = dna_normalise(raw, n, a);
 		if (got != m || memcmp(a, b, m)) bad++;
 	}
 	ok(bad == 0, "normalisation: upper case, U as T, IUPAC and symbols N, white space and new lines dropped (300 random inputs)");
 	memcpy(a, "acgt\tnRyu\r\nACGU", 15);
-	ok(tok_dna_normalise(a, 15, a) == 12 && !memcmp(a, "ACGTNNNTACGT", 12), "normalisation in place");
+	ok(dna_normalise(a, 15, a) == 12 && !memcmp(a, "ACGTNNNTACGT", 12), "normalisation in place");
 
 	static int32_t ids[5000], pos[5000], rid[5000], rpos[5000];
 	int ks[][2] = {{6, 6}, {6, 1}, {6, 3}, {3, 3}, {1, 1}, {5, 2}, {10, 10}};

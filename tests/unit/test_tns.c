@@ -11,16 +11,9 @@
 #include "io/tns.h"
 #include "tok/vocab.h"
 
-static char dir[256];
-
-static char *tmp_path(const char *name)
-{
-	static char buf[4][512];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-	return buf[k];
-}
+#include "scratch.h"
+#define tmp_path scratch_path
+#define dir scratch_dir
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
@@ -421,8 +414,7 @@ static void test_f16_conversion(void)
 int main(void)
 {
 	hts_set_log_level(HTS_LOG_OFF);
-	snprintf(dir, sizeof dir, "%s/seqlm-tns.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+	if (scratch_init("tns") < 0) return 1;
 	test_round_trip_every_dtype_and_rank();
 	test_bgzf_and_plain_give_same_records();
 	test_truncation_at_every_byte_is_detected();
@@ -436,8 +428,6 @@ int main(void)
 	test_header_helpers();
 	test_vocab_round_trip_and_hash();
 	test_f16_conversion();
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0) diag("could not remove %s", dir);
+	scratch_done();
 	return done_testing();
 }
