@@ -160,6 +160,30 @@ void bert_params_changed(bert_model *m)
 	if (m->bf16 && m->n % 4096) mm_to_bf16(m->params + m->n / 4096 * 4096, m->wbf + m->n / 4096 * 4096, m->n % 4096);
 }
 
+/* by each tensor's init kind in the table (bert_table.c); here, not
+ * there, because it rounds the bf16 copy (bert_table.c uses nothing of
+ * this file) */
+void bert_init_weights(bert_model *m, uint64_t seed)
+{
+	for (int i = 0; i < m->np; i++) {
+		const bert_param *p = &m->p[i];
+		float *x = m->params + p->off;
+		bert_init_kind k = bert_specs[p->spec].init;
+		if (k == BERT_INIT_ONE) {
+			for (size_t j = 0; j < p->n; j++) x[j] = 1.0f;
+		} else if (k == BERT_INIT_ZERO) {
+			memset(x, 0, p->n * sizeof *x);
+		} else {
+			rng_t r;
+			rng_seed(&r, seed, (uint64_t)i);  /* each tensor its own stream */
+			for (size_t j = 0; j < p->n; j++) x[j] = (float)(0.02 * rng_normal(&r));
+		}
+		if (k == BERT_INIT_EMBED && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
+			memset(x + (size_t)m->c.pad_id * p->dim[1], 0, p->dim[1] * sizeof *x);
+	}
+	bert_params_changed(m);
+}
+
 uint64_t bert_hash(const bert_model *m)
 {
 	return rng_fnv1a(m->params, (uint64_t)m->n * sizeof(float));

@@ -10,7 +10,6 @@
 #include <string.h>
 #include "model/bert.h"
 #include "base/cli.h"
-#include "base/rng.h"
 #include "tok/vocab.h"
 
 /* ---- configuration ------------------------------------------------------ */
@@ -180,27 +179,6 @@ int bert_param_find(const bert_model *m, const char *name)
 	for (int i = 0; i < m->np; i++)
 		if (strcmp(m->p[i].name, name) == 0) return i;
 	return -1;
-}
-
-void bert_init_weights(bert_model *m, uint64_t seed)
-{
-	for (int i = 0; i < m->np; i++) {
-		const bert_param *p = &m->p[i];
-		float *x = m->params + p->off;
-		bert_init_kind k = bert_specs[p->spec].init;
-		if (k == BERT_INIT_ONE) {
-			for (size_t j = 0; j < p->n; j++) x[j] = 1.0f;
-		} else if (k == BERT_INIT_ZERO) {
-			memset(x, 0, p->n * sizeof *x);
-		} else {
-			rng_t r;
-			rng_seed(&r, seed, (uint64_t)i);  /* each tensor its own stream */
-			for (size_t j = 0; j < p->n; j++) x[j] = (float)(0.02 * rng_normal(&r));
-		}
-		if (k == BERT_INIT_EMBED && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
-			memset(x + (size_t)m->c.pad_id * p->dim[1], 0, p->dim[1] * sizeof *x);
-	}
-	bert_params_changed(m);
 }
 
 int bert_hf_ignored(const char *name)
