@@ -97,21 +97,6 @@ static void catch_signals(void)
 }
 
 /* ---- --from-hf ------------------------------------------------------------ */
-/* tensors of a BertForPreTraining / BertModel checkpoint that a masked
- * language model does not use */
-static int ignored(const char *name)
-{
-	size_t n = strlen(name);
-	return strncmp(name, "bert.pooler.", 12) == 0 || strncmp(name, "cls.seq_relationship.", 21) == 0 ||
-	       (n >= 12 && strcmp(name + n - 12, "position_ids") == 0);
-}
-
-/* the tied decoder: checked against the parameter it is tied to */
-static const char *const tied[2][2] = {
-	{ "cls.predictions.decoder.weight", "bert.embeddings.word_embeddings.weight" },
-	{ "cls.predictions.decoder.bias", "cls.predictions.bias" },
-};
-
 static void shape_str(char *s, size_t len, int ndim, const int64_t *dim)
 {
 	size_t k = 0;
@@ -259,27 +244,27 @@ static void take_params(taken *k, const bert_model *m, const st_set *s, const ch
 static void check_rest(taken *k, const bert_model *m, const st_set *s)
 {
 	const st_file *f;
-	for (int q = 0; q < 2; q++) {
-		const st_tensor *t = st_set_find(s, tied[q][0], &f);
+	for (int j = 0; j < m->np; j++) {          /* the tied decoder: checked against its parameter */
+		const char *tn = bert_specs[m->p[j].spec].tied;
+		const st_tensor *t = tn ? st_set_find(s, tn, &f) : NULL;
 		if (!t) continue;
-		int j = bert_param_find(m, tied[q][1]);
 		const bert_param *p = &m->p[j];
-		check_shape(f, t, p, tied[q][0]);
+		check_shape(f, t, p, tn);
 		float *buf;
-		const float *x = as_f32(f, t, tied[q][0], &buf);
+		const float *x = as_f32(f, t, tn, &buf);
 		if (memcmp(x, k->tt[j].data, p->n * sizeof(float)) != 0)
 			die_file(f->path, "tensor %s differs from %s: an untied decoder, which BertForMaskedLM (and seqlm) cannot hold",
-			         tied[q][0], tied[q][1]);
+			         tn, p->name);
 		free(buf);
 		st_release(f, t);
-		k->names[k->nused++] = xstrdup(tied[q][0]);
-		if (cli_verbose > 0) info("%s equals %s (tied)", tied[q][0], tied[q][1]);
+		k->names[k->nused++] = xstrdup(tn);
+		if (cli_verbose > 0) info("%s equals %s (tied)", tn, p->name);
 	}
 	for (int i = 0; i < s->n; i++) {
 		int seen = 0;
 		for (int j = 0; j < k->nused && !seen; j++) seen = strcmp(k->names[j], s->t[i]->name) == 0;
 		if (seen) continue;
-		if (!ignored(s->t[i]->name))
+		if (!bert_hf_ignored(s->t[i]->name))
 			die_file(s->file[s->fileof[i]].path, "unexpected tensor %s (not a BertForMaskedLM parameter)", s->t[i]->name);
 		if (cli_verbose > 0) info("ignoring %s (not used by a masked language model)", s->t[i]->name);
 	}

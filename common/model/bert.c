@@ -5,6 +5,7 @@
  * element-wise work is split by rows and every reduction over rows runs in
  * row order, so the bits never depend on the number of threads. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -15,107 +16,26 @@
 #include "base/mm.h"
 #include "base/cpu.h"
 
-/* ---- configuration and parameter table --------------------------------- */
+/* BERT_INVARIANT(cond, fmt, ...): a condition bert.h makes the caller's
+ * duty, not input to check: batch shapes within bert_acts_new's capacity,
+ * tokens and labels below vocab_size (winread checks a stream's tokens
+ * against the model where they enter; mlm labels are tokens), training
+ * activations for bert_backward, and only the variants bert_config_check
+ * accepts (bert_init refuses the others, so a kernel never meets one).
+ * Broken, it is a bug in the program: reported as one and aborted, not
+ * returned as an error. */
+#define BERT_INVARIANT(cond, ...) do { if (!(cond)) bert_broken(__func__, __VA_ARGS__); } while (0)
 
-int bert_config_named(bert_config *c, const char *name, int V)
+static void bert_broken(const char *fn, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void bert_broken(const char *fn, const char *fmt, ...)
 {
-	static const struct { const char *name; int L, d, h, ffn; } arch[] = {
-		{ "90M", 12, 768, 12, 3072 },
-		{ "20M", 8, 512, 8, 1024 },
-		{ "4M", 6, 256, 8, 512 },
-	};
-	for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
-		if (strcmp(name, arch[i].name) != 0) continue;
-		c->vocab_size = V;
-		c->layers = arch[i].L, c->hidden = arch[i].d, c->heads = arch[i].h, c->ffn = arch[i].ffn;
-		c->max_pos = 512, c->type_vocab = 1;
-		c->ln_eps = 1e-12f, c->hidden_drop = 0.1f, c->attn_drop = 0.1f;
-		c->pad_id = 1, c->mask_id = 4;             /* seqlm's own vocabularies (vocab.h) */
-		return 0;
-	}
-	return -1;
-}
-
-const char *bert_config_check(const bert_config *c)
-{
-	if (c->vocab_size < 6) return "vocab_size must be at least 6 (5 specials + 1)";
-	if (c->pad_id < -1 || c->pad_id >= c->vocab_size || c->mask_id < -1 || c->mask_id >= c->vocab_size)
-		return "pad_token_id and mask_token_id must be ids of the vocabulary";
-	if (c->hidden < 1 || c->layers < 1 || c->heads < 1 || c->ffn < 1 || c->max_pos < 1)
-		return "hidden, layers, heads, ffn and max positions must be positive";
-	if (c->hidden % c->heads) return "hidden size must be a multiple of the number of heads";
-	if (c->type_vocab < 1) return "type_vocab_size must be at least 1";
-	if (!(c->hidden_drop >= 0 && c->hidden_drop < 1 && c->attn_drop >= 0 && c->attn_drop < 1))
-		return "dropout probabilities must be in [0,1)";
-	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
-		return "model too large";
-	return NULL;
-}
-
-static void add_param(bert_model *m, const char *name, int64_t d0, int64_t d1)
-{
-	bert_param *p = &m->p[m->np++];
-	snprintf(p->name, sizeof p->name, "%s", name);
-	p->ndim = d1 ? 2 : 1;
-	p->dim[0] = d0, p->dim[1] = d1;
-	p->n = (size_t)d0 * (d1 ? (size_t)d1 : 1);
-	p->off = m->n;
-	m->n += p->n;
-}
-
-static void build_table(bert_model *m)
-{
-	const bert_config *c = &m->c;
-	int d = c->hidden, f = c->ffn;
-	char nm[96];
-	m->p = xcalloc((size_t)5 + 16 * c->layers + 5, sizeof *m->p);
-	m->np = 0, m->n = 0;
-	add_param(m, "bert.embeddings.word_embeddings.weight", c->vocab_size, d);
-	add_param(m, "bert.embeddings.position_embeddings.weight", c->max_pos, d);
-	add_param(m, "bert.embeddings.token_type_embeddings.weight", c->type_vocab, d);
-	add_param(m, "bert.embeddings.LayerNorm.weight", d, 0);
-	add_param(m, "bert.embeddings.LayerNorm.bias", d, 0);
-	for (int l = 0; l < c->layers; l++) {
-		static const struct { const char *s; int rows, cols; } lp[] = {
-			/* rows/cols: 0 = d, 1 = ffn, -1 = none */
-			{ "attention.self.query.weight", 0, 0 }, { "attention.self.query.bias", 0, -1 },
-			{ "attention.self.key.weight", 0, 0 }, { "attention.self.key.bias", 0, -1 },
-			{ "attention.self.value.weight", 0, 0 }, { "attention.self.value.bias", 0, -1 },
-			{ "attention.output.dense.weight", 0, 0 }, { "attention.output.dense.bias", 0, -1 },
-			{ "attention.output.LayerNorm.weight", 0, -1 }, { "attention.output.LayerNorm.bias", 0, -1 },
-			{ "intermediate.dense.weight", 1, 0 }, { "intermediate.dense.bias", 1, -1 },
-			{ "output.dense.weight", 0, 1 }, { "output.dense.bias", 0, -1 },
-			{ "output.LayerNorm.weight", 0, -1 }, { "output.LayerNorm.bias", 0, -1 },
-		};
-		for (int i = 0; i < 16; i++) {
-			snprintf(nm, sizeof nm, "bert.encoder.layer.%d.%s", l, lp[i].s);
-			add_param(m, nm, lp[i].rows ? f : d, lp[i].cols < 0 ? 0 : lp[i].cols ? f : d);
-		}
-	}
-	add_param(m, "cls.predictions.bias", c->vocab_size, 0);
-	add_param(m, "cls.predictions.transform.dense.weight", d, d);
-	add_param(m, "cls.predictions.transform.dense.bias", d, 0);
-	add_param(m, "cls.predictions.transform.LayerNorm.weight", d, 0);
-	add_param(m, "cls.predictions.transform.LayerNorm.bias", d, 0);
-}
-
-void bert_bind(const bert_model *m, float *buf, bert_weights *w)
-{
-	const bert_param *p = m->p;
-	int k = 0;
-	free(w->layer);
-	w->wte = buf + p[k++].off, w->wpe = buf + p[k++].off, w->wtt = buf + p[k++].off;
-	w->eln_w = buf + p[k++].off, w->eln_b = buf + p[k++].off;
-	w->layer = xcalloc(m->c.layers, sizeof *w->layer);
-	for (int l = 0; l < m->c.layers; l++) {
-		bert_layer_w *y = &w->layer[l];
-		float **f[16] = { &y->qw, &y->qb, &y->kw, &y->kb, &y->vw, &y->vb, &y->ow, &y->ob,
-		                  &y->ln1w, &y->ln1b, &y->iw, &y->ib, &y->fw, &y->fb, &y->ln2w, &y->ln2b };
-		for (int i = 0; i < 16; i++) *f[i] = buf + p[k++].off;
-	}
-	w->cls_bias = buf + p[k++].off;
-	w->tw = buf + p[k++].off, w->tb = buf + p[k++].off;
-	w->tln_w = buf + p[k++].off, w->tln_b = buf + p[k++].off;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: internal error: %s: ", cli_prog ? cli_prog : "seqlm", fn);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
 }
 
 int bert_init_table(bert_model *m, const bert_config *c)
@@ -123,7 +43,7 @@ int bert_init_table(bert_model *m, const bert_config *c)
 	memset(m, 0, sizeof *m);
 	if (bert_config_check(c)) return -1;
 	m->c = *c;
-	build_table(m);
+	bert_build_table(m);
 	return 0;
 }
 
@@ -132,7 +52,7 @@ int bert_init(bert_model *m, const bert_config *c)
 	memset(m, 0, sizeof *m);
 	if (bert_config_check(c)) return -1;
 	m->c = *c;
-	build_table(m);
+	bert_build_table(m);
 	m->params = xaligned(m->n * sizeof(float));
 	memset(m->params, 0, m->n * sizeof(float));
 	bert_bind(m, m->params, &m->w);
@@ -240,35 +160,26 @@ void bert_params_changed(bert_model *m)
 	if (m->bf16 && m->n % 4096) mm_to_bf16(m->params + m->n / 4096 * 4096, m->wbf + m->n / 4096 * 4096, m->n % 4096);
 }
 
-int bert_param_find(const bert_model *m, const char *name)
-{
-	for (int i = 0; i < m->np; i++)
-		if (strcmp(m->p[i].name, name) == 0) return i;
-	return -1;
-}
-
-static int ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
+/* by each tensor's init kind in the table (bert_table.c); here, not
+ * there, because it rounds the bf16 copy (bert_table.c uses nothing of
+ * this file) */
 void bert_init_weights(bert_model *m, uint64_t seed)
 {
 	for (int i = 0; i < m->np; i++) {
 		const bert_param *p = &m->p[i];
 		float *x = m->params + p->off;
-		if (strstr(p->name, "LayerNorm.weight")) {
+		bert_init_kind k = bert_specs[p->spec].init;
+		if (k == BERT_INIT_ONE) {
 			for (size_t j = 0; j < p->n; j++) x[j] = 1.0f;
-		} else if (p->ndim == 1) {
-			memset(x, 0, p->n * sizeof *x);         /* biases, LayerNorm.bias */
+		} else if (k == BERT_INIT_ZERO) {
+			memset(x, 0, p->n * sizeof *x);
 		} else {
 			rng_t r;
-			rng_seed(&r, seed, (uint64_t)i);
+			rng_seed(&r, seed, (uint64_t)i);  /* each tensor its own stream */
 			for (size_t j = 0; j < p->n; j++) x[j] = (float)(0.02 * rng_normal(&r));
 		}
-		if (ends_with(p->name, "word_embeddings.weight") && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
-			memset(x + (size_t)m->c.pad_id * m->c.hidden, 0, m->c.hidden * sizeof *x);
+		if (k == BERT_INIT_EMBED && m->c.pad_id >= 0)   /* nn.Embedding padding_idx */
+			memset(x + (size_t)m->c.pad_id * p->dim[1], 0, p->dim[1] * sizeof *x);
 	}
 	bert_params_changed(m);
 }
@@ -708,12 +619,17 @@ static void matmul_fwd(const bert_model *m, bert_acts *a, float *y, const float 
 		par_sgemm(m->nthreads, CblasNoTrans, CblasTrans, N, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
 }
 
+/* one attention pass over (record, head) tasks.  Forward: the query rows
+ * are a row set (rowset below); backward: records [b0, b0 + R/T) */
 typedef struct {
 	const bert_model *m;
 	bert_acts *a;
 	layer_acts *y;
 	int l, b0;
-	const float *x;
+	const float *q;                /* forward: the query rows [nq, d] */
+	const int *qs;                 /* forward: record b's queries are rows qs[b]..qs[b+1]-1
+	                                * of q (NULL: all T rows of each record, q[b*T..]) */
+	int nq;                        /* forward: rows of q (bf16: of y->qb, head-major) */
 	const uint16_t *xb;            /* bf16 backward: dctx rounded, head-major */
 	int R;                         /* its rows */
 } attjob;
@@ -741,6 +657,12 @@ static void att_context(const bert_model *m, const float *P, int rows, int T, in
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, dh, T, 1.0f, P, T, v, d, 0.0f, ctx, d);
 }
 
+/* The attention forward of the (record, head) tasks i0..i1: the scores of
+ * the record's query rows against all its keys, softmax over the keys that
+ * are not padding, dropout on the probabilities when training, and the
+ * context at the query rows.  Training and bert_forward take every row
+ * (qs NULL); bert_forward_rows the listed ones of the last layer, whose
+ * query rows sit gathered in q (no dropout there: inference only). */
 static void att_fwd_range(void *ctx, int i0, int i1)
 {
 	attjob *j = ctx;
@@ -749,24 +671,26 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 	layer_acts *y = j->y;
 	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
 	float p = m->c.attn_drop, sc = 1.0f / sqrtf((float)dh);
-	int drop = a->drop_on && p > 0;
+	int drop = a->drop_on && p > 0 && !j->qs;
 	float *pd = drop ? xaligned((size_t)T * T * sizeof(float)) : NULL;
 	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
 	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
 	for (int i = i0; i < i1; i++) {
 		int b = i / H, h = i % H;
-		size_t off = (size_t)i * T * T, ro = (size_t)b * T * d + (size_t)h * dh;
-		size_t ho = ((size_t)h * a->nb * T + (size_t)b * T) * dh;      /* bf16: head-major */
+		int q0 = j->qs ? j->qs[b] : b * T, c = j->qs ? j->qs[b + 1] - q0 : T;
+		if (!c) continue;
+		size_t off = (size_t)i * T * T;
+		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)q0 * d + (size_t)h * dh;
+		/* bf16, head-major: q [H, nq, dh], k and v [H, nb*T, dh] */
+		size_t qh = ((size_t)h * j->nq + q0) * dh, kh = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
 		float *S = y->att + off;
 		const int32_t *tok = a->tokens + (size_t)b * T;
 		if (m->bf16)
-			mm_gemm_bf16(0, 1, T, T, dh, sc, y->qb + ho, dh, y->kb + ho, dh, 0.0f, S, T);
+			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qh, dh, y->kb + kh, dh, 0.0f, S, T);
 		else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, sc,
-			            y->q + ro, d, y->k + ro, d, 0.0f, S, T);
-		for (int t = 0; t < T; t++) {
-			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
-		}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
+			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
+		for (int t = 0; t < c; t++) softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		const float *P = S;
 		if (drop) {
 			bert_drop_mask(a->drop.seed, a->drop.step, (uint64_t)(a->drop.rec0 + b),
@@ -775,11 +699,28 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 			att_dropped(a, y, off, T * T, p, pd);
 			P = pd;
 		}
-		att_context(m, P, T, T, dh, m->bf16 ? y->vb + ho : NULL, y->v + ro, y->ctx + ro, pb, ct);
+		att_context(m, P, c, T, dh, m->bf16 ? y->vb + kh : NULL, y->v + ko, y->ctx + qo, pb, ct);
 	}
 	free(pd);
 	free(pb);
 	free(ct);
+}
+
+/* the FFN of layer l over n rows: y->a1 (bf16: its rounded copy a1b) ->
+ * y->f (dense + bias) -> y->g (activation); returns g's bf16 copy (NULL in
+ * fp32).  The one place of the FFN kind. */
+static const uint16_t *ffn_forward(bert_model *m, bert_acts *a, int l, int n, const uint16_t *a1b)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	layer_acts *y = &a->l[l];
+	int d = m->c.hidden, F = m->c.ffn;
+	BERT_INVARIANT(m->c.ffn_kind == BERT_FFN_GELU, "feed-forward kind %d", m->c.ffn_kind);
+	/* GeGLU / SwiGLU (issue 23): a second projection and the gated product here */
+	matmul_fwd(m, a, y->f, y->a1, a1b, w->iw, n, d, F);
+	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
+	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
+	rows(m, n, bias_gelu_rows, &g);
+	return g.outb;
 }
 
 /* the rest of layer l after the attention context y->ctx of n rows: output
@@ -793,6 +734,11 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	layer_acts *y = &a->l[l];
 	int d = m->c.hidden, F = m->c.ffn;
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
+	/* post-LN (BERT): x = LN(x + drop(attn)); x = LN(x + drop(ffn)).  Pre-LN
+	 * (issue 23) normalises before the attention (layer_forward) and before
+	 * the FFN, and adds the residuals without a LayerNorm: add_ln_rows'
+	 * norm argument, and a final LayerNorm after the last layer */
+	BERT_INVARIANT(m->c.norm == BERT_NORM_POST, "norm placement %d", m->c.norm);
 
 	matmul_fwd(m, a, y->r1, y->ctx, NULL, w->ow, n, d, d);
 	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
@@ -801,12 +747,9 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	o.outb = m->bf16 ? bf_slot(a, 2, (size_t)n * d) : NULL;
 	rows(m, n, add_ln_rows, &o);
 
-	matmul_fwd(m, a, y->f, y->a1, o.outb, w->iw, n, d, F);
-	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
-	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
-	rows(m, n, bias_gelu_rows, &g);
+	const uint16_t *gb = ffn_forward(m, a, l, n, o.outb);
 
-	matmul_fwd(m, a, y->r2, y->g, g.outb, w->fw, n, F, d);
+	matmul_fwd(m, a, y->r2, y->g, gb, w->fw, n, F, d);
 	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
 	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
 	o.site = bert_site_ffn_out(l);
@@ -814,123 +757,70 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	rows(m, n, add_ln_rows, &o);
 }
 
-static void layer_forward(bert_model *m, bert_acts *a, int l)
+/* q, k or v of n rows: x W^T + bias (bf16: rounded head-major into outb) */
+static void qkv_proj(bert_model *m, bert_acts *a, float *out, uint16_t *outb, const float *x,
+                     const uint16_t *xb, const float *w, const float *bias, int n)
 {
-	const bert_layer_w *w = &m->w.layer[l];
-	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, d = m->c.hidden;
-	const float *x = a->x[l];
-	rowop o = { .m = m, .a = a, .l = l, .cols = d };
-
-	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
-	matmul_fwd(m, a, y->q, x, xb, w->qw, N, d, d);
-	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
-	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
-	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
-	o.nrows = N;
-	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, N, bias_fn, &o);
-	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
-	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
-
-	attjob aj = { m, a, y, l, 0, x, NULL, 0 };
-	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
-
-	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
-	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
-	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
-	a->xb_layer = nb ? l + 1 : -1;
+	int d = m->c.hidden;
+	matmul_fwd(m, a, out, x, xb, w, n, d, d);
+	rowop o = { .m = m, .a = a, .cols = d, .io = out, .bias = bias, .outb = outb, .nrows = n };
+	rows(m, n, m->bf16 ? bias_heads_rows : bias_rows, &o);
 }
 
-/* the last layer for the nr listed rows only (ascending, the rows of
- * record b contiguous): keys and values at every row, everything else at
- * the listed ones; the result goes to those rows of x[l + 1] */
-typedef struct {
-	const bert_model *m;
-	bert_acts *a;
-	layer_acts *y;
-	const int *rws;
-	const float *q;               /* [nr, d] */
-	int nr;
-} attrows_job;
-
-static void att_rows_range(void *ctx, int i0, int i1)
+/* the listed rows rws[nr] of x gathered into xr, and a->mstart their
+ * prefix counts by record (the row set of att_fwd_range) */
+static void gather_listed(bert_acts *a, const float *x, float *xr, const int *rws, int nr)
 {
-	attrows_job *j = ctx;
-	const bert_model *m = j->m;
-	bert_acts *a = j->a;
-	layer_acts *y = j->y;
-	int T = a->nt, d = m->c.hidden, H = m->c.heads, dh = d / H;
-	float sc = 1.0f / sqrtf((float)dh);
-	uint16_t *pb = m->bf16 ? xaligned((size_t)T * T * sizeof *pb) : NULL;
-	float *ct = m->bf16 ? xaligned((size_t)T * dh * sizeof *ct) : NULL;
-	for (int i = i0; i < i1; i++) {
-		int b = i / H, h = i % H, s0 = a->mstart[b], c = a->mstart[b + 1] - s0;
-		if (!c) continue;
-		float *S = y->att + (size_t)i * T * T;
-		const int32_t *tok = a->tokens + (size_t)b * T;
-		size_t ko = (size_t)b * T * d + (size_t)h * dh, qo = (size_t)s0 * d + (size_t)h * dh;
-		/* bf16, head-major: q [H, nr, dh], k and v [H, N, dh] */
-		size_t qh = ((size_t)h * j->nr + s0) * dh, kh = ((size_t)h * a->nb * T + (size_t)b * T) * dh;
-		if (m->bf16)
-			mm_gemm_bf16(0, 1, c, T, dh, sc, y->qb + qh, dh, y->kb + kh, dh, 0.0f, S, T);
-		else
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
-			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
-		for (int t = 0; t < c; t++) {
-			softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
-		}
-		att_context(m, S, c, T, dh, m->bf16 ? y->vb + kh : NULL, y->v + ko, y->ctx + qo, pb, ct);
-	}
-	free(pb);
-	free(ct);
-}
-
-static void layer_forward_rows(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
-{
-	const bert_layer_w *w = &m->w.layer[l];
-	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, T = a->nt, d = m->c.hidden;
-	const float *x = a->x[l];
-	float *xr = a->x[l + 1];       /* the listed rows gathered: its first nr rows */
-	rowop o = { .m = m, .a = a, .l = l, .cols = d };
-
-	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
-	matmul_fwd(m, a, y->k, x, xb, w->kw, N, d, d);
-	matmul_fwd(m, a, y->v, x, xb, w->vw, N, d, d);
-	void (*bias_fn)(void *, int, int) = m->bf16 ? bias_heads_rows : bias_rows;
-	o.nrows = N;
-	o.io = y->k, o.bias = w->kb, o.outb = y->kb; rows(m, N, bias_fn, &o);
-	o.io = y->v, o.bias = w->vb, o.outb = y->vb; rows(m, N, bias_fn, &o);
-	a->xb_layer = -1;
+	int d = a->d, T = a->nt;
 	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 	for (int i = 0; i < nr; i++) {
 		memcpy(xr + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
 		a->mstart[rws[i] / T + 1]++;
 	}
 	for (int b = 0; b < a->nb; b++) a->mstart[b + 1] += a->mstart[b];
-	matmul_fwd(m, a, y->q, xr, NULL, w->qw, nr, d, d);
-	o.nrows = nr;
-	o.io = y->q, o.bias = w->qb, o.outb = y->qb; rows(m, nr, bias_fn, &o);
-	attrows_job aj = { m, a, y, rws, y->q, nr };
-	par_range(m->nthreads, a->nb * m->c.heads, att_rows_range, &aj);
+}
 
-	layer_tail(m, a, l, nr, xr, y->r1, NULL);
-	for (int i = 0; i < nr; i++) memcpy(xr + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
-	memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
+/* Layer l forward.  rws NULL: every row, into x[l + 1].  Else (the last
+ * layer of bert_forward_rows) keys and values at every row, the rest at
+ * the nr listed rows (ascending) only, whose results go to those rows of
+ * x[l + 1]. */
+static void layer_forward(bert_model *m, bert_acts *a, int l, const int *rws, int nr)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	layer_acts *y = &a->l[l];
+	int N = a->nb * a->nt, d = m->c.hidden;
+	const float *x = a->x[l];
+	float *xq = rws ? a->x[l + 1] : (float *)x;   /* the query rows (listed: gathered first) */
+	int nq = rws ? nr : N;
+
+	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
+	if (rws) gather_listed(a, x, xq, rws, nr);
+	qkv_proj(m, a, y->q, y->qb, xq, rws ? NULL : xb, w->qw, w->qb, nq);
+	qkv_proj(m, a, y->k, y->kb, x, xb, w->kw, w->kb, N);
+	qkv_proj(m, a, y->v, y->vb, x, xb, w->vw, w->vb, N);
+	a->xb_layer = -1;
+
+	attjob aj = { .m = m, .a = a, .y = y, .l = l, .q = y->q, .qs = rws ? a->mstart : NULL, .nq = nq };
+	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
+
+	if (rws) {
+		layer_tail(m, a, l, nr, xq, y->r1, NULL);
+		for (int i = 0; i < nr; i++) memcpy(xq + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
+		memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
+		return;
+	}
+	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
+	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
+	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
+	a->xb_layer = nb ? l + 1 : -1;
 }
 
 static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
                           const bert_drop *drop)
 {
-	if (B > a->B || T > a->T || T > m->c.max_pos) {
-		fprintf(stderr, "bert_forward: batch %dx%d exceeds capacity %dx%d or max positions %d\n",
-		        B, T, a->B, a->T, m->c.max_pos);
-		abort();
-	}
-	if (m->bf16 && !a->l[0].qb) {
-		fprintf(stderr, "bert_forward: activations made before bert_set_precision\n");
-		abort();
-	}
+	BERT_INVARIANT(B <= a->B && T <= a->T && T <= m->c.max_pos,
+	               "batch %dx%d exceeds capacity %dx%d or max positions %d", B, T, a->B, a->T, m->c.max_pos);
+	BERT_INVARIANT(!m->bf16 || a->l[0].qb, "activations made before bert_set_precision");
 	a->nb = B, a->nt = T;
 	a->nm = 0;
 	memset(a->mstart, 0, (B + 1) * sizeof *a->mstart);
@@ -938,12 +828,13 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 	a->drop_on = drop != NULL && a->train;
 	if (drop) a->drop = *drop;
 	for (size_t i = 0; i < (size_t)B * T; i++)
-		if (tokens[i] < 0 || tokens[i] >= m->c.vocab_size) {
-			fprintf(stderr, "bert_forward: token %d out of range\n", tokens[i]);
-			abort();
-		}
+		BERT_INVARIANT(tokens[i] >= 0 && tokens[i] < m->c.vocab_size, "token %d out of range", tokens[i]);
 	rowop o = { .m = m, .a = a };
 	o.outb = m->bf16 ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;   /* layer 0's input */
+	/* learned absolute positions 0..T-1 (emb_fwd_rows, emb_bwd_cols);
+	 * ids from pos_offset, rotary (on q and k in layer_forward) and ALiBi
+	 * (a bias on att_fwd_range's scores) come with issue 23 */
+	BERT_INVARIANT(m->c.pos == BERT_POS_ABSOLUTE, "position encoding %d", m->c.pos);
 	rows(m, B * T, emb_fwd_rows, &o);
 	a->xb_layer = o.outb ? 0 : -1;
 }
@@ -952,7 +843,9 @@ void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int
                   const bert_drop *drop)
 {
 	forward_begin(m, a, tokens, B, T, drop);
-	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l);
+	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l, NULL, 0);
+	/* ESM's emb_layer_norm_after (issue 23) would normalise x[L] here */
+	BERT_INVARIANT(!m->c.final_ln, "a final LayerNorm");
 }
 
 void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
@@ -963,8 +856,8 @@ void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B
 		if (rws[i] < 0 || rws[i] >= B * T || (i && rws[i] <= rws[i - 1])) ok = 0;
 	if (!ok) { bert_forward(m, a, tokens, B, T, NULL); return; }
 	forward_begin(m, a, tokens, B, T, NULL);
-	for (int l = 0; l < L - 1; l++) layer_forward(m, a, l);
-	layer_forward_rows(m, a, L - 1, rws, nr);
+	for (int l = 0; l < L - 1; l++) layer_forward(m, a, l, NULL, 0);
+	layer_forward(m, a, L - 1, rws, nr);
 }
 
 /* ---- MLM head ---------------------------------------------------------- */
@@ -1030,6 +923,9 @@ static void softmax_ce_rows(void *ctx, int i0, int i1)
 /* the head over the nm rows listed in a->mrow: prob[nm,V] */
 static void head_forward(bert_model *m, bert_acts *a, int nm, int probs)
 {
+	/* BERT's transform + tied decoder; the ESM head (its own decoder
+	 * weight) is a branch here and in bert_backward */
+	BERT_INVARIANT(m->c.lm_head == BERT_LMHEAD_BERT, "language-model head %d", m->c.lm_head);
 	int d = m->c.hidden, V = m->c.vocab_size;
 	rowop o = { .m = m, .a = a, .p = (float)probs };
 	if (nm == 0) return;
@@ -1050,10 +946,7 @@ float bert_mlm_loss(bert_model *m, bert_acts *a, const int32_t *labels)
 		for (int t = 0; t < T; t++) {
 			int r = b * T + t;
 			if (labels[r] < 0) continue;
-			if (labels[r] >= m->c.vocab_size) {
-				fprintf(stderr, "bert_mlm_loss: label %d out of range\n", labels[r]);
-				abort();
-			}
+			BERT_INVARIANT(labels[r] < m->c.vocab_size, "label %d out of range", labels[r]);
 			a->mrow[nm] = r, a->mlab[nm] = labels[r], nm++;
 		}
 	}
@@ -1292,8 +1185,12 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	size_t r0 = (size_t)b0 * T, od = r0 * d, of = r0 * F;
 	float *dres = a->dres + od, *dtmp = a->dtmp + od, *dffn = a->dffn + of;
 	float p = m->c.hidden_drop;
+	/* post-LN, the reverse of layer_tail; pre-LN (issue 23) takes the
+	 * residual's gradient past the sublayers unnormalised and the
+	 * LayerNorms' backward before each sublayer's input instead */
+	BERT_INVARIANT(m->c.norm == BERT_NORM_POST, "norm placement %d", m->c.norm);
 
-	/* output LayerNorm, FFN, its residual */
+	/* output LayerNorm, FFN (ffn_forward's kind: GELU), its residual */
 	ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
 	linear_backward(m, a, dout, y->g + of, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
@@ -1310,7 +1207,7 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	 * products, head-major */
 	uint16_t *dcb = m->bf16 ? bf_slot(a, 1, (size_t)R * d) : NULL;
 	if (dcb) bf16_heads(m, a->dctx + od, dcb, R);
-	attjob aj = { m, a, y, l, b0, NULL, dcb, R };
+	attjob aj = { .m = m, .a = a, .y = y, .l = l, .b0 = b0, .xb = dcb, .R = R };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
 	const float *x = a->x[l] + od;
@@ -1373,10 +1270,7 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 	int T = a->nt, d = m->c.hidden, V = m->c.vocab_size, R = nb * T;
 	size_t r0 = (size_t)b0 * T;
 	int m0 = a->mstart[b0], nmk = a->mstart[b0 + nb] - m0;
-	if (!a->train || !m->grads) {
-		fprintf(stderr, "bert_backward: activations not kept for training or no gradients\n");
-		abort();
-	}
+	BERT_INVARIANT(a->train && m->grads, "activations not kept for training or no gradients");
 	a->xb_layer = -1;                     /* slot 1 is scratch from here on */
 	memset(a->dres + r0 * d, 0, (size_t)R * d * sizeof(float));
 	if (nmk > 0) {

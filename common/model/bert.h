@@ -20,6 +20,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Variants of the architecture, for the model families beyond BERT
+ * (ESM / Nucleotide Transformer, GENA-LM, DNABERT-2).
+ * Every zero value is BERT's, so a zeroed config is today's model; only the
+ * zero values are implemented so far: bert_config_unsupported() names any
+ * other, and every way a model enters (bert_init, model files, config.json)
+ * refuses it with that name.  Each field has one branch point in bert.c
+ * (and, for parameters, rows of the table in bert_table.c). */
+typedef enum {
+	BERT_NORM_POST = 0,           /* LayerNorm after each residual add (BERT) */
+	BERT_NORM_PRE,                /* LayerNorm before attention and FFN (ESM, GENA-LM) */
+} bert_norm;
+typedef enum {
+	BERT_POS_ABSOLUTE = 0,        /* learned, position ids 0..T-1 (BERT) */
+	BERT_POS_OFFSET,              /* learned, ids from pos_offset (ESM: padding_idx + 1) */
+	BERT_POS_ROTARY,              /* rotary on q and k (NT v2) */
+	BERT_POS_ALIBI,               /* linear attention biases (DNABERT-2) */
+	BERT_POS_NONE,                /* no position information */
+} bert_pos;
+typedef enum {
+	BERT_FFN_GELU = 0,            /* dense, GELU, dense (BERT) */
+	BERT_FFN_GEGLU,               /* GELU(x W1) * (x W2), dense (DNABERT-2) */
+	BERT_FFN_SWIGLU,              /* SiLU(x W1) * (x W2), dense (NT v2) */
+} bert_ffn;
+typedef enum {
+	BERT_LMHEAD_BERT = 0,         /* transform (dense, GELU, LayerNorm), tied decoder + bias */
+	BERT_LMHEAD_ESM,              /* EsmLMHead: dense, GELU, LayerNorm, decoder, bias */
+} bert_lmhead;
 typedef struct {
 	int vocab_size;               /* V */
 	int hidden;                   /* d */
@@ -34,21 +61,28 @@ typedef struct {
 	int pad_id;                   /* pad_token_id: no attention to it, its embedding row
 	                               * gets no gradient (padding_idx); -1 none */
 	int mask_id;                  /* mask_token_id, -1 none */
+	/* the variant (all zero: BERT); ints so that model.c's table of
+	 * @KV keys can address them */
+	int norm;                     /* bert_norm */
+	int final_ln;                 /* 1: a LayerNorm after the last layer (ESM emb_layer_norm_after) */
+	int pos;                      /* bert_pos */
+	int pos_offset;               /* BERT_POS_OFFSET: the first position id */
+	int ffn_kind;                 /* bert_ffn */
+	int attn_nobias;              /* 1: q, k, v and attention output without biases */
+	int ffn_nobias;               /* 1: the FFN's dense layers without biases (NT v2) */
+	int lm_head;                  /* bert_lmhead */
 } bert_config;
 
 /* HF defaults, with the sizes of the named architecture ("4M", "20M", "90M",
  * docs/METHODS.md#models) and vocabulary V; -1 if the name is unknown */
 int bert_config_named(bert_config *c, const char *name, int vocab_size);
-/* NULL if c is usable, else what is wrong with it */
+/* NULL if c is usable, else what is wrong with it (an unsupported
+ * variant included: bert_config_unsupported()'s text) */
 const char *bert_config_check(const bert_config *c);
-
-/* one named parameter tensor: HF name and PyTorch shape */
-typedef struct {
-	char name[96];
-	int ndim;
-	int64_t dim[2];
-	size_t off, n;                /* offset and size in floats in the buffer */
-} bert_param;
+/* NULL if every variant field of c is implemented, else what is not, e.g.
+ * "pre-LN layers", "rotary position embeddings" (for "... is not supported
+ * yet") */
+const char *bert_config_unsupported(const bert_config *c);
 
 /* pointers into one buffer laid out by the parameter table */
 typedef struct {
@@ -64,6 +98,47 @@ typedef struct {
 	float *cls_bias;                           /* cls.predictions.bias [V] */
 	float *tw, *tb, *tln_w, *tln_b;            /* cls.predictions.transform.* */
 } bert_weights;
+
+/* ---- the parameter table ------------------------------------------------
+ * One row per parameter tensor (bert_table.c): its HF name, its shape as a
+ * function of the config, how it is initialised, and where its pointer
+ * sits in bert_weights or bert_layer_w.  The table alone decides the order
+ * of the parameters in the buffer and in files, their names on disk and in
+ * HF checkpoints, and which pointer each one binds: a new parameter is one
+ * row (and its pointer field). */
+typedef enum { BERT_AT_EMB, BERT_AT_LAYER, BERT_AT_HEAD } bert_scope;   /* in file order */
+typedef enum {                    /* a dimension, from the config */
+	BERT_DIM_NONE = 0, BERT_DIM_HIDDEN, BERT_DIM_FFN, BERT_DIM_VOCAB, BERT_DIM_POS, BERT_DIM_TYPE,
+} bert_dim;
+typedef enum {                    /* HF BertForMaskedLM._init_weights */
+	BERT_INIT_NORMAL,             /* normal(0, 0.02) */
+	BERT_INIT_EMBED,              /* the same, the padding_idx row zero */
+	BERT_INIT_ZERO,               /* biases, LayerNorm bias */
+	BERT_INIT_ONE,                /* LayerNorm weight */
+} bert_init_kind;
+
+typedef struct {
+	const char *name;             /* HF name; a layer's holds %d for the layer */
+	bert_scope scope;
+	bert_dim rows, cols;          /* PyTorch shape [rows] or [rows, cols] */
+	bert_init_kind init;
+	size_t ptr;                   /* offsetof its pointer in bert_weights (EMB,
+	                               * HEAD) or bert_layer_w (LAYER) */
+	const char *tied;             /* an HF name tied to it (the decoder), or NULL */
+	int (*when)(const bert_config *c);   /* NULL: always; else whether c has it */
+} bert_spec;
+
+extern const bert_spec bert_specs[];
+extern const int bert_nspecs;
+
+/* one parameter tensor of a model: HF name and PyTorch shape */
+typedef struct {
+	char name[96];
+	int ndim;
+	int64_t dim[2];
+	size_t off, n;                /* offset and size in floats in the buffer */
+	int spec, layer;              /* its row of bert_specs; its layer (-1: none) */
+} bert_param;
 
 typedef struct {
 	bert_config c;
@@ -106,8 +181,15 @@ const char *bert_set_precision(bert_model *m, int bf16);
 /* m->params changed (an optimiser step, a load): in bf16 the weights are
  * rounded again (in parallel on m's threads); nothing to do in fp32 */
 void bert_params_changed(bert_model *m);
-/* binds a buffer of m->n floats to the weight pointers */
+/* m->p and m->n from m->c by the table (bert_table.c; m->p allocated) */
+void bert_build_table(bert_model *m);
+/* binds a buffer of m->n floats to the weight pointers (those of
+ * parameters the config does not have: NULL) */
 void bert_bind(const bert_model *m, float *buf, bert_weights *w);
+/* 1 if an HF checkpoint's tensor name is one a masked language model does
+ * not use (BertForPreTraining's pooler and next-sentence head, the
+ * position_ids buffer), 0 if not */
+int bert_hf_ignored(const char *name);
 /* index of a parameter by HF name, -1 if none */
 int bert_param_find(const bert_model *m, const char *name);
 /* HF BertForMaskedLM._init_weights: normal(0, 0.02) for Linear and

@@ -47,21 +47,52 @@ static const char *get_str(const cJSON *root, const char *key)
 	return cJSON_IsString(j) ? j->valuestring : NULL;
 }
 
-static int parse_root(hf_config *h, const cJSON *root, char *err, size_t len)
+/* The family of a config.json, as the variant fields of bert_config
+ * (bert.h): BERT, and the families issue 23 brings, recognised by their
+ * keys so that each is refused by name until its variant is implemented.
+ * *what says which key decided (for the message).  0, or -1 with err. */
+static int parse_family(const cJSON *root, bert_config *c, const char **what, char *err, size_t len)
 {
-	if (!cJSON_IsObject(root)) { snprintf(err, len, "not a JSON object"); return -1; }
 	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+	*what = "model_type bert";
 	if (mt && !cJSON_IsString(mt)) { snprintf(err, len, "model_type is not a string"); return -1; }
 	if (!mt) {   /* configs older than model_type: BertFor... in architectures */
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "architectures"), *x;
 		int bert = 0;
 		cJSON_ArrayForEach(x, a) bert |= cJSON_IsString(x) && strncmp(x->valuestring, "Bert", 4) == 0;
 		if (!bert) { snprintf(err, len, "no model_type (and no Bert architecture): not a BERT config"); return -1; }
+	} else if (strcmp(mt->valuestring, "esm") == 0) {
+		/* EsmConfig (transformers, models/esm/configuration_esm.py) and
+		 * modeling_esm.py: pre-LN layers, emb_layer_norm_after, learned
+		 * positions from padding_idx + 1 or rotary, EsmLMHead; NT v2's
+		 * add_bias_fnn false: a SwiGLU FFN without biases */
+		const char *pe = get_str(root, "position_embedding_type");
+		*what = "model_type esm";
+		c->norm = BERT_NORM_PRE, c->final_ln = 1, c->lm_head = BERT_LMHEAD_ESM;
+		c->pos = pe && strcmp(pe, "rotary") == 0 ? BERT_POS_ROTARY : BERT_POS_OFFSET;
+		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(root, "add_bias_fnn")))
+			c->ffn_kind = BERT_FFN_SWIGLU, c->ffn_nobias = 1;
 	} else if (strcmp(mt->valuestring, "bert") != 0) {
 		snprintf(err, len, "model_type \"%.60s\" is not supported (bert only; other families are not implemented)",
 		         mt->valuestring);
 		return -1;
+	} else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "pre_layer_norm"))) {
+		*what = "pre_layer_norm true (GENA-LM)";
+		c->norm = BERT_NORM_PRE;
+	} else if (cJSON_GetObjectItemCaseSensitive(root, "alibi_starting_size")) {
+		*what = "alibi_starting_size (MosaicBERT, DNABERT-2)";   /* bert_layers.py */
+		c->pos = BERT_POS_ALIBI, c->ffn_kind = BERT_FFN_GEGLU;
 	}
+	const char *no = bert_config_unsupported(c);
+	if (no) { snprintf(err, len, "%s (%s) is not supported yet", *what, no); return -1; }
+	return 0;
+}
+
+/* the string keys BERT's computation depends on: what seqlm cannot
+ * compute exactly is refused (position_embedding_type is BERT's here;
+ * parse_family reads ESM's) */
+static int check_strings(const cJSON *root, const bert_config *c, char *err, size_t len)
+{
 	const char *act = get_str(root, "hidden_act");
 	if (cJSON_GetObjectItemCaseSensitive(root, "hidden_act") && !act) {
 		snprintf(err, len, "hidden_act is not a string");
@@ -76,7 +107,7 @@ static int parse_root(hf_config *h, const cJSON *root, char *err, size_t len)
 		snprintf(err, len, "position_embedding_type is not a string");
 		return -1;
 	}
-	if (pe && strcmp(pe, "absolute") != 0) {
+	if (pe && strcmp(pe, "absolute") != 0 && c->lm_head != BERT_LMHEAD_ESM) {
 		snprintf(err, len, "position_embedding_type \"%.60s\" is not supported (absolute only)", pe);
 		return -1;
 	}
@@ -85,9 +116,13 @@ static int parse_root(hf_config *h, const cJSON *root, char *err, size_t len)
 		snprintf(err, len, "a decoder (is_decoder / add_cross_attention) is not a masked language model");
 		return -1;
 	}
+	return 0;
+}
+
+/* the sizes and numbers, with BertConfig.__init__'s defaults */
+static int parse_numbers(hf_config *h, const cJSON *root, char *err, size_t len)
+{
 	bert_config *c = &h->c;
-	memset(h, 0, sizeof *h);
-	/* BertConfig.__init__ defaults */
 	if (get_int(root, "vocab_size", 6, 1 << 24, 30522, &c->vocab_size, NULL, err, len) ||
 	    get_int(root, "hidden_size", 1, 1 << 16, 768, &c->hidden, NULL, err, len) ||
 	    get_int(root, "num_hidden_layers", 1, 1024, 12, &c->layers, NULL, err, len) ||
@@ -106,11 +141,23 @@ static int parse_root(hf_config *h, const cJSON *root, char *err, size_t len)
 	}
 	c->pad_id = h->pad_token_id;
 	c->mask_id = -1;              /* BertConfig has none: the tokenizer's */
+	if (c->pos == BERT_POS_OFFSET) c->pos_offset = h->pad_token_id + 1;   /* ESM's position ids */
 	if (h->pad_token_id >= c->vocab_size) {
 		snprintf(err, len, "pad_token_id %d is not below vocab_size %d", h->pad_token_id, c->vocab_size);
 		return -1;
 	}
-	const char *why = bert_config_check(c);
+	return 0;
+}
+
+static int parse_root(hf_config *h, const cJSON *root, char *err, size_t len)
+{
+	const char *what;
+	memset(h, 0, sizeof *h);
+	if (!cJSON_IsObject(root)) { snprintf(err, len, "not a JSON object"); return -1; }
+	if (parse_family(root, &h->c, &what, err, len) || check_strings(root, &h->c, err, len) ||
+	    parse_numbers(h, root, err, len))
+		return -1;
+	const char *why = bert_config_check(&h->c);
 	if (why) { snprintf(err, len, "%s", why); return -1; }
 	return 0;
 }

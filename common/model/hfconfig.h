@@ -5,7 +5,11 @@
  * as from_pretrained() does.  What the engine cannot compute exactly is
  * refused with a message saying why: another model_type, a hidden_act
  * other than "gelu" (the erf GELU), a position_embedding_type other than
- * "absolute", a decoder or cross-attention.  Writing gives the keys
+ * "absolute", a decoder or cross-attention.  The families of issue 23 are
+ * read into bert_config's variant fields (ESM / NT: model_type esm;
+ * GENA-LM: pre_layer_norm; MosaicBERT / DNABERT-2: alibi_starting_size)
+ * and refused by the first variant not implemented yet:
+ * "model_type esm (pre-LN layers) is not supported yet".  Writing gives the keys
  * BertConfig.to_json_string() writes (sorted, two-space indent), with
  * "architectures": ["BertForMaskedLM"]. */
 #ifndef SEQLM_HFCONFIG_H

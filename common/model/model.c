@@ -1,10 +1,50 @@
 /* model.c -- model files; see model.h and man/lmtrain.1 */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
 #include "tok/vocab.h"
+
+/* The variant fields of bert_config (bert.h) as @KV keys with named
+ * values; value 0 is BERT's and is not written, so a BERT model's header
+ * is what it always was.  A new variant field is one row here. */
+typedef struct {
+	const char *key;
+	size_t off;                   /* offsetof the int in bert_config */
+	const char *val[6];           /* names of the values 0, 1, ... */
+} variant_key;
+
+static const variant_key variant_keys[] = {
+	{ "layer_norm_placement", offsetof(bert_config, norm), { "post", "pre" } },
+	{ "final_layer_norm", offsetof(bert_config, final_ln), { "false", "true" } },
+	{ "position_encoding", offsetof(bert_config, pos), { "absolute", "offset", "rotary", "alibi", "none" } },
+	{ "ffn_kind", offsetof(bert_config, ffn_kind), { "gelu", "geglu", "swiglu" } },
+	{ "attention_bias", offsetof(bert_config, attn_nobias), { "true", "false" } },
+	{ "ffn_bias", offsetof(bert_config, ffn_nobias), { "true", "false" } },
+	{ "lm_head", offsetof(bert_config, lm_head), { "bert", "esm" } },
+};
+enum { NVARIANT = sizeof variant_keys / sizeof variant_keys[0] };
+
+static int *variant_field(bert_config *c, const variant_key *k) { return (int *)(void *)((char *)c + k->off); }
+
+static int variant_nval(const variant_key *k)
+{
+	int n = 0;
+	while (n < 6 && k->val[n]) n++;
+	return n;
+}
+
+static void set_variant(tns_header *h, const bert_config *c)
+{
+	for (int i = 0; i < NVARIANT; i++) {
+		const variant_key *k = &variant_keys[i];
+		int v = *variant_field((bert_config *)c, k);
+		if (v) tns_header_set(h, k->key, "%s", v >= 0 && v < variant_nval(k) ? k->val[v] : "?");
+	}
+	if (c->pos_offset) tns_header_set(h, "position_offset", "%d", c->pos_offset);
+}
 
 void model_set_header(tns_header *h, const bert_model *m, uint64_t seed, uint64_t data_seed,
                       int64_t step)
@@ -29,6 +69,7 @@ void model_set_header_hash(tns_header *h, const bert_config *c, uint64_t hash, u
 	tns_header_set(h, "hidden_act", "gelu");
 	tns_header_set(h, "hidden_dropout_prob", "%.7g", c->hidden_drop);
 	tns_header_set(h, "attention_probs_dropout_prob", "%.7g", c->attn_drop);
+	set_variant(h, c);
 	tns_header_set(h, "seed", "%" PRIu64, seed);
 	tns_header_set(h, "data_seed", "%" PRIu64, data_seed);
 	tns_header_set(h, "step", "%" PRId64, step);
@@ -61,6 +102,36 @@ static int get_real(const tns_header *h, const char *key, double lo, double hi, 
 	return 0;
 }
 
+/* the variant keys of h into c (absent: 0, BERT's); an unknown value or
+ * one not implemented yet is refused, naming the key */
+static int get_variant(const tns_header *h, bert_config *c, char *err, size_t len)
+{
+	for (int i = 0; i < NVARIANT; i++) {
+		const variant_key *k = &variant_keys[i];
+		const char *s = tns_header_get(h, k->key);
+		if (!s) continue;
+		int v = 0, n = variant_nval(k);
+		while (v < n && strcmp(s, k->val[v]) != 0) v++;
+		if (v == n) {
+			char names[128] = "";
+			for (int j = 0; j < n; j++)
+				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "", k->val[j]);
+			snprintf(err, len, "@KV %s %.40s is not one of %s", k->key, s, names);
+			return -1;
+		}
+		bert_config one;
+		memset(&one, 0, sizeof one);
+		*variant_field(&one, k) = v;
+		const char *what = bert_config_unsupported(&one);
+		if (what) { snprintf(err, len, "@KV %s %s (%s) is not supported yet", k->key, s, what); return -1; }
+		*variant_field(c, k) = v;
+	}
+	if (tns_header_get(h, "position_offset") &&
+	    get_int(h, "position_offset", 0, 1 << 20, &c->pos_offset, err, len))
+		return -1;
+	return 0;
+}
+
 int model_config_from_header(const tns_header *h, bert_config *c, char *err, size_t len)
 {
 	const char *mt = tns_header_get(h, "model_type");
@@ -78,7 +149,8 @@ int model_config_from_header(const tns_header *h, bert_config *c, char *err, siz
 	    get_int(h, "mask_token_id", -1, (1 << 24) - 1, &c->mask_id, err, len) ||
 	    get_real(h, "layer_norm_eps", 0, 1, &c->ln_eps, err, len) ||
 	    get_real(h, "hidden_dropout_prob", 0, 0.999, &c->hidden_drop, err, len) ||
-	    get_real(h, "attention_probs_dropout_prob", 0, 0.999, &c->attn_drop, err, len))
+	    get_real(h, "attention_probs_dropout_prob", 0, 0.999, &c->attn_drop, err, len) ||
+	    get_variant(h, c, err, len))
 		return -1;
 	const char *act = tns_header_get(h, "hidden_act");
 	if (!act || strcmp(act, "gelu") != 0) {
@@ -139,6 +211,29 @@ int model_read_buffer(const tns_record *rec, const bert_model *m, float *buf, ch
 	return 0;
 }
 
+/* the header's vocabulary (if any) has the config's size and special ids */
+static int vocab_agrees(const tns_header *h, const bert_config *c, char *err, size_t len)
+{
+	char e[512];
+	tok_vocab v;
+	if (!h->n || !vocab_header_hash(h)) return 0;
+	int vr = vocab_from_header(&v, h, e, sizeof e);
+	if (vr == -2) { snprintf(err, len, "vocabulary: %s", e); return -1; }
+	if (vr != 0) return 0;
+	int n = v.n, pad = v.id.pad, mask = v.id.mask;
+	vocab_free(&v);
+	if (n != c->vocab_size) {
+		snprintf(err, len, "vocabulary has %d tokens but vocab_size is %d", n, c->vocab_size);
+		return -1;
+	}
+	if (pad != c->pad_id || mask != c->mask_id) {
+		snprintf(err, len, "@KV pad_token_id %d, mask_token_id %d are not the vocabulary's %d, %d",
+		         c->pad_id, c->mask_id, pad, mask);
+		return -1;
+	}
+	return 0;
+}
+
 int model_load(const char *path, bert_model *m, tns_header *hout, adamw *opt, int *has_adam,
                char *err, size_t len)
 {
@@ -151,24 +246,7 @@ int model_load(const char *path, bert_model *m, tns_header *hout, adamw *opt, in
 	const tns_header *h = tns_reader_header(r);
 	bert_config c;
 	if (model_config_from_header(h, &c, e, sizeof e) != 0) { snprintf(err, len, "%s", e); goto done; }
-	if (h->n && vocab_header_hash(h)) {
-		tok_vocab v;
-		int vr = vocab_from_header(&v, h, e, sizeof e);
-		if (vr == -2) { snprintf(err, len, "vocabulary: %s", e); goto done; }
-		if (vr == 0) {
-			int n = v.n, pad = v.id.pad, mask = v.id.mask;
-			vocab_free(&v);
-			if (n != c.vocab_size) {
-				snprintf(err, len, "vocabulary has %d tokens but vocab_size is %d", n, c.vocab_size);
-				goto done;
-			}
-			if (pad != c.pad_id || mask != c.mask_id) {
-				snprintf(err, len, "@KV pad_token_id %d, mask_token_id %d are not the vocabulary's %d, %d",
-				         c.pad_id, c.mask_id, pad, mask);
-				goto done;
-			}
-		}
-	}
+	if (vocab_agrees(h, &c, err, len) != 0) goto done;
 	if (bert_init(m, &c) != 0) { snprintf(err, len, "bad config"); goto done; }
 	tns_record rec;
 	int rr, nrec = 0;
