@@ -317,6 +317,18 @@ def t2n(t):
     return t.detach().numpy().copy()
 
 
+def random_windows(g, lens, T, V):
+    """windows of lens[b] tokens (<CLS>, random ids 5..V-1 from g, <SEP>)
+    padded to T, and labels all -1: (tokens, labels) [len(lens), T]"""
+    tokens = torch.full((len(lens), T), PAD, dtype=torch.long)
+    labels = torch.full((len(lens), T), -1, dtype=torch.long)
+    for b, n in enumerate(lens):
+        tokens[b, 0] = CLS
+        tokens[b, 1:n - 1] = torch.randint(5, V, (n - 2,), generator=g)
+        tokens[b, n - 1] = SEP
+    return tokens, labels
+
+
 def tiny_model(seed):
     """the golden tests' model (V 40, 2 layers, d 16), float64, its test
     weights drawn after torch.manual_seed(seed): (cfg, model, parameter
@@ -335,12 +347,7 @@ def main(outdir):
 
     g = torch.Generator().manual_seed(99)
     lens = [12, 9, 7]                      # real tokens incl. CLS/SEP, rest PAD
-    tokens = torch.full((B, T), PAD, dtype=torch.long)
-    labels = torch.full((B, T), -1, dtype=torch.long)
-    for b, n in enumerate(lens):
-        tokens[b, 0] = CLS
-        tokens[b, 1:n - 1] = torch.randint(5, c.V, (n - 2,), generator=g)
-        tokens[b, n - 1] = SEP
+    tokens, labels = random_windows(g, lens, T, c.V)
     # masked positions (inputs already masked the way lmtrain masks them)
     for b, pos in enumerate([[1, 4, 5, 9], [2, 3, 7], [1, 5]]):
         for i, t in enumerate(pos):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bert_ref import tiny_model, write_fixture, t2n, PAD, CLS, SEP, MASK  # noqa: E402
+from bert_ref import random_windows, tiny_model, write_fixture, t2n, PAD, CLS, SEP, MASK  # noqa: E402
 
 BATCH = 2   # windows per batch for the batch estimator
 
@@ -37,12 +37,8 @@ def main(outdir):
     g = torch.Generator().manual_seed(7)
     lens = [12, 10, 8, 12, 6]
     masks = [[1, 4, 9], [2, 3, 7, 8], [], [5], [1, 2, 3, 4]]   # window 2 has none
-    tokens = torch.full((B, T), PAD, dtype=torch.long)
-    labels = torch.full((B, T), -1, dtype=torch.long)
-    for b, n in enumerate(lens):
-        tokens[b, 0] = CLS
-        tokens[b, 1:n - 1] = torch.randint(5, c.V, (n - 2,), generator=g)
-        tokens[b, n - 1] = SEP
+    tokens, labels = random_windows(g, lens, T, c.V)
+    for b in range(B):
         for t in masks[b]:
             labels[b, t] = tokens[b, t]
             tokens[b, t] = MASK                 # the analysis mask: all <MASK>

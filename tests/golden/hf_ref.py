@@ -103,23 +103,33 @@ def shapes(c):
     return s
 
 
-def random_weights(seed, store, c=CFG):
-    """weights with signal on every path (larger than HF's init, LayerNorm
-    and biases random), rounded to the dtype they are stored in, so the
-    reference computes with exactly the stored values"""
+def random_state(seed, shapes, store, pad_rows=()):
+    """weights with signal on every path (larger than HF's init): LayerNorm
+    weights near 1, biases small, matrices 0.3 N(0,1); rounded to the
+    stored dtype.
+    pad_rows: (name, row) pairs zeroed as nn.Embedding(padding_idx=) inits"""
     g = torch.Generator().manual_seed(seed)
     sd = {}
-    for n, shp in shapes(c).items():
+    for n, shp in shapes.items():
         x = torch.randn(shp, generator=g, dtype=torch.float64)
-        if "LayerNorm.weight" in n:
+        low = n.lower()
+        if ("layernorm" in low or "layer_norm" in low or "_ln." in low) and n.endswith("weight"):
             x = 1.0 + 0.2 * x
         elif n.endswith("bias"):
             x = 0.1 * x
         else:
             x = 0.3 * x
         sd[n] = x.to(store).to(torch.float64)
-    sd["bert.embeddings.word_embeddings.weight"][c["pad_token_id"]] = 0.0   # padding_idx row, as HF inits it
+    for n, r in pad_rows:
+        sd[n][r] = 0.0
     return sd
+
+
+def random_weights(seed, store, c=CFG):
+    """random_state() for the BERT of config c, the padding_idx row zeroed
+    as HF inits it; rounded to the dtype they are stored in, so the
+    reference computes with exactly the stored values"""
+    return random_state(seed, shapes(c), store, [("bert.embeddings.word_embeddings.weight", c["pad_token_id"])])
 
 
 # ---- the reference forward (float64), see the docstring for the source ----

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(here))
 from bert_ref import hash4  # noqa: E402  (common/base/rng.h)
+from hf_ref import random_state as random_weights  # noqa: E402,F401  (signal on every path)
 from hf_ref import write_safetensors, tensor_bytes  # noqa: E402,F401
 from probe_ref import fnv1a  # noqa: E402
 from tns_io import write_tns  # noqa: E402
@@ -64,25 +65,6 @@ def evalmask(seed, name, tokens, q, special):
     return out
 
 
-def random_weights(seed, shapes, store, pad_rows=()):
-    """signal on every path, as ../hf_ref.py: LayerNorm weights near 1,
-    biases small, matrices 0.3 N(0,1); rounded to the stored dtype.
-    pad_rows: (name, row) pairs zeroed as nn.Embedding(padding_idx=) inits"""
-    g = torch.Generator().manual_seed(seed)
-    sd = {}
-    for n, shp in shapes.items():
-        x = torch.randn(shp, generator=g, dtype=torch.float64)
-        low = n.lower()
-        if ("layernorm" in low or "layer_norm" in low or "_ln." in low) and n.endswith("weight"):
-            x = 1.0 + 0.2 * x
-        elif n.endswith("bias"):
-            x = 0.1 * x
-        else:
-            x = 0.3 * x
-        sd[n] = x.to(store).to(torch.float64)
-    for n, r in pad_rows:
-        sd[n][r] = 0.0
-    return sd
 
 
 def ln(x, sd, prefix, eps):
