@@ -184,43 +184,42 @@ static const char *flags_of(const tok_vocab *v, int i)
 	return x && !strncmp(x, "A:", 2) ? x + 2 : "";
 }
 
-static cJSON *normalizer_json(const char *spec)
+/* the items of a comma-separated spec ("-": none, JSON null) as a
+ * {"type": "Sequence", list: [item(p) for each p]} */
+static cJSON *sequence_json(const char *spec, const char *list, cJSON *(*item)(const char *p))
 {
 	if (!strcmp(spec, "-")) return cJSON_CreateNull();
 	cJSON *seq = cJSON_CreateObject(), *l = cJSON_CreateArray();
 	cJSON_AddStringToObject(seq, "type", "Sequence");
 	char buf[128];
 	snprintf(buf, sizeof buf, "%s", spec);
-	for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
-		cJSON *n = cJSON_CreateObject();
-		cJSON_AddStringToObject(n, "type", "Lowercase");
-		cJSON_AddItemToArray(l, n);
-	}
-	cJSON_AddItemToObject(seq, "normalizers", l);
+	for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) cJSON_AddItemToArray(l, item(p));
+	cJSON_AddItemToObject(seq, list, l);
 	return seq;
 }
 
-static cJSON *pretok_json(const char *spec)
+/* a normalizer of the spec: lowercasing is the one kind kept */
+static cJSON *normalizer_item(const char *p)
 {
-	if (!strcmp(spec, "-")) return cJSON_CreateNull();
-	cJSON *seq = cJSON_CreateObject(), *l = cJSON_CreateArray();
-	cJSON_AddStringToObject(seq, "type", "Sequence");
-	char buf[128];
-	snprintf(buf, sizeof buf, "%s", spec);
-	for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
-		cJSON *n = cJSON_CreateObject();
-		if (!strcmp(p, "ws")) cJSON_AddStringToObject(n, "type", "Whitespace");
-		else if (!strcmp(p, "wss")) cJSON_AddStringToObject(n, "type", "WhitespaceSplit");
-		else {
-			cJSON_AddStringToObject(n, "type", "ByteLevel");
-			cJSON_AddBoolToObject(n, "add_prefix_space", p[2] == '1');
-			cJSON_AddBoolToObject(n, "trim_offsets", 1);
-			cJSON_AddBoolToObject(n, "use_regex", p[3] == '1');
-		}
-		cJSON_AddItemToArray(l, n);
+	(void)p;
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddStringToObject(n, "type", "Lowercase");
+	return n;
+}
+
+/* a pre-tokenizer of the spec: ws, wss, or bl<prefix space><regex> */
+static cJSON *pretok_item(const char *p)
+{
+	cJSON *n = cJSON_CreateObject();
+	if (!strcmp(p, "ws")) cJSON_AddStringToObject(n, "type", "Whitespace");
+	else if (!strcmp(p, "wss")) cJSON_AddStringToObject(n, "type", "WhitespaceSplit");
+	else {
+		cJSON_AddStringToObject(n, "type", "ByteLevel");
+		cJSON_AddBoolToObject(n, "add_prefix_space", p[2] == '1');
+		cJSON_AddBoolToObject(n, "trim_offsets", 1);
+		cJSON_AddBoolToObject(n, "use_regex", p[3] == '1');
 	}
-	cJSON_AddItemToObject(seq, "pretokenizers", l);
-	return seq;
+	return n;
 }
 
 /* tokenizer.json of a BPE vocabulary: merges (pairs of ids, by rank),
@@ -250,8 +249,8 @@ static int put_tokenizer_json(const char *dir, const tok_vocab *v, const int32_t
 		if (!strchr(f, 'x')) cJSON_AddNumberToObject(vo, v->tok[i], i);
 	}
 	cJSON_AddItemToObject(j, "added_tokens", at);
-	cJSON_AddItemToObject(j, "normalizer", normalizer_json(nm));
-	cJSON_AddItemToObject(j, "pre_tokenizer", pretok_json(pt));
+	cJSON_AddItemToObject(j, "normalizer", sequence_json(nm, "normalizers", normalizer_item));
+	cJSON_AddItemToObject(j, "pre_tokenizer", sequence_json(pt, "pretokenizers", pretok_item));
 	cJSON_AddItemToObject(j, "post_processor", template(v, v->id.beg, v->id.end));
 	cJSON_AddNullToObject(j, "decoder");
 	cJSON_AddStringToObject(m, "type", "BPE");
