@@ -71,6 +71,14 @@ typedef struct {
 	int attn_nobias;              /* 1: q, k, v and attention output without biases */
 	int ffn_nobias;               /* 1: the FFN's dense layers without biases (NT v2) */
 	int lm_head;                  /* bert_lmhead */
+	int emb_noln;                 /* 1: no LayerNorm after the embeddings (ESM without
+	                               * emb_layer_norm_before) */
+	int untied;                   /* 1: the decoder has its own weight
+	                               * (tie_word_embeddings false: NT v2) */
+	int token_dropout;            /* 1: ESM's token dropout at inference: <mask> rows of
+	                               * the embeddings zero, each window's rows times
+	                               * 0.88 / (1 - its fraction of <mask> tokens) */
+	/* type_vocab 0: no token-type embeddings (ESM) */
 } bert_config;
 
 /* HF defaults, with the sizes of the named architecture ("4M", "20M", "90M",
@@ -87,8 +95,11 @@ const char *bert_config_unsupported(const bert_config *c);
 /* pointers into one buffer laid out by the parameter table */
 typedef struct {
 	float *qw, *qb, *kw, *kb, *vw, *vb;    /* attention.self.{query,key,value} */
-	float *ow, *ob, *ln1w, *ln1b;          /* attention.output.{dense,LayerNorm} */
-	float *iw, *ib;                        /* intermediate.dense [ffn,d] */
+	float *ow, *ob, *ln1w, *ln1b;          /* attention.output.{dense,LayerNorm}; pre-LN:
+	                                        * ln1 = pre_attention_ln (before attention),
+	                                        * ln2 = post_attention_ln (before the FFN) */
+	float *iw, *ib;                        /* intermediate.dense [ffn,d]; gated FFNs
+	                                        * [2 ffn,d]: the gate's rows, then the up rows */
 	float *fw, *fb, *ln2w, *ln2b;          /* output.{dense [d,ffn],LayerNorm} */
 } bert_layer_w;
 
@@ -97,6 +108,9 @@ typedef struct {
 	bert_layer_w *layer;                       /* L */
 	float *cls_bias;                           /* cls.predictions.bias [V] */
 	float *tw, *tb, *tln_w, *tln_b;            /* cls.predictions.transform.* */
+	float *fln_w, *fln_b;                      /* bert.encoder.last_layer_ln.* (final_ln) */
+	float *dec_w;                              /* cls.predictions.decoder.weight [V,d]
+	                                            * (untied; NULL: tied to wte) */
 } bert_weights;
 
 /* ---- the parameter table ------------------------------------------------
@@ -109,6 +123,7 @@ typedef struct {
 typedef enum { BERT_AT_EMB, BERT_AT_LAYER, BERT_AT_HEAD } bert_scope;   /* in file order */
 typedef enum {                    /* a dimension, from the config */
 	BERT_DIM_NONE = 0, BERT_DIM_HIDDEN, BERT_DIM_FFN, BERT_DIM_VOCAB, BERT_DIM_POS, BERT_DIM_TYPE,
+	BERT_DIM_FFN_IN,              /* the FFN's first product: ffn, or 2 ffn when gated */
 } bert_dim;
 typedef enum {                    /* HF BertForMaskedLM._init_weights */
 	BERT_INIT_NORMAL,             /* normal(0, 0.02) */

@@ -55,6 +55,10 @@ const char *bert_config_unsupported(const bert_config *c)
 	if (c->ffn_nobias) return "a feed-forward without biases";
 	if (c->lm_head == BERT_LMHEAD_ESM) return "the ESM language-model head";
 	if (c->lm_head != BERT_LMHEAD_BERT) return "an unknown language-model head";
+	if (c->emb_noln) return "embeddings without a LayerNorm";
+	if (c->untied) return "a decoder not tied to the embeddings";
+	if (c->token_dropout) return "token dropout";
+	if (c->type_vocab == 0) return "no token-type embeddings";
 	return NULL;
 }
 
@@ -66,7 +70,7 @@ const char *bert_config_check(const bert_config *c)
 	if (c->hidden < 1 || c->layers < 1 || c->heads < 1 || c->ffn < 1 || c->max_pos < 1)
 		return "hidden, layers, heads, ffn and max positions must be positive";
 	if (c->hidden % c->heads) return "hidden size must be a multiple of the number of heads";
-	if (c->type_vocab < 1) return "type_vocab_size must be at least 1";
+	if (c->type_vocab < 0) return "type_vocab_size must not be negative";
 	if (!(c->hidden_drop >= 0 && c->hidden_drop < 1 && c->attn_drop >= 0 && c->attn_drop < 1))
 		return "dropout probabilities must be in [0,1)";
 	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
@@ -77,39 +81,70 @@ const char *bert_config_check(const bert_config *c)
 
 /* ---- the table ----------------------------------------------------------- */
 
-#define EMB(name, r, c, init, f) { "bert.embeddings." name, BERT_AT_EMB, r, c, init, offsetof(bert_weights, f), NULL, NULL }
-#define LAY(name, r, c, init, f) { "bert.encoder.layer.%d." name, BERT_AT_LAYER, r, c, init, offsetof(bert_layer_w, f), NULL, NULL }
-#define HEAD(name, r, c, init, f) { "cls.predictions." name, BERT_AT_HEAD, r, c, init, offsetof(bert_weights, f), NULL, NULL }
+/* which configs have a tensor (the when hooks) */
+static int has_wpe(const bert_config *c) { return c->pos == BERT_POS_ABSOLUTE || c->pos == BERT_POS_OFFSET; }
+static int has_wtt(const bert_config *c) { return c->type_vocab > 0; }
+static int has_eln(const bert_config *c) { return !c->emb_noln; }
+static int has_attn_bias(const bert_config *c) { return !c->attn_nobias; }
+static int has_ffn_bias(const bert_config *c) { return !c->ffn_nobias; }
+static int is_post(const bert_config *c) { return c->norm == BERT_NORM_POST; }
+static int is_pre(const bert_config *c) { return c->norm == BERT_NORM_PRE; }
+static int has_fln(const bert_config *c) { return c->final_ln; }
+static int is_untied(const bert_config *c) { return c->untied; }
+
+#define EMB(name, r, c, init, f, w) { "bert.embeddings." name, BERT_AT_EMB, r, c, init, offsetof(bert_weights, f), NULL, w }
+#define LAY(name, r, c, init, f, w) { "bert.encoder.layer.%d." name, BERT_AT_LAYER, r, c, init, offsetof(bert_layer_w, f), NULL, w }
+#define HEAD(name, r, c, init, f, w) { name, BERT_AT_HEAD, r, c, init, offsetof(bert_weights, f), NULL, w }
 #define D BERT_DIM_HIDDEN
 #define F BERT_DIM_FFN
+#define FI BERT_DIM_FFN_IN
 #define NONE BERT_DIM_NONE
 #define N BERT_INIT_NORMAL
 #define Z BERT_INIT_ZERO
 #define ONE BERT_INIT_ONE
 
 /* HF BertForMaskedLM's parameters in its state_dict order, the order of
- * seqlm's files (the scopes in the order of bert_scope) */
+ * seqlm's files (the scopes in the order of bert_scope).  The variants
+ * keep BERT's names where the tensor is BERT's; pre-LN layers and the
+ * final LayerNorm take GENA-LM's names (BERT with pre_layer_norm), the
+ * untied decoder HF's.  Other families' checkpoint names are lmconvert's
+ * business (it maps them to these). */
 const bert_spec bert_specs[] = {
 	{ "bert.embeddings.word_embeddings.weight", BERT_AT_EMB, BERT_DIM_VOCAB, D, BERT_INIT_EMBED,
 	  offsetof(bert_weights, wte), "cls.predictions.decoder.weight", NULL },
-	EMB("position_embeddings.weight", BERT_DIM_POS, D, N, wpe),
-	EMB("token_type_embeddings.weight", BERT_DIM_TYPE, D, N, wtt),
-	EMB("LayerNorm.weight", D, NONE, ONE, eln_w),
-	EMB("LayerNorm.bias", D, NONE, Z, eln_b),
-	LAY("attention.self.query.weight", D, D, N, qw), LAY("attention.self.query.bias", D, NONE, Z, qb),
-	LAY("attention.self.key.weight", D, D, N, kw), LAY("attention.self.key.bias", D, NONE, Z, kb),
-	LAY("attention.self.value.weight", D, D, N, vw), LAY("attention.self.value.bias", D, NONE, Z, vb),
-	LAY("attention.output.dense.weight", D, D, N, ow), LAY("attention.output.dense.bias", D, NONE, Z, ob),
-	LAY("attention.output.LayerNorm.weight", D, NONE, ONE, ln1w),
-	LAY("attention.output.LayerNorm.bias", D, NONE, Z, ln1b),
-	LAY("intermediate.dense.weight", F, D, N, iw), LAY("intermediate.dense.bias", F, NONE, Z, ib),
-	LAY("output.dense.weight", D, F, N, fw), LAY("output.dense.bias", D, NONE, Z, fb),
-	LAY("output.LayerNorm.weight", D, NONE, ONE, ln2w), LAY("output.LayerNorm.bias", D, NONE, Z, ln2b),
+	EMB("position_embeddings.weight", BERT_DIM_POS, D, N, wpe, has_wpe),
+	EMB("token_type_embeddings.weight", BERT_DIM_TYPE, D, N, wtt, has_wtt),
+	EMB("LayerNorm.weight", D, NONE, ONE, eln_w, has_eln),
+	EMB("LayerNorm.bias", D, NONE, Z, eln_b, has_eln),
+	LAY("pre_attention_ln.weight", D, NONE, ONE, ln1w, is_pre),
+	LAY("pre_attention_ln.bias", D, NONE, Z, ln1b, is_pre),
+	LAY("attention.self.query.weight", D, D, N, qw, NULL),
+	LAY("attention.self.query.bias", D, NONE, Z, qb, has_attn_bias),
+	LAY("attention.self.key.weight", D, D, N, kw, NULL),
+	LAY("attention.self.key.bias", D, NONE, Z, kb, has_attn_bias),
+	LAY("attention.self.value.weight", D, D, N, vw, NULL),
+	LAY("attention.self.value.bias", D, NONE, Z, vb, has_attn_bias),
+	LAY("attention.output.dense.weight", D, D, N, ow, NULL),
+	LAY("attention.output.dense.bias", D, NONE, Z, ob, has_attn_bias),
+	LAY("attention.output.LayerNorm.weight", D, NONE, ONE, ln1w, is_post),
+	LAY("attention.output.LayerNorm.bias", D, NONE, Z, ln1b, is_post),
+	LAY("post_attention_ln.weight", D, NONE, ONE, ln2w, is_pre),
+	LAY("post_attention_ln.bias", D, NONE, Z, ln2b, is_pre),
+	LAY("intermediate.dense.weight", FI, D, N, iw, NULL),
+	LAY("intermediate.dense.bias", FI, NONE, Z, ib, has_ffn_bias),
+	LAY("output.dense.weight", D, F, N, fw, NULL),
+	LAY("output.dense.bias", D, NONE, Z, fb, has_ffn_bias),
+	LAY("output.LayerNorm.weight", D, NONE, ONE, ln2w, is_post),
+	LAY("output.LayerNorm.bias", D, NONE, Z, ln2b, is_post),
+	HEAD("bert.encoder.last_layer_ln.weight", D, NONE, ONE, fln_w, has_fln),
+	HEAD("bert.encoder.last_layer_ln.bias", D, NONE, Z, fln_b, has_fln),
 	{ "cls.predictions.bias", BERT_AT_HEAD, BERT_DIM_VOCAB, NONE, Z,
 	  offsetof(bert_weights, cls_bias), "cls.predictions.decoder.bias", NULL },
-	HEAD("transform.dense.weight", D, D, N, tw), HEAD("transform.dense.bias", D, NONE, Z, tb),
-	HEAD("transform.LayerNorm.weight", D, NONE, ONE, tln_w),
-	HEAD("transform.LayerNorm.bias", D, NONE, Z, tln_b),
+	HEAD("cls.predictions.transform.dense.weight", D, D, N, tw, NULL),
+	HEAD("cls.predictions.transform.dense.bias", D, NONE, Z, tb, NULL),
+	HEAD("cls.predictions.transform.LayerNorm.weight", D, NONE, ONE, tln_w, NULL),
+	HEAD("cls.predictions.transform.LayerNorm.bias", D, NONE, Z, tln_b, NULL),
+	HEAD("cls.predictions.decoder.weight", BERT_DIM_VOCAB, D, N, dec_w, is_untied),
 };
 const int bert_nspecs = (int)(sizeof bert_specs / sizeof bert_specs[0]);
 #undef EMB
@@ -117,6 +152,7 @@ const int bert_nspecs = (int)(sizeof bert_specs / sizeof bert_specs[0]);
 #undef HEAD
 #undef D
 #undef F
+#undef FI
 #undef NONE
 #undef N
 #undef Z
@@ -130,6 +166,7 @@ static int64_t dim_of(const bert_config *c, bert_dim k)
 	case BERT_DIM_VOCAB: return c->vocab_size;
 	case BERT_DIM_POS: return c->max_pos;
 	case BERT_DIM_TYPE: return c->type_vocab;
+	case BERT_DIM_FFN_IN: return c->ffn_kind == BERT_FFN_GELU ? c->ffn : 2 * (int64_t)c->ffn;
 	default: return 0;
 	}
 }

@@ -24,6 +24,9 @@ static const variant_key variant_keys[] = {
 	{ "attention_bias", offsetof(bert_config, attn_nobias), { "true", "false" } },
 	{ "ffn_bias", offsetof(bert_config, ffn_nobias), { "true", "false" } },
 	{ "lm_head", offsetof(bert_config, lm_head), { "bert", "esm" } },
+	{ "embedding_layer_norm", offsetof(bert_config, emb_noln), { "true", "false" } },
+	{ "tie_word_embeddings", offsetof(bert_config, untied), { "true", "false" } },
+	{ "token_dropout", offsetof(bert_config, token_dropout), { "false", "true" } },
 };
 enum { NVARIANT = sizeof variant_keys / sizeof variant_keys[0] };
 
@@ -144,7 +147,7 @@ int model_config_from_header(const tns_header *h, bert_config *c, char *err, siz
 	    get_int(h, "num_attention_heads", 1, 1 << 16, &c->heads, err, len) ||
 	    get_int(h, "intermediate_size", 1, 1 << 20, &c->ffn, err, len) ||
 	    get_int(h, "max_position_embeddings", 1, 1 << 20, &c->max_pos, err, len) ||
-	    get_int(h, "type_vocab_size", 1, 1 << 16, &c->type_vocab, err, len) ||
+	    get_int(h, "type_vocab_size", 0, 1 << 16, &c->type_vocab, err, len) ||
 	    get_int(h, "pad_token_id", -1, (1 << 24) - 1, &c->pad_id, err, len) ||
 	    get_int(h, "mask_token_id", -1, (1 << 24) - 1, &c->mask_id, err, len) ||
 	    get_real(h, "layer_norm_eps", 0, 1, &c->ln_eps, err, len) ||
