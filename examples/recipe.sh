@@ -6,8 +6,10 @@
 # entropy, and accuracy at least twice the majority baseline (both from
 # `entropy --tokens` of the held-out windows).  Prints a TSV, one row a
 # recipe: name, window, packing, batch, steps, tokens seen (padding
-# included) and the fraction of them that are text, seconds, best eval loss
-# and accuracy with their step, the unigram entropy (nats), the majority
+# included) and the fraction of them that are text, wall and CPU seconds
+# (user + sys: the wall time depends on the machine's load, the CPU time
+# much less; the losses not at all), best eval loss and accuracy with their
+# step, the unigram entropy (nats), the majority
 # baseline, the margin, and learned yes/no.
 #
 # usage: examples/recipe.sh [--data DIR] [--out DIR] [-t N] [--grid FILE] [--bpe V]
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--grid) GRID=$2; shift 2 ;;
 	--bpe) BPE=$2; shift 2 ;;
 	-t) THREADS=$2; shift 2 ;;
-	-h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n "2,25p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "recipe.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -72,29 +74,32 @@ windows() {
 		entropy --tokens --order 0 -o "$_w.train.tsv" "$_w.train.tns"; }
 }
 
-printf 'recipe\tT\tpack\tbatch\tsteps\ttokens\ttext_fraction\tseconds\tbest_eval_loss\teval_acc\tbest_step\tunigram_nats\tmajority_acc\tmargin_nats\tlearned\n'
+printf 'recipe\tT\tpack\tbatch\tsteps\ttokens\ttext_fraction\tseconds\tcpu_seconds\tbest_eval_loss\teval_acc\tbest_step\tunigram_nats\tmajority_acc\tmargin_nats\tlearned\n'
 grep -v '^[[:space:]]*#' "$GRID" | grep -v '^[[:space:]]*$' | while read -r name T pack B steps opts; do
 	windows "$name" "$T" "$pack"
 	w=$OUT/w$T-$pack m=$OUT/$name
-	if [ ! -s "$m.tns" ] || [ ! -s "$m.log.tsv" ] || [ ! -s "$m.seconds" ]; then
+	if [ ! -s "$m.tns" ] || [ ! -s "$m.log.tsv" ] || [ ! -s "$m.seconds" ] || [ ! -s "$m.cpu" ]; then
 		log "$name: $steps steps of $B windows of $T$( [ "$pack" = 1 ] && echo ', packed')"
 		t0=$(date +%s)
 		# shellcheck disable=SC2086  # the grid's options are words
-		lmtrain --arch 4M --max-pos "$T" $opts -b "$B" --steps "$steps" --seed 1 --data-seed 42 -t "$THREADS" -q \
+		( lmtrain --arch 4M --max-pos "$T" $opts -b "$B" --steps "$steps" --seed 1 --data-seed 42 -t "$THREADS" -q \
 			--eval "$w.eval.tns" --eval-every $(( steps / 10 > 0 ? steps / 10 : 1 )) --log "$m.log.tsv" -o "$m.tns" "$w.train.tns"
+		  times > "$m.times" )
 		echo $(( $(date +%s) - t0 )) > "$m.seconds"
+		# times: the shell's, then its children's user and sys ("1m2.50s")
+		awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] + 0.5 }' "$m.times" > "$m.cpu"
 	fi
 	# the data: text tokens of the train windows over all their positions
 	nwin=$(tnsview --count "$w.train.tns")
 	frac=$(awk -F'\t' -v n="$nwin" -v T="$T" '$1 == "0" {printf "%.3f", $2 / (n * T)}' "$w.train.tsv")
 	awk -F'\t' -v name="$name" -v T="$T" -v pack="$pack" -v B="$B" -v steps="$steps" -v frac="$frac" \
-	    -v secs="$(cat "$m.seconds")" -v data="$w.data.tsv" '
+	    -v secs="$(cat "$m.seconds")" -v cpu="$(cat "$m.cpu")" -v data="$w.data.tsv" '
 		BEGIN { while ((getline l < data) > 0) { split(l, f, "\t"); if (f[1] == "0") { h0 = f[5] * log(2); maj = f[7] } } }
 		/^[0-9]/ && $6 != "NA" && (best == "" || $6 < best) { best = $6; acc = $7; at = $1 }
 		END {
 			margin = h0 - best
 			ok = (margin >= 1.5 && acc >= 2 * maj) ? "yes" : "no"
-			printf "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%.4f\t%.4f\t%d\t%.4f\t%.4f\t%.4f\t%s\n",
-				name, T, pack, B, steps, steps * B * T, frac, secs, best, acc, at, h0, maj, margin, ok
+			printf "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%.4f\t%.4f\t%d\t%.4f\t%.4f\t%.4f\t%s\n",
+				name, T, pack, B, steps, steps * B * T, frac, secs, cpu, best, acc, at, h0, maj, margin, ok
 		}' "$m.log.tsv"
 done
