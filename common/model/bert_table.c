@@ -41,18 +41,12 @@ const char *bert_config_unsupported(const bert_config *c)
 	if (c->norm != BERT_NORM_POST) return c->norm == BERT_NORM_PRE ? "pre-LN layers" : "an unknown norm placement";
 	if (c->final_ln) return "a final LayerNorm";
 	switch (c->pos) {
-	case BERT_POS_ABSOLUTE: break;
+	case BERT_POS_ABSOLUTE: case BERT_POS_ROTARY: case BERT_POS_ALIBI: case BERT_POS_NONE: break;
 	case BERT_POS_OFFSET: return "position ids with an offset";
-	case BERT_POS_ROTARY: return "rotary position embeddings";
-	case BERT_POS_ALIBI: return "ALiBi attention biases";
-	case BERT_POS_NONE: return "no position embeddings";
 	default: return "an unknown position encoding";
 	}
-	if (c->ffn_kind == BERT_FFN_GEGLU) return "a GeGLU feed-forward";
-	if (c->ffn_kind == BERT_FFN_SWIGLU) return "a SwiGLU feed-forward";
-	if (c->ffn_kind != BERT_FFN_GELU) return "an unknown feed-forward";
-	if (c->attn_nobias) return "attention without biases";
-	if (c->ffn_nobias) return "a feed-forward without biases";
+	if (c->ffn_kind != BERT_FFN_GELU && c->ffn_kind != BERT_FFN_GEGLU && c->ffn_kind != BERT_FFN_SWIGLU)
+		return "an unknown feed-forward";
 	if (c->lm_head == BERT_LMHEAD_ESM) return "the ESM language-model head";
 	if (c->lm_head != BERT_LMHEAD_BERT) return "an unknown language-model head";
 	if (c->emb_noln) return "embeddings without a LayerNorm";
@@ -76,6 +70,8 @@ const char *bert_config_check(const bert_config *c)
 	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
 		return "model too large";
 	if (c->pos_offset && c->pos != BERT_POS_OFFSET) return "a position offset needs offset position ids";
+	if (c->pos == BERT_POS_ROTARY && (c->hidden / c->heads) % 2)
+		return "rotary position embeddings need an even head size";
 	return bert_config_unsupported(c);
 }
 
