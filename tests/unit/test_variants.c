@@ -20,13 +20,18 @@
  *    attention_mask is 1 and the probabilities at the masked positions
  *    against PyTorch's (float64) to 1e-5, and the per-tensor Fisher sums
  *    (squared gradients of each window's loss, fisher_params.tsv) to 1e-5
- *    relative. */
+ *    relative;
+ *  - rotary (with NT v2's SwiGLU without biases) on a post-LN BERT against
+ *    tests/golden/variants_ref.py (float64 PyTorch, rotary and SwiGLU as
+ *    tests/golden/families/nt_ref.py has them): hidden states, probabilities,
+ *    loss and every gradient (tests/data/engine/variants_rotary.fix). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "tap.h"
+#include "fixture.h"
 #include "model/bert.h"
 #include "model/model.h"
 #include "base/rng.h"
@@ -411,6 +416,68 @@ static void dnabert2(const char *name, int heads, int d)
 	bert_free(&m);
 }
 
+/* the rotary reference: norm-wise and worst-element relative error as
+ * test_bert_golden.c measures them (fix_worst) */
+static void rotary_golden(void)
+{
+	fixture fx;
+	char path[512];
+	snprintf(path, sizeof path, "%s/engine/variants_rotary.fix", fixture_dir());
+	if (fixture_load(&fx, path) != 0) { ok(0, "load %s", path); return; }
+	bert_config c = variant(BERT_POS_ROTARY, BERT_FFN_SWIGLU, 0, 1, 2);
+	c.hidden_drop = c.attn_drop = 0;
+	bert_model m;
+	bert_init(&m, &c);
+	int missing = 0;
+	for (int i = 0; i < m.np; i++) {
+		char nm[160];
+		snprintf(nm, sizeof nm, "w.%s", m.p[i].name);
+		const fix_tensor *t = fixture_get(&fx, nm);
+		if (!t || (size_t)t->n != m.p[i].n) { missing++; continue; }
+		memcpy(m.params + m.p[i].off, t->data, m.p[i].n * sizeof(float));
+	}
+	ok(missing == 0 && fx.n == 2 * m.np + 7, "rotary reference: its %d tensors are the table's", m.np);
+	bert_params_changed(&m);
+	bert_alloc_grads(&m);
+	const fix_tensor *tk = fixture_get(&fx, "tokens");
+	const int32_t *tok = tk->data, *lab = fixture_get(&fx, "labels")->data;
+	int Bn = (int)tk->dim[0], Tn = (int)tk->dim[1], N = Bn * Tn;
+	bert_acts *a = bert_acts_new(&m, Bn, Tn, 1);
+	bert_forward(&m, a, tok, Bn, Tn, NULL);
+	double w = 0, nw = 0, x;
+	for (int l = 0; l <= c.layers; l++) {
+		char nm[32];
+		snprintf(nm, sizeof nm, "hidden.%d", l);
+		w = fmax(w, fix_worst(bert_hidden(a, l), fixture_f32(&fx, nm), (long)N * c.hidden, &x));
+		nw = fmax(nw, x);
+	}
+	ok(w <= 1e-5 && nw <= 1e-5, "rotary reference: hidden states of every layer (relative: worst %.2g, norm-wise %.2g)", w, nw);
+	int rws[64];
+	for (int r = 0; r < N; r++) rws[r] = r;
+	float *pr = malloc(sizeof(float) * N * V);
+	bert_head(&m, a, rws, N, pr, 1);
+	w = fix_worst(pr, fixture_f32(&fx, "probs"), (long)N * V, &nw);
+	ok(w <= 1e-5 && nw <= 1e-5, "rotary reference: probabilities at every row (relative: worst %.2g, norm-wise %.2g)", w, nw);
+	float loss = bert_mlm_loss(&m, a, lab);
+	double want = fixture_f32(&fx, "loss")[0];
+	ok(fabs(loss - want) <= 1e-5 * fabs(want), "rotary reference: loss %.7f (reference %.7f)", loss, want);
+	bert_backward(&m, a, 0, Bn, 1.0f / bert_nmasked(a, 0, Bn));
+	w = 0, nw = 0;
+	for (int i = 0; i < m.np; i++) {
+		char nm[160];
+		snprintf(nm, sizeof nm, "g.%s", m.p[i].name);
+		if (strstr(nm, "key.bias")) continue;          /* zero but for rounding */
+		double e = fix_worst(m.grads + m.p[i].off, fixture_f32(&fx, nm), (long)m.p[i].n, &x);
+		if (e > 1e-5 || x > 1e-5) diag("%s: worst %.2g, norm-wise %.2g", m.p[i].name, e, x);
+		w = fmax(w, e), nw = fmax(nw, x);
+	}
+	ok(w <= 1e-5 && nw <= 1e-5, "rotary reference: every gradient (relative: worst %.2g, norm-wise %.2g)", w, nw);
+	free(pr);
+	bert_acts_free(a);
+	bert_free(&m);
+	fixture_free(&fx);
+}
+
 int main(void)
 {
 	static const float s4[] = { 2.500000000e-01f, 6.250000000e-02f, 1.562500000e-02f, 3.906250000e-03f };
@@ -457,6 +524,7 @@ int main(void)
 		}
 		round_trip(&c, vs[i].what);
 	}
+	rotary_golden();
 	dnabert2("dnabert2", 4, 16);
 	dnabert2("dnabert2_h6", 6, 24);
 	return done_testing();
