@@ -83,9 +83,7 @@ static int parse_family(const cJSON *root, bert_config *c, const char **what, ch
 		*what = "alibi_starting_size (MosaicBERT, DNABERT-2)";   /* bert_layers.py */
 		c->pos = BERT_POS_ALIBI, c->ffn_kind = BERT_FFN_GEGLU;
 	}
-	bert_config v = *c;
-	v.type_vocab = 1;                     /* read later (parse_numbers): not the family's */
-	const char *no = bert_config_unsupported(&v);
+	const char *no = bert_config_unsupported(c);
 	if (no) { snprintf(err, len, "%s (%s) is not supported yet", *what, no); return -1; }
 	return 0;
 }

@@ -124,7 +124,6 @@ static int get_variant(const tns_header *h, bert_config *c, char *err, size_t le
 		}
 		bert_config one;
 		memset(&one, 0, sizeof one);
-		one.type_vocab = 1;               /* BERT's but for this key (type_vocab 0 is a variant) */
 		*variant_field(&one, k) = v;
 		const char *what = bert_config_unsupported(&one);
 		if (what) { snprintf(err, len, "@KV %s %s (%s) is not supported yet", k->key, s, what); return -1; }
