@@ -128,7 +128,9 @@ bad_in "Nucleotide Transformer v2 (rotary, SwiGLU) is refused too" "$T/bad/confi
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "bert", "pre_layer_norm": true/' "$T/bad/config.json"
 bad_in "GENA-LM's pre_layer_norm is refused" "$T/bad/config.json: pre_layer_norm true \(GENA-LM\) \(pre-LN layers\) is not supported yet$" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "bert", "alibi_starting_size": 512/' "$T/bad/config.json"
-bad_in "DNABERT-2 (MosaicBERT, ALiBi) is refused" "$T/bad/config.json: alibi_starting_size \(MosaicBERT, DNABERT-2\) \(ALiBi attention biases\) is not supported yet$" "$T/bad"
+# (DNABERT-2's ALiBi and GeGLU are computed now: a BERT checkpoint under its
+# config lacks the gated FFN's rows)
+bad_in "DNABERT-2's config over BERT's tensors is refused" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.intermediate.dense.weight has shape \[32, 16\] but the config wants \[64, 16\]$" "$T/bad"
 mkbad; rm "$T/bad/vocab.txt"; printf '{"version": "1.0", "added_tokens": [], "model": {"type": "Unigram", "unk_id": 0, "vocab": [["[PAD]", 0.0]]}}\n' > "$T/bad/tokenizer.json"
 bad_in "a tokenizer.json with an unknown model type" "$T/bad: tokenizer.json: model type Unigram is not supported" "$T/bad"
 mkbad "" bpe; sed -i 's/"pad_token_id": 1/"pad_token_id": 0/' "$T/bad/config.json"
