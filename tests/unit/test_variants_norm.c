@@ -190,7 +190,10 @@ static void threads_check(const bert_config *c, const char *what)
 	const char *why = mm_bf16_unavailable();
 	if (why) skip(why);
 	else {
-		run_out b = run_step(c, 2, 1);
+		run_out b = run_step(c, 2, 1), b1 = run_step(c, 1, 1);
+		ok(!memcmp(b.grads, b1.grads, n * sizeof(float)) && !memcmp(b.hid, b1.hid, nh * sizeof(float)),
+		   "%s: bf16: -t 1 and -t 2 bitwise the same too", what);
+		free(b1.hid), free(b1.grads);
 		double se = 0, sr = 0;
 		for (size_t i = 0; i < n; i++) se += (b.grads[i] - r1.grads[i]) * (double)(b.grads[i] - r1.grads[i]),
 		                                sr += (double)r1.grads[i] * r1.grads[i];
