@@ -120,13 +120,14 @@ mkbad; sed -i 's/"position_embedding_type": "absolute"/"position_embedding_type"
 bad_in "relative position embeddings are refused" "$T/bad/config.json: position_embedding_type \"relative_key\" is not supported" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "roberta"/' "$T/bad/config.json"
 bad_in "another model_type is refused" "$T/bad/config.json: model_type \"roberta\" is not supported" "$T/bad"
-# the families seqlm recognises but does not compute yet (issue 23): refused by what they lack
+# the families (issue 23): pre-LN configs are computed, so a BERT (post-LN)
+# checkpoint under their config.json lacks the pre-LN LayerNorms
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "esm"/' "$T/bad/config.json"
-bad_in "ESM / Nucleotide Transformer v1 is refused: pre-LN" "$T/bad/config.json: model_type esm \(pre-LN layers\) is not supported yet$" "$T/bad"
+bad_in "a BERT checkpoint under an ESM config.json: its pre-LN LayerNorms are missing" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.pre_attention_ln.weight is missing" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "esm", "add_bias_fnn": false/; s/"absolute"/"rotary"/' "$T/bad/config.json"
-bad_in "Nucleotide Transformer v2 (rotary, SwiGLU) is refused too" "$T/bad/config.json: model_type esm \(pre-LN layers\) is not supported yet$" "$T/bad"
+bad_in "a BERT checkpoint under NT v2's config.json (rotary, SwiGLU): its pre-LN LayerNorms are missing" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.pre_attention_ln.weight is missing" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "bert", "pre_layer_norm": true/' "$T/bad/config.json"
-bad_in "GENA-LM's pre_layer_norm is refused" "$T/bad/config.json: pre_layer_norm true \(GENA-LM\) \(pre-LN layers\) is not supported yet$" "$T/bad"
+bad_in "a BERT checkpoint under GENA-LM's pre_layer_norm: its pre-LN LayerNorms are missing" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.pre_attention_ln.weight is missing" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "bert", "alibi_starting_size": 512/' "$T/bad/config.json"
 # (DNABERT-2's ALiBi and GeGLU are computed now: a BERT checkpoint under its
 # config lacks the gated FFN's rows)
