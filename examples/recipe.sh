@@ -21,6 +21,7 @@
 #   --grid FILE  the recipes, one a line (default: the grid below):
 #                NAME  T  PACK(0/1)  BATCH  STEPS  LMTRAIN-OPTIONS...
 #                (# starts a comment); every recipe gets the same seeds
+#                (--seed 1 --data-seed 42) unless its options say others
 #   --bpe V      BPE vocabulary size (default 4096)
 #   -t N         threads for lmtrain (default: all)
 set -eu
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
 	--grid) GRID=$2; shift 2 ;;
 	--bpe) BPE=$2; shift 2 ;;
 	-t) THREADS=$2; shift 2 ;;
-	-h|--help) sed -n "2,25p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n "2,26p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "recipe.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -82,7 +83,7 @@ grep -v '^[[:space:]]*#' "$GRID" | grep -v '^[[:space:]]*$' | while read -r name
 		log "$name: $steps steps of $B windows of $T$( [ "$pack" = 1 ] && echo ', packed')"
 		t0=$(date +%s)
 		# shellcheck disable=SC2086  # the grid's options are words
-		( lmtrain --arch 4M --max-pos "$T" $opts -b "$B" --steps "$steps" --seed 1 --data-seed 42 -t "$THREADS" -q \
+		( lmtrain --arch 4M --max-pos "$T" -b "$B" --steps "$steps" --seed 1 --data-seed 42 $opts -t "$THREADS" -q \
 			--eval "$w.eval.tns" --eval-every $(( steps / 10 > 0 ? steps / 10 : 1 )) --log "$m.log.tsv" -o "$m.tns" "$w.train.tns"
 		  times > "$m.times" )
 		echo $(( $(date +%s) - t0 )) > "$m.seconds"
