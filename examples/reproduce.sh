@@ -16,13 +16,22 @@
 # written under a temporary name and renamed when whole, so one that exists
 # is complete.  examples/Snakefile runs the same steps.
 #
-# usage: examples/reproduce.sh [--scale small|paper|tiny] [--data DIR] [--out DIR] [-t N] [--steps N]
+# usage: examples/reproduce.sh [--scale small|medium|paper|tiny] [--data DIR] [--out DIR] [-t N] [--steps N] [--precision P]
 #   small   the default: 4-layer d=128 models, ~0.8 M training tokens per
-#           condition (equal for all), T=128; about 30-45 min on 2 cores
+#           condition (equal for all), T=128; about 20-45 min on 2 cores;
+#           its English models do not learn (see examples/RECIPE.md)
+#   medium  the recipe of examples/RECIPE.md, on which English learns:
+#           2-layer d=128 pre-LN models with rotary positions, no dropout,
+#           bf16, lr 3e-3 (100 warm-up steps, cosine to 3e-4), 1,500 steps
+#           of 32 windows of 128 (6.1 M tokens per member, equal for all
+#           conditions), English windows packed (seqtok --pack); estimated
+#           at about 70 min on 2 idle cores (not yet run end to end)
 #   paper   the paper's settings (20M models, T=512, batch 64, lr 1e-4,
 #           5 B tokens): for a cluster
 #   tiny    seconds, for the tests
 #   --steps N   train N steps instead of the scale's number
+#   --precision P  fp32 or bf16 instead of the scale's (medium: bf16, which
+#           needs a CPU with AVX512-BF16 or AMX; the others: fp32)
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${SEQLM_BIN:=$HERE/../bin}"
@@ -35,20 +44,30 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	-t) THREADS=$2; shift 2 ;;
 	--steps) STEPS_SET=$2; shift 2 ;;
-	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--precision) PREC_SET=$2; shift 2 ;;
+	-h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
+# TOPTS: the schedule and model options besides ARCH, the same for every
+# condition; PACK: how English windows are filled (DNA windows are full)
+PACK="" TOPTS="--warmup 0.1" PREC=fp32
 case $SCALE in
 small) T=128 NTRAIN=6000 NEVAL=256 B=32 STEPS=188 LR=1e-3 BPE_BYTES=5000000 BPE_V=4096 EVERY=19
        ARCH="--arch 4M --layers 4 --hidden 128 --heads 4 --ffn 512 --max-pos 128" ;;
+medium) T=128 NTRAIN=48000 NEVAL=256 B=32 STEPS=1500 LR=3e-3 BPE_BYTES=5000000 BPE_V=4096 EVERY=150 PACK=--pack PREC=bf16
+       ARCH="--arch 4M --layers 2 --hidden 128 --heads 4 --ffn 512 --max-pos 128 --norm pre --final-ln --pos rotary --dropout 0"
+       TOPTS="--warmup 100 --min-lr 3e-4" ;;
 paper) T=512 NTRAIN=0 NEVAL=256 B=64 STEPS=152588 LR=1e-4 BPE_BYTES=100000000 BPE_V=4096 EVERY=5000
        ARCH="--arch 20M --max-pos 512" ;;
 tiny)  T=32 NTRAIN=64 NEVAL=16 B=8 STEPS=8 LR=1e-3 BPE_BYTES=200000 BPE_V=300 EVERY=4
        ARCH="--arch 4M --layers 1 --hidden 16 --heads 2 --ffn 32 --max-pos 32" ;;
-*) echo "reproduce.sh: --scale small, paper or tiny" >&2; exit 2 ;;
+*) echo "reproduce.sh: --scale small, medium, paper or tiny" >&2; exit 2 ;;
 esac
-STEPS=${STEPS_SET:-$STEPS}
+STEPS=${STEPS_SET:-$STEPS} PREC=${PREC_SET:-$PREC}
+case $PREC in fp32) ;; bf16) TOPTS="$TOPTS --precision bf16" ;;
+*) echo "reproduce.sh: --precision fp32 or bf16" >&2; exit 2 ;;
+esac
 SEEDS="1 2 3 4 5"
 log() { echo "reproduce: $(date +%H:%M:%S) $*" >&2; }
 
@@ -85,7 +104,7 @@ condition() {
 	c=$1 kind=$2 d=$OUT/$1
 	mkdir -p "$d"
 	case $kind in
-	text-bpe) in=$TEXT; tok="--text --vocab $d/vocab.tns" ;;
+	text-bpe) in=$TEXT; tok="--text --vocab $d/vocab.tns $PACK" ;;
 	dna-bpe)  in=$DNA;  tok="--vocab $d/vocab.tns" ;;
 	dna-6mer) in=$DNA;  tok="-k 6" ;;
 	dna-char) in=$DNA;  tok="--char" ;;
@@ -103,7 +122,7 @@ condition() {
 	# paper's estimator on the eval set) at the same steps
 	for s in $SEEDS; do
 		flow=""; [ $s = 1 ] && flow="--fisher-every $EVERY --fisher-estimator batch --fisher-log $d/flow$s.tsv"
-		train_member "$d" $s $ARCH -b $B --steps $STEPS --lr $LR --warmup 0.1 --seed $s --data-seed 42 -t $THREADS -q \
+		train_member "$d" $s $ARCH -b $B --steps $STEPS --lr $LR $TOPTS --seed $s --data-seed 42 -t $THREADS -q \
 			--eval "$d/eval.tns" --eval-every $EVERY $flow --log "$d/train$s.tsv"
 	done
 	M=""; for s in $SEEDS; do M="$M $d/m$s.tns"; done
