@@ -249,6 +249,9 @@ static void take_params(taken *k, const bert_model *m, int family, const st_set 
 	}
 }
 
+/* rotary frequency i of head size dh: 1/10000^(2i/dh) in float32 (R 59-68) */
+static float inv_freq(int i, int dh) { return 1.0f / powf(10000.0f, (float)(2 * i) / (float)dh); }
+
 /* ESM's rotary buffer: inv_freq = 1/10000^(arange(0, dh, 2)/dh) (R 59-68,
  * in float32); another base or size would be another model */
 static void check_inv_freq(const st_file *f, const st_tensor *t, const bert_model *m)
@@ -261,7 +264,7 @@ static void check_inv_freq(const st_file *f, const st_tensor *t, const bert_mode
 	float *buf;
 	const float *x = as_f32(f, t, t->name, &buf);
 	for (int i = 0; i < dh / 2; i++) {
-		float e = 1.0f / powf(10000.0f, (float)(2 * i) / (float)dh);
+		float e = inv_freq(i, dh);
 		if (!(fabsf(x[i] - e) <= 1e-6f * e))
 			die_file(f->path, "tensor %s: entry %d is %g, not 1/10000^(%d/%d) = %g: only rotary base 10000 is supported",
 			         t->name, i, (double)x[i], 2 * i, dh, (double)e);
@@ -393,6 +396,39 @@ static int dir_is_empty(const char *dir)
 	return empty;
 }
 
+/* one more tensor for --to-hf: name (a copy), shape, zeroed data that
+ * fused[] owns */
+static float *add_tensor(st_wtensor *wt, float **own, int *nw, const char *name, int64_t d0, int64_t d1)
+{
+	st_wtensor *t = &wt[*nw];
+	t->name = xstrdup(name);
+	t->ndim = d1 ? 2 : 1, t->dim[0] = d0, t->dim[1] = d1;
+	t->data = own[*nw] = xcalloc((size_t)d0 * (d1 ? d1 : 1), sizeof(float));
+	(*nw)++;
+	return own[*nw - 1];
+}
+
+/* What EsmForMaskedLM's state_dict holds besides the masked LM's
+ * parameters, so that from_pretrained finds every key: the contact head
+ * (zeros: seqlm has none to give), the persistent rotary inv_freq buffers
+ * (R 59-68, as float32 computes them) and the position embeddings the NT
+ * v2 code keeps beside rotary ones (zeros, unused, R 220-224). */
+static int esm_buffers(const bert_config *c, int family, st_wtensor *wt, float **own, int nw)
+{
+	char name[200];
+	add_tensor(wt, own, &nw, "esm.contact_head.regression.weight", 1, (int64_t)c->layers * c->heads);
+	add_tensor(wt, own, &nw, "esm.contact_head.regression.bias", 1, 0);
+	if (c->pos != BERT_POS_ROTARY) return nw;
+	int dh = c->hidden / c->heads;
+	for (int l = 0; l < c->layers; l++) {
+		snprintf(name, sizeof name, "esm.encoder.layer.%d.attention.self.rotary_embeddings.inv_freq", l);
+		float *x = add_tensor(wt, own, &nw, name, dh / 2, 0);
+		for (int i = 0; i < dh / 2; i++) x[i] = inv_freq(i, dh);
+	}
+	if (family == HF_NT2) add_tensor(wt, own, &nw, "esm.embeddings.position_embeddings.weight", c->max_pos, c->hidden);
+	return nw;
+}
+
 static void to_hf(const char *dir, const char *model_path)
 {
 	char e[1024], p[4200];
@@ -437,8 +473,9 @@ static void to_hf(const char *dir, const char *model_path)
 	 * seqlm has, and from_pretrained ties the decoder again.  Each under
 	 * the family's name; the parts of a fused tensor (DNABERT-2's Wqkv)
 	 * are put together in one. */
-	st_wtensor *wt = xcalloc(m.np, sizeof *wt);
-	float **fused = xcalloc(m.np, sizeof *fused);
+	int cap = m.np + m.c.layers + 3;
+	st_wtensor *wt = xcalloc(cap, sizeof *wt);
+	float **fused = xcalloc(cap, sizeof *fused);
 	int nw = 0;
 	for (int i = 0; i < m.np; i++) {
 		const bert_param *q = &m.p[i];
@@ -456,6 +493,7 @@ static void to_hf(const char *dir, const char *model_path)
 		}
 		if (fused[w]) memcpy(fused[w] + (size_t)part * q->n, m.params + q->off, q->n * sizeof(float));
 	}
+	if (family == HF_ESM || family == HF_NT2) nw = esm_buffers(&m.c, family, wt, fused, nw);
 	static const char *const meta[] = { "format", "pt" };
 	snprintf(p, sizeof p, "%s/model.safetensors", sig_dir);
 	if (st_write(p, nw, wt, 1, meta, e, sizeof e) != 0) fail_dir(p, "%s", e);
