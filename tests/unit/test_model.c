@@ -359,7 +359,7 @@ static void test_hfconfig(void)
 	ok(hfcfg_parse(&h, mosaic, strlen(mosaic), e, sizeof e) == 0 && h.c.pos == BERT_POS_ALIBI &&
 	   h.c.ffn_kind == BERT_FFN_GEGLU, "DNABERT-2's config.json parses: ALiBi, GeGLU (%s)", e);
 	hf_fails("{\"model_type\": \"roberta\"}",
-	         "model_type \"roberta\" is not supported (bert only; other families are not implemented)",
+	         "model_type \"roberta\" is not supported (bert, esm; MosaicBERT by its keys)",
 	         "an unknown model_type: today's message");
 	hf_fails("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}",
 	         "position_embedding_type \"relative_key\" is not supported (absolute only)", "relative positions: today's message");
