@@ -223,6 +223,21 @@ for lr in "True False" "False True"; do
 	same_as_ref "text through GENA's tokenizer: Strip left $1, right $2" "$T/nt2" text.txt 24 --text
 done
 
+# all of them chained: each Replace sees what the one before left, Split
+# after Split, an rstrip'd normalized added token that the normalizer turns
+# into <-> (as it turns the text's <nn>)
+jpatch genabpe "$T/ch" "j['normalizer'] = {'type': 'Sequence', 'normalizers': [{'type': 'Strip', 'strip_left': True, 'strip_right': False},
+	{'type': 'Lowercase'}, {'type': 'Replace', 'pattern': {'String': 'n'}, 'content': 'NN'},
+	{'type': 'Replace', 'pattern': {'Regex': 'N{2,4}'}, 'content': '-'}, {'type': 'Replace', 'pattern': {'Regex': '[acgt]+'}, 'content': 'A'}]}
+j['pre_tokenizer'] = {'type': 'Sequence', 'pretokenizers': [{'type': 'Split', 'pattern': {'Regex': '[AT]{3}'}, 'behavior': 'MergedWithNext', 'invert': True},
+	{'type': 'Split', 'pattern': {'String': '-'}, 'behavior': 'Contiguous', 'invert': False},
+	{'type': 'Split', 'pattern': {'String': 'G'}, 'behavior': 'MergedWithPrevious', 'invert': False},
+	{'type': 'Split', 'pattern': {'String': 'C'}, 'behavior': 'Removed', 'invert': False}]}
+j['added_tokens'].append({'id': len(j['model']['vocab']), 'content': '<Nn>', 'single_word': False, 'lstrip': False, 'rstrip': True, 'normalized': True, 'special': True})"
+printf 'ACGTNNNNNNNNNNNNNNACGTAAATTTCCCGGG <nn> acgtn\n  nnnAATTTGGGCCC--AC<Nn>  GATTACA \n' > "$T/ch.txt"
+same_as_ref "a chain of Strip, Lowercase, three Replaces and four Splits" "$T/ch" "$T/ch.txt" 30 --text
+same_as_ref "... on the test text too" "$T/ch" text.txt 24 --text
+
 # written back (tokenizer_save_hf, what lmconvert --to-hf uses): the same
 # pieces, the same ids, the same @TK line; the reference agrees on the copy
 for f in genabpe "$FAM/gena" "$T/nt"; do
