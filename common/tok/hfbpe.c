@@ -138,9 +138,12 @@ static uint32_t cp_at(const hfbpe *h, long i, long end, int *len)
 
 /* ---- the arena and the pieces --------------------------------------------- */
 
+/* The arena is kept NUL-terminated: regexec is given each piece's bounds
+ * (REG_STARTEND), but sanitizers' regexec interceptors read the string to
+ * its NUL. */
 static void arena_put(hfbpe *h, const char *s, int n, int32_t os, int32_t oe)
 {
-	if (h->an + n > h->acap) {
+	if (h->an + n + 1 > h->acap) {
 		h->acap = 2 * (h->an + n) + 4096;
 		h->a = xrealloc(h->a, h->acap);
 		h->os = xrealloc(h->os, h->acap * sizeof *h->os);
@@ -150,6 +153,7 @@ static void arena_put(hfbpe *h, const char *s, int n, int32_t os, int32_t oe)
 		h->a[h->an] = s[k];
 		h->os[h->an] = os, h->oe[h->an++] = oe;
 	}
+	h->a[h->an] = 0;
 }
 
 /* appends a piece to the next list; empty text pieces are dropped
