@@ -58,7 +58,6 @@ const char *bert_config_unsupported(const bert_config *c)
 	if (c->emb_noln) return "embeddings without a LayerNorm";
 	if (c->untied) return "a decoder not tied to the embeddings";
 	if (c->token_dropout) return "token dropout";
-	if (c->type_vocab == 0) return "no token-type embeddings";
 	return NULL;
 }
 
@@ -71,6 +70,9 @@ const char *bert_config_check(const bert_config *c)
 		return "hidden, layers, heads, ffn and max positions must be positive";
 	if (c->hidden % c->heads) return "hidden size must be a multiple of the number of heads";
 	if (c->type_vocab < 0) return "type_vocab_size must not be negative";
+	/* 0: no token-type embeddings (ESM); here, not in bert_config_unsupported,
+	 * which also sees configs whose sizes are not read yet */
+	if (c->type_vocab == 0) return "models without token-type embeddings are not supported yet";
 	if (!(c->hidden_drop >= 0 && c->hidden_drop < 1 && c->attn_drop >= 0 && c->attn_drop < 1))
 		return "dropout probabilities must be in [0,1)";
 	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
