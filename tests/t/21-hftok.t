@@ -256,6 +256,21 @@ same = seq(a["normalizer"], "normalizers") == seq(b["normalizer"], "normalizers"
 print("same" if same else "%s\n%s" % (b["normalizer"], b["pre_tokenizer"]))' genabpe "$T/rt" > "$T/cmp.txt" 2>&1
 is "$(cat "$T/cmp.txt")" same "GENA's normalizer, pre-tokenizer and BPEDecoder written back as they were"
 
+# lmconvert imports and exports the tokenizer with the same code: a BERT
+# checkpoint whose tokenizer.json has GENA's pieces keeps them in the model
+# (seqtok --vocab MODEL = --vocab FOLDER) and writes them back with --to-hf
+jpatch "$DATA/lmconvert/bpe" "$T/lmc" "g = json.load(open('genabpe/tokenizer.json'))
+for k in ('normalizer', 'pre_tokenizer', 'decoder'): j[k] = g[k]"
+if lmconvert -q --from-hf "$T/lmc" -o "$T/lmc.tns" 2> "$T/lmc.err" && lmconvert -q --to-hf "$T/lmc_hf" "$T/lmc.tns" 2>> "$T/lmc.err"; then
+	a=$(ids --vocab "$T/lmc" -T 20 fam.fa) b=$(ids --vocab "$T/lmc.tns" -T 20 fam.fa) c=$(ids --vocab "$T/lmc_hf" -T 20 fam.fa)
+	test -n "$a" && test "$a" = "$b" && test "$a" = "$c"; ok $? "lmconvert --from-hf keeps GENA's pieces in the model, --to-hf writes them back: the same windows"
+	is "$("$PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["decoder"], [n["type"] for n in j["normalizer"]["normalizers"]], [p["type"] for p in j["pre_tokenizer"]["pretokenizers"]])' "$T/lmc_hf/tokenizer.json")" \
+		"{'type': 'BPEDecoder', 'suffix': ' '} ['Strip', 'Replace'] ['Split']" "... the written tokenizer.json has Strip, Replace, Split and the BPEDecoder"
+else
+	ok 1 "lmconvert with GENA's tokenizer pieces"; sed 's/^/# /' "$T/lmc.err" | head -5
+	ok 1 "... (not run)"
+fi
+
 # pieces seqlm cannot run exactly: refused by name, exit 1, no output
 for re in 'N.' '(NN)+' 'A|T' '\\d+' '[^N]+' 'N*' 'A+T+' 'N{,5}' '^N' '[[:alpha:]]+' 'N+?' ''; do
 	jpatch genabpe "$T/rx" "j['normalizer']['normalizers'][1]['pattern'] = {'Regex': '$re'}"
