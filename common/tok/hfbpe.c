@@ -748,6 +748,16 @@ static char *norm_string(hfbpe *h, const char *s, long n, int *len)
 	return out;
 }
 
+int hfbpe_check_spec(const tok_vocab *v, char *err, size_t errlen)
+{
+	hfbpe *h = xmalloc(sizeof *h);
+	memset(h, 0, sizeof *h);
+	strmap_init(&h->model);
+	int rc = parse_spec(h, v, err, errlen);
+	hfbpe_free_state(h);
+	return rc;
+}
+
 int hfbpe_from_vocab(tokenizer *t, char *err, size_t errlen)
 {
 	const tok_vocab *v = &t->v;

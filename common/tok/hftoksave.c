@@ -31,6 +31,7 @@
 #include "base/util.h"
 #include "tok/hftok.h"
 #include "base/strmap.h"
+#include "tok/hfenc.h"
 #include "tok/hfpat.h"
 
 /* writes s to dir/name through name.tmp */
@@ -384,6 +385,9 @@ int hfsave_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 	if (tns_line_field(v->params, "FU", buf, sizeof buf)) fuse = !strcmp(buf, "1");
 	if (tns_line_field(v->params, "IM", buf, sizeof buf)) ignore = !strcmp(buf, "1");
 	if (munk >= v->n) munk = -1;
+	/* the items below are written as the encoder reads them: a spec it
+	 * would refuse (a hand-made header) is refused here too */
+	if (hfbpe_check_spec(v, err, errlen) < 0) return -1;
 	tns_line_field(v->params, "DC", dc, sizeof dc);
 	if (put_tokenizer_json(dir, v, v->merge, v->nmerge, nm, pt, dc, munk, fuse, ignore, err, errlen) < 0) return -1;
 	const char *role[7] = {tok_or_null(v, v->id.unk), tok_or_null(v, v->id.pad), tok_or_null(v, v->id.cls),
