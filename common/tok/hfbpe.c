@@ -1,6 +1,6 @@
 /* hfbpe.c -- the hf-bpe encoder: what HF tokenizers' Tokenizer::encode does
  * with a tokenizer.json BPE for one document (hftokjson.c reads the file).
- * Sources followed (tokenizers, Rust):
+ * Sources followed (tokenizers, Rust; the new pieces as of @3ba8ad0):
  *   src/tokenizer/added_vocabulary.rs  extract_and_normalize: added tokens
  *       that are not "normalized" are cut out of the raw text first
  *       (leftmost-longest), the rest is normalized, then normalized added

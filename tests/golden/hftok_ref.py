@@ -10,6 +10,15 @@ token ids seqtok must give:
     hftok_ref.py encode FOLDER FILE T [--text]
                                   print the windows of FILE (FASTA, or text
                                   with --text) for the tokenizer in FOLDER
+    hftok_ref.py ntcheck FOLDER FILE K
+                                  "same" if EsmTokenizer's tokens for an NT
+                                  vocab.txt are the Nucleotide Transformer's
+                                  own K-mer rule on every sequence of FILE
+
+tokenizer.json pieces followed from huggingface/tokenizers @3ba8ad0 (Rust,
+tokenizers/src/): normalizers Lowercase, Strip, Replace; pre-tokenizers
+Whitespace, WhitespaceSplit, ByteLevel, Split; BPE; added tokens; the
+Bert/Roberta/Template post-processors (line numbers at each rule).
 
 Each *.expected line is one window as `tnsview -n -1` shows it: the record
 name, a tab, and the window's T ids.  Windows are seqtok's layout (the
