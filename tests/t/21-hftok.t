@@ -36,6 +36,11 @@ seqtok -q --vocab nt6 -T 20 -o "$T/nt.tns" dna.fa
 golden "--vocab a stream made with an HF vocabulary gives the same windows" nt6.expected --vocab "$T/nt.tns" -T 20 dna.fa
 seqtok -q --text --binary-ok --vocab textbl -T 24 -o "$T/bl.tns" text.txt
 golden "... and so does a text BPE one" textbl.expected --text --binary-ok --vocab "$T/bl.tns" -T 24 text.txt
+# the decoder (DC:) is kept for writing tokenizer.json back but stays out of
+# the vocabulary hash: a model converted before decoders were kept (this
+# hash) still takes streams made now
+is "$(tnsview --header "$T/bl.tns" | grep '^@TK' | grep -o 'DC:[^	]*	.*H:[0-9a-f]*' | sed 's/	.*H:/ H:/')" "DC:bl111 H:76bb21692a1d93b7" \
+	"a ByteLevel decoder is kept in the @TK line, and the hash is the one it had without it"
 grep -q . /dev/null; tnsview --header "$T/nt.tns" | grep -q "^@TK	TY:hf-esm	N:4105	UNK:0	PAD:1	CLS:3	SEP:-1	MASK:2	BEG:3	END:-1	H:"
 ok $? "the @TK line names the kind and the files' special ids"
 is "$(tnsview --decode "$T/nt.tns" | head -1 | cut -f2 | cut -d' ' -f1-3) $(tnsview --decode "$T/nt.tns" | grep -c '<pad>')" \
