@@ -120,18 +120,7 @@ mkbad; sed -i 's/"position_embedding_type": "absolute"/"position_embedding_type"
 bad_in "relative position embeddings are refused" "$T/bad/config.json: position_embedding_type \"relative_key\" is not supported" "$T/bad"
 mkbad; sed -i 's/"model_type": "bert"/"model_type": "roberta"/' "$T/bad/config.json"
 bad_in "another model_type is refused" "$T/bad/config.json: model_type \"roberta\" is not supported" "$T/bad"
-# the families (issue 23): pre-LN configs are computed, so a BERT (post-LN)
-# checkpoint under their config.json lacks the pre-LN LayerNorms
-mkbad; sed -i 's/"model_type": "bert"/"model_type": "esm"/' "$T/bad/config.json"
-bad_in "a BERT checkpoint under an ESM config.json: its pre-LN LayerNorms are missing" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.pre_attention_ln.weight is missing" "$T/bad"
-mkbad; sed -i 's/"model_type": "bert"/"model_type": "esm", "add_bias_fnn": false/; s/"absolute"/"rotary"/' "$T/bad/config.json"
-bad_in "a BERT checkpoint under NT v2's config.json (rotary, SwiGLU): its pre-LN LayerNorms are missing" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.pre_attention_ln.weight is missing" "$T/bad"
-mkbad; sed -i 's/"model_type": "bert"/"model_type": "bert", "pre_layer_norm": true/' "$T/bad/config.json"
-bad_in "a BERT checkpoint under GENA-LM's pre_layer_norm: its pre-LN LayerNorms are missing" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.pre_attention_ln.weight is missing" "$T/bad"
-mkbad; sed -i 's/"model_type": "bert"/"model_type": "bert", "alibi_starting_size": 512/' "$T/bad/config.json"
-# (DNABERT-2's ALiBi and GeGLU are computed now: a BERT checkpoint under its
-# config lacks the gated FFN's rows)
-bad_in "DNABERT-2's config over BERT's tensors is refused" "$T/bad/model.safetensors: tensor bert.encoder.layer.0.intermediate.dense.weight has shape \[32, 16\] but the config wants \[64, 16\]$" "$T/bad"
+# the families (ESM, NT v2, GENA-LM, DNABERT-2): tests/t/62-families.t
 mkbad; rm "$T/bad/vocab.txt"; printf '{"version": "1.0", "added_tokens": [], "model": {"type": "Unigram", "unk_id": 0, "vocab": [["[PAD]", 0.0]]}}\n' > "$T/bad/tokenizer.json"
 bad_in "a tokenizer.json with an unknown model type" "$T/bad: tokenizer.json: model type Unigram is not supported" "$T/bad"
 mkbad "" bpe; sed -i 's/"pad_token_id": 1/"pad_token_id": 0/' "$T/bad/config.json"

@@ -263,7 +263,7 @@ static void test_variants_refused(void)
 	/* implemented (issue 23): accepted, and the table follows */
 	static const struct { int field, v, np; const char *what; } taken[] = {
 		{ 2, BERT_POS_ROTARY, -1, "rotary" }, { 2, BERT_POS_ALIBI, -1, "ALiBi" }, { 2, BERT_POS_NONE, -1, "no positions" },
-		{ 3, BERT_FFN_GEGLU, 0, "GeGLU" }, { 3, BERT_FFN_SWIGLU, 0, "SwiGLU" },
+		{ 3, BERT_FFN_GEGLU, -2, "GeGLU (MosaicBERT's gate has no bias)" }, { 3, BERT_FFN_SWIGLU, 0, "SwiGLU" },
 		{ 4, 1, -8, "attention without biases" }, { 5, 1, -4, "an FFN without biases" },
 	};
 	bert_model b;
@@ -359,7 +359,7 @@ static void test_hfconfig(void)
 	ok(hfcfg_parse(&h, mosaic, strlen(mosaic), e, sizeof e) == 0 && h.c.pos == BERT_POS_ALIBI &&
 	   h.c.ffn_kind == BERT_FFN_GEGLU, "DNABERT-2's config.json parses: ALiBi, GeGLU (%s)", e);
 	hf_fails("{\"model_type\": \"roberta\"}",
-	         "model_type \"roberta\" is not supported (bert only; other families are not implemented)",
+	         "model_type \"roberta\" is not supported (bert, esm; MosaicBERT by its keys)",
 	         "an unknown model_type: today's message");
 	hf_fails("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}",
 	         "position_embedding_type \"relative_key\" is not supported (absolute only)", "relative positions: today's message");
