@@ -345,7 +345,16 @@ typedef struct {
 	float *f, *g;                  /* [N,ffn] dense and GELU */
 	float *r2, *mean2, *rstd2; uint8_t *keep2;
 	uint16_t *qb, *kb, *vb;        /* bf16: q, k, v rounded, [N,d] */
+	float *hn;                     /* pre-LN: LN1(x), the attention's input [N,d] */
 } layer_acts;
+
+/* Which buffer holds what, by norm placement (layer_tail, layer_backward):
+ *          post-LN (BERT)                 pre-LN
+ *   hn     -                              LN1(x), stats mean1/rstd1
+ *   r1     x + drop(attn), LN1's input    a = x + drop(attn), LN2's input
+ *   a1     LN1(r1), the FFN's input       LN2(a), the FFN's input, stats mean2/rstd2
+ *   r2     a1 + drop(ffn), LN2's input    - (bert_forward_rows: scratch)
+ *   out    LN2(r2)                        a + drop(ffn) */
 
 struct bert_acts {
 	int B, T, train;               /* capacity */
@@ -354,6 +363,9 @@ struct bert_acts {
 	int32_t *tokens;
 	int drop_on; bert_drop drop;
 	float *emb, *emb_mean, *emb_rstd; uint8_t *emb_keep;
+	int *pos;                      /* [B*T] position ids (learned positions) */
+	float *tds;                    /* [B] token dropout: each record's scale */
+	float *fin, *fmean, *frstd;    /* final_ln: x[L] before it [B*T,d], its stats */
 	float **x;                     /* L+1 hidden states */
 	layer_acts *l;
 	/* MLM head at nm masked rows */
@@ -381,6 +393,8 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 	a->L = L, a->d = (int)d, a->h = c->heads, a->F = (int)F, a->V = c->vocab_size;
 	a->tokens = xcalloc(N, sizeof *a->tokens);
 	a->emb = falloc(N * d), a->emb_mean = falloc(N), a->emb_rstd = falloc(N);
+	a->pos = xcalloc(N, sizeof *a->pos), a->tds = falloc(B);
+	if (c->final_ln) a->fin = falloc(N * d), a->fmean = falloc(N), a->frstd = falloc(N);
 	a->x = xcalloc(L + 1, sizeof *a->x);
 	for (int l = 0; l <= L; l++) a->x[l] = falloc(N * d);
 	a->l = xcalloc(L, sizeof *a->l);
@@ -391,6 +405,7 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 		y->r1 = falloc(N * d), y->mean1 = falloc(N), y->rstd1 = falloc(N), y->a1 = falloc(N * d);
 		y->f = falloc(N * F), y->g = falloc(N * F);
 		y->r2 = falloc(N * d), y->mean2 = falloc(N), y->rstd2 = falloc(N);
+		if (c->norm == BERT_NORM_PRE) y->hn = falloc(N * d);
 		if (m->bf16) {
 			y->qb = xaligned(N * d * 2), y->kb = xaligned(N * d * 2), y->vb = xaligned(N * d * 2);
 		}
@@ -422,12 +437,13 @@ void bert_acts_free(bert_acts *a)
 {
 	if (!a) return;
 	free(a->tokens); free(a->emb); free(a->emb_mean); free(a->emb_rstd); free(a->emb_keep);
+	free(a->pos); free(a->tds); free(a->fin); free(a->fmean); free(a->frstd);
 	for (int l = 0; l < (a->train ? a->L : 1); l++) {   /* !train: layers alias the first */
 		layer_acts *y = &a->l[l];
 		free(y->q); free(y->k); free(y->v); free(y->ctx); free(y->att); free(y->att_keep);
 		free(y->r1); free(y->mean1); free(y->rstd1); free(y->a1); free(y->keep1);
 		free(y->f); free(y->g); free(y->r2); free(y->mean2); free(y->rstd2); free(y->keep2);
-		free(y->qb); free(y->kb); free(y->vb);
+		free(y->qb); free(y->kb); free(y->vb); free(y->hn);
 	}
 	for (int i = 0; i < 3; i++) free(a->cb[i]);
 	for (int l = 0; l <= a->L; l++) free(a->x[l]);
@@ -481,6 +497,7 @@ typedef struct {
 	float p;
 	uint16_t *outb;               /* bf16: out rounded too (NULL: not wanted) */
 	int nrows;
+	const int *rws;               /* final_ln_rows: the listed rows (NULL: all) */
 } rowop;
 
 static void dropout_row(const bert_acts *a, int site, int r, int d, float p, float *x, uint8_t *keep)
@@ -491,28 +508,100 @@ static void dropout_row(const bert_acts *a, int site, int r, int d, float p, flo
 	drop_apply(x, keep, 1.0f / (1.0f - p), x, d);
 }
 
-static void emb_fwd_rows(void *ctx, int r0, int r1)
-{
-	rowop *o = ctx;
-	const bert_model *m = o->m;
-	bert_acts *a = o->a;
-	int d = m->c.hidden;
-	for (int r = r0; r < r1; r++) {
-		int tok = a->tokens[r], t = r % a->nt;
-		float *e = a->emb + (size_t)r * d, *y = a->x[0] + (size_t)r * d;
-		const float *we = m->w.wte + (size_t)tok * d, *wp = m->w.wpe + (size_t)t * d;
-		for (int i = 0; i < d; i++) e[i] = (we[i] + m->w.wtt[i]) + wp[i];
-		ln_row(e, m->w.eln_w, m->w.eln_b, m->c.ln_eps, d, y, a->emb_mean + r, a->emb_rstd + r);
-		if (a->drop_on && m->c.hidden_drop > 0)
-			dropout_row(a, BERT_SITE_EMB, r, d, m->c.hidden_drop, y, a->emb_keep + (size_t)r * d);
-		if (o->outb) mm_to_bf16(y, o->outb + (size_t)r * d, d);
-	}
-}
-
 /* x += y over n values (element-wise: the same bits vectorised or not) */
 VEC_CLONES static void add_vec(float *restrict x, const float *restrict y, int n)
 {
 	for (int i = 0; i < n; i++) x[i] += y[i];
+}
+
+/* ESM's embeddings (lm_head ESM, see bert.h): times the attention mask,
+ * no dropout */
+static int emb_esm(const bert_config *c) { return c->lm_head == BERT_LMHEAD_ESM; }
+
+/* whether the embedding output is dropped out (its keep flags set) */
+static int emb_dropped(const bert_model *m, const bert_acts *a)
+{
+	return a->drop_on && m->c.hidden_drop > 0 && !emb_esm(&m->c);
+}
+
+/* token dropout's factor of row r's word embedding (1 without) */
+static float emb_scale(const bert_model *m, const bert_acts *a, int r)
+{
+	if (!m->c.token_dropout) return 1.0f;
+	return a->tokens[r] == m->c.mask_id ? 0.0f : a->tds[r / a->nt];
+}
+
+/* x[0] = the embeddings (bert.h): word (times emb_scale) + type 0 +
+ * position, LayerNorm, ESM's attention mask, dropout */
+static void emb_fwd_rows(void *ctx, int r0, int r1)
+{
+	rowop *o = ctx;
+	const bert_model *m = o->m;
+	const bert_config *c = &m->c;
+	bert_acts *a = o->a;
+	int d = c->hidden;
+	for (int r = r0; r < r1; r++) {
+		int tok = a->tokens[r];
+		float *e = a->emb + (size_t)r * d, *y = a->x[0] + (size_t)r * d;
+		const float *we = m->w.wte + (size_t)tok * d, *wt = m->w.wtt;
+		const float *wp = m->w.wpe ? m->w.wpe + (size_t)a->pos[r] * d : NULL;
+		if (wt && wp && !c->token_dropout) {      /* BERT */
+			for (int i = 0; i < d; i++) e[i] = (we[i] + wt[i]) + wp[i];
+		} else {
+			float s = emb_scale(m, a, r);
+			for (int i = 0; i < d; i++) e[i] = we[i] * s;
+			if (wt) add_vec(e, wt, d);
+			if (wp) add_vec(e, wp, d);
+		}
+		if (c->emb_noln) memcpy(y, e, d * sizeof *y);
+		else ln_row(e, m->w.eln_w, m->w.eln_b, c->ln_eps, d, y, a->emb_mean + r, a->emb_rstd + r);
+		if (emb_esm(c) && tok == c->pad_id) memset(y, 0, d * sizeof *y);   /* times attention_mask */
+		if (emb_dropped(m, a))
+			dropout_row(a, BERT_SITE_EMB, r, d, c->hidden_drop, y, a->emb_keep + (size_t)r * d);
+		if (o->outb) mm_to_bf16(y, o->outb + (size_t)r * d, d);
+	}
+}
+
+/* out = LayerNorm(res) (pre-LN's LN1; bf16: outb gets out rounded) */
+static void ln_rows(void *ctx, int r0, int r1)
+{
+	rowop *o = ctx;
+	int d = o->cols;
+	for (int r = r0; r < r1; r++) {
+		ln_row(o->res + (size_t)r * d, o->lnw, o->lnb, o->m->c.ln_eps, d, o->out + (size_t)r * d, o->mean + r, o->rstd + r);
+		if (o->outb) mm_to_bf16(o->out + (size_t)r * d, o->outb + (size_t)r * d, d);
+	}
+}
+
+/* io = dropout(io + bias) + res (pre-LN's residual add, no LayerNorm) */
+static void add_rows(void *ctx, int r0, int r1)
+{
+	rowop *o = ctx;
+	const bert_acts *a = o->a;
+	int d = o->cols;
+	for (int r = r0; r < r1; r++) {
+		float *x = o->io + (size_t)r * d;
+		if (o->bias) add_vec(x, o->bias, d);
+		if (a->drop_on && o->p > 0)
+			dropout_row(a, o->site, r, d, o->p, x, o->keep + (size_t)r * d);
+		add_vec(x, o->res + (size_t)r * d, d);
+	}
+}
+
+/* the final LayerNorm: x[L] = LN(x[L]) at every row (rws NULL) or the
+ * listed ones, its input kept in fin */
+static void final_ln_rows(void *ctx, int i0, int i1)
+{
+	rowop *o = ctx;
+	const bert_model *m = o->m;
+	bert_acts *a = o->a;
+	int d = a->d;
+	for (int i = i0; i < i1; i++) {
+		size_t r = o->rws ? (size_t)o->rws[i] : (size_t)i;
+		float *x = a->x[a->L] + r * d, *f = a->fin + r * d;
+		memcpy(f, x, d * sizeof *f);
+		ln_row(f, m->w.fln_w, m->w.fln_b, m->c.ln_eps, d, x, a->fmean + r, a->frstd + r);
+	}
 }
 
 static void bias_rows(void *ctx, int r0, int r1)
@@ -724,35 +813,41 @@ static const uint16_t *ffn_forward(bert_model *m, bert_acts *a, int l, int n, co
 }
 
 /* the rest of layer l after the attention context y->ctx of n rows: output
- * projection, residual res, LayerNorm, feed-forward, residual, LayerNorm
- * into out (dropout at the two residuals when training); bf16: the row ops
- * that make a product's input round it as they go, and outb (if not NULL)
- * gets out rounded */
+ * projection, residual res, and the FFN with its residual into out (dropout
+ * at the two residuals when training).  Post-LN (BERT): a1 = LN1(res +
+ * attn), out = LN2(a1 + ffn(a1)).  Pre-LN (bert.h): r1 = res + attn, a1 =
+ * LN2(r1), out = r1 + ffn(a1), no LayerNorm on out (layer_forward made
+ * LN1 before the attention).  bf16: the row ops that make a product's input
+ * round it as they go, and outb (if not NULL; post-LN only) gets out
+ * rounded */
 static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *res, float *out, uint16_t *outb)
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
-	int d = m->c.hidden, F = m->c.ffn;
+	int d = m->c.hidden, F = m->c.ffn, pre = m->c.norm == BERT_NORM_PRE;
 	rowop o = { .m = m, .a = a, .l = l, .cols = d };
-	/* post-LN (BERT): x = LN(x + drop(attn)); x = LN(x + drop(ffn)).  Pre-LN
-	 * (issue 23) normalises before the attention (layer_forward) and before
-	 * the FFN, and adds the residuals without a LayerNorm: add_ln_rows'
-	 * norm argument, and a final LayerNorm after the last layer */
-	BERT_INVARIANT(m->c.norm == BERT_NORM_POST, "norm placement %d", m->c.norm);
 
 	matmul_fwd(m, a, y->r1, y->ctx, NULL, w->ow, n, d, d);
-	o.io = y->r1, o.bias = w->ob, o.res = res, o.lnw = w->ln1w, o.lnb = w->ln1b;
-	o.out = y->a1, o.mean = y->mean1, o.rstd = y->rstd1, o.keep = y->keep1;
+	o.io = y->r1, o.bias = w->ob, o.res = res, o.out = y->a1, o.keep = y->keep1;
+	o.lnw = pre ? w->ln2w : w->ln1w, o.lnb = pre ? w->ln2b : w->ln1b;
+	o.mean = pre ? y->mean2 : y->mean1, o.rstd = pre ? y->rstd2 : y->rstd1;
 	o.site = bert_site_attn_out(l), o.p = m->c.hidden_drop;
 	o.outb = m->bf16 ? bf_slot(a, 2, (size_t)n * d) : NULL;
 	rows(m, n, add_ln_rows, &o);
 
 	const uint16_t *gb = ffn_forward(m, a, l, n, o.outb);
 
+	o.site = bert_site_ffn_out(l), o.keep = y->keep2, o.bias = w->fb;
+	if (pre) {
+		BERT_INVARIANT(!outb, "pre-LN layers round no output");
+		matmul_fwd(m, a, out, y->g, gb, w->fw, n, F, d);
+		o.io = out, o.res = y->r1, o.outb = NULL;
+		rows(m, n, add_rows, &o);
+		return;
+	}
 	matmul_fwd(m, a, y->r2, y->g, gb, w->fw, n, F, d);
-	o.io = y->r2, o.bias = w->fb, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
-	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2, o.keep = y->keep2;
-	o.site = bert_site_ffn_out(l);
+	o.io = y->r2, o.res = y->a1, o.lnw = w->ln2w, o.lnb = w->ln2b;
+	o.out = out, o.mean = y->mean2, o.rstd = y->rstd2;
 	o.outb = outb;
 	rows(m, n, add_ln_rows, &o);
 }
@@ -788,38 +883,75 @@ static void layer_forward(bert_model *m, bert_acts *a, int l, const int *rws, in
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
-	int N = a->nb * a->nt, d = m->c.hidden;
-	const float *x = a->x[l];
-	float *xq = rws ? a->x[l + 1] : (float *)x;   /* the query rows (listed: gathered first) */
+	int N = a->nb * a->nt, d = m->c.hidden, pre = m->c.norm == BERT_NORM_PRE;
+	const float *x = a->x[l], *h = x;             /* the attention's input */
+	const uint16_t *xb;                           /* bf16: h rounded */
+	if (pre) {                                    /* h = LN1(x) */
+		rowop o = { .m = m, .a = a, .cols = d, .res = x, .out = y->hn, .lnw = w->ln1w, .lnb = w->ln1b,
+		            .mean = y->mean1, .rstd = y->rstd1 };
+		o.outb = m->bf16 ? bf_slot(a, 1, (size_t)N * d) : NULL;
+		rows(m, N, ln_rows, &o);
+		h = y->hn, xb = o.outb;
+	} else
+		xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
+	float *xq = rws ? a->x[l + 1] : (float *)h;   /* the query rows (listed: gathered first) */
 	int nq = rws ? nr : N;
 
-	const uint16_t *xb = !m->bf16 ? NULL : a->xb_layer == l ? a->cb[1] : to_bf16(m, a, 1, x, N, d);
-	if (rws) gather_listed(a, x, xq, rws, nr);
+	if (rws) gather_listed(a, h, xq, rws, nr);
 	qkv_proj(m, a, y->q, y->qb, xq, rws ? NULL : xb, w->qw, w->qb, nq);
-	qkv_proj(m, a, y->k, y->kb, x, xb, w->kw, w->kb, N);
-	qkv_proj(m, a, y->v, y->vb, x, xb, w->vw, w->vb, N);
+	qkv_proj(m, a, y->k, y->kb, h, xb, w->kw, w->kb, N);
+	qkv_proj(m, a, y->v, y->vb, h, xb, w->vw, w->vb, N);
 	a->xb_layer = -1;
 
 	attjob aj = { .m = m, .a = a, .y = y, .l = l, .q = y->q, .qs = rws ? a->mstart : NULL, .nq = nq };
 	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
 
 	if (rws) {
-		layer_tail(m, a, l, nr, xq, y->r1, NULL);
-		for (int i = 0; i < nr; i++) memcpy(xq + (size_t)rws[i] * d, y->r1 + (size_t)i * d, d * sizeof(float));
+		/* the residual: x's listed rows (post-LN: the gathered queries);
+		 * pre-LN gathers them into r2, free until the tail's output */
+		const float *res = xq;
+		float *out = y->r1;
+		if (pre) {
+			for (int i = 0; i < nr; i++) memcpy(y->r2 + (size_t)i * d, x + (size_t)rws[i] * d, d * sizeof(float));
+			res = out = y->r2;
+		}
+		layer_tail(m, a, l, nr, res, out, NULL);
+		for (int i = 0; i < nr; i++) memcpy(xq + (size_t)rws[i] * d, out + (size_t)i * d, d * sizeof(float));
 		memset(a->mstart, 0, (a->nb + 1) * sizeof *a->mstart);
 		return;
 	}
-	/* bf16: the next layer's input rounded into slot 1 (x[l] there is used up) */
-	uint16_t *nb = m->bf16 && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
+	/* bf16, post-LN: the next layer's input rounded into slot 1 (x[l] there is used up) */
+	uint16_t *nb = m->bf16 && !pre && l + 1 < m->c.layers ? bf_slot(a, 1, (size_t)N * d) : NULL;
 	layer_tail(m, a, l, N, x, a->x[l + 1], nb);
 	a->xb_layer = nb ? l + 1 : -1;
+}
+
+/* position ids (a->pos) and token dropout's scales (a->tds) of the batch
+ * in a->tokens (bert.h) */
+static void emb_prepare(const bert_model *m, bert_acts *a)
+{
+	const bert_config *c = &m->c;
+	int T = a->nt;
+	for (int b = 0; b < a->nb; b++) {
+		const int32_t *tk = a->tokens + (size_t)b * T;
+		int *pos = a->pos + (size_t)b * T, real = 0, masks = 0;
+		for (int t = 0; t < T; t++) {
+			int ok = tk[t] != c->pad_id;
+			/* create_position_ids_from_input_ids: cumsum(ids != pad) * (ids != pad) + pad */
+			pos[t] = c->pos != BERT_POS_OFFSET ? t : ok ? c->pos_offset + real : c->pos_offset - 1;
+			real += ok, masks += tk[t] == c->mask_id;
+		}
+		/* EsmEmbeddings: (1 - 0.15 * 0.8) / (1 - masks / attention_mask.sum());
+		 * a record of pads or masks only (0/0, x/0 there) keeps 0.88 */
+		a->tds[b] = real > masks ? (float)((1 - 0.15 * 0.8) / (1.0 - (double)masks / real)) : 0.88f;
+	}
 }
 
 static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
                           const bert_drop *drop)
 {
-	BERT_INVARIANT(B <= a->B && T <= a->T && T <= m->c.max_pos,
-	               "batch %dx%d exceeds capacity %dx%d or max positions %d", B, T, a->B, a->T, m->c.max_pos);
+	BERT_INVARIANT(B <= a->B && T <= a->T && T <= bert_max_tokens(&m->c),
+	               "batch %dx%d exceeds capacity %dx%d or max positions %d", B, T, a->B, a->T, bert_max_tokens(&m->c));
 	BERT_INVARIANT(!m->bf16 || a->l[0].qb, "activations made before bert_set_precision");
 	a->nb = B, a->nt = T;
 	a->nm = 0;
@@ -830,11 +962,11 @@ static void forward_begin(bert_model *m, bert_acts *a, const int32_t *tokens, in
 	for (size_t i = 0; i < (size_t)B * T; i++)
 		BERT_INVARIANT(tokens[i] >= 0 && tokens[i] < m->c.vocab_size, "token %d out of range", tokens[i]);
 	rowop o = { .m = m, .a = a };
-	o.outb = m->bf16 ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;   /* layer 0's input */
-	/* learned absolute positions 0..T-1 (emb_fwd_rows, emb_bwd_cols);
-	 * ids from pos_offset, rotary (on q and k in layer_forward) and ALiBi
-	 * (a bias on att_fwd_range's scores) come with issue 23 */
-	BERT_INVARIANT(m->c.pos == BERT_POS_ABSOLUTE, "position encoding %d", m->c.pos);
+	/* bf16, post-LN: layer 0's input rounded (pre-LN layers round LN1's output) */
+	o.outb = m->bf16 && m->c.norm == BERT_NORM_POST ? bf_slot(a, 1, (size_t)B * T * m->c.hidden) : NULL;
+	/* learned positions (absolute or offset) here, by a->pos; rotary and
+	 * ALiBi act inside the attention, so these add none (no wpe) */
+	emb_prepare(m, a);
 	rows(m, B * T, emb_fwd_rows, &o);
 	a->xb_layer = o.outb ? 0 : -1;
 }
@@ -844,8 +976,10 @@ void bert_forward(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int
 {
 	forward_begin(m, a, tokens, B, T, drop);
 	for (int l = 0; l < m->c.layers; l++) layer_forward(m, a, l, NULL, 0);
-	/* ESM's emb_layer_norm_after (issue 23) would normalise x[L] here */
-	BERT_INVARIANT(!m->c.final_ln, "a final LayerNorm");
+	if (m->c.final_ln) {                  /* ESM's emb_layer_norm_after, GENA's last_layer_ln */
+		rowop o = { .m = m, .a = a };
+		rows(m, B * T, final_ln_rows, &o);
+	}
 }
 
 void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B, int T,
@@ -858,6 +992,10 @@ void bert_forward_rows(bert_model *m, bert_acts *a, const int32_t *tokens, int B
 	forward_begin(m, a, tokens, B, T, NULL);
 	for (int l = 0; l < L - 1; l++) layer_forward(m, a, l, NULL, 0);
 	layer_forward(m, a, L - 1, rws, nr);
+	if (m->c.final_ln) {
+		rowop o = { .m = m, .a = a, .rws = rws };
+		rows(m, nr, final_ln_rows, &o);
+	}
 }
 
 /* ---- MLM head ---------------------------------------------------------- */
@@ -923,9 +1061,8 @@ static void softmax_ce_rows(void *ctx, int i0, int i1)
 /* the head over the nm rows listed in a->mrow: prob[nm,V] */
 static void head_forward(bert_model *m, bert_acts *a, int nm, int probs)
 {
-	/* BERT's transform + tied decoder; the ESM head (its own decoder
-	 * weight) is a branch here and in bert_backward */
-	BERT_INVARIANT(m->c.lm_head == BERT_LMHEAD_BERT, "language-model head %d", m->c.lm_head);
+	/* BERT's transform + decoder (tied: the word embeddings); ESM's head
+	 * is the same (bert.h) */
 	int d = m->c.hidden, V = m->c.vocab_size;
 	rowop o = { .m = m, .a = a, .p = (float)probs };
 	if (nm == 0) return;
@@ -934,7 +1071,7 @@ static void head_forward(bert_model *m, bert_acts *a, int nm, int probs)
 	rowop g = { .m = m, .a = a, .io = a->ht, .out = a->hg, .bias = m->w.tb, .cols = d };
 	rows(m, nm, bias_gelu_rows, &g);
 	rows(m, nm, head_ln_rows, &o);
-	matmul_fwd(m, a, a->prob, a->hy, NULL, m->w.wte, nm, d, V);
+	matmul_fwd(m, a, a->prob, a->hy, NULL, m->w.dec_w ? m->w.dec_w : m->w.wte, nm, d, V);
 	rows(m, nm, softmax_ce_rows, &o);
 }
 
@@ -1176,30 +1313,50 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 	free(ct);
 }
 
+static void add_bwd_rows(void *ctx, int r0, int r1)
+{
+	ewjob *j = ctx;
+	for (int r = r0; r < r1; r++) add_vec(j->out + (size_t)r * j->cols, j->in + (size_t)r * j->cols, j->cols);
+}
+
+/* dy[n, d] += dx (a sublayer's input gradient joins the residual's) */
+static void add_backward(const bert_model *m, float *dy, const float *dx, int n, int d)
+{
+	ewjob j = { dx, NULL, dy, NULL, 0, d };
+	par_range(m->nthreads, n, add_bwd_rows, &j);
+}
+
+/* dres: d out of layer l on entry, d x[l] on return (records [b0, b0+nb)).
+ * Post-LN, the reverse of layer_tail: out = LN2(r2), r2 = a1 + drop(ffn(a1)),
+ * a1 = LN1(r1), r1 = x + drop(attn(x)).  Pre-LN: out = r1 + drop(ffn(a1)),
+ * a1 = LN2(r1), r1 = x + drop(attn(hn)), hn = LN1(x): the residual's
+ * gradient passes each sublayer unchanged, and each sublayer's input
+ * gradient goes back through its LayerNorm (in dtmp) and is added to it. */
 static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	bert_layer_w *g = &m->g.layer[l];
 	layer_acts *y = &a->l[l];
-	int T = a->nt, d = m->c.hidden, F = m->c.ffn, R = nb * T;
+	int T = a->nt, d = m->c.hidden, F = m->c.ffn, R = nb * T, pre = m->c.norm == BERT_NORM_PRE;
 	size_t r0 = (size_t)b0 * T, od = r0 * d, of = r0 * F;
 	float *dres = a->dres + od, *dtmp = a->dtmp + od, *dffn = a->dffn + of;
 	float p = m->c.hidden_drop;
-	/* post-LN, the reverse of layer_tail; pre-LN (issue 23) takes the
-	 * residual's gradient past the sublayers unnormalised and the
-	 * LayerNorms' backward before each sublayer's input instead */
-	BERT_INVARIANT(m->c.norm == BERT_NORM_POST, "norm placement %d", m->c.norm);
 
-	/* output LayerNorm, FFN (ffn_forward's kind: GELU), its residual */
-	ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
+	/* output LayerNorm (post-LN), FFN (ffn_forward's kind: GELU), its residual */
+	if (!pre) ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
 	linear_backward(m, a, dout, y->g + of, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
 	ewjob gj = { NULL, y->f + of, dffn, NULL, 0, F };
 	par_range(m->nthreads, R, gelu_bwd_rows, &gj);
-	linear_backward(m, a, dffn, y->a1 + od, NULL, w->iw, g->iw, g->ib, dres, 1.0f, R, d, F);
+	float *da1 = pre ? dtmp : dres;       /* pre-LN: d a1 alone, then through LN2 */
+	linear_backward(m, a, dffn, y->a1 + od, NULL, w->iw, g->iw, g->ib, da1, pre ? 0.0f : 1.0f, R, d, F);
+	if (pre) {
+		ln_backward(m, y->r1 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dtmp, g->ln2w, g->ln2b, R, d);
+		add_backward(m, dres, dtmp, R, d);
+	}
 
-	/* attention-output LayerNorm, dense, residual */
-	ln_backward(m, y->r1 + od, y->mean1 + r0, y->rstd1 + r0, w->ln1w, dres, g->ln1w, g->ln1b, R, d);
+	/* attention-output LayerNorm (post-LN), dense, residual */
+	if (!pre) ln_backward(m, y->r1 + od, y->mean1 + r0, y->rstd1 + r0, w->ln1w, dres, g->ln1w, g->ln1b, R, d);
 	dout = dropout_backward(m, a, dres, y->keep1 ? y->keep1 + od : NULL, p, dtmp, R, d);
 	linear_backward(m, a, dout, y->ctx + od, NULL, w->ow, g->ow, g->ob, a->dctx + od, 0.0f, R, d, d);
 
@@ -1210,11 +1367,17 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	attjob aj = { .m = m, .a = a, .y = y, .l = l, .b0 = b0, .xb = dcb, .R = R };
 	par_range(m->nthreads, nb * m->c.heads, att_bwd_range, &aj);
 
-	const float *x = a->x[l] + od;
+	/* q, k, v of the attention's input: x (post-LN) or hn (pre-LN) */
+	const float *x = (pre ? y->hn : a->x[l]) + od;
 	const uint16_t *xb = m->bf16 ? to_bf16(m, a, 1, x, R, d) : NULL;
-	linear_backward(m, a, a->dq + od, x, xb, w->qw, g->qw, g->qb, dres, 1.0f, R, d, d);
-	linear_backward(m, a, a->dk + od, x, xb, w->kw, g->kw, g->kb, dres, 1.0f, R, d, d);
-	linear_backward(m, a, a->dv + od, x, xb, w->vw, g->vw, g->vb, dres, 1.0f, R, d, d);
+	float *dh = pre ? dtmp : dres;
+	linear_backward(m, a, a->dq + od, x, xb, w->qw, g->qw, g->qb, dh, pre ? 0.0f : 1.0f, R, d, d);
+	linear_backward(m, a, a->dk + od, x, xb, w->kw, g->kw, g->kb, dh, 1.0f, R, d, d);
+	linear_backward(m, a, a->dv + od, x, xb, w->vw, g->vw, g->vb, dh, 1.0f, R, d, d);
+	if (pre) {
+		ln_backward(m, a->x[l] + od, y->mean1 + r0, y->rstd1 + r0, w->ln1w, dtmp, g->ln1w, g->ln1b, R, d);
+		add_backward(m, dres, dtmp, R, d);
+	}
 }
 
 typedef struct {
@@ -1224,23 +1387,37 @@ typedef struct {
 } embjob;
 
 /* scatter-add by columns so each gradient entry sums its rows in order;
- * <PAD> rows add nothing to the word embeddings (nn.Embedding padding_idx) */
+ * <PAD> rows add nothing to the word embeddings (nn.Embedding padding_idx),
+ * nor, with offset ids, to the position embeddings (ESM's padding_idx
+ * there); token dropout scales the word embeddings' gradient as it scaled
+ * them */
 static void emb_bwd_cols(void *ctx, int c0, int c1)
 {
 	embjob *j = ctx;
 	const bert_model *m = j->m;
 	const bert_acts *a = j->a;
-	int d = m->c.hidden, T = a->nt;
+	int d = m->c.hidden, pad = m->c.pad_id, off = m->c.pos == BERT_POS_OFFSET;
 	for (int r = j->r0; r < j->r0 + j->n; r++) {
 		const float *g = a->dres + (size_t)r * d;
-		int tok = a->tokens[r], t = r % T, pad = m->c.pad_id;
-		float *we = m->g.wte + (size_t)tok * d, *wp = m->g.wpe + (size_t)t * d, *wt = m->g.wtt;
+		int tok = a->tokens[r];
+		float s = emb_scale(m, a, r);
+		float *we = tok != pad && s != 0.0f ? m->g.wte + (size_t)tok * d : NULL;
+		float *wp = m->g.wpe && !(off && tok == pad) ? m->g.wpe + (size_t)a->pos[r] * d : NULL, *wt = m->g.wtt;
 		for (int c = c0; c < c1; c++) {
-			if (tok != pad) we[c] += g[c];
-			wp[c] += g[c];
-			wt[c] += g[c];
+			if (we) we[c] += g[c] * s;
+			if (wp) wp[c] += g[c];
+			if (wt) wt[c] += g[c];
 		}
 	}
+}
+
+/* ESM's attention mask on the embeddings, backward: <PAD> rows get none */
+static void emb_mask_bwd_rows(void *ctx, int r0, int r1)
+{
+	embjob *j = ctx;
+	int d = j->m->c.hidden;
+	for (int r = j->r0 + r0; r < j->r0 + r1; r++)
+		if (j->a->tokens[r] == j->m->c.pad_id) memset(j->a->dres + (size_t)r * d, 0, d * sizeof(float));
 }
 
 static void head_dlogits_rows(void *ctx, int i0, int i1)
@@ -1278,8 +1455,11 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		par_range(m->nthreads, nmk, head_dlogits_rows, &o);
 		size_t md = (size_t)m0 * d;
 		float *dlog = a->dlog + (size_t)m0 * V;
-		/* tied decoder: d E += dlogits^T hy; bias; d hy = dlogits E */
-		linear_backward(m, a, dlog, a->hy + md, NULL, m->w.wte, m->g.wte, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
+		/* decoder: d E += dlogits^T hy; bias; d hy = dlogits E (E: the word
+		 * embeddings when tied) */
+		const float *dec = m->w.dec_w ? m->w.dec_w : m->w.wte;
+		float *gdec = m->g.dec_w ? m->g.dec_w : m->g.wte;
+		linear_backward(m, a, dlog, a->hy + md, NULL, dec, gdec, m->g.cls_bias, a->dhy + md, 0.0f, nmk, d, V);
 		ln_backward(m, a->hg + md, a->hmean + m0, a->hrstd + m0, m->w.tln_w, a->dhy + md,
 		            m->g.tln_w, m->g.tln_b, nmk, d);
 		ewjob gj = { NULL, a->ht + md, a->dhy + md, NULL, 0, d };
@@ -1288,15 +1468,21 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 		o.l = m0;
 		par_range(m->nthreads, nmk, scatter_rows, &o);
 	}
+	float *dres = a->dres + r0 * d;
+	if (m->c.final_ln)
+		ln_backward(m, a->fin + r0 * d, a->fmean + r0, a->frstd + r0, m->w.fln_w, dres,
+		            m->g.fln_w, m->g.fln_b, R, d);
 	for (int l = m->c.layers - 1; l >= 0; l--) layer_backward(m, a, l, b0, nb);
 
-	float *dres = a->dres + r0 * d;
-	float *dx = dropout_backward(m, a, dres, a->emb_keep ? a->emb_keep + r0 * d : NULL,
-	                             m->c.hidden_drop, a->dtmp + r0 * d, R, d);
-	if (dx != dres) memcpy(dres, dx, (size_t)R * d * sizeof(float));
-	ln_backward(m, a->emb + r0 * d, a->emb_mean + r0, a->emb_rstd + r0, m->w.eln_w, dres,
-	            m->g.eln_w, m->g.eln_b, R, d);
 	embjob ej = { m, a, (int)r0, R };
+	if (emb_esm(&m->c)) par_range(m->nthreads, R, emb_mask_bwd_rows, &ej);
+	if (emb_dropped(m, a)) {
+		float *dx = dropout_backward(m, a, dres, a->emb_keep + r0 * d, m->c.hidden_drop, a->dtmp + r0 * d, R, d);
+		if (dx != dres) memcpy(dres, dx, (size_t)R * d * sizeof(float));
+	}
+	if (!m->c.emb_noln)
+		ln_backward(m, a->emb + r0 * d, a->emb_mean + r0, a->emb_rstd + r0, m->w.eln_w, dres,
+		            m->g.eln_w, m->g.eln_b, R, d);
 	par_range(m->nthreads, d, emb_bwd_cols, &ej);
 }
 

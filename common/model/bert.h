@@ -22,11 +22,23 @@
 
 /* Variants of the architecture, for the model families beyond BERT
  * (ESM / Nucleotide Transformer, GENA-LM, DNABERT-2).
- * Every zero value is BERT's, so a zeroed config is today's model; only the
- * zero values are implemented so far: bert_config_unsupported() names any
- * other, and every way a model enters (bert_init, model files, config.json)
- * refuses it with that name.  Each field has one branch point in bert.c
- * (and, for parameters, rows of the table in bert_table.c). */
+ * Every zero value is BERT's, so a zeroed config is today's model;
+ * bert_config_unsupported() names any value not implemented yet, and every
+ * way a model enters (bert_init, model files, config.json) refuses it with
+ * that name.  Each field has one branch point in bert.c (and, for
+ * parameters, rows of the table in bert_table.c).
+ *
+ * Pre-LN layers (GENA-LM's BertLayer with pre_layer_norm, ESM's EsmLayer):
+ * h = LN1(x); a = x + drop(attention-output(h)); x' = a + drop(FFN(LN2(a))),
+ * no LayerNorm after the residual adds (ln1 = pre_attention_ln, ln2 =
+ * post_attention_ln).  final_ln: x[L] = LN(x[L]) after the last layer;
+ * bert_hidden(a, L) is after it (HF's last output_hidden_states entry).
+ * The embeddings: word (token dropout: <mask> rows zero, each record's rows
+ * times 0.88 / (1 - #<mask> / #non-<PAD>), the masks the caller put in
+ * included) + token type 0 (type_vocab > 0) + learned positions
+ * (absolute or offset; none for rotary, ALiBi, none), LayerNorm (not with
+ * emb_noln), then ESM (lm_head ESM): times the attention mask, no dropout;
+ * others: dropout. */
 typedef enum {
 	BERT_NORM_POST = 0,           /* LayerNorm after each residual add (BERT) */
 	BERT_NORM_PRE,                /* LayerNorm before attention and FFN (ESM, GENA-LM) */
@@ -45,7 +57,12 @@ typedef enum {
 } bert_ffn;
 typedef enum {
 	BERT_LMHEAD_BERT = 0,         /* transform (dense, GELU, LayerNorm), tied decoder + bias */
-	BERT_LMHEAD_ESM,              /* EsmLMHead: dense, GELU, LayerNorm, decoder, bias */
+	BERT_LMHEAD_ESM,              /* EsmLMHead: dense, GELU, LayerNorm, decoder, bias: the
+	                               * same products as BERT's head (modeling_esm.py
+	                               * EsmLMHead.forward), so the same code.  The value also
+	                               * marks ESM's embeddings (EsmEmbeddings.forward): their
+	                               * output times the attention mask (<PAD> rows zero) and
+	                               * no dropout on them (none in ESM) */
 } bert_lmhead;
 typedef struct {
 	int vocab_size;               /* V */
@@ -66,7 +83,12 @@ typedef struct {
 	int norm;                     /* bert_norm */
 	int final_ln;                 /* 1: a LayerNorm after the last layer (ESM emb_layer_norm_after) */
 	int pos;                      /* bert_pos */
-	int pos_offset;               /* BERT_POS_OFFSET: the first position id */
+	int pos_offset;               /* BERT_POS_OFFSET: the first position id.  ESM's
+	                               * create_position_ids_from_input_ids: a record's k-th
+	                               * non-<PAD> token (k = 0, 1, ..) gets pos_offset + k,
+	                               * a <PAD> gets pos_offset - 1 (padding_idx: ESM sets
+	                               * pos_offset = pad_token_id + 1), so windows hold at
+	                               * most max_pos - pos_offset tokens (bert_max_tokens) */
 	int ffn_kind;                 /* bert_ffn */
 	int attn_nobias;              /* 1: q, k, v and attention output without biases */
 	int ffn_nobias;               /* 1: the FFN's dense layers without biases (NT v2) */
@@ -87,6 +109,9 @@ int bert_config_named(bert_config *c, const char *name, int vocab_size);
 /* NULL if c is usable, else what is wrong with it (an unsupported
  * variant included: bert_config_unsupported()'s text) */
 const char *bert_config_check(const bert_config *c);
+/* the longest window c's positions allow: max_pos, less pos_offset for
+ * offset position ids */
+int bert_max_tokens(const bert_config *c);
 /* NULL if every variant field of c is implemented, else what is not, e.g.
  * "pre-LN layers", "rotary position embeddings" (for "... is not supported
  * yet") */

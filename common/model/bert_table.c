@@ -38,14 +38,11 @@ const char *bert_config_unsupported(const bert_config *c)
 {
 	/* issue 23 implements these one by one: each line goes when its
 	 * branch in bert.c (and its table rows) exist */
-	if (c->norm != BERT_NORM_POST) return c->norm == BERT_NORM_PRE ? "pre-LN layers" : "an unknown norm placement";
-	if (c->final_ln) return "a final LayerNorm";
+	if (c->norm != BERT_NORM_POST && c->norm != BERT_NORM_PRE) return "an unknown norm placement";
 	switch (c->pos) {
-	case BERT_POS_ABSOLUTE: break;
-	case BERT_POS_OFFSET: return "position ids with an offset";
+	case BERT_POS_ABSOLUTE: case BERT_POS_OFFSET: case BERT_POS_NONE: break;
 	case BERT_POS_ROTARY: return "rotary position embeddings";
 	case BERT_POS_ALIBI: return "ALiBi attention biases";
-	case BERT_POS_NONE: return "no position embeddings";
 	default: return "an unknown position encoding";
 	}
 	if (c->ffn_kind == BERT_FFN_GEGLU) return "a GeGLU feed-forward";
@@ -53,12 +50,13 @@ const char *bert_config_unsupported(const bert_config *c)
 	if (c->ffn_kind != BERT_FFN_GELU) return "an unknown feed-forward";
 	if (c->attn_nobias) return "attention without biases";
 	if (c->ffn_nobias) return "a feed-forward without biases";
-	if (c->lm_head == BERT_LMHEAD_ESM) return "the ESM language-model head";
-	if (c->lm_head != BERT_LMHEAD_BERT) return "an unknown language-model head";
-	if (c->emb_noln) return "embeddings without a LayerNorm";
-	if (c->untied) return "a decoder not tied to the embeddings";
-	if (c->token_dropout) return "token dropout";
+	if (c->lm_head != BERT_LMHEAD_BERT && c->lm_head != BERT_LMHEAD_ESM) return "an unknown language-model head";
 	return NULL;
+}
+
+int bert_max_tokens(const bert_config *c)
+{
+	return c->pos == BERT_POS_OFFSET ? c->max_pos - c->pos_offset : c->max_pos;
 }
 
 const char *bert_config_check(const bert_config *c)
@@ -70,14 +68,17 @@ const char *bert_config_check(const bert_config *c)
 		return "hidden, layers, heads, ffn and max positions must be positive";
 	if (c->hidden % c->heads) return "hidden size must be a multiple of the number of heads";
 	if (c->type_vocab < 0) return "type_vocab_size must not be negative";
-	/* 0: no token-type embeddings (ESM); here, not in bert_config_unsupported,
-	 * which also sees configs whose sizes are not read yet */
-	if (c->type_vocab == 0) return "models without token-type embeddings are not supported yet";
 	if (!(c->hidden_drop >= 0 && c->hidden_drop < 1 && c->attn_drop >= 0 && c->attn_drop < 1))
 		return "dropout probabilities must be in [0,1)";
 	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
 		return "model too large";
 	if (c->pos_offset && c->pos != BERT_POS_OFFSET) return "a position offset needs offset position ids";
+	if (c->pos == BERT_POS_OFFSET && (c->pos_offset < 1 || c->pos_offset >= c->max_pos))
+		return "offset position ids need a position offset from 1 to max positions - 1";
+	if (c->token_dropout && c->mask_id < 0) return "token dropout needs a mask token id";
+	if ((unsigned)c->final_ln > 1 || (unsigned)c->emb_noln > 1 || (unsigned)c->untied > 1 ||
+	    (unsigned)c->token_dropout > 1)
+		return "final_ln, emb_noln, untied and token_dropout are 0 or 1";
 	return bert_config_unsupported(c);
 }
 
