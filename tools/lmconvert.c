@@ -5,7 +5,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "model/bert.h"
 #include "base/cli.h"
 #include "model/hfconfig.h"
+#include "model/hfnames.h"
 #include "tok/hftok.h"
 #include "model/model.h"
 #include "base/rng.h"
@@ -124,14 +127,6 @@ static const st_tensor *find_param(const st_set *s, const char *name, const st_f
 	return t;
 }
 
-static int same_shape(const st_tensor *t, const bert_param *p)
-{
-	if (t->ndim != p->ndim) return 0;
-	for (int d = 0; d < p->ndim; d++)
-		if (t->dim[d] != p->dim[d]) return 0;
-	return 1;
-}
-
 /* t as f32: a pointer into the mapping when it already is f32 (nothing
  * copied), else converted into *owned and the file pages released */
 static const float *as_f32(const st_file *f, const st_tensor *t, const char *name, float **owned)
@@ -182,18 +177,24 @@ static void load_tokenizer(tok_vocab *v, const char *dir, const st_set *s, hf_co
 	char e[1024];
 	bert_config *c = &hc->c;
 	const st_file *f;
-	const st_tensor *wte = st_set_find(s, "bert.embeddings.word_embeddings.weight", &f);
+	char wname[200];
+	int part;
+	hfname_of(hc->family, "bert.embeddings.word_embeddings.weight", -1, wname, sizeof wname, &part);
+	const st_tensor *wte = st_set_find(s, wname, &f);
 	if (wte && wte->ndim == 2 && wte->dim[0] != c->vocab_size)
-		die_file(f->path, "bert.embeddings.word_embeddings.weight has %" PRId64 " rows but config.json's vocab_size is %d",
-		         wte->dim[0], c->vocab_size);
+		die_file(f->path, "%s has %" PRId64 " rows but config.json's vocab_size is %d", wname, wte->dim[0], c->vocab_size);
 	if (hftok_load_dir(dir, v, e, sizeof e) != 0) die_file(dir, "%s", e);   /* e names the file in DIR */
 	if (v->n != c->vocab_size)
 		die_file(dir, "the tokenizer has %d tokens but the model's vocabulary (vocab_size, embedding rows) is %d",
 		         v->n, c->vocab_size);
 	if (hc->has_pad && hc->pad_token_id != v->id.pad)
 		die_file(cfgpath, "pad_token_id %d is not the tokenizer's pad token (%d)", hc->pad_token_id, v->id.pad);
+	/* ESM's token dropout finds <mask> by config.json's mask_token_id */
+	if (hc->mask_token_id >= 0 && hc->mask_token_id != v->id.mask)
+		die_file(cfgpath, "mask_token_id %d is not the tokenizer's mask token (%d)", hc->mask_token_id, v->id.mask);
 	c->pad_id = v->id.pad;
 	c->mask_id = v->id.mask;
+	if (c->pos == BERT_POS_OFFSET) c->pos_offset = c->pad_id + 1;
 }
 
 /* the tensors taken from the files: m's parameters (as f32), the names
@@ -206,67 +207,111 @@ typedef struct {
 	uint64_t hash;
 } taken;
 
-/* t must have p's shape; else die naming the file and the tensor */
-static void check_shape(const st_file *f, const st_tensor *t, const bert_param *p, const char *name)
+/* t must have shape dim[0..ndim); else die naming the file and the tensor */
+static void check_shape(const st_file *f, const st_tensor *t, int ndim, const int64_t *dim, const char *name)
 {
 	char sh[200], want[200];
-	shape_str(want, sizeof want, p->ndim, p->dim);
-	if (same_shape(t, p)) return;
+	int same = t->ndim == ndim;
+	for (int d = 0; same && d < ndim; d++) same = t->dim[d] == dim[d];
+	if (same) return;
+	shape_str(want, sizeof want, ndim, dim);
 	shape_str(sh, sizeof sh, t->ndim, t->dim);
 	die_file(f->path, "tensor %s has shape %s but the config wants %s", name, sh, want);
 }
 
-/* every parameter of m from the files (old LayerNorm names too) */
-static void take_params(taken *k, const bert_model *m, const st_set *s, const char *wfile)
+/* every parameter of m from the files, under the family's names (old
+ * LayerNorm names too); a fused tensor (DNABERT-2's Wqkv) gives each of
+ * its parts its block of rows */
+static void take_params(taken *k, const bert_model *m, int family, const st_set *s, const char *wfile)
 {
 	const st_file *f;
-	char used[200], want[200];
+	char hf[200], used[200], want[200];
 	k->tt = xcalloc(m->np, sizeof *k->tt);
 	k->owned = xcalloc(m->np, sizeof *k->owned);
-	k->names = xcalloc(s->n, sizeof *k->names);     /* the tensors used, to find the rest */
+	k->names = xcalloc((size_t)s->n + m->np, sizeof *k->names);     /* the tensors used, to find the rest */
 	k->hash = 0xcbf29ce484222325ULL;
 	for (int i = 0; i < m->np; i++) {
 		const bert_param *p = &m->p[i];
-		const st_tensor *t = find_param(s, p->name, &f, used, sizeof used);
-		shape_str(want, sizeof want, p->ndim, p->dim);
-		if (!t) die_file(wfile, "tensor %s is missing (the config wants shape %s)", p->name, want);
-		check_shape(f, t, p, used);
-		const float *x = as_f32(f, t, used, &k->owned[i]);
+		int part, nparts = hfname_of(family, bert_specs[p->spec].name, p->layer, hf, sizeof hf, &part);
+		int64_t dim[2] = { p->dim[0] * nparts, p->dim[1] };
+		const st_tensor *t = find_param(s, hf, &f, used, sizeof used);
+		shape_str(want, sizeof want, p->ndim, dim);
+		if (!t) die_file(wfile, "tensor %s is missing (the config wants shape %s)", hf, want);
+		check_shape(f, t, p->ndim, dim, used);
+		const float *x = as_f32(f, t, used, &k->owned[i]) + (size_t)part * p->n;
 		k->tt[i] = tns_tensor_make(p->name, TNS_F32, p->ndim, p->dim, x);
 		k->hash = rng_fnv1a_more(k->hash, x, p->n * sizeof(float));
 		k->names[k->nused++] = xstrdup(used);
-		if (cli_verbose > 0 && strcmp(used, p->name) != 0) info("%s <- %s", p->name, used);
+		if (cli_verbose > 0 && strcmp(used, p->name) != 0) {
+			if (nparts > 1) info("%s <- %s (rows %" PRId64 "-%" PRId64 ")", p->name, used, part * p->dim[0], (part + 1) * p->dim[0] - 1);
+			else info("%s <- %s", p->name, used);
+		}
 	}
 }
 
-/* the tied decoder, where the file has it, equal to what it is tied to;
- * then every tensor not used must be one a masked LM ignores */
-static void check_rest(taken *k, const bert_model *m, const st_set *s)
+/* rotary frequency i of head size dh: 1/10000^(2i/dh) in float32 (R 59-68) */
+static float inv_freq(int i, int dh) { return 1.0f / powf(10000.0f, (float)(2 * i) / (float)dh); }
+
+/* ESM's rotary buffer: inv_freq = 1/10000^(arange(0, dh, 2)/dh) (R 59-68,
+ * in float32); another base or size would be another model */
+static void check_inv_freq(const st_file *f, const st_tensor *t, const bert_model *m)
+{
+	int dh = m->c.hidden / m->c.heads;
+	if (m->c.pos != BERT_POS_ROTARY)
+		die_file(f->path, "unexpected tensor %s (a rotary buffer, but position_embedding_type is not rotary)", t->name);
+	int64_t want = dh / 2;
+	check_shape(f, t, 1, &want, t->name);
+	float *buf;
+	const float *x = as_f32(f, t, t->name, &buf);
+	for (int i = 0; i < dh / 2; i++) {
+		float e = inv_freq(i, dh);
+		if (!(fabsf(x[i] - e) <= 1e-6f * e))
+			die_file(f->path, "tensor %s: entry %d is %g, not 1/10000^(%d/%d) = %g: only rotary base 10000 is supported",
+			         t->name, i, (double)x[i], 2 * i, dh, (double)e);
+	}
+	free(buf);
+}
+
+/* the tied tensors, where the file has them, equal to what they are tied
+ * to; then every tensor not used must be one a masked LM ignores */
+static void check_rest(taken *k, const bert_model *m, int family, const st_set *s)
 {
 	const st_file *f;
-	for (int j = 0; j < m->np; j++) {          /* the tied decoder: checked against its parameter */
-		const char *tn = bert_specs[m->p[j].spec].tied;
-		const st_tensor *t = tn ? st_set_find(s, tn, &f) : NULL;
-		if (!t) continue;
+	char tn[200];
+	int part;
+	for (int j = 0; j < m->np; j++) {
 		const bert_param *p = &m->p[j];
-		check_shape(f, t, p, tn);
+		const char *tied = bert_specs[p->spec].tied;
+		/* an untied decoder is a parameter of its own; a family may have
+		 * no tied copy (DNABERT-2's decoder bias is the bias itself) */
+		if (!tied || bert_param_find(m, tied) >= 0 || !hfname_of(family, tied, -1, tn, sizeof tn, &part)) continue;
+		const st_tensor *t = st_set_find(s, tn, &f);
+		if (!t) continue;
+		check_shape(f, t, p->ndim, p->dim, tn);
 		float *buf;
 		const float *x = as_f32(f, t, tn, &buf);
 		if (memcmp(x, k->tt[j].data, p->n * sizeof(float)) != 0)
-			die_file(f->path, "tensor %s differs from %s: an untied decoder, which BertForMaskedLM (and seqlm) cannot hold",
-			         tn, p->name);
+			die_file(f->path, "tensor %s differs from %s, to which config.json ties it (tie_word_embeddings false unties a decoder weight)",
+			         tn, k->names[j]);
 		free(buf);
 		st_release(f, t);
 		k->names[k->nused++] = xstrdup(tn);
-		if (cli_verbose > 0) info("%s equals %s (tied)", tn, p->name);
+		if (cli_verbose > 0) info("%s equals %s (tied)", tn, k->names[j]);
 	}
 	for (int i = 0; i < s->n; i++) {
 		int seen = 0;
-		for (int j = 0; j < k->nused && !seen; j++) seen = strcmp(k->names[j], s->t[i]->name) == 0;
+		const char *name = s->t[i]->name;
+		const st_file *fi = &s->file[s->fileof[i]];
+		for (int j = 0; j < k->nused && !seen; j++) seen = strcmp(k->names[j], name) == 0;
 		if (seen) continue;
-		if (!bert_hf_ignored(s->t[i]->name))
-			die_file(s->file[s->fileof[i]].path, "unexpected tensor %s (not a BertForMaskedLM parameter)", s->t[i]->name);
-		if (cli_verbose > 0) info("ignoring %s (not used by a masked language model)", s->t[i]->name);
+		if (hfname_is_inv_freq(name)) {
+			check_inv_freq(fi, s->t[i], m);
+			if (cli_verbose > 0) info("%s: the rotary frequencies seqlm computes (checked)", name);
+			continue;
+		}
+		if (!hfname_ignored(family, &m->c, name))
+			die_file(fi->path, "unexpected tensor %s (not a %s parameter)", name, hfcfg_family_class(family));
+		if (cli_verbose > 0) info("ignoring %s (not used by a masked language model)", name);
 	}
 }
 
@@ -316,8 +361,8 @@ static void from_hf(const char *dir, const cli_opts *o)
 	tok_vocab v;
 	load_tokenizer(&v, dir, &s, &hc, path);
 	taken k = { 0 };
-	take_params(&k, &m, &s, wfile);
-	check_rest(&k, &m, &s);
+	take_params(&k, &m, hc.family, &s, wfile);
+	check_rest(&k, &m, hc.family, &s);
 	write_converted(o, &m, c, &v, &k);
 	taken_free(&k, m.np);
 	vocab_free(&v);
@@ -326,9 +371,14 @@ static void from_hf(const char *dir, const cli_opts *o)
 }
 
 /* ---- --to-hf -------------------------------------------------------------- */
-static void fail_dir(const char *file, const char *msg) __attribute__((noreturn));
-static void fail_dir(const char *file, const char *msg)
+static void fail_dir(const char *file, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void fail_dir(const char *file, const char *fmt, ...)
 {
+	char msg[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
 	rm_tmpdir();
 	sig_dir[0] = 0;
 	die_file(file, "%s", msg);
@@ -344,6 +394,39 @@ static int dir_is_empty(const char *dir)
 		empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
 	closedir(d);
 	return empty;
+}
+
+/* one more tensor for --to-hf: name (a copy), shape, zeroed data that
+ * fused[] owns */
+static float *add_tensor(st_wtensor *wt, float **own, int *nw, const char *name, int64_t d0, int64_t d1)
+{
+	st_wtensor *t = &wt[*nw];
+	t->name = xstrdup(name);
+	t->ndim = d1 ? 2 : 1, t->dim[0] = d0, t->dim[1] = d1;
+	t->data = own[*nw] = xcalloc((size_t)d0 * (d1 ? d1 : 1), sizeof(float));
+	(*nw)++;
+	return own[*nw - 1];
+}
+
+/* What EsmForMaskedLM's state_dict holds besides the masked LM's
+ * parameters, so that from_pretrained finds every key: the contact head
+ * (zeros: seqlm has none to give), the persistent rotary inv_freq buffers
+ * (R 59-68, as float32 computes them) and the position embeddings the NT
+ * v2 code keeps beside rotary ones (zeros, unused, R 220-224). */
+static int esm_buffers(const bert_config *c, int family, st_wtensor *wt, float **own, int nw)
+{
+	char name[200];
+	add_tensor(wt, own, &nw, "esm.contact_head.regression.weight", 1, (int64_t)c->layers * c->heads);
+	add_tensor(wt, own, &nw, "esm.contact_head.regression.bias", 1, 0);
+	if (c->pos != BERT_POS_ROTARY) return nw;
+	int dh = c->hidden / c->heads;
+	for (int l = 0; l < c->layers; l++) {
+		snprintf(name, sizeof name, "esm.encoder.layer.%d.attention.self.rotary_embeddings.inv_freq", l);
+		float *x = add_tensor(wt, own, &nw, name, dh / 2, 0);
+		for (int i = 0; i < dh / 2; i++) x[i] = inv_freq(i, dh);
+	}
+	if (family == HF_NT2) add_tensor(wt, own, &nw, "esm.embeddings.position_embeddings.weight", c->max_pos, c->hidden);
+	return nw;
 }
 
 static void to_hf(const char *dir, const char *model_path)
@@ -371,11 +454,14 @@ static void to_hf(const char *dir, const char *model_path)
 	}
 	chmod(sig_dir, 0755);
 
-	hf_config hc = { .c = m.c, .pad_token_id = m.c.pad_id };
+	const char *why;
+	int family = hfcfg_family_of(&m.c, &why);
+	if (family < 0) fail_dir(model_path, "no Hugging Face model family holds this model: %s", why);
+	hf_config hc = { .c = m.c, .family = family, .pad_token_id = m.c.pad_id, .mask_token_id = m.c.mask_id };
 	char *cfg = hfcfg_format(&hc);
 	snprintf(p, sizeof p, "%s/config.json", sig_dir);
 	FILE *fp = fopen(p, "w");
-	if (!fp || fputs(cfg, fp) < 0 || fclose(fp) != 0) fail_dir(p, strerror(errno));
+	if (!fp || fputs(cfg, fp) < 0 || fclose(fp) != 0) fail_dir(p, "%s", strerror(errno));
 	free(cfg);
 
 	/* as HF saves a BertForMaskedLM: PreTrainedModel.save_pretrained
@@ -384,28 +470,41 @@ static void to_hf(const char *dir, const char *model_path)
 	 * _tied_weights_keys (["predictions.decoder.bias",
 	 * "cls.predictions.decoder.weight"]) before safe_save_file(...,
 	 * metadata={"format": "pt"}); so the file holds exactly the parameters
-	 * seqlm has, and from_pretrained ties the decoder again */
-	st_wtensor *wt = xcalloc(m.np, sizeof *wt);
+	 * seqlm has, and from_pretrained ties the decoder again.  Each under
+	 * the family's name; the parts of a fused tensor (DNABERT-2's Wqkv)
+	 * are put together in one. */
+	int cap = m.np + m.c.layers + 3;
+	st_wtensor *wt = xcalloc(cap, sizeof *wt);
+	float **fused = xcalloc(cap, sizeof *fused);
+	int nw = 0;
 	for (int i = 0; i < m.np; i++) {
-		wt[i].name = m.p[i].name;
-		wt[i].ndim = m.p[i].ndim;
-		for (int d = 0; d < m.p[i].ndim; d++) wt[i].dim[d] = m.p[i].dim[d];
-		wt[i].data = m.params + m.p[i].off;
+		const bert_param *q = &m.p[i];
+		char hf[200];
+		int part, nparts = hfname_of(family, bert_specs[q->spec].name, q->layer, hf, sizeof hf, &part), w = 0;
+		while (w < nw && strcmp(wt[w].name, hf) != 0) w++;
+		if (w == nw) {
+			wt[w].name = xstrdup(hf);
+			wt[w].ndim = q->ndim;
+			for (int d = 0; d < q->ndim; d++) wt[w].dim[d] = q->dim[d];
+			wt[w].dim[0] *= nparts;
+			wt[w].data = m.params + q->off;
+			if (nparts > 1) wt[w].data = fused[w] = xmalloc((size_t)nparts * q->n * sizeof(float));
+			nw++;
+		}
+		if (fused[w]) memcpy(fused[w] + (size_t)part * q->n, m.params + q->off, q->n * sizeof(float));
 	}
+	if (family == HF_ESM || family == HF_NT2) nw = esm_buffers(&m.c, family, wt, fused, nw);
 	static const char *const meta[] = { "format", "pt" };
 	snprintf(p, sizeof p, "%s/model.safetensors", sig_dir);
-	if (st_write(p, m.np, wt, 1, meta, e, sizeof e) != 0) fail_dir(p, e);
-	free(wt);
-	if (tokenizer_save_hf(sig_dir, &v, e, sizeof e) != 0) {
-		char msg[1100];
-		snprintf(msg, sizeof msg, "tokenizer files: %s", e);
-		fail_dir(dir, msg);
-	}
-	if (rename(sig_dir, dir) != 0) fail_dir(dir, strerror(errno));
+	if (st_write(p, nw, wt, 1, meta, e, sizeof e) != 0) fail_dir(p, "%s", e);
+	for (int w = 0; w < nw; w++) free((char *)wt[w].name), free(fused[w]);
+	free(wt); free(fused);
+	if (tokenizer_save_hf(sig_dir, &v, e, sizeof e) != 0) fail_dir(dir, "tokenizer files: %s", e);
+	if (rename(sig_dir, dir) != 0) fail_dir(dir, "%s", strerror(errno));
 	sig_dir[0] = 0;
 	if (cli_verbose > 0)
-		info("%s: config.json, model.safetensors (%d tensors, %zu parameters), tokenizer (%s, %d tokens)",
-		     dir, m.np, m.n, v.kind, v.n);
+		info("%s: %s config.json, model.safetensors (%d tensors, %zu parameters), tokenizer (%s, %d tokens)",
+		     dir, hfcfg_family_name(family), nw, m.n, v.kind, v.n);
 	vocab_free(&v);
 	tns_header_free(&h);
 	bert_free(&m);

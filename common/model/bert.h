@@ -52,7 +52,8 @@ typedef enum {
 } bert_pos;
 typedef enum {
 	BERT_FFN_GELU = 0,            /* dense, GELU, dense (BERT) */
-	BERT_FFN_GEGLU,               /* GELU(x W1) * (x W2), dense (DNABERT-2) */
+	BERT_FFN_GEGLU,               /* GELU(x W1) * (x W2), dense (DNABERT-2); the
+	                               * gated product has no bias (MosaicBERT's) */
 	BERT_FFN_SWIGLU,              /* SiLU(x W1) * (x W2), dense (NT v2) */
 } bert_ffn;
 typedef enum {

@@ -90,6 +90,9 @@ static int has_wtt(const bert_config *c) { return c->type_vocab > 0; }
 static int has_eln(const bert_config *c) { return !c->emb_noln; }
 static int has_attn_bias(const bert_config *c) { return !c->attn_nobias; }
 static int has_ffn_bias(const bert_config *c) { return !c->ffn_nobias; }
+/* MosaicBERT's GeGLU (DNABERT-2, bert_layers.py BertGatedLinearUnitMLP):
+ * gated_layers is a Linear without bias, mlp.wo has one */
+static int has_ffn_in_bias(const bert_config *c) { return !c->ffn_nobias && c->ffn_kind != BERT_FFN_GEGLU; }
 static int is_post(const bert_config *c) { return c->norm == BERT_NORM_POST; }
 static int is_pre(const bert_config *c) { return c->norm == BERT_NORM_PRE; }
 static int has_fln(const bert_config *c) { return c->final_ln; }
@@ -134,7 +137,7 @@ const bert_spec bert_specs[] = {
 	LAY("post_attention_ln.weight", D, NONE, ONE, ln2w, is_pre),
 	LAY("post_attention_ln.bias", D, NONE, Z, ln2b, is_pre),
 	LAY("intermediate.dense.weight", FI, D, N, iw, NULL),
-	LAY("intermediate.dense.bias", FI, NONE, Z, ib, has_ffn_bias),
+	LAY("intermediate.dense.bias", FI, NONE, Z, ib, has_ffn_in_bias),
 	LAY("output.dense.weight", D, F, N, fw, NULL),
 	LAY("output.dense.bias", D, NONE, Z, fb, has_ffn_bias),
 	LAY("output.LayerNorm.weight", D, NONE, ONE, ln2w, is_post),
