@@ -102,6 +102,11 @@ def main():
         if T > room:
             sys.exit("torch_forward: error: %s: windows of %d: the model has %d positions" % (a.dir, T, room))
     sd = {n: (x.float() if x.is_floating_point() else x) for n, x in sd.items()}
+    if fam not in ("esm", "nt2"):
+        # BERT's ACT2FN["gelu"] (transformers activations.py, GELUActivation)
+        # and MosaicBERT's nn.GELU are the fused F.gelu, the same function as
+        # famlib's erf formula, which only ESM's own gelu() spells out
+        fl.erf_gelu = F.gelu
     inp = ids if sel is None else torch.where(sel, torch.full_like(ids, mask_id), ids)
     am = torch.ones_like(ids) if pad_id is None else (ids != pad_id).long()
     batches = [slice(b0, b0 + a.b) for b0 in range(0, ids.shape[0], a.b)]
