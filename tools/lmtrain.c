@@ -46,6 +46,9 @@ static void usage(FILE *fp)
 "      --heads N         override the number of attention heads\n"
 "      --ffn N           override the feed-forward size\n"
 "      --max-pos N       maximum positions (default 512)\n"
+"      --norm P          LayerNorm placement: post (BERT, default) or pre\n"
+"                        (before attention and FFN, as GENA-LM and ESM)\n"
+"      --final-ln        a LayerNorm after the last layer (with --norm pre)\n"
 "      --dropout P       hidden and attention dropout (default 0.1)\n"
 "      --seed N          initialisation, masking and dropout seed (default 1)\n"
 "      --seeds LIST      several members in one process (\"1-5\", \"1,3\"): one read\n"
@@ -117,12 +120,12 @@ enum {
 	O_ARCH = 0x2000, O_LAYERS, O_HIDDEN, O_HEADS, O_FFN, O_MAXPOS, O_DROPOUT, O_SEED, O_STEPS,
 	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG,
 	O_SEEDS, O_ACCUM, O_EVAL, O_EVERY, O_ESEED, O_EMASKP, O_FEVERY, O_FLOG, O_FEST, O_CKPT, O_CKEVERY,
-	O_RESUME, O_PREC
+	O_RESUME, O_PREC, O_NORM, O_FINALLN
 };
 
 typedef struct {
 	const char *arch;
-	int layers, hidden, heads, ffn, max_pos, bf16;
+	int layers, hidden, heads, ffn, max_pos, bf16, norm, final_ln;
 	double dropout;
 	uint64_t seed, data_seed;
 	long steps, epochs, batch, shuffle;
@@ -646,6 +649,7 @@ static void cfg_mismatch(const char *path, const bert_config *a, const bert_conf
 #define CMP(f, name) if (a->f != b->f) die_file(path, "%s is %d in the checkpoint, %d in this run", name, (int)a->f, (int)b->f)
 	CMP(vocab_size, "vocab_size"); CMP(hidden, "hidden_size"); CMP(layers, "num_hidden_layers");
 	CMP(heads, "num_attention_heads"); CMP(ffn, "intermediate_size"); CMP(max_pos, "max_position_embeddings");
+	CMP(norm, "layer_norm_placement (0 post, 1 pre)"); CMP(final_ln, "final_layer_norm");
 #undef CMP
 }
 
@@ -762,7 +766,8 @@ static const struct option longopts[] = {
 	{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
 	{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
 	{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
-	{ "precision", required_argument, 0, O_PREC }, CLI_LONGOPTS
+	{ "precision", required_argument, 0, O_PREC }, { "norm", required_argument, 0, O_NORM },
+	{ "final-ln", no_argument, 0, O_FINALLN }, CLI_LONGOPTS
 };
 
 /* one option into o (c as getopt_long returns it) */
@@ -805,6 +810,12 @@ static void set_opt(opts *o, cli_opts *co, int c)
 	case O_CKEVERY: o->ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
 	case O_RESUME: o->resume = optarg; break;
 	case O_PREC: o->bf16 = cli_precision(optarg); break;
+	case O_NORM:
+		if (!strcmp(optarg, "post")) o->norm = BERT_NORM_POST;
+		else if (!strcmp(optarg, "pre")) o->norm = BERT_NORM_PRE;
+		else die_usage("--norm: post or pre, not '%s'", optarg);
+		break;
+	case O_FINALLN: o->final_ln = 1; break;
 	default: cli_common_opt(co, c, optarg, usage);
 	}
 }
@@ -823,6 +834,9 @@ static void parse_opts(run *r)
 	if (o->min_lr > o->lr) die_usage("--min-lr %g is above --lr %g", o->min_lr, o->lr);
 	if (o->accum > o->batch) die_usage("--accum %ld is more than the batch (-b %ld)", o->accum, o->batch);
 	if (o->fisher_every && !o->eval) die_usage("--fisher-every measures on the eval set: give --eval FILE");
+	/* GENA-LM refuses last_layer_norm without pre_layer_norm (its
+	 * BertEncoder); a post-LN model ends in a LayerNorm already */
+	if (o->final_ln && o->norm != BERT_NORM_PRE) die_usage("--final-ln goes with --norm pre");
 }
 
 /* the members, their output and checkpoint names, and under MPI which of
@@ -876,6 +890,7 @@ static void model_config(run *r)
 	if (o->heads) cfg->heads = o->heads;
 	if (o->ffn) cfg->ffn = o->ffn;
 	if (o->max_pos) cfg->max_pos = o->max_pos;
+	cfg->norm = o->norm, cfg->final_ln = o->final_ln;
 	cfg->pad_id = r->voc->id.pad;
 	cfg->mask_id = r->voc->id.mask;
 	if (r->voc->id.mask < 0 || vocab_ncontent(r->voc) < 1)
@@ -897,11 +912,11 @@ static void open_data(run *r)
 	model_config(r);
 	if (!d->in_memory && o->epochs > 1)
 		die_usage("--epochs %ld needs a file: a pipe can be read only once (save the windows to a file, or use --steps)", o->epochs);
-	if (o->eval) evalset_load(&r->es, o->eval, r->voc->hash, r->cfg.max_pos, o->eval_seed, o->eval_q);
+	if (o->eval) evalset_load(&r->es, o->eval, r->voc->hash, bert_max_tokens(&r->cfg), o->eval_seed, o->eval_q);
 	data_start(d, o->shuffle);
 	if ((d->in_memory && d->n == 0) || (!d->in_memory && d->fill == 0)) die_file(d->path, "no token windows in the input");
-	if (d->T > r->cfg.max_pos)
-		die_file(d->path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d->T, r->cfg.max_pos);
+	if (d->T > bert_max_tokens(&r->cfg))
+		die_file(d->path, "windows of %d tokens exceed the model's %d positions (--max-pos)", d->T, bert_max_tokens(&r->cfg));
 	/* the steps; 0 for a pipe without --steps that is longer than the
 	 * shuffle buffer: one pass over it, a length nobody knows in advance.
 	 * The steps of one buffer-full then stand in for the total where a

@@ -216,9 +216,9 @@ int winread_check_model(const winread *w, const winread_model *mi, winread_err *
 		return fail(e, mi->path, 0, "the vocabulary has no mask token: a masked language model cannot be probed with it");
 	/* cutting windows would change what the model sees and where: refuse,
 	 * and say how to make windows that fit */
-	if (w->T > mi->c.max_pos)
+	if (w->T > bert_max_tokens(&mi->c))
 		return fail(e, mi->path, 0, "windows of %d tokens exceed the model's %d positions (max_position_embeddings): make the windows with seqtok -T %d",
-		            w->T, mi->c.max_pos, mi->c.max_pos);
+		            w->T, bert_max_tokens(&mi->c), bert_max_tokens(&mi->c));
 	return 0;
 }
 

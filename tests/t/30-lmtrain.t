@@ -70,6 +70,31 @@ fails_with "windows longer than --max-pos are refused" 1 "lmtrain: error: .*exce
 fails_with "a stream without a vocabulary is refused" 1 "lmtrain: error: .*vocabulary" lmtrain $small --steps 1 -q -o "$T/x.tns" "$T/novocab.tns"
 # the window checks are winread's (lmprobe's and fisherflow's): the same words
 fails_with "records without windows are refused as lmprobe refuses them" 1 "lmtrain: error: .*probe_model.tns: record 0 \(params\) has no i32\[T\] 'tokens' tensor \(not seqtok output\?\)" lmtrain $small --steps 1 -q -o "$T/x.tns" "$DATA/probe/probe_model.tns"
+# pre-LN layers and a final LayerNorm (--norm pre --final-ln): it learns at a
+# high learning rate, the file says so, the readers run it, any -t the same bits
+lmtrain $small --norm pre --final-ln --steps 150 --lr 3e-3 -q --log "$T/pre.tsv" -o "$T/pre.tns" "$E"
+ok $? "lmtrain --norm pre --final-ln trains"
+pf=$(awk -F'\t' '!/^#/ && $1 != "step" && $1 <= 5 {s += $3; n++} END {print s / n}' "$T/pre.tsv")
+pl=$(awk -F'\t' '!/^#/ && $1 != "step" {l[++n] = $3} END {for (i = n - 19; i <= n; i++) s += l[i]; print s / 20}' "$T/pre.tsv")
+awk -v a="$pf" -v b="$pl" 'BEGIN {exit !(b < a - 0.5)}'
+ok $? "the pre-LN training loss falls (first 5 steps $pf, last 20 of 150 steps $pl nats)"
+tnsview --header "$T/pre.tns" > "$T/ph"
+grep -q "^@KV	layer_norm_placement	pre$" "$T/ph" && grep -q "^@KV	final_layer_norm	true$" "$T/ph"
+ok $? "its header says layer_norm_placement pre, final_layer_norm true"
+tnsview -n 0 --no-header "$T/pre.tns" | grep -c 'pre_attention_ln\|post_attention_ln\|last_layer_ln' > "$T/pn"
+is "$(cat "$T/pn")" 10 "its LayerNorms under GENA-LM's names (2 per layer and LN, weight and bias; the last)"
+lmprobe -i "$E" "$T/pre.tns" > "$T/pre.probe.tns"; ok $? "lmprobe reads the pre-LN model"
+lmprobe -i "$E" --emit hidden:2 "$T/pre.tns" > "$T/pre.h.tns"; ok $? "and emits its last hidden state (after the final LN)"
+fisherflow -i "$E" "$T/pre.tns" > "$T/pre.fisher.tsv" && grep -q "^[^	]*	head	" "$T/pre.fisher.tsv"
+ok $? "fisherflow reads it (a head group)"
+lmtrain $small --norm pre --final-ln --steps 5 --seed 3 -t 1 -q -o "$T/pt1.tns" "$W"
+lmtrain $small --norm pre --final-ln --steps 5 --seed 3 -t 2 -q -o "$T/pt2.tns" "$W"
+is "$(tnsview -n -1 --no-header "$T/pt1.tns" | md5sum)" "$(tnsview -n -1 --no-header "$T/pt2.tns" | md5sum)" "pre-LN: -t 1 and -t 2 give bitwise the same parameters"
+[ "$(tnsview -n -1 --no-header "$T/pt1.tns" | md5sum)" != "$(tnsview -n -1 --no-header "$T/t1.tns" | md5sum)" ]
+ok $? "and another model than post-LN's"
+fails_with "--norm takes post or pre" 2 "lmtrain: .*--norm: post or pre, not 'side'" lmtrain $small --norm side --steps 1 -o "$T/x.tns" "$W"
+fails_with "--final-ln without --norm pre is a usage error" 2 "lmtrain: .*--final-ln goes with --norm pre" lmtrain $small --final-ln --steps 1 -o "$T/x.tns" "$W"
+
 v=$(lmtrain --version 2>&1); st=$?
 is "$st $(echo "$v" | grep -c '^MPI: ')" "0 1" "--version exits 0 and says whether MPI is built in (its note outlives option parsing: asan=1)"
 fails_with "an unknown architecture is a usage error" 2 "arch" lmtrain --arch 7B --steps 1 -o "$T/x.tns" "$W"

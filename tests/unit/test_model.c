@@ -226,14 +226,11 @@ static void test_load_errors(void)
 	write_model(path, &m, NULL, RENAME, k, "bert.encoder.layer.1.output.dense.bias_x");
 	load_fails(path, "parameter bert.encoder.layer.1.output.dense.bias missing", "a misnamed tensor");
 	static const struct { const char *kv, *want, *what; } refused[] = {
-		{ "layer_norm_placement\tpre", "@KV layer_norm_placement pre (pre-LN layers) is not supported yet", "pre-LN" },
-		{ "final_layer_norm\ttrue", "@KV final_layer_norm true (a final LayerNorm) is not supported yet", "a final LayerNorm" },
 		{ "position_encoding\trotary", "@KV position_encoding rotary (rotary position embeddings) is not supported yet", "rotary" },
 		{ "position_encoding\talibi", "@KV position_encoding alibi (ALiBi attention biases) is not supported yet", "ALiBi" },
 		{ "ffn_kind\tswiglu", "@KV ffn_kind swiglu (a SwiGLU feed-forward) is not supported yet", "SwiGLU" },
 		{ "attention_bias\tfalse", "@KV attention_bias false (attention without biases) is not supported yet", "bias-less attention" },
 		{ "ffn_bias\tfalse", "@KV ffn_bias false (a feed-forward without biases) is not supported yet", "a bias-less FFN" },
-		{ "lm_head\tesm", "@KV lm_head esm (the ESM language-model head) is not supported yet", "the ESM head" },
 		{ "layer_norm_placement\tsideways", "@KV layer_norm_placement sideways is not one of post, pre", "an unknown value (names the choices)" },
 		{ "position_offset\t2", "bad config: a position offset needs offset position ids", "an offset without offset positions" },
 	};
@@ -258,12 +255,10 @@ static void test_variants_refused(void)
 	bert_model m;
 	ok(bert_config_unsupported(&c) == NULL && bert_config_check(&c) == NULL, "BERT (all variant fields 0) is supported");
 	static const struct { int field; int v; const char *what; } cases[] = {
-		{ 0, BERT_NORM_PRE, "pre-LN layers" }, { 1, 1, "a final LayerNorm" },
-		{ 2, BERT_POS_OFFSET, "position ids with an offset" }, { 2, BERT_POS_ROTARY, "rotary position embeddings" },
-		{ 2, BERT_POS_ALIBI, "ALiBi attention biases" }, { 2, BERT_POS_NONE, "no position embeddings" },
+		{ 2, BERT_POS_ROTARY, "rotary position embeddings" }, { 2, BERT_POS_ALIBI, "ALiBi attention biases" },
 		{ 3, BERT_FFN_GEGLU, "a GeGLU feed-forward" }, { 3, BERT_FFN_SWIGLU, "a SwiGLU feed-forward" },
 		{ 4, 1, "attention without biases" }, { 5, 1, "a feed-forward without biases" },
-		{ 6, BERT_LMHEAD_ESM, "the ESM language-model head" },
+		{ 0, 7, "an unknown norm placement" }, { 6, 7, "an unknown language-model head" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		bert_config v = c;
@@ -272,6 +267,53 @@ static void test_variants_refused(void)
 		const char *why = bert_config_check(&v);
 		ok(why && !strcmp(why, cases[i].what) && bert_init(&m, &v) == -1, "bert_init refuses %s", cases[i].what);
 	}
+}
+
+/* the variants of pre-LN, final LN, offset / no positions, no embedding
+ * LN, no token types, token dropout, untied decoder, ESM head: accepted,
+ * their tensors (and no others) in the table, bound, written as @KV keys
+ * and read back bit for bit */
+static void test_variants_accepted(void)
+{
+	bert_config c = tiny();
+	c.norm = BERT_NORM_PRE, c.final_ln = 1, c.pos = BERT_POS_OFFSET, c.pos_offset = 2, c.emb_noln = 1;
+	c.type_vocab = 0, c.token_dropout = 1, c.mask_id = 4, c.untied = 1, c.lm_head = BERT_LMHEAD_ESM;
+	bert_model m, r;
+	char path[300], e[512];
+	tns_header h;
+	ok(bert_init(&m, &c) == 0, "bert_init accepts ESM's variant (%s)", bert_config_check(&c) ? bert_config_check(&c) : "ok");
+	/* word + position; per layer BERT's 16, the 2 LayerNorms renamed; final LN 2, head 5 + decoder */
+	ok(m.np == 2 + 16 * 2 + 2 + 6, "its table: %d tensors", m.np);
+	ok(!m.w.wtt && !m.w.eln_w && m.w.wpe && m.w.fln_w && m.w.fln_b && m.w.dec_w && m.w.layer[1].ln1w && m.w.layer[1].ln2b,
+	   "no token types, no embedding LN; positions, final LN, decoder and the pre-LN LayerNorms bound");
+	ok(bert_param_find(&m, "bert.encoder.layer.1.pre_attention_ln.weight") >= 0 &&
+	   bert_param_find(&m, "bert.encoder.layer.0.post_attention_ln.bias") >= 0 &&
+	   bert_param_find(&m, "bert.encoder.last_layer_ln.weight") >= 0 &&
+	   bert_param_find(&m, "cls.predictions.decoder.weight") >= 0 &&
+	   bert_param_find(&m, "bert.encoder.layer.0.attention.output.LayerNorm.weight") < 0,
+	   "named as GENA-LM names them (pre_attention_ln, post_attention_ln, last_layer_ln)");
+	bert_init_weights(&m, 13);
+	snprintf(path, sizeof path, "%s/v.tns", dir);
+	ok(write_model(path, &m, NULL, AS_IS, -1, NULL) == 0, "written");
+	ok(model_load(path, &r, &h, NULL, NULL, e, sizeof e) == 0, "and read back (%s)", e);
+	ok(r.n == m.n && !memcmp(r.params, m.params, m.n * sizeof(float)) && !memcmp(&r.c, &m.c, sizeof r.c),
+	   "every parameter and the whole config bit for bit");
+	const char *k[][2] = { { "layer_norm_placement", "pre" }, { "final_layer_norm", "true" }, { "position_encoding", "offset" },
+	                       { "position_offset", "2" }, { "embedding_layer_norm", "false" }, { "type_vocab_size", "0" },
+	                       { "token_dropout", "true" }, { "tie_word_embeddings", "false" }, { "lm_head", "esm" } };
+	int bad = 0;
+	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+		const char *v = tns_header_get(&h, k[i][0]);
+		if (!v || strcmp(v, k[i][1])) bad++, diag("@KV %s is %s, want %s", k[i][0], v ? v : "absent", k[i][1]);
+	}
+	ok(!bad, "the variant's @KV keys in the header");
+	tns_header_free(&h);
+	bert_free(&r);
+	bert_free(&m);
+	c = tiny(), c.pos = BERT_POS_NONE;
+	ok(bert_init(&m, &c) == 0 && !m.w.wpe && m.np == 4 + 16 * 2 + 5, "no positions: accepted, no position embeddings");
+	bert_free(&m);
+	unlink(path);
 }
 
 static void hf_fails(const char *json, const char *want, const char *what)
@@ -289,10 +331,13 @@ static void test_hfconfig(void)
 	const char *bert = "{\"model_type\": \"bert\", \"vocab_size\": 40, \"hidden_size\": 16, \"num_attention_heads\": 2}";
 	ok(hfcfg_parse(&h, bert, strlen(bert), e, sizeof e) == 0 && h.c.vocab_size == 40 && h.c.norm == BERT_NORM_POST &&
 	   h.c.pos == BERT_POS_ABSOLUTE, "a BERT config.json parses, post-LN, absolute positions (%s)", e);
-	hf_fails("{\"model_type\": \"esm\", \"vocab_size\": 40}", "model_type esm (pre-LN layers) is not supported yet",
-	         "ESM refused by what it lacks first");
-	hf_fails("{\"model_type\": \"bert\", \"pre_layer_norm\": true}",
-	         "pre_layer_norm true (GENA-LM) (pre-LN layers) is not supported yet", "GENA-LM refused");
+	const char *esm = "{\"model_type\": \"esm\", \"vocab_size\": 40, \"pad_token_id\": 1}";
+	ok(hfcfg_parse(&h, esm, strlen(esm), e, sizeof e) == 0 && h.c.norm == BERT_NORM_PRE && h.c.final_ln &&
+	   h.c.pos == BERT_POS_OFFSET && h.c.pos_offset == 2 && h.c.lm_head == BERT_LMHEAD_ESM,
+	   "an ESM config.json parses: pre-LN, final LN, positions from pad + 1, ESM head (%s)", e);
+	const char *gena = "{\"model_type\": \"bert\", \"pre_layer_norm\": true}";
+	ok(hfcfg_parse(&h, gena, strlen(gena), e, sizeof e) == 0 && h.c.norm == BERT_NORM_PRE,
+	   "a GENA-LM config.json (pre_layer_norm) parses: pre-LN (%s)", e);
 	hf_fails("{\"model_type\": \"bert\", \"alibi_starting_size\": 512}",
 	         "alibi_starting_size (MosaicBERT, DNABERT-2) (ALiBi attention biases) is not supported yet", "DNABERT-2 refused");
 	hf_fails("{\"model_type\": \"roberta\"}",
@@ -312,6 +357,7 @@ int main(void)
 	test_round_trip();
 	test_load_errors();
 	test_variants_refused();
+	test_variants_accepted();
 	test_hfconfig();
 	char p[300];
 	snprintf(p, sizeof p, "%s/m.tns", dir);
