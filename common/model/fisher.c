@@ -120,24 +120,30 @@ int fisher_add_batch(fisher_acc *f, bert_model *m, bert_acts *a,
 	return 0;
 }
 
+/* The groups are by the parameter table's names (bert_table.c), which
+ * every family's checkpoint names map to (hfnames.c): bert.embeddings.*,
+ * bert.encoder.layer.i.*, and the head: cls.* and a final LayerNorm
+ * (bert.encoder.last_layer_ln: ESM's emb_layer_norm_after, GENA-LM's
+ * last_layer_ln), which sits between the last layer and the head as the
+ * head's own LayerNorm does.  Per parameter, the table's names too: the
+ * same for every family, and DNABERT-2's fused Wqkv is three tensors. */
 const char *fisher_group_of(const char *name, fisher_by by, char *buf, size_t len)
 {
 	int layer;
 	const char *rest;
 	if (by == FISHER_BY_PARAM) { snprintf(buf, len, "%s", name); return buf; }
 	if (strncmp(name, "bert.embeddings.", 16) == 0) { snprintf(buf, len, "embeddings"); return buf; }
-	if (strncmp(name, "cls.", 4) == 0) { snprintf(buf, len, "head"); return buf; }
 	if (sscanf(name, "bert.encoder.layer.%d.", &layer) == 1 && (rest = strchr(name + 19, '.'))) {
 		rest++;
 		if (by == FISHER_BY_GROUP) snprintf(buf, len, "encoder.%d", layer);
-		else {
-			const char *part = strstr(rest, "LayerNorm") ? "layernorm" :
+		else {   /* pre-LN layers' pre_attention_ln / post_attention_ln are LayerNorms too */
+			const char *part = strstr(rest, "LayerNorm") || strstr(rest, "_ln.") ? "layernorm" :
 			                   strncmp(rest, "attention.", 10) == 0 ? "attention" : "ffn";
 			snprintf(buf, len, "encoder.%d.%s", layer, part);
 		}
 		return buf;
 	}
-	snprintf(buf, len, "other");
+	snprintf(buf, len, "head");
 	return buf;
 }
 

@@ -91,5 +91,5 @@ int hfname_ignored(int family, const bert_config *c, const char *name)
 	if (bert_hf_ignored(name)) return 1;
 	if (family != HF_ESM && family != HF_NT2) return 0;
 	return strncmp(name, "esm.contact_head.", 17) == 0 ||
-	       (c->pos == BERT_POS_ROTARY && strcmp(name, "esm.embeddings.position_embeddings.weight") == 0);
+	       (family == HF_NT2 && c->pos == BERT_POS_ROTARY && strcmp(name, "esm.embeddings.position_embeddings.weight") == 0);
 }

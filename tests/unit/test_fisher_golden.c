@@ -116,6 +116,13 @@ int main(void)
 	   strcmp(fisher_group_of("bert.embeddings.position_embeddings.weight", FISHER_BY_GROUP, buf, sizeof buf), "embeddings") == 0 &&
 	   strcmp(fisher_group_of("cls.predictions.bias", FISHER_BY_GROUP, buf, sizeof buf), "head") == 0,
 	   "parameter names map to groups and layer parts");
+	ok(strcmp(fisher_group_of("bert.encoder.last_layer_ln.weight", FISHER_BY_GROUP, buf, sizeof buf), "head") == 0 &&
+	   strcmp(fisher_group_of("bert.encoder.last_layer_ln.bias", FISHER_BY_LAYER_PART, buf, sizeof buf), "head") == 0 &&
+	   strcmp(fisher_group_of("cls.predictions.decoder.weight", FISHER_BY_GROUP, buf, sizeof buf), "head") == 0 &&
+	   strcmp(fisher_group_of("bert.encoder.layer.1.pre_attention_ln.weight", FISHER_BY_LAYER_PART, buf, sizeof buf), "encoder.1.layernorm") == 0 &&
+	   strcmp(fisher_group_of("bert.encoder.layer.1.post_attention_ln.bias", FISHER_BY_LAYER_PART, buf, sizeof buf), "encoder.1.layernorm") == 0 &&
+	   strcmp(fisher_group_of("bert.encoder.layer.1.pre_attention_ln.weight", FISHER_BY_GROUP, buf, sizeof buf), "encoder.1") == 0,
+	   "the families' rows: the final LayerNorm and an untied decoder in the head, pre-LN layers' LayerNorms in their layer");
 	bert_acts_free(a);
 	bert_free(&m);
 	fixture_free(&fx);
