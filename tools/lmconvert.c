@@ -1,7 +1,10 @@
-/* lmconvert -- HuggingFace BertForMaskedLM folders in and out: config.json,
- * model.safetensors (or shards) and the tokenizer files <-> a seqlm model
- * file whose header carries the config, the vocabulary and the tokenization
- * rule.  Parameters travel under their HF names; nothing is fetched. */
+/* lmconvert -- HuggingFace masked LM folders in and out (BERT, GENA-LM,
+ * ESM / Nucleotide Transformer, DNABERT-2): config.json, model.safetensors
+ * (or shards) and the tokenizer files <-> a seqlm model file whose header
+ * carries the config, the vocabulary and the tokenization rule.  The
+ * family comes from config.json (hfconfig.c); parameters travel under the
+ * table's names, mapped from and to the family's (hfnames.c); nothing is
+ * fetched. */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -31,8 +34,13 @@ static void usage(FILE *fp)
 	fprintf(fp,
 "Usage: lmconvert --from-hf DIR [-o model.tns]\n"
 "       lmconvert --to-hf DIR model.tns\n"
-"Convert a HuggingFace BertForMaskedLM model folder into a seqlm model, or a\n"
-"seqlm model into such a folder.\n"
+"Convert a HuggingFace masked language model folder into a seqlm model, or a\n"
+"seqlm model into such a folder.  Families (from config.json's keys): BERT,\n"
+"GENA-LM (pre_layer_norm, last_layer_norm), ESM / Nucleotide Transformer v1\n"
+"(model_type esm) and v2 (auto_map esm_config, add_bias_fnn: rotary, SwiGLU),\n"
+"DNABERT-2 (MosaicBERT: alibi_starting_size; ALiBi, fused Wqkv, GeGLU).\n"
+"Refused with the reason: sparse attention (GENA-LM's BigBird), configs mixing\n"
+"families' keys, relative positions, rotary with an odd head size.\n"
 "\n"
 "  --from-hf DIR       read DIR/config.json, DIR/model.safetensors (or the\n"
 "                      shards DIR/model.safetensors.index.json names) and the\n"
@@ -40,8 +48,8 @@ static void usage(FILE *fp)
 "                      the model to -o (default standard output)\n"
 "  --to-hf DIR         write config.json, model.safetensors and the tokenizer\n"
 "                      files of model.tns into DIR (new, or an empty folder),\n"
-"                      for BertForMaskedLM.from_pretrained(DIR) and\n"
-"                      AutoTokenizer.from_pretrained(DIR)\n"
+"                      in the family's own names and config keys, for its\n"
+"                      from_pretrained(DIR) and AutoTokenizer.from_pretrained(DIR)\n"
 "Options:\n"
 "  -o, --output FILE   --from-hf: the model file (written whole or not at all)\n"
 "  -f, --force         allow binary output to a terminal\n"

@@ -1,8 +1,7 @@
 #!/usr/bin/python3
 """hf_windows.py -- the token windows of hf_ref.py (windows.json) as a
-window stream for MODEL.tns: the model's own @TK/@VO header lines (and a
-BPE vocabulary's @MG merges), so the vocabulary hash is the one lmconvert
-wrote (NumPy only, no torch).
+window stream for MODEL.tns: the model's own @TK/@VO/@MG header lines, so the
+vocabulary hash is the one lmconvert wrote (NumPy only, no torch).
 
     /usr/bin/python3 tests/golden/hf_windows.py windows.json MODEL.tns OUT.tns"""
 import json
@@ -16,6 +15,6 @@ from tns_io import read_tns, write_tns  # noqa: E402
 
 w = json.load(open(sys.argv[1]))
 header, _ = read_tns(sys.argv[2])
-vl = [l for l in header if l.startswith(("@TK\t", "@VO\t", "@MG\t"))]
+vl = [l for l in header if l.startswith(("@TK\t", "@VO\t", "@MG\t"))]   # the vocabulary, BPE merges included
 recs = [(n, {"tokens": np.array(t, dtype=np.int32)}) for n, t in zip(w["names"], w["tokens"])]
 write_tns(sys.argv[3], vl + ["@KV\twindow\t%d" % w["window"]], recs)

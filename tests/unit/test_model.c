@@ -341,7 +341,7 @@ static void test_hfconfig(void)
 	hf_fails("{\"model_type\": \"bert\", \"alibi_starting_size\": 512}",
 	         "alibi_starting_size (MosaicBERT, DNABERT-2) (ALiBi attention biases) is not supported yet", "DNABERT-2 refused");
 	hf_fails("{\"model_type\": \"roberta\"}",
-	         "model_type \"roberta\" is not supported (bert only; other families are not implemented)",
+	         "model_type \"roberta\" is not supported (bert, esm; MosaicBERT by its keys)",
 	         "an unknown model_type: today's message");
 	hf_fails("{\"model_type\": \"bert\", \"position_embedding_type\": \"relative_key\"}",
 	         "position_embedding_type \"relative_key\" is not supported (absolute only)", "relative positions: today's message");
