@@ -50,6 +50,13 @@ static void usage(FILE *fp)
 "                        (before attention and FFN, as GENA-LM and ESM)\n"
 "      --final-ln        a LayerNorm after the last layer (with --norm pre)\n"
 "      --dropout P       hidden and attention dropout (default 0.1)\n"
+"      --pos P           positions: absolute (learned, BERT's; the default),\n"
+"                        rotary (on queries and keys, NT v2 / ESM-2), alibi\n"
+"                        (linear attention biases, DNABERT-2) or none\n"
+"      --ffn-act A       feed-forward: gelu (BERT's, the default), geglu\n"
+"                        (DNABERT-2) or swiglu (NT v2): gated, 2 x --ffn inputs\n"
+"      --no-bias WHAT    no biases in attn (q, k, v, output), ffn (both dense\n"
+"                        layers) or all (both); may be repeated\n"
 "      --seed N          initialisation, masking and dropout seed (default 1)\n"
 "      --seeds LIST      several members in one process (\"1-5\", \"1,3\"): one read\n"
 "                        of the data, identical batches; -o etc. take {seed}\n"
@@ -120,12 +127,13 @@ enum {
 	O_ARCH = 0x2000, O_LAYERS, O_HIDDEN, O_HEADS, O_FFN, O_MAXPOS, O_DROPOUT, O_SEED, O_STEPS,
 	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG,
 	O_SEEDS, O_ACCUM, O_EVAL, O_EVERY, O_ESEED, O_EMASKP, O_FEVERY, O_FLOG, O_FEST, O_CKPT, O_CKEVERY,
-	O_RESUME, O_PREC, O_NORM, O_FINALLN
+	O_RESUME, O_PREC, O_POS, O_FFNACT, O_NOBIAS, O_NORM, O_FINALLN
 };
 
 typedef struct {
 	const char *arch;
 	int layers, hidden, heads, ffn, max_pos, bf16, norm, final_ln;
+	int pos, ffn_kind, attn_nobias, ffn_nobias;   /* the variant (bert.h) */
 	double dropout;
 	uint64_t seed, data_seed;
 	long steps, epochs, batch, shuffle;
@@ -649,6 +657,8 @@ static void cfg_mismatch(const char *path, const bert_config *a, const bert_conf
 #define CMP(f, name) if (a->f != b->f) die_file(path, "%s is %d in the checkpoint, %d in this run", name, (int)a->f, (int)b->f)
 	CMP(vocab_size, "vocab_size"); CMP(hidden, "hidden_size"); CMP(layers, "num_hidden_layers");
 	CMP(heads, "num_attention_heads"); CMP(ffn, "intermediate_size"); CMP(max_pos, "max_position_embeddings");
+	CMP(pos, "the position encoding (--pos)"); CMP(ffn_kind, "the feed-forward (--ffn-act)");
+	CMP(attn_nobias, "attention without biases"); CMP(ffn_nobias, "feed-forward without biases");
 	CMP(norm, "layer_norm_placement (0 post, 1 pre)"); CMP(final_ln, "final_layer_norm");
 #undef CMP
 }
@@ -766,8 +776,9 @@ static const struct option longopts[] = {
 	{ "fisher-every", required_argument, 0, O_FEVERY }, { "fisher-log", required_argument, 0, O_FLOG },
 	{ "fisher-estimator", required_argument, 0, O_FEST }, { "checkpoint", required_argument, 0, O_CKPT },
 	{ "checkpoint-every", required_argument, 0, O_CKEVERY }, { "resume", required_argument, 0, O_RESUME },
-	{ "precision", required_argument, 0, O_PREC }, { "norm", required_argument, 0, O_NORM },
-	{ "final-ln", no_argument, 0, O_FINALLN }, CLI_LONGOPTS
+	{ "precision", required_argument, 0, O_PREC }, { "pos", required_argument, 0, O_POS },
+	{ "ffn-act", required_argument, 0, O_FFNACT }, { "no-bias", required_argument, 0, O_NOBIAS },
+	{ "norm", required_argument, 0, O_NORM }, { "final-ln", no_argument, 0, O_FINALLN }, CLI_LONGOPTS
 };
 
 /* one option into o (c as getopt_long returns it) */
@@ -810,6 +821,25 @@ static void set_opt(opts *o, cli_opts *co, int c)
 	case O_CKEVERY: o->ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
 	case O_RESUME: o->resume = optarg; break;
 	case O_PREC: o->bf16 = cli_precision(optarg); break;
+	case O_POS:
+		if (!strcmp(optarg, "absolute")) o->pos = BERT_POS_ABSOLUTE;
+		else if (!strcmp(optarg, "rotary")) o->pos = BERT_POS_ROTARY;
+		else if (!strcmp(optarg, "alibi")) o->pos = BERT_POS_ALIBI;
+		else if (!strcmp(optarg, "none")) o->pos = BERT_POS_NONE;
+		else die_usage("--pos %s: not absolute, rotary, alibi or none", optarg);
+		break;
+	case O_FFNACT:
+		if (!strcmp(optarg, "gelu")) o->ffn_kind = BERT_FFN_GELU;
+		else if (!strcmp(optarg, "geglu")) o->ffn_kind = BERT_FFN_GEGLU;
+		else if (!strcmp(optarg, "swiglu")) o->ffn_kind = BERT_FFN_SWIGLU;
+		else die_usage("--ffn-act %s: not gelu, geglu or swiglu", optarg);
+		break;
+	case O_NOBIAS:
+		if (!strcmp(optarg, "attn") || !strcmp(optarg, "all")) o->attn_nobias = 1;
+		if (!strcmp(optarg, "ffn") || !strcmp(optarg, "all")) o->ffn_nobias = 1;
+		if (strcmp(optarg, "attn") && strcmp(optarg, "ffn") && strcmp(optarg, "all"))
+			die_usage("--no-bias %s: not attn, ffn or all", optarg);
+		break;
 	case O_NORM:
 		if (!strcmp(optarg, "post")) o->norm = BERT_NORM_POST;
 		else if (!strcmp(optarg, "pre")) o->norm = BERT_NORM_PRE;
@@ -890,6 +920,8 @@ static void model_config(run *r)
 	if (o->heads) cfg->heads = o->heads;
 	if (o->ffn) cfg->ffn = o->ffn;
 	if (o->max_pos) cfg->max_pos = o->max_pos;
+	cfg->pos = o->pos, cfg->ffn_kind = o->ffn_kind;
+	cfg->attn_nobias = o->attn_nobias, cfg->ffn_nobias = o->ffn_nobias;
 	cfg->norm = o->norm, cfg->final_ln = o->final_ln;
 	cfg->pad_id = r->voc->id.pad;
 	cfg->mask_id = r->voc->id.mask;

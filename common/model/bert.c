@@ -291,6 +291,42 @@ VEC_CLONES static void gelu_fwd_vec(float *restrict f, float *restrict g, const 
 	}
 }
 
+/* g = f Phi(f) (GELU without a bias) */
+VEC_CLONES static void gelu_vec(const float *restrict f, float *restrict g, int n)
+{
+	for (int i = 0; i < n; i++) g[i] = f[i] * phi_cdf(f[i]);
+}
+
+/* SiLU's sigmoid, x / (1 + e^-x) = x sigmoid(x) */
+static inline __attribute__((always_inline)) float sigm(float x) { return 1.0f / (1.0f + fexp(-x)); }
+
+/* gated: g = act(f[i]) f[F + i], act GELU (GeGLU) or SiLU (SwiGLU) */
+VEC_CLONES static void glu_fwd_vec(const float *restrict f, float *restrict g, int F, int silu)
+{
+	if (silu)
+		for (int i = 0; i < F; i++) g[i] = f[i] * sigm(f[i]) * f[F + i];
+	else
+		for (int i = 0; i < F; i++) g[i] = f[i] * phi_cdf(f[i]) * f[F + i];
+}
+
+/* back through the gate: dh (d g) -> df[2F] = (dh * up * act'(gate), dh * act(gate)) */
+VEC_CLONES static void glu_bwd_vec(const float *restrict f, const float *restrict dh, float *restrict df,
+                                   int F, int silu)
+{
+	if (silu)
+		for (int i = 0; i < F; i++) {
+			float x = f[i], s = sigm(x);
+			df[i] = dh[i] * f[F + i] * (s + x * s * (1.0f - s));
+			df[F + i] = dh[i] * x * s;
+		}
+	else
+		for (int i = 0; i < F; i++) {
+			float x = f[i], pdf = 0.39894228040143268f * fexp(-0.5f * x * x);
+			df[i] = dh[i] * f[F + i] * (phi_cdf(x) + x * pdf);
+			df[F + i] = dh[i] * x * phi_cdf(x);
+		}
+}
+
 /* d *= Phi(f) + f phi(f) */
 VEC_CLONES static void gelu_bwd_vec(const float *restrict f, float *restrict d, int n)
 {
@@ -315,6 +351,14 @@ VEC_CLONES static void softmax_row(float *restrict s, const int32_t *restrict to
 	for (int j = n; j < T; j++) sum += s[j];
 	float inv = 1.0f / sum;
 	for (int j = 0; j < T; j++) s[j] *= inv;
+}
+
+/* ALiBi's bias on the scores of query position i: s[j] -= slope |i - j|
+ * (MosaicBERT: slopes times -|i - j| in float32, added to the scaled
+ * scores) */
+VEC_CLONES static void alibi_row(float *restrict s, int i, int T, float slope)
+{
+	for (int j = 0; j < T; j++) s[j] += slope * (float)-(i > j ? i - j : j - i);
 }
 
 /* back through the softmax of one row: g = P (g - P.g) sc */
@@ -342,7 +386,7 @@ typedef struct {
 	float *att;                    /* [B,h,T,T] softmax probabilities */
 	uint8_t *att_keep;             /* [B,h,T,T] dropout keep flags */
 	float *r1, *mean1, *rstd1, *a1; uint8_t *keep1;
-	float *f, *g;                  /* [N,ffn] dense and GELU */
+	float *f, *g;                  /* [N,FI] dense (gated: gate | up), [N,ffn] activation */
 	float *r2, *mean2, *rstd2; uint8_t *keep2;
 	uint16_t *qb, *kb, *vb;        /* bf16: q, k, v rounded, [N,d] */
 	float *hn;                     /* pre-LN: LN1(x), the attention's input [N,d] */
@@ -374,7 +418,11 @@ struct bert_acts {
 	float *hx, *ht, *hg, *hmean, *hrstd, *hy, *prob, *dlog, *mloss;
 	float *dhx, *dhy, *dht;
 	/* backward scratch */
-	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn;
+	float *dres, *dtmp, *dctx, *dq, *dk, *dv, *dffn;   /* dffn [N,FI] */
+	float *dglu;                   /* gated FFNs: d activation [N,ffn] */
+	/* position tables, for the capacity T: rotary cos and sin of t *
+	 * inv_freq[i], [T, dh/2]; ALiBi slopes [h] */
+	float *rcos, *rsin, *slope;
 	/* bf16: operands rounded for the products (grown as needed) */
 	uint16_t *cb[3]; size_t cbn[3];
 	int xb_layer;                  /* slot 1 holds x[xb_layer] rounded (-1: nothing) */
@@ -382,11 +430,48 @@ struct bert_acts {
 
 static float *falloc(size_t n) { float *p = xaligned((n ? n : 1) * sizeof(float)); memset(p, 0, (n ? n : 1) * sizeof(float)); return p; }
 
+/* Rotary position embeddings (NT v2 / ESM-2, GPT-NeoX style halves): the
+ * pair (x[i], x[i + dh/2]) of a head at position t turns by the angle
+ * t * inv_freq[i], inv_freq[i] = 1 / 10000^(2i/dh) in float32 as
+ * RotaryEmbedding.__init__ makes it (t from 0 whatever the padding).  The
+ * angle and its cosine and sine in double, rounded once. */
+static void rotary_tables(const bert_config *c, int T, float **cs, float **sn)
+{
+	int half = c->hidden / c->heads / 2;
+	*cs = falloc((size_t)T * half), *sn = falloc((size_t)T * half);
+	for (int i = 0; i < half; i++) {
+		float e = (float)(2 * i) / (float)(2 * half);
+		float inv = 1.0f / powf(10000.0f, e);
+		for (int t = 0; t < T; t++) {
+			double ang = (double)t * inv;
+			(*cs)[(size_t)t * half + i] = (float)cos(ang);
+			(*sn)[(size_t)t * half + i] = (float)sin(ang);
+		}
+	}
+}
+
+void bert_alibi_slopes(int n, float *slope)
+{
+	/* MosaicBERT's _get_alibi_head_slopes: for n a power of two,
+	 * start = 2^(-2^-(log2 n - 3)) and slope_h = start * start^h; else
+	 * the p = 2^floor(log2 n) slopes of p heads, then every other slope of
+	 * 2p heads, the first n - p of them.  In double as Python computes
+	 * them, then float32 (torch.Tensor) */
+	int p = 1;
+	while (p * 2 <= n) p *= 2;
+	double start = pow(2.0, -pow(2.0, -(log2((double)p) - 3.0)));
+	for (int h = 0; h < p; h++) slope[h] = (float)(start * pow(start, h));
+	if (p == n) return;
+	double s2 = pow(2.0, -pow(2.0, -(log2(2.0 * p) - 3.0)));
+	for (int h = 0; h < n - p; h++) slope[p + h] = (float)(s2 * pow(s2, 2 * h));
+}
+
 bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 {
 	const bert_config *c = &m->c;
 	bert_acts *a = xcalloc(1, sizeof *a);
 	size_t N = (size_t)B * T, d = c->hidden, F = c->ffn, att = (size_t)B * c->heads * T * T;
+	size_t FI = c->ffn_kind == BERT_FFN_GELU ? F : 2 * F;     /* the FFN's first product */
 	int L = c->layers, nl = train ? L : 1;
 	a->B = B, a->T = T, a->train = train;
 	a->xb_layer = -1;
@@ -403,7 +488,7 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 		y->q = falloc(N * d), y->k = falloc(N * d), y->v = falloc(N * d), y->ctx = falloc(N * d);
 		y->att = falloc(att);
 		y->r1 = falloc(N * d), y->mean1 = falloc(N), y->rstd1 = falloc(N), y->a1 = falloc(N * d);
-		y->f = falloc(N * F), y->g = falloc(N * F);
+		y->f = falloc(N * FI), y->g = falloc(N * F);
 		y->r2 = falloc(N * d), y->mean2 = falloc(N), y->rstd2 = falloc(N);
 		if (c->norm == BERT_NORM_PRE) y->hn = falloc(N * d);
 		if (m->bf16) {
@@ -419,7 +504,13 @@ bert_acts *bert_acts_new(const bert_model *m, int B, int T, int train)
 		a->emb_keep = xcalloc(N * d, 1);
 		a->dres = falloc(N * d), a->dtmp = falloc(N * d), a->dctx = falloc(N * d);
 		a->dq = falloc(N * d), a->dk = falloc(N * d), a->dv = falloc(N * d);
-		a->dffn = falloc(N * F);
+		a->dffn = falloc(N * FI);
+		if (FI != F) a->dglu = falloc(N * F);
+	}
+	if (c->pos == BERT_POS_ROTARY) rotary_tables(c, T, &a->rcos, &a->rsin);
+	if (c->pos == BERT_POS_ALIBI) {
+		a->slope = falloc(c->heads);
+		bert_alibi_slopes(c->heads, a->slope);
 	}
 	a->mrow = xcalloc(N + 1, sizeof *a->mrow);
 	a->mlab = xcalloc(N + 1, sizeof *a->mlab);
@@ -451,7 +542,7 @@ void bert_acts_free(bert_acts *a)
 	free(a->x);
 	head_free(a);
 	free(a->dres); free(a->dtmp); free(a->dctx); free(a->dq); free(a->dk); free(a->dv);
-	free(a->dffn);
+	free(a->dffn); free(a->dglu); free(a->rcos); free(a->rsin); free(a->slope);
 	free(a->mrow); free(a->mlab); free(a->mstart);
 	free(a);
 }
@@ -497,7 +588,9 @@ typedef struct {
 	float p;
 	uint16_t *outb;               /* bf16: out rounded too (NULL: not wanted) */
 	int nrows;
-	const int *rws;               /* final_ln_rows: the listed rows (NULL: all) */
+	const int *rws;               /* final_ln_rows: the listed rows (NULL: all); qkv_rows:
+	                               * row i is row rws[i] of the batch (NULL: i) */
+	int rot;                      /* qkv_rows: rotary on these rows (q and k) */
 } rowop;
 
 static void dropout_row(const bert_acts *a, int site, int r, int d, float p, float *x, uint8_t *keep)
@@ -604,23 +697,42 @@ static void final_ln_rows(void *ctx, int i0, int i1)
 	}
 }
 
-static void bias_rows(void *ctx, int r0, int r1)
+/* the rotation of one head's values x[2 half] at a position whose table
+ * rows are c, s: (x1, x2) -> (x1 c - x2 s, x2 c + x1 s), i.e.
+ * x cos + rotate_half(x) sin with rotate_half(x) = (-x2, x1); sg = -1 turns
+ * back (the transpose, for the backward) */
+VEC_CLONES static void rope_vec(float *restrict x, const float *restrict c, const float *restrict s,
+                                int half, float sg)
 {
-	rowop *o = ctx;
-	for (int r = r0; r < r1; r++) add_vec(o->io + (size_t)r * o->cols, o->bias, o->cols);
+	for (int i = 0; i < half; i++) {
+		float x1 = x[i], x2 = x[half + i], si = sg * s[i];
+		x[i] = x1 * c[i] - x2 * si;
+		x[half + i] = x2 * c[i] + x1 * si;
+	}
 }
 
-/* bf16: io += bias, then its rows rounded head-major into outb (the
- * attention's q, k, v), in one pass */
-static void bias_heads_rows(void *ctx, int r0, int r1)
+/* every head of the row of batch row r (position r % T) turned, sg as rope_vec */
+static void rope_row(const bert_acts *a, float *x, int r, int H, int dh, float sg)
+{
+	int half = dh / 2;
+	size_t t = (size_t)(r % a->nt) * half;
+	for (int h = 0; h < H; h++) rope_vec(x + (size_t)h * dh, a->rcos + t, a->rsin + t, half, sg);
+}
+
+/* q, k or v rows: io += bias (when the layer has one); rotary at each
+ * row's position (q and k, when rot); bf16: the rows rounded head-major
+ * into outb (the attention's operands), in the same pass */
+static void qkv_rows(void *ctx, int r0, int r1)
 {
 	rowop *o = ctx;
 	int d = o->cols, H = o->m->c.heads, dh = d / H;
 	for (int r = r0; r < r1; r++) {
 		float *x = o->io + (size_t)r * d;
-		add_vec(x, o->bias, d);
-		for (int h = 0; h < H; h++)
-			mm_to_bf16(x + (size_t)h * dh, o->outb + ((size_t)h * o->nrows + r) * dh, dh);
+		if (o->bias) add_vec(x, o->bias, d);
+		if (o->rot) rope_row(o->a, x, o->rws ? o->rws[r] : r, H, dh, 1.0f);
+		if (o->outb)
+			for (int h = 0; h < H; h++)
+				mm_to_bf16(x + (size_t)h * dh, o->outb + ((size_t)h * o->nrows + r) * dh, dh);
 	}
 }
 
@@ -633,6 +745,25 @@ static void bias_gelu_rows(void *ctx, int r0, int r1)
 	}
 }
 
+/* the FFN's first product's columns, FI of the table */
+static int ffn_in(const bert_config *c) { return c->ffn_kind == BERT_FFN_GELU ? c->ffn : 2 * c->ffn; }
+
+/* the FFN's activation of rows of f (FI columns) into g (F = cols columns)
+ * for the kinds bias_gelu_rows does not do: GELU without a bias; GeGLU
+ * and SwiGLU, g = act(f[:F]) * f[F:] after f += bias (if any) */
+static void ffn_act_rows(void *ctx, int r0, int r1)
+{
+	rowop *o = ctx;
+	int F = o->cols, kind = o->m->c.ffn_kind, FI = kind == BERT_FFN_GELU ? F : 2 * F;
+	for (int r = r0; r < r1; r++) {
+		float *f = o->io + (size_t)r * FI, *g = o->out + (size_t)r * F;
+		if (o->bias) add_vec(f, o->bias, FI);
+		if (kind == BERT_FFN_GELU) gelu_vec(f, g, F);
+		else glu_fwd_vec(f, g, F, kind == BERT_FFN_SWIGLU);
+		if (o->outb) mm_to_bf16(g, o->outb + (size_t)r * F, F);
+	}
+}
+
 /* io = dropout(io + bias) + res; out = LayerNorm(io) */
 static void add_ln_rows(void *ctx, int r0, int r1)
 {
@@ -641,7 +772,7 @@ static void add_ln_rows(void *ctx, int r0, int r1)
 	int d = o->cols;
 	for (int r = r0; r < r1; r++) {
 		float *x = o->io + (size_t)r * d;
-		add_vec(x, o->bias, d);
+		if (o->bias) add_vec(x, o->bias, d);     /* NULL: a layer without biases */
 		if (a->drop_on && o->p > 0)
 			dropout_row(a, o->site, r, d, o->p, x, o->keep + (size_t)r * d);
 		add_vec(x, o->res + (size_t)r * d, d);
@@ -719,6 +850,7 @@ typedef struct {
 	const int *qs;                 /* forward: record b's queries are rows qs[b]..qs[b+1]-1
 	                                * of q (NULL: all T rows of each record, q[b*T..]) */
 	int nq;                        /* forward: rows of q (bf16: of y->qb, head-major) */
+	const int *rws;                /* forward with qs: the batch row of each row of q */
 	const uint16_t *xb;            /* bf16 backward: dctx rounded, head-major */
 	int R;                         /* its rows */
 } attjob;
@@ -779,6 +911,9 @@ static void att_fwd_range(void *ctx, int i0, int i1)
 		else
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, T, dh, sc,
 			            j->q + qo, d, y->k + ko, d, 0.0f, S, T);
+		if (a->slope)                       /* ALiBi: scores - slope_h |i - j| */
+			for (int t = 0; t < c; t++)
+				alibi_row(S + (size_t)t * T, j->qs ? j->rws[q0 + t] - b * T : t, T, a->slope[h]);
 		for (int t = 0; t < c; t++) softmax_row(S + (size_t)t * T, tok, T, m->c.pad_id);
 		const float *P = S;
 		if (drop) {
@@ -802,13 +937,14 @@ static const uint16_t *ffn_forward(bert_model *m, bert_acts *a, int l, int n, co
 {
 	const bert_layer_w *w = &m->w.layer[l];
 	layer_acts *y = &a->l[l];
-	int d = m->c.hidden, F = m->c.ffn;
-	BERT_INVARIANT(m->c.ffn_kind == BERT_FFN_GELU, "feed-forward kind %d", m->c.ffn_kind);
-	/* GeGLU / SwiGLU (issue 23): a second projection and the gated product here */
-	matmul_fwd(m, a, y->f, y->a1, a1b, w->iw, n, d, F);
+	int d = m->c.hidden, F = m->c.ffn, FI = ffn_in(&m->c);
+	/* gated (GeGLU, SwiGLU): one product makes the gate's and the linear
+	 * part's rows side by side, f [n, 2F] */
+	matmul_fwd(m, a, y->f, y->a1, a1b, w->iw, n, d, FI);
 	rowop g = { .m = m, .a = a, .io = y->f, .out = y->g, .bias = w->ib, .cols = F };
 	g.outb = m->bf16 ? bf_slot(a, 0, (size_t)n * F) : NULL;
-	rows(m, n, bias_gelu_rows, &g);
+	if (m->c.ffn_kind == BERT_FFN_GELU && w->ib) rows(m, n, bias_gelu_rows, &g);
+	else rows(m, n, ffn_act_rows, &g);
 	return g.outb;
 }
 
@@ -852,14 +988,18 @@ static void layer_tail(bert_model *m, bert_acts *a, int l, int n, const float *r
 	rows(m, n, add_ln_rows, &o);
 }
 
-/* q, k or v of n rows: x W^T + bias (bf16: rounded head-major into outb) */
+/* q, k or v of n rows: x W^T + bias (bias NULL: none), turned by the
+ * rotary embedding when rot (q and k of a rotary model) at the positions
+ * of the rows (row i is batch row rws[i], or i when rws is NULL); bf16:
+ * rounded head-major into outb */
 static void qkv_proj(bert_model *m, bert_acts *a, float *out, uint16_t *outb, const float *x,
-                     const uint16_t *xb, const float *w, const float *bias, int n)
+                     const uint16_t *xb, const float *w, const float *bias, int n, const int *rws, int rot)
 {
 	int d = m->c.hidden;
 	matmul_fwd(m, a, out, x, xb, w, n, d, d);
-	rowop o = { .m = m, .a = a, .cols = d, .io = out, .bias = bias, .outb = outb, .nrows = n };
-	rows(m, n, m->bf16 ? bias_heads_rows : bias_rows, &o);
+	rowop o = { .m = m, .a = a, .cols = d, .io = out, .bias = bias, .outb = outb, .nrows = n,
+	            .rws = rws, .rot = rot && m->c.pos == BERT_POS_ROTARY };
+	if (o.bias || o.rot || o.outb) rows(m, n, qkv_rows, &o);
 }
 
 /* the listed rows rws[nr] of x gathered into xr, and a->mstart their
@@ -898,12 +1038,12 @@ static void layer_forward(bert_model *m, bert_acts *a, int l, const int *rws, in
 	int nq = rws ? nr : N;
 
 	if (rws) gather_listed(a, h, xq, rws, nr);
-	qkv_proj(m, a, y->q, y->qb, xq, rws ? NULL : xb, w->qw, w->qb, nq);
-	qkv_proj(m, a, y->k, y->kb, h, xb, w->kw, w->kb, N);
-	qkv_proj(m, a, y->v, y->vb, h, xb, w->vw, w->vb, N);
+	qkv_proj(m, a, y->q, y->qb, xq, rws ? NULL : xb, w->qw, w->qb, nq, rws, 1);
+	qkv_proj(m, a, y->k, y->kb, h, xb, w->kw, w->kb, N, NULL, 1);
+	qkv_proj(m, a, y->v, y->vb, h, xb, w->vw, w->vb, N, NULL, 0);
 	a->xb_layer = -1;
 
-	attjob aj = { .m = m, .a = a, .y = y, .l = l, .q = y->q, .qs = rws ? a->mstart : NULL, .nq = nq };
+	attjob aj = { .m = m, .a = a, .y = y, .l = l, .q = y->q, .qs = rws ? a->mstart : NULL, .nq = nq, .rws = rws };
 	par_range(m->nthreads, a->nb * m->c.heads, att_fwd_range, &aj);
 
 	if (rws) {
@@ -1230,7 +1370,8 @@ static void colsum_cols(void *ctx, int c0, int c1)
 	free(acc);
 }
 
-/* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1, dx (+)= dy W;
+/* linear y = x W^T + b, backward: gW += dy^T x, gb += dy^T 1 (gb NULL: no
+ * bias), dx (+)= dy W;
  * bf16: dy and x rounded (x here unless xb holds it rounded already) */
 static void linear_backward(const bert_model *m, bert_acts *a, const float *dy, const float *x,
                             const uint16_t *xb, const float *w, float *gw, float *gb, float *dx,
@@ -1244,7 +1385,7 @@ static void linear_backward(const bert_model *m, bert_acts *a, const float *dy, 
 	} else
 		par_sgemm(m->nthreads, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, gw, in);
 	colsum_job cj = { dy, gb, n, out };
-	par_range(m->nthreads, out, colsum_cols, &cj);
+	if (gb) par_range(m->nthreads, out, colsum_cols, &cj);   /* NULL: no bias */
 	if (dx && m->bf16)
 		par_gemm_bf16(m->nthreads, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dyb, out, wbf(m, w), in, beta, dx, in);
 	else if (dx)
@@ -1293,19 +1434,26 @@ static void att_bwd_range(void *ctx, int i0, int i1)
 			if (kp) drop_apply(g, kp + (size_t)t * T, s, g, T);
 			softmax_bwd_row(pr, g, T, sc);
 		}
-		/* dQ = dS K, dK = dS^T Q */
+		/* dQ = dS K, dK = dS^T Q (the bias of ALiBi is a constant) */
 		if (m->bf16) {
 			mm_to_bf16(dp, pb, (size_t)TT);
 			mm_gemm_bf16(0, 0, T, dh, T, 1.0f, pb, T, y->kb + ho, dh, 0.0f, ct, dh);
 			put_head(a->dq + ro, d, ct, T, dh);
 			mm_gemm_bf16(1, 0, T, dh, T, 1.0f, pb, T, y->qb + ho, dh, 0.0f, ct, dh);
 			put_head(a->dk + ro, d, ct, T, dh);
-			continue;
+		} else {
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
+			            dp, T, y->k + ro, d, 0.0f, a->dq + ro, d);
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
+			            dp, T, y->q + ro, d, 0.0f, a->dk + ro, d);
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1.0f,
-		            dp, T, y->k + ro, d, 0.0f, a->dq + ro, d);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1.0f,
-		            dp, T, y->q + ro, d, 0.0f, a->dk + ro, d);
+		/* rotary: q and k were turned after the projection; the gradient
+		 * turns back (the rotation's transpose) */
+		if (a->rcos)
+			for (int t = 0; t < T; t++) {
+				rope_row(a, a->dq + ro + (size_t)t * d, t, 1, dh, -1.0f);
+				rope_row(a, a->dk + ro + (size_t)t * d, t, 1, dh, -1.0f);
+			}
 	}
 	free(pd);
 	free(dp);
@@ -1326,6 +1474,41 @@ static void add_backward(const bert_model *m, float *dy, const float *dx, int n,
 	par_range(m->nthreads, n, add_bwd_rows, &j);
 }
 
+/* gated FFNs: d f [., 2F] from d g and the pre-activations f */
+static void glu_bwd_rows(void *ctx, int r0, int r1)
+{
+	ewjob *j = ctx;
+	int F = j->cols, silu = j->s != 0;
+	for (int r = r0; r < r1; r++)
+		glu_bwd_vec(j->f + (size_t)r * 2 * F, j->in + (size_t)r * F, j->out + (size_t)r * 2 * F, F, silu);
+}
+
+/* The reverse of ffn_forward for records [b0, b0 + nb): dout, the gradient
+ * of the FFN's output (before its bias), gives the FFN's weight and bias
+ * gradients, and dx, the gradient of its input y->a1, gets (beta 1: is
+ * added) the input's. */
+static void ffn_backward(bert_model *m, bert_acts *a, int l, int b0, int nb, const float *dout, float *dx,
+                         float beta)
+{
+	const bert_layer_w *w = &m->w.layer[l];
+	bert_layer_w *g = &m->g.layer[l];
+	layer_acts *y = &a->l[l];
+	int T = a->nt, d = m->c.hidden, F = m->c.ffn, FI = ffn_in(&m->c), R = nb * T;
+	size_t r0 = (size_t)b0 * T, od = r0 * d;
+	float *dffn = a->dffn + r0 * FI, *f = y->f + r0 * FI;
+	if (m->c.ffn_kind == BERT_FFN_GELU) {
+		linear_backward(m, a, dout, y->g + r0 * F, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
+		ewjob gj = { NULL, f, dffn, NULL, 0, F };
+		par_range(m->nthreads, R, gelu_bwd_rows, &gj);
+	} else {
+		float *dglu = a->dglu + r0 * F;
+		linear_backward(m, a, dout, y->g + r0 * F, NULL, w->fw, g->fw, g->fb, dglu, 0.0f, R, F, d);
+		ewjob gj = { dglu, f, dffn, NULL, m->c.ffn_kind == BERT_FFN_SWIGLU, F };
+		par_range(m->nthreads, R, glu_bwd_rows, &gj);
+	}
+	linear_backward(m, a, dffn, y->a1 + od, NULL, w->iw, g->iw, g->ib, dx, beta, R, d, FI);
+}
+
 /* dres: d out of layer l on entry, d x[l] on return (records [b0, b0+nb)).
  * Post-LN, the reverse of layer_tail: out = LN2(r2), r2 = a1 + drop(ffn(a1)),
  * a1 = LN1(r1), r1 = x + drop(attn(x)).  Pre-LN: out = r1 + drop(ffn(a1)),
@@ -1337,19 +1520,16 @@ static void layer_backward(bert_model *m, bert_acts *a, int l, int b0, int nb)
 	const bert_layer_w *w = &m->w.layer[l];
 	bert_layer_w *g = &m->g.layer[l];
 	layer_acts *y = &a->l[l];
-	int T = a->nt, d = m->c.hidden, F = m->c.ffn, R = nb * T, pre = m->c.norm == BERT_NORM_PRE;
-	size_t r0 = (size_t)b0 * T, od = r0 * d, of = r0 * F;
-	float *dres = a->dres + od, *dtmp = a->dtmp + od, *dffn = a->dffn + of;
+	int T = a->nt, d = m->c.hidden, R = nb * T, pre = m->c.norm == BERT_NORM_PRE;
+	size_t r0 = (size_t)b0 * T, od = r0 * d;
+	float *dres = a->dres + od, *dtmp = a->dtmp + od;
 	float p = m->c.hidden_drop;
 
-	/* output LayerNorm (post-LN), FFN (ffn_forward's kind: GELU), its residual */
+	/* output LayerNorm (post-LN), FFN, its residual */
 	if (!pre) ln_backward(m, y->r2 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dres, g->ln2w, g->ln2b, R, d);
 	float *dout = dropout_backward(m, a, dres, y->keep2 ? y->keep2 + od : NULL, p, dtmp, R, d);
-	linear_backward(m, a, dout, y->g + of, NULL, w->fw, g->fw, g->fb, dffn, 0.0f, R, F, d);
-	ewjob gj = { NULL, y->f + of, dffn, NULL, 0, F };
-	par_range(m->nthreads, R, gelu_bwd_rows, &gj);
 	float *da1 = pre ? dtmp : dres;       /* pre-LN: d a1 alone, then through LN2 */
-	linear_backward(m, a, dffn, y->a1 + od, NULL, w->iw, g->iw, g->ib, da1, pre ? 0.0f : 1.0f, R, d, F);
+	ffn_backward(m, a, l, b0, nb, dout, da1, pre ? 0.0f : 1.0f);
 	if (pre) {
 		ln_backward(m, y->r1 + od, y->mean2 + r0, y->rstd2 + r0, w->ln2w, dtmp, g->ln2w, g->ln2b, R, d);
 		add_backward(m, dres, dtmp, R, d);
@@ -1489,6 +1669,7 @@ void bert_backward(bert_model *m, bert_acts *a, int b0, int nb, float scale)
 double bert_train_flops_per_token(const bert_config *c, int T, double mask_frac)
 {
 	double d = c->hidden, F = c->ffn, V = c->vocab_size, L = c->layers;
-	double fwd = L * (4 * d * d + 2 * d * F) * 2 + L * 2.0 * T * d * 2 + mask_frac * (d * d + d * V) * 2;
+	double ffn = c->ffn_kind == BERT_FFN_GELU ? 2 : 3;     /* gated: two d x F products in */
+	double fwd = L * (4 * d * d + ffn * d * F) * 2 + L * 2.0 * T * d * 2 + mask_frac * (d * d + d * V) * 2;
 	return 3 * fwd;
 }

@@ -118,6 +118,10 @@ int bert_max_tokens(const bert_config *c);
  * yet") */
 const char *bert_config_unsupported(const bert_config *c);
 
+/* ALiBi's slope of each of n heads (MosaicBERT / DNABERT-2): the bias of
+ * head h on the score of query i and key j is -slope[h] * |i - j| */
+void bert_alibi_slopes(int n, float *slope);
+
 /* pointers into one buffer laid out by the parameter table */
 typedef struct {
 	float *qw, *qb, *kw, *kb, *vw, *vb;    /* attention.self.{query,key,value} */

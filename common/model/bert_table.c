@@ -40,16 +40,11 @@ const char *bert_config_unsupported(const bert_config *c)
 	 * branch in bert.c (and its table rows) exist */
 	if (c->norm != BERT_NORM_POST && c->norm != BERT_NORM_PRE) return "an unknown norm placement";
 	switch (c->pos) {
-	case BERT_POS_ABSOLUTE: case BERT_POS_OFFSET: case BERT_POS_NONE: break;
-	case BERT_POS_ROTARY: return "rotary position embeddings";
-	case BERT_POS_ALIBI: return "ALiBi attention biases";
+	case BERT_POS_ABSOLUTE: case BERT_POS_OFFSET: case BERT_POS_NONE: case BERT_POS_ROTARY: case BERT_POS_ALIBI: break;
 	default: return "an unknown position encoding";
 	}
-	if (c->ffn_kind == BERT_FFN_GEGLU) return "a GeGLU feed-forward";
-	if (c->ffn_kind == BERT_FFN_SWIGLU) return "a SwiGLU feed-forward";
-	if (c->ffn_kind != BERT_FFN_GELU) return "an unknown feed-forward";
-	if (c->attn_nobias) return "attention without biases";
-	if (c->ffn_nobias) return "a feed-forward without biases";
+	if (c->ffn_kind != BERT_FFN_GELU && c->ffn_kind != BERT_FFN_GEGLU && c->ffn_kind != BERT_FFN_SWIGLU)
+		return "an unknown feed-forward";
 	if (c->lm_head != BERT_LMHEAD_BERT && c->lm_head != BERT_LMHEAD_ESM) return "an unknown language-model head";
 	return NULL;
 }
@@ -73,6 +68,8 @@ const char *bert_config_check(const bert_config *c)
 	if ((double)c->vocab_size * c->hidden > 1e10 || (double)c->hidden * c->ffn > 1e10)
 		return "model too large";
 	if (c->pos_offset && c->pos != BERT_POS_OFFSET) return "a position offset needs offset position ids";
+	if (c->pos == BERT_POS_ROTARY && (c->hidden / c->heads) % 2)
+		return "rotary position embeddings need an even head size";
 	if (c->pos == BERT_POS_OFFSET && (c->pos_offset < 1 || c->pos_offset >= c->max_pos))
 		return "offset position ids need a position offset from 1 to max positions - 1";
 	if (c->token_dropout && c->mask_id < 0) return "token dropout needs a mask token id";

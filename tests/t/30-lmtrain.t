@@ -70,6 +70,26 @@ fails_with "windows longer than --max-pos are refused" 1 "lmtrain: error: .*exce
 fails_with "a stream without a vocabulary is refused" 1 "lmtrain: error: .*vocabulary" lmtrain $small --steps 1 -q -o "$T/x.tns" "$T/novocab.tns"
 # the window checks are winread's (lmprobe's and fisherflow's): the same words
 fails_with "records without windows are refused as lmprobe refuses them" 1 "lmtrain: error: .*probe_model.tns: record 0 \(params\) has no i32\[T\] 'tokens' tensor \(not seqtok output\?\)" lmtrain $small --steps 1 -q -o "$T/x.tns" "$DATA/probe/probe_model.tns"
+# the variants of issue 23 (--pos, --ffn-act, --no-bias): they learn, their
+# files say what they are and load in lmprobe and fisherflow, -t changes no bit
+for v in "rotary swiglu ffn" "alibi geglu attn" "none gelu all"; do
+	set -- $v
+	lmtrain $small --pos $1 --ffn-act $2 --no-bias $3 --steps 60 --lr 3e-3 -q --log "$T/v.log" -o "$T/v.tns" "$E"
+	ok $? "--pos $1 --ffn-act $2 --no-bias $3 trains"
+	awk -F'\t' '$1 == 1 { a = $3 } $1 == 60 { b = $3 } END { exit !(a - b > 0.5) }' "$T/v.log"
+	ok $? "and learns (loss $(awk -F'\t' '$1 == 1 || $1 == 60 { printf " %s", $3 }' "$T/v.log"))"
+	tnsview -n 0 "$T/v.tns" | grep -q "^@KV	position_encoding	$1" && ! tnsview -n 0 --no-header "$T/v.tns" | grep -q position_embeddings
+	ok $? "its header says position_encoding $1 and it has no position embeddings"
+	lmprobe -i "$E" "$T/v.tns" > "$T/v.probs" && fisherflow -i "$E" "$T/v.tns" > "$T/v.ff"
+	ok $? "lmprobe and fisherflow read it"
+	lmtrain $small --pos $1 --ffn-act $2 --no-bias $3 --steps 5 --seed 3 -t 1 -q -o "$T/v1.tns" "$W"
+	lmtrain $small --pos $1 --ffn-act $2 --no-bias $3 --steps 5 --seed 3 -t 2 -q -o "$T/v2.tns" "$W"
+	is "$(tnsview -n -1 --no-header "$T/v1.tns" | md5sum)" "$(tnsview -n -1 --no-header "$T/v2.tns" | md5sum)" "-t 1 and -t 2 give bitwise the same parameters ($1 $2 $3)"
+done
+fails_with "--pos takes absolute, rotary, alibi or none" 2 "lmtrain: error: --pos sideways" lmtrain $small --pos sideways --steps 1 -o "$T/x.tns" "$W"
+fails_with "--ffn-act takes gelu, geglu or swiglu" 2 "lmtrain: error: --ffn-act relu" lmtrain $small --ffn-act relu --steps 1 -o "$T/x.tns" "$W"
+fails_with "--no-bias takes attn, ffn or all" 2 "lmtrain: error: --no-bias qkv" lmtrain $small --no-bias qkv --steps 1 -o "$T/x.tns" "$W"
+fails_with "rotary with an odd head size is refused" 2 "rotary position embeddings need an even head size" lmtrain $small --pos rotary --heads 32 --steps 1 -o "$T/x.tns" "$W"
 # pre-LN layers and a final LayerNorm (--norm pre --final-ln): it learns at a
 # high learning rate, the file says so, the readers run it, any -t the same bits
 lmtrain $small --norm pre --final-ln --steps 150 --lr 3e-3 -q --log "$T/pre.tsv" -o "$T/pre.tns" "$E"

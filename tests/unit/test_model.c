@@ -226,11 +226,6 @@ static void test_load_errors(void)
 	write_model(path, &m, NULL, RENAME, k, "bert.encoder.layer.1.output.dense.bias_x");
 	load_fails(path, "parameter bert.encoder.layer.1.output.dense.bias missing", "a misnamed tensor");
 	static const struct { const char *kv, *want, *what; } refused[] = {
-		{ "position_encoding\trotary", "@KV position_encoding rotary (rotary position embeddings) is not supported yet", "rotary" },
-		{ "position_encoding\talibi", "@KV position_encoding alibi (ALiBi attention biases) is not supported yet", "ALiBi" },
-		{ "ffn_kind\tswiglu", "@KV ffn_kind swiglu (a SwiGLU feed-forward) is not supported yet", "SwiGLU" },
-		{ "attention_bias\tfalse", "@KV attention_bias false (attention without biases) is not supported yet", "bias-less attention" },
-		{ "ffn_bias\tfalse", "@KV ffn_bias false (a feed-forward without biases) is not supported yet", "a bias-less FFN" },
 		{ "layer_norm_placement\tsideways", "@KV layer_norm_placement sideways is not one of post, pre", "an unknown value (names the choices)" },
 		{ "position_offset\t2", "bad config: a position offset needs offset position ids", "an offset without offset positions" },
 	};
@@ -255,10 +250,8 @@ static void test_variants_refused(void)
 	bert_model m;
 	ok(bert_config_unsupported(&c) == NULL && bert_config_check(&c) == NULL, "BERT (all variant fields 0) is supported");
 	static const struct { int field; int v; const char *what; } cases[] = {
-		{ 2, BERT_POS_ROTARY, "rotary position embeddings" }, { 2, BERT_POS_ALIBI, "ALiBi attention biases" },
-		{ 3, BERT_FFN_GEGLU, "a GeGLU feed-forward" }, { 3, BERT_FFN_SWIGLU, "a SwiGLU feed-forward" },
-		{ 4, 1, "attention without biases" }, { 5, 1, "a feed-forward without biases" },
 		{ 0, 7, "an unknown norm placement" }, { 6, 7, "an unknown language-model head" },
+		{ 2, 9, "an unknown position encoding" }, { 3, 9, "an unknown feed-forward" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		bert_config v = c;
@@ -267,6 +260,28 @@ static void test_variants_refused(void)
 		const char *why = bert_config_check(&v);
 		ok(why && !strcmp(why, cases[i].what) && bert_init(&m, &v) == -1, "bert_init refuses %s", cases[i].what);
 	}
+	/* implemented (issue 23): accepted, and the table follows */
+	static const struct { int field, v, np; const char *what; } taken[] = {
+		{ 2, BERT_POS_ROTARY, -1, "rotary" }, { 2, BERT_POS_ALIBI, -1, "ALiBi" }, { 2, BERT_POS_NONE, -1, "no positions" },
+		{ 3, BERT_FFN_GEGLU, 0, "GeGLU" }, { 3, BERT_FFN_SWIGLU, 0, "SwiGLU" },
+		{ 4, 1, -8, "attention without biases" }, { 5, 1, -4, "an FFN without biases" },
+	};
+	bert_model b;
+	bert_init(&b, &c);
+	for (size_t i = 0; i < sizeof taken / sizeof taken[0]; i++) {
+		bert_config v = c;
+		int *f[] = { &v.norm, &v.final_ln, &v.pos, &v.ffn_kind, &v.attn_nobias, &v.ffn_nobias, &v.lm_head };
+		*f[taken[i].field] = taken[i].v;
+		int rc = bert_init(&m, &v);
+		ok(rc == 0 && m.np == b.np + taken[i].np, "bert_init takes %s (%d tensors)", taken[i].what, rc ? -1 : m.np);
+		if (!rc) bert_free(&m);
+	}
+	bert_free(&b);
+	bert_config odd = c;
+	odd.pos = BERT_POS_ROTARY, odd.hidden = 6, odd.heads = 2;
+	const char *why = bert_config_check(&odd);
+	ok(why && !strcmp(why, "rotary position embeddings need an even head size") && bert_init(&m, &odd) == -1,
+	   "bert_init refuses rotary with an odd head size (%s)", why ? why : "accepted");
 }
 
 /* the variants of pre-LN, final LN, offset / no positions, no embedding
@@ -338,8 +353,11 @@ static void test_hfconfig(void)
 	const char *gena = "{\"model_type\": \"bert\", \"pre_layer_norm\": true}";
 	ok(hfcfg_parse(&h, gena, strlen(gena), e, sizeof e) == 0 && h.c.norm == BERT_NORM_PRE,
 	   "a GENA-LM config.json (pre_layer_norm) parses: pre-LN (%s)", e);
-	hf_fails("{\"model_type\": \"bert\", \"alibi_starting_size\": 512}",
-	         "alibi_starting_size (MosaicBERT, DNABERT-2) (ALiBi attention biases) is not supported yet", "DNABERT-2 refused");
+	const char *mosaic = "{\"model_type\": \"bert\", \"alibi_starting_size\": 512, \"vocab_size\": 40, "
+	                     "\"hidden_size\": 16, \"num_attention_heads\": 2}";
+	e[0] = 0;
+	ok(hfcfg_parse(&h, mosaic, strlen(mosaic), e, sizeof e) == 0 && h.c.pos == BERT_POS_ALIBI &&
+	   h.c.ffn_kind == BERT_FFN_GEGLU, "DNABERT-2's config.json parses: ALiBi, GeGLU (%s)", e);
 	hf_fails("{\"model_type\": \"roberta\"}",
 	         "model_type \"roberta\" is not supported (bert, esm; MosaicBERT by its keys)",
 	         "an unknown model_type: today's message");

@@ -190,7 +190,10 @@ static void threads_check(const bert_config *c, const char *what)
 	const char *why = mm_bf16_unavailable();
 	if (why) skip(why);
 	else {
-		run_out b = run_step(c, 2, 1);
+		run_out b = run_step(c, 2, 1), b1 = run_step(c, 1, 1);
+		ok(!memcmp(b.grads, b1.grads, n * sizeof(float)) && !memcmp(b.hid, b1.hid, nh * sizeof(float)),
+		   "%s: bf16: -t 1 and -t 2 bitwise the same too", what);
+		free(b1.hid), free(b1.grads);
 		double se = 0, sr = 0;
 		for (size_t i = 0; i < n; i++) se += (b.grads[i] - r1.grads[i]) * (double)(b.grads[i] - r1.grads[i]),
 		                                sr += (double)r1.grads[i] * r1.grads[i];
@@ -308,6 +311,7 @@ static int fam_config(const char *name, bert_config *c, int *esm)
 	memset(c, 0, sizeof *c);
 	const cJSON *mt = cJSON_GetObjectItemCaseSensitive(j, "model_type");
 	*esm = cJSON_IsString(mt) && !strcmp(mt->valuestring, "esm");
+	if (!mt && cJSON_GetObjectItemCaseSensitive(j, "add_bias_fnn")) *esm = 1;   /* NT v2's remote code */
 	c->vocab_size = jint(j, "vocab_size", 0), c->hidden = jint(j, "hidden_size", 0);
 	c->layers = jint(j, "num_hidden_layers", 0), c->heads = jint(j, "num_attention_heads", 0);
 	c->ffn = jint(j, "intermediate_size", 0), c->max_pos = jint(j, "max_position_embeddings", 0);
@@ -317,9 +321,8 @@ static int fam_config(const char *name, bert_config *c, int *esm)
 	const cJSON *pe = cJSON_GetObjectItemCaseSensitive(j, "position_embedding_type");
 	if (*esm) {
 		c->final_ln = 1, c->pos = BERT_POS_OFFSET, c->pos_offset = c->pad_id + 1, c->lm_head = BERT_LMHEAD_ESM;
-		/* rotary (fam-attn's) acts inside the attention only: with no
-		 * positions here, the embedding output (hidden:0) is rotary's */
-		if (cJSON_IsString(pe) && !strcmp(pe->valuestring, "rotary")) c->pos = BERT_POS_NONE, c->pos_offset = 0;
+		if (cJSON_IsString(pe) && !strcmp(pe->valuestring, "rotary")) c->pos = BERT_POS_ROTARY, c->pos_offset = 0;
+		if (!jtrue(j, "add_bias_fnn", 1)) c->ffn_kind = BERT_FFN_SWIGLU, c->ffn_nobias = 1;   /* NT v2 */
 		c->emb_noln = !jtrue(j, "emb_layer_norm_before", 0), c->token_dropout = jtrue(j, "token_dropout", 0);
 		c->untied = !jtrue(j, "tie_word_embeddings", 1), c->type_vocab = 0;
 		c->mask_id = jint(j, "mask_token_id", -1);
@@ -580,6 +583,8 @@ int main(void)
 	fam_check("esmln");
 	fam_check("nt1");
 	fam_hidden0("esmtd");
+	fam_check("nt2");              /* + rotary, SwiGLU without biases (fam-attn) */
+	fam_check("esmtd");            /* + rotary with token dropout */
 	free(tokens), free(labels);
 	return done_testing();
 }
