@@ -16,6 +16,7 @@
 #   dnabert2  DNABERT-2: ALiBi, fused Wqkv, GeGLU, post-LN
 #   bert      GENA's code with pre_layer_norm false: plain BERT (the smoke case)
 # Environment: FAMILIES_BENCH_ROUNDS (3), FAMILIES_BENCH_WINDOWS (256),
+# FAMILIES_BENCH_THREADS (2: both sides; 1 is steadier on a loaded machine),
 # SEQLM_BIN, SEQLM_TESTBIN (tnscmp), PYTHON (/usr/bin/python3).
 # Exit status 1 when a family cannot be converted or run, or lmprobe's
 # probabilities differ from the reference's; a ratio below the target is
@@ -25,7 +26,7 @@ case ${1:-} in -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); p
 . "$(dirname "$0")/lib.sh"
 PY=${PYTHON:-/usr/bin/python3}
 CMP=${SEQLM_TESTBIN:-build/tests}/tnscmp
-: "${FAMILIES_BENCH_ROUNDS:=3}" "${FAMILIES_BENCH_WINDOWS:=256}"
+: "${FAMILIES_BENCH_ROUNDS:=3}" "${FAMILIES_BENCH_WINDOWS:=256}" "${FAMILIES_BENCH_THREADS:=2}"
 for f in "$@"; do
 	case $f in nt1|nt2|gena|dnabert2|bert) ;; *) echo "families.sh: error: unknown family '$f' (nt1 nt2 gena dnabert2 bert)" >&2; exit 2 ;; esac
 done
@@ -33,7 +34,7 @@ done
 [ -x "$CMP" ] || { echo "families.sh: error: $CMP is missing (make $CMP)" >&2; exit 1; }
 E=$(blas_env env)
 echo "nproc=$(nproc), CPU:$(lscpu | grep 'Model name' | cut -d: -f2 | sed 's/  */ /g'), flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|fma|amx|f16c)' | tr '\n' ' ')"
-echo "OpenBLAS kernels for both: $E; $FAMILIES_BENCH_WINDOWS windows x 128, $FAMILIES_BENCH_ROUNDS alternating rounds, 2 threads each"
+echo "OpenBLAS kernels for both: $E; $FAMILIES_BENCH_WINDOWS windows x 128, $FAMILIES_BENCH_ROUNDS alternating rounds, $FAMILIES_BENCH_THREADS threads each"
 rc=0
 for f in "$@"; do
 	D=$BENCH_TMP/$f
@@ -48,14 +49,14 @@ for f in "$@"; do
 	while [ $r -lt "$FAMILIES_BENCH_ROUNDS" ]; do
 		r=$((r + 1))
 		t0=$(now)
-		if ! $E lmprobe -v -t 2 -i "$D.win.tns" "$D.tns" -o "$D.p.tns" 2> "$D.log"; then
+		if ! $E lmprobe -v -t "$FAMILIES_BENCH_THREADS" -i "$D.win.tns" "$D.tns" -o "$D.p.tns" 2> "$D.log"; then
 			echo "$f: NOT MEASURABLE: lmprobe fails: $(grep -m1 error "$D.log")"; ok=0; break
 		fi
 		t1=$(now)
 		awk -v a="$t0" -v b="$t1" -v n="$FAMILIES_BENCH_WINDOWS" 'BEGIN {printf "%.1f\n", n * 128 / (b - a)}' >> "$D.whole"
 		awk '/window tokens\/s/ {print $(NF - 2)}' "$D.log" >> "$D.ours"
 		out=; [ $r = 1 ] && out="-o $D.want.tns"
-		$E "$PY" tests/golden/families/torch_forward.py "$D" --windows "$D.windows.json" --threads 2 $out > "$D.torch" ||
+		$E OPENBLAS_NUM_THREADS="$FAMILIES_BENCH_THREADS" "$PY" tests/golden/families/torch_forward.py "$D" --windows "$D.windows.json" --threads "$FAMILIES_BENCH_THREADS" $out > "$D.torch" ||
 			{ echo "$f: the PyTorch reference fails"; ok=0; break; }
 		awk '$1 == "tokens_per_s" {print $2}' "$D.torch" >> "$D.peer"
 		if [ $r = 1 ]; then
