@@ -1,6 +1,6 @@
 /* hfbpe.c -- the hf-bpe encoder: what HF tokenizers' Tokenizer::encode does
  * with a tokenizer.json BPE for one document (hftokjson.c reads the file).
- * Sources followed (tokenizers, Rust):
+ * Sources followed (tokenizers, Rust; the new pieces as of @3ba8ad0):
  *   src/tokenizer/added_vocabulary.rs  extract_and_normalize: added tokens
  *       that are not "normalized" are cut out of the raw text first
  *       (leftmost-longest), the rest is normalized, then normalized added
@@ -8,6 +8,16 @@
  *       space beside a match into it
  *   src/normalizers/utils.rs + normalizer.rs  Lowercase: each char's
  *       char::to_lowercase
+ *   src/normalizers/strip.rs 26-40 + normalizer.rs lrstrip  Strip: the
+ *       leading / trailing chars that are char::is_whitespace removed
+ *   src/normalizers/replace.rs 82-86 + normalizer.rs replace  Replace:
+ *       every match of the pattern (hfpat.h) by the content
+ *   the normalizer runs on each piece left between the added tokens that
+ *       are not "normalized" (added_vocabulary.rs extract_and_normalize,
+ *       step 2), so Strip strips each piece
+ *   src/pre_tokenizers/split.rs 96-103 + normalizer.rs split  Split: the
+ *       pattern's matches and the text between them (pattern.rs
+ *       find_matches), flags flipped by invert, then the behavior's fold
  *   src/pre_tokenizers/whitespace.rs  Whitespace: the matches of
  *       \w+|[^\w\s]+ are the pieces; WhitespaceSplit: split on
  *       char::is_whitespace, removed
@@ -31,10 +41,20 @@
 #include "base/util.h"
 #include "tok/hfenc.h"
 #include "base/strmap.h"
+#include "tok/hfpat.h"
 #include "tok/unitab.h"
 
-enum { PT_WS = 1, PT_WSS, PT_BL };
-enum { MAXPT = 8 };
+enum { PT_WS = 1, PT_WSS, PT_BL, PT_SPLIT };
+enum { NM_LC = 1, NM_STRIP, NM_REPLACE };
+enum { MAXPT = 8, MAXNM = 8 };
+
+typedef struct {
+	int kind, l, r;               /* NM_*; Strip: left, right */
+	hfpat pat;                    /* Replace: the pattern and its content */
+	char *content;
+	long clen;
+} norm_step;
+typedef struct { long a, b; int m; } seg;          /* a Split's text between matches (m 0) or a match (m 1) */
 
 typedef struct {
 	int id, l, r;                 /* l, r: lstrip, rstrip */
@@ -50,7 +70,12 @@ typedef struct {
 	uint64_t *pkey;               /* (left, right) -> rank, new id; key 0 = empty */
 	int32_t *prank, *pnew;
 	uint32_t pmask;
-	int lowercase, npt, pt[MAXPT], ap[MAXPT], re[MAXPT];
+	norm_step nm[MAXNM];          /* the normalizers, in order */
+	int nnm;
+	int npt, pt[MAXPT], ap[MAXPT], re[MAXPT];
+	hfpat spat[MAXPT];            /* Split: pattern, behavior (R I P N C), invert */
+	char sbeh[MAXPT];
+	int sinv[MAXPT];
 	int unk, fuse, ignore;
 	added_tok *raw, *norm;        /* added tokens matched before / after normalizing */
 	int nraw, nnorm;
@@ -65,6 +90,7 @@ typedef struct {
 	int32_t *sid, *sa, *sb, *sprev, *snext;   /* per symbol: id, arena bytes [sa, sb), links */
 	long scap;
 	merge *heap; long hn, hcap;
+	seg *sg; long nsg, sgcap;     /* Split scratch */
 } hfbpe;
 
 /* ---- UTF-8 -------------------------------------------------------------- */
@@ -112,9 +138,12 @@ static uint32_t cp_at(const hfbpe *h, long i, long end, int *len)
 
 /* ---- the arena and the pieces --------------------------------------------- */
 
+/* The arena is kept NUL-terminated: regexec is given each piece's bounds
+ * (REG_STARTEND), but sanitizers' regexec interceptors read the string to
+ * its NUL. */
 static void arena_put(hfbpe *h, const char *s, int n, int32_t os, int32_t oe)
 {
-	if (h->an + n > h->acap) {
+	if (h->an + n + 1 > h->acap) {
 		h->acap = 2 * (h->an + n) + 4096;
 		h->a = xrealloc(h->a, h->acap);
 		h->os = xrealloc(h->os, h->acap * sizeof *h->os);
@@ -124,6 +153,7 @@ static void arena_put(hfbpe *h, const char *s, int n, int32_t os, int32_t oe)
 		h->a[h->an] = s[k];
 		h->os[h->an] = os, h->oe[h->an++] = oe;
 	}
+	h->a[h->an] = 0;
 }
 
 /* appends a piece to the next list; empty text pieces are dropped
@@ -185,28 +215,81 @@ static void split_added(hfbpe *h, const added_tok *list, int n, const unsigned c
 
 /* ---- normalizer ---------------------------------------------------------- */
 
-/* Lowercase: every char of the text pieces by its lowercase (1..3 chars),
- * which keeps the input span of the char it came from */
-static void lowercase(hfbpe *h)
+/* Lowercase: every char of the piece by its lowercase (1..3 chars), which
+ * keeps the input span of the char it came from */
+static void lowercase(hfbpe *h, long a0, long b)
 {
-	h->np2 = 0;
-	for (long p = 0; p < h->np; p++) {
-		piece x = h->pc[p];
-		if (x.id >= 0) { emit(h, x.a, x.b, x.id); continue; }
-		long a = h->an;
-		for (long i = x.a; i < x.b;) {
-			int cl;
-			uint32_t c = cp_at(h, i, x.b, &cl), lc[3];
-			int k = uni_lower(c, lc);
-			for (int j = 0; j < k; j++) {
-				char u[4];
-				arena_put(h, u, utf8_put(lc[j], u), h->os[i], h->oe[i]);
-			}
-			i += cl;
+	long a = h->an;
+	for (long i = a0; i < b;) {
+		int cl;
+		uint32_t c = cp_at(h, i, b, &cl), lc[3];
+		int k = uni_lower(c, lc);
+		for (int j = 0; j < k; j++) {
+			char u[4];
+			arena_put(h, u, utf8_put(lc[j], u), h->os[i], h->oe[i]);
 		}
-		emit(h, a, h->an, -1);
+		i += cl;
 	}
-	next_list(h);
+	emit(h, a, h->an, -1);
+}
+
+/* Strip (normalizer.rs lrstrip): the white space at either end goes, the
+ * rest keeps its spans */
+static void strip(hfbpe *h, long a, long b, int left, int right)
+{
+	int cl;
+	if (left)
+		while (a < b && uni_is_space(cp_at(h, a, b, &cl))) a += cl;
+	if (right)
+		while (b > a) {
+			long q = b - 1;
+			while (q > a && ((unsigned char)h->a[q] & 0xC0) == 0x80) q--;
+			if (!uni_is_space(cp_at(h, q, b, &cl))) break;
+			b = q;
+		}
+	emit(h, a, b, -1);
+}
+
+/* copies arena bytes [a, b) to its end with their spans */
+static void copy_bytes(hfbpe *h, long a, long b)
+{
+	for (long i = a; i < b; i++) {
+		char c = h->a[i];               /* not h->a + i: arena_put may move the arena */
+		arena_put(h, &c, 1, h->os[i], h->oe[i]);
+	}
+}
+
+/* Replace (normalizer.rs replace): each match by the content.  HF gives
+ * the content's chars the alignment of the match's last char; here they
+ * cover the whole match, so a token made of them (GENA's "-" for a run of
+ * N) names all the bases it stands for.  The ids are the same. */
+static void replace(hfbpe *h, long a, long b, const norm_step *n)
+{
+	long s = h->an, i = a, ms, me;
+	while (i < b && hfpat_find(&n->pat, h->a, i, b, &ms, &me)) {
+		copy_bytes(h, i, ms);
+		arena_put(h, n->content, (int)n->clen, h->os[ms], h->oe[me - 1]);
+		i = me;
+	}
+	copy_bytes(h, i, b);
+	emit(h, s, h->an, -1);
+}
+
+/* the normalizers in order, each on every text piece */
+static void normalize(hfbpe *h)
+{
+	for (int k = 0; k < h->nnm; k++) {
+		const norm_step *n = &h->nm[k];
+		h->np2 = 0;
+		for (long p = 0; p < h->np; p++) {
+			piece x = h->pc[p];
+			if (x.id >= 0) emit(h, x.a, x.b, x.id);
+			else if (n->kind == NM_LC) lowercase(h, x.a, x.b);
+			else if (n->kind == NM_STRIP) strip(h, x.a, x.b, n->l, n->r);
+			else replace(h, x.a, x.b, n);
+		}
+		next_list(h);
+	}
 }
 
 /* ---- pre-tokenizers ------------------------------------------------------ */
@@ -301,6 +384,61 @@ static void byte_level(hfbpe *h, long a, long b, int prefix, int regex)
 	}
 }
 
+static void seg_add(hfbpe *h, long a, long b, int m)
+{
+	if (h->nsg == h->sgcap) { h->sgcap = 2 * h->sgcap + 64; h->sg = xrealloc(h->sg, h->sgcap * sizeof *h->sg); }
+	h->sg[h->nsg++] = (seg){a, b, m};
+}
+
+/* Split on one piece (normalizer.rs split): the matches and the text
+ * between them, flags flipped by invert, then the behavior's fold as the
+ * source writes it; a piece "removed" is left out, empty ones dropped */
+static void split_pat(hfbpe *h, long a, long b, int k)
+{
+	long i = a, ms, me;
+	h->nsg = 0;
+	while (i < b && hfpat_find(&h->spat[k], h->a, i, b, &ms, &me)) {
+		if (ms > i) seg_add(h, i, ms, 0);
+		seg_add(h, ms, me, 1);
+		i = me;
+	}
+	if (i < b) seg_add(h, i, b, 0);
+	seg *g = h->sg;
+	long n = h->nsg, w = 0, first = 0;
+	if (h->sinv[k]) for (long r = 0; r < n; r++) g[r].m = !g[r].m;
+	int prev = 0;
+	switch (h->sbeh[k]) {
+	case 'I': w = n; break;
+	case 'R':                                  /* the matches go */
+		for (long r = 0; r < n; r++) if (!g[r].m) g[w++] = g[r];
+		break;
+	case 'C':                                  /* runs of one flag become one piece */
+		for (long r = 0; r < n; r++) {
+			if (g[r].m == prev && w) g[w - 1].b = g[r].b;
+			else g[w++] = g[r];
+			prev = g[r].m;
+		}
+		break;
+	case 'P':                                  /* a match joins the piece before it */
+		for (long r = 0; r < n; r++) {
+			if (g[r].m && !prev && w) g[w - 1].b = g[r].b;
+			else g[w++] = g[r];
+			prev = g[r].m;
+		}
+		break;
+	case 'N':                                  /* ... the piece after it: the fold runs backwards */
+		first = n;
+		for (long r = n - 1; r >= 0; r--) {
+			if (g[r].m && !prev && first < n) g[first].a = g[r].a;
+			else g[--first] = g[r];
+			prev = g[r].m;
+		}
+		w = n;
+		break;
+	}
+	for (long r = first; r < w; r++) emit(h, g[r].a, g[r].b, -1);
+}
+
 static void pre_tokenize(hfbpe *h)
 {
 	for (int k = 0; k < h->npt; k++) {
@@ -309,6 +447,7 @@ static void pre_tokenize(hfbpe *h)
 			piece x = h->pc[p];
 			if (x.id >= 0) emit(h, x.a, x.b, x.id);
 			else if (h->pt[k] == PT_BL) byte_level(h, x.a, x.b, h->ap[k], h->re[k]);
+			else if (h->pt[k] == PT_SPLIT) split_pat(h, x.a, x.b, k);
 			else split_ws(h, x.a, x.b, h->pt[k] == PT_WSS);
 		}
 		next_list(h);
@@ -453,7 +592,7 @@ long hfbpe_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *po
 	emit(h, 0, h->an, -1);
 	next_list(h);
 	split_added(h, h->raw, h->nraw, h->first_raw);
-	if (h->lowercase) lowercase(h);
+	normalize(h);
 	split_added(h, h->norm, h->nnorm, h->first_norm);
 	pre_tokenize(h);
 	for (long p = 0; p < h->np && m < cap; p++) {
@@ -480,6 +619,9 @@ static void hfbpe_free_state(void *p)
 	free(h->pc); free(h->pc2);
 	free(h->sid); free(h->sa); free(h->sb); free(h->sprev); free(h->snext);
 	free(h->heap);
+	free(h->sg);
+	for (int k = 0; k < h->nnm; k++) { hfpat_free(&h->nm[k].pat); free(h->nm[k].content); }
+	for (int k = 0; k < h->npt; k++) hfpat_free(&h->spat[k]);
 	free(h);
 }
 
@@ -507,9 +649,46 @@ static void byte_chars(hfbpe *h)
 	}
 }
 
+/* a Replace's or Split's "<s|r><escaped pattern>" of the spec into p */
+static int spec_pattern(const char *x, long n, hfpat *p, char *err, size_t errlen)
+{
+	char *raw = xmalloc(n + 1);
+	int rc = -1;
+	long l = n > 1 && (*x == 's' || *x == 'r') ? hfpat_unescape(x + 1, n - 1, raw) : -1;
+	if (l < 0 || (long)strlen(raw) != l) snprintf(err, errlen, "hf-bpe pattern '%.*s' malformed", (int)n, x);
+	else rc = hfpat_init(p, raw, *x == 'r', err, errlen);
+	free(raw);
+	return rc;
+}
+
+/* a normalizer of the NM: spec (hftokjson.c): lc, st<l><r>, r<s|r><pattern>=<content> */
+static int spec_normalizer(hfbpe *h, const char *p, char *err, size_t errlen)
+{
+	if (h->nnm == MAXNM) { snprintf(err, errlen, "hf-bpe: more than %d normalizers", MAXNM); return -1; }
+	norm_step *n = &h->nm[h->nnm];
+	if (!strcmp(p, "lc")) n->kind = NM_LC;
+	else if (!strncmp(p, "st", 2) && strlen(p) == 4 && strchr("01", p[2]) && strchr("01", p[3]))
+		n->kind = NM_STRIP, n->l = p[2] == '1', n->r = p[3] == '1';
+	else if (p[0] == 'r' && strchr(p, '=')) {
+		const char *eq = strchr(p, '=');
+		n->content = xmalloc(strlen(eq) + 1);
+		n->clen = hfpat_unescape(eq + 1, (long)strlen(eq + 1), n->content);
+		if (n->clen < 0 || (long)strlen(n->content) != n->clen) {
+			free(n->content);
+			n->content = NULL;
+			snprintf(err, errlen, "hf-bpe normalizer '%s' malformed", p);
+			return -1;
+		}
+		if (spec_pattern(p + 1, eq - p - 1, &n->pat, err, errlen) < 0) { free(n->content); n->content = NULL; return -1; }
+		n->kind = NM_REPLACE;
+	} else { snprintf(err, errlen, "hf-bpe normalizer '%s' unknown", p); return -1; }
+	h->nnm++;
+	return 0;
+}
+
 static int parse_spec(hfbpe *h, const tok_vocab *v, char *err, size_t errlen)
 {
-	char nm[128], pt[128], buf[32];
+	char nm[256], pt[256], buf[32], *save;
 	if (!tns_line_field(v->params, "NM", nm, sizeof nm) || !tns_line_field(v->params, "PT", pt, sizeof pt) ||
 	    !tns_line_field(v->params, "MU", buf, sizeof buf)) {
 		snprintf(err, errlen, "hf-bpe vocabulary without NM:, PT: and MU: fields");
@@ -519,21 +698,64 @@ static int parse_spec(hfbpe *h, const tok_vocab *v, char *err, size_t errlen)
 	h->fuse = tns_line_field(v->params, "FU", buf, sizeof buf) && !strcmp(buf, "1");
 	h->ignore = tns_line_field(v->params, "IM", buf, sizeof buf) && !strcmp(buf, "1");
 	if (h->unk < -1 || h->unk >= v->n) { snprintf(err, errlen, "hf-bpe MU:%d outside the vocabulary", h->unk); return -1; }
-	for (char *p = strtok(nm, ","); p; p = strtok(NULL, ",")) {
-		if (!strcmp(p, "lc")) h->lowercase = 1;
-		else if (strcmp(p, "-")) { snprintf(err, errlen, "hf-bpe normalizer '%s' unknown", p); return -1; }
-	}
-	for (char *p = strtok(pt, ","); p; p = strtok(NULL, ",")) {
+	for (char *p = strtok_r(nm, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		if (strcmp(p, "-") && spec_normalizer(h, p, err, errlen) < 0) return -1;
+	for (char *p = strtok_r(pt, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(p, "-")) continue;
 		if (h->npt == MAXPT) { snprintf(err, errlen, "hf-bpe: more than %d pre-tokenizers", MAXPT); return -1; }
-		int k = h->npt++;
+		int k = h->npt;
 		if (!strcmp(p, "ws")) h->pt[k] = PT_WS;
 		else if (!strcmp(p, "wss")) h->pt[k] = PT_WSS;
 		else if (!strncmp(p, "bl", 2) && strlen(p) == 4 && (p[2] == '0' || p[2] == '1') && (p[3] == '0' || p[3] == '1'))
 			h->pt[k] = PT_BL, h->ap[k] = p[2] == '1', h->re[k] = p[3] == '1';
-		else { snprintf(err, errlen, "hf-bpe pre-tokenizer '%s' unknown", p); return -1; }
+		else if (p[0] == 's' && strlen(p) >= 5 && strchr("RIPNC", p[2]) && (p[3] == '0' || p[3] == '1')) {
+			char x[256];
+			snprintf(x, sizeof x, "%c%s", p[1], p + 4);            /* <s|r><pattern> */
+			if (spec_pattern(x, (long)strlen(x), &h->spat[k], err, errlen) < 0) return -1;
+			h->pt[k] = PT_SPLIT, h->sbeh[k] = p[2], h->sinv[k] = p[3] == '1';
+		} else { snprintf(err, errlen, "hf-bpe pre-tokenizer '%s' unknown", p); return -1; }
+		h->npt++;
 	}
 	return 0;
+}
+
+/* s[0..n) through the normalizers (the arena is free between documents):
+ * a "normalized" added token is matched by its content normalized so
+ * (added_vocabulary.rs refresh_added_tokens).  Content that is not UTF-8
+ * stays as it is: no UTF-8 document piece can hold it anyway. */
+static char *norm_string(hfbpe *h, const char *s, long n, int *len)
+{
+	char *out = xmalloc(n + 1);
+	for (long j = 0; j < n;) {
+		uint32_t c;
+		j += utf8_next((const unsigned char *)s + j, n - j, &c);
+		if (c == (uint32_t)-1) { memcpy(out, s, n); *len = (int)n; return out; }
+	}
+	h->an = 0, h->np = h->np2 = 0;
+	arena_put(h, s, (int)n, 0, 1);
+	emit(h, 0, h->an, -1);
+	next_list(h);
+	normalize(h);
+	long m = 0;
+	for (long p = 0; p < h->np; p++) m += h->pc[p].b - h->pc[p].a;
+	out = xrealloc(out, m + 1);
+	m = 0;
+	for (long p = 0; p < h->np; p++) {
+		memcpy(out + m, h->a + h->pc[p].a, h->pc[p].b - h->pc[p].a);
+		m += h->pc[p].b - h->pc[p].a;
+	}
+	*len = (int)m;
+	return out;
+}
+
+int hfbpe_check_spec(const tok_vocab *v, char *err, size_t errlen)
+{
+	hfbpe *h = xmalloc(sizeof *h);
+	memset(h, 0, sizeof *h);
+	strmap_init(&h->model);
+	int rc = parse_spec(h, v, err, errlen);
+	hfbpe_free_state(h);
+	return rc;
 }
 
 int hfbpe_from_vocab(tokenizer *t, char *err, size_t errlen)
@@ -553,16 +775,12 @@ int hfbpe_from_vocab(tokenizer *t, char *err, size_t errlen)
 		if (!*f) continue;
 		added_tok a = {i, strchr(f, 'l') != NULL, strchr(f, 'r') != NULL, NULL, 0};
 		if (strchr(f, 'n')) {
-			/* added_vocabulary.rs refresh_added_tokens: a normalized token
-			 * is matched by its content passed through the normalizer */
-			a.pat = xmalloc(3 * v->len[i] + 1);
-			for (long j = 0; j < v->len[i];) {
-				uint32_t c, lc[3];
-				int cl = utf8_next((const unsigned char *)v->tok[i] + j, v->len[i] - j, &c);
-				int k = h->lowercase && c != (uint32_t)-1 ? uni_lower(c, lc) : 0;
-				if (k) for (int q = 0; q < k; q++) a.plen += utf8_put(lc[q], a.pat + a.plen);
-				else { memcpy(a.pat + a.plen, v->tok[i] + j, cl); a.plen += cl; }
-				j += cl;
+			a.pat = norm_string(h, v->tok[i], v->len[i], &a.plen);
+			if (!a.plen) {
+				snprintf(err, errlen, "hf-bpe added token %d (%s) is empty once normalized", i, v->tok[i]);
+				free(a.pat);
+				hfbpe_free_state(h);
+				return -1;
 			}
 			h->norm[h->nnorm++] = a;
 			h->first_norm[(unsigned char)a.pat[0]] = 1;
@@ -598,6 +816,17 @@ int hfbpe_from_vocab(tokenizer *t, char *err, size_t errlen)
 		h->prank[i] = r, h->pnew[i] = nid;
 	}
 	t->state = h;
-	t->expand = 6;      /* U+FFFD for a bad byte (3 bytes), and a prefix space per piece */
+	/* U+FFFD for a bad byte (3 bytes), and a prefix space per piece; a
+	 * Replace with a content longer than its shortest match multiplies it */
+	t->expand = 6;
+	for (int k = 0; k < h->nnm; k++) {
+		const norm_step *n = &h->nm[k];
+		long f = n->kind == NM_REPLACE ? (n->clen + n->pat.minlen - 1) / n->pat.minlen : 1;
+		if (f > 1 && (t->expand *= (int)f) > 4096) {
+			snprintf(err, errlen, "hf-bpe Replace contents too long for their patterns (over 4096 tokens per input byte)");
+			hfbpe_free_state(h);
+			return -1;
+		}
+	}
 	return 0;
 }

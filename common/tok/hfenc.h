@@ -21,6 +21,8 @@ long hfkmer_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *p
 int hfesm_from_vocab(tokenizer *t, char *err, size_t errlen);
 long hfesm_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
 int hfbpe_from_vocab(tokenizer *t, char *err, size_t errlen);
+/* 0 if v's NM:, PT: and MU: fields are ones hfbpe_from_vocab reads; -1 with err */
+int hfbpe_check_spec(const tok_vocab *v, char *err, size_t errlen);
 long hfbpe_encode(tokenizer *t, const char *s, long n, int32_t *ids, int32_t *pos, int32_t *len);
 void hfbpe_free(tokenizer *t);
 void hfenc_free(tokenizer *t);    /* hf-kmer, hf-esm */

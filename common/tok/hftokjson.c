@@ -1,16 +1,19 @@
 /* hftokjson.c -- tokenizer.json (Hugging Face tokenizers) into an hf-bpe
  * vocabulary: the BPE model's vocab and merges, the added tokens, and the
  * normalizer, pre-tokenizer and post-processor as @TK fields that hfbpe.c
- * encodes with.  Every field is checked; whatever hfbpe.c cannot do exactly
- * is refused by name.  Field names and defaults: tokenizers (Rust)
- * src/models/bpe/serialization.rs, src/tokenizer/serialization.rs,
- * src/pre_tokenizers/byte_level.rs, src/processors/template.rs. */
+ * encodes with, and the decoder (for writing the file back).  Every field
+ * is checked; whatever hfbpe.c cannot do exactly is refused by name.  Field
+ * names and defaults: tokenizers (Rust) src/models/bpe/serialization.rs,
+ * src/tokenizer/serialization.rs, src/pre_tokenizers/byte_level.rs,
+ * src/processors/template.rs, src/normalizers/{strip,replace}.rs,
+ * src/pre_tokenizers/split.rs, src/decoders/bpe.rs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/util.h"
 #include "tok/hftokint.h"
 #include "base/strmap.h"
+#include "tok/hfpat.h"
 
 #define FAIL(...) do { snprintf(err, errlen, "tokenizer.json: " __VA_ARGS__); goto bad; } while (0)
 
@@ -79,10 +82,33 @@ static int add_field(char *params, size_t cap, const char *f)
 	return 0;
 }
 
-/* normalizer -> "lc,..." (Lowercase only: NFKC and the rest are Unicode
- * tables seqlm does not carry) */
+/* a Replace or Split pattern -> "s" or "r" and its escaped text (hfpat.h),
+ * checked as hfpat_init will take it */
+static int pattern_spec(const cJSON *o, const char *what, char *out, size_t cap, char *err, size_t errlen)
+{
+	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(o, "pattern");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(pt, "String"), *re = cJSON_GetObjectItemCaseSensitive(pt, "Regex");
+	const cJSON *x = st ? st : re;
+	if (!cJSON_IsObject(pt) || cJSON_GetArraySize(pt) != 1 || !cJSON_IsString(x))
+		FAIL("%s: pattern must be {\"String\": ...} or {\"Regex\": ...}", what);
+	hfpat p;
+	char e[384];
+	if (hfpat_init(&p, x->valuestring, re != NULL, e, sizeof e) < 0) FAIL("%s: %s", what, e);
+	hfpat_free(&p);
+	out[0] = re ? 'r' : 's';
+	if (hfpat_escape(x->valuestring, (long)strlen(x->valuestring), out + 1, cap - 1) < 0) FAIL("%s: pattern too long", what);
+	return 0;
+bad:
+	return -1;
+}
+
+/* normalizer -> "lc,st11,rrN{10%2C}=-,..." (normalizers/mod.rs
+ * NormalizerWrapper): Lowercase "lc"; Strip "st<left><right>"; Replace
+ * "r<s|r><pattern>=<content>", escaped.  NFKC and the rest are Unicode
+ * tables seqlm does not carry. */
 static int normalizer(const cJSON *n, char *spec, size_t cap, char *err, size_t errlen)
 {
+	char f[320];
 	if (!n || cJSON_IsNull(n)) return 0;
 	const char *ty = type_of(n);
 	if (!ty) FAIL("normalizer without a type");
@@ -92,23 +118,38 @@ static int normalizer(const cJSON *n, char *spec, size_t cap, char *err, size_t 
 		cJSON_ArrayForEach(x, l) if (normalizer(x, spec, cap, err, errlen) < 0) return -1;
 		return 0;
 	}
-	if (!strcmp(ty, "Lowercase")) {
-		if (add_field(spec, cap, *spec ? ",lc" : "lc") < 0) FAIL("normalizer Sequence too long");
-		return 0;
-	}
-	FAIL("normalizer %s is not supported (seqlm reproduces Lowercase and Sequence of it exactly; "
-	     "NFC/NFD/NFKC/NFKD, BertNormalizer, Strip, Replace ... it does not)", ty);
+	if (!strcmp(ty, "Lowercase")) snprintf(f, sizeof f, "lc");
+	else if (!strcmp(ty, "Strip")) {
+		/* normalizers/strip.rs: both fields plain bools, no defaults */
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(n, "strip_left"), *r = cJSON_GetObjectItemCaseSensitive(n, "strip_right");
+		if (!cJSON_IsBool(l) || !cJSON_IsBool(r)) FAIL("normalizer Strip: strip_left and strip_right must be true or false");
+		snprintf(f, sizeof f, "st%d%d", cJSON_IsTrue(l), cJSON_IsTrue(r));
+	} else if (!strcmp(ty, "Replace")) {
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(n, "content");
+		if (!cJSON_IsString(c)) FAIL("normalizer Replace without a content string");
+		f[0] = 'r';
+		if (pattern_spec(n, "normalizer Replace", f + 1, sizeof f - 1, err, errlen) < 0) return -1;
+		size_t k = strlen(f);
+		f[k++] = '=';
+		if (hfpat_escape(c->valuestring, (long)strlen(c->valuestring), f + k, sizeof f - k) < 0) FAIL("normalizer Replace: content too long");
+	} else
+		FAIL("normalizer %s is not supported (seqlm reproduces Lowercase, Strip, Replace and Sequence of them exactly; "
+		     "NFC/NFD/NFKC/NFKD, BertNormalizer, Prepend ... it does not)", ty);
+	if ((*spec && add_field(spec, cap, ",") < 0) || add_field(spec, cap, f) < 0) FAIL("normalizer too long for the @TK line");
+	return 0;
 bad:
 	return -1;
 }
 
 /* pre_tokenizer -> "ws" Whitespace, "wss" WhitespaceSplit, "bl<p><r>"
- * ByteLevel (add_prefix_space, use_regex; tokenizers' defaults true, true) */
+ * ByteLevel (add_prefix_space, use_regex; tokenizers' defaults true, true),
+ * "s<s|r><behavior><invert><pattern>" Split (behavior R I P N C: Removed,
+ * Isolated, MergedWithPrevious, MergedWithNext, Contiguous) */
 static int pretok(const cJSON *p, char *spec, size_t cap, char *err, size_t errlen)
 {
 	if (!p || cJSON_IsNull(p)) return 0;
-	const char *ty = type_of(p), *f = NULL;
-	char bl[32];
+	const char *ty = type_of(p);
+	char f[320];
 	if (!ty) FAIL("pre_tokenizer without a type");
 	if (!strcmp(ty, "Sequence")) {
 		const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, "pretokenizers"), *x;
@@ -116,16 +157,56 @@ static int pretok(const cJSON *p, char *spec, size_t cap, char *err, size_t errl
 		cJSON_ArrayForEach(x, l) if (pretok(x, spec, cap, err, errlen) < 0) return -1;
 		return 0;
 	}
-	if (!strcmp(ty, "Whitespace")) f = "ws";
-	else if (!strcmp(ty, "WhitespaceSplit")) f = "wss";
+	if (!strcmp(ty, "Whitespace")) snprintf(f, sizeof f, "ws");
+	else if (!strcmp(ty, "WhitespaceSplit")) snprintf(f, sizeof f, "wss");
 	else if (!strcmp(ty, "ByteLevel")) {
 		int ap = get_bool(p, "add_prefix_space", 1), re = get_bool(p, "use_regex", 1);
 		if (ap < 0 || re < 0) FAIL("pre_tokenizer ByteLevel: add_prefix_space and use_regex must be true or false");
-		snprintf(bl, sizeof bl, "bl%d%d", ap, re);
-		f = bl;
+		snprintf(f, sizeof f, "bl%d%d", ap, re);
+	} else if (!strcmp(ty, "Split")) {
+		/* pre_tokenizers/split.rs SplitHelper: pattern, behavior and invert
+		 * are all required; behavior is a SplitDelimiterBehavior
+		 * (tokenizer/normalizer.rs) */
+		static const char *const names[] = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"};
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(p, "behavior"), *inv = cJSON_GetObjectItemCaseSensitive(p, "invert");
+		int k = -1;
+		for (int i = 0; i < 5 && cJSON_IsString(b); i++) if (!strcmp(b->valuestring, names[i])) k = i;
+		if (k < 0) FAIL("pre_tokenizer Split: behavior %s is not one of Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous",
+		                cJSON_IsString(b) ? b->valuestring : "(missing)");
+		if (!cJSON_IsBool(inv)) FAIL("pre_tokenizer Split: invert must be true or false");
+		f[0] = 's';
+		if (pattern_spec(p, "pre_tokenizer Split", f + 1, sizeof f - 3, err, errlen) < 0) return -1;
+		memmove(f + 4, f + 2, strlen(f + 2) + 1);          /* s<kind><behavior><invert><pattern> */
+		f[2] = "RIPNC"[k];
+		f[3] = cJSON_IsTrue(inv) ? '1' : '0';
 	} else
-		FAIL("pre_tokenizer %s is not supported (Whitespace, WhitespaceSplit, ByteLevel and Sequence of them are)", ty);
-	if ((*spec && add_field(spec, cap, ",") < 0) || add_field(spec, cap, f) < 0) FAIL("pre_tokenizer Sequence too long");
+		FAIL("pre_tokenizer %s is not supported (Whitespace, WhitespaceSplit, ByteLevel, Split and Sequence of them are)", ty);
+	if ((*spec && add_field(spec, cap, ",") < 0) || add_field(spec, cap, f) < 0) FAIL("pre_tokenizer too long for the @TK line");
+	return 0;
+bad:
+	return -1;
+}
+
+/* decoder -> "bpe<suffix>" BPEDecoder, "bl<p><t><r>" ByteLevel (its
+ * add_prefix_space, trim_offsets, use_regex), "" for none.  Decoding does
+ * not change the ids: it is kept only to write tokenizer.json back
+ * (hftoksave.c).  Other decoders are dropped (decoders/mod.rs has nine). */
+static int decoder(const cJSON *d, char *spec, size_t cap, char *err, size_t errlen)
+{
+	if (!d || cJSON_IsNull(d)) return 0;
+	const char *ty = type_of(d);
+	if (!ty) FAIL("decoder without a type");
+	if (!strcmp(ty, "BPEDecoder")) {
+		/* decoders/bpe.rs: suffix is a required string */
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(d, "suffix");
+		if (!cJSON_IsString(s)) FAIL("decoder BPEDecoder without a suffix string");
+		snprintf(spec, cap, "bpe");
+		if (hfpat_escape(s->valuestring, (long)strlen(s->valuestring), spec + 3, cap - 3) < 0) FAIL("decoder BPEDecoder: suffix too long");
+	} else if (!strcmp(ty, "ByteLevel")) {
+		int ap = get_bool(d, "add_prefix_space", 1), tr = get_bool(d, "trim_offsets", 1), re = get_bool(d, "use_regex", 1);
+		if (ap < 0 || tr < 0 || re < 0) FAIL("decoder ByteLevel: add_prefix_space, trim_offsets and use_regex must be true or false");
+		snprintf(spec, cap, "bl%d%d%d", ap, tr, re);
+	}
 	return 0;
 bad:
 	return -1;
@@ -281,7 +362,7 @@ int hf_load_tokenizer_json(const char *dir, tok_vocab *v, char *err, size_t errl
 	int missing, rc = -1;
 	idtab t;
 	char *name[HF_NSPECIAL] = {0};
-	char nm[96] = "", pt[96] = "", f[128];
+	char nm[256] = "", pt[256] = "", dc[256] = "", f[800];
 	long beg = -1, end = -1;
 	memset(&t, 0, sizeof t);
 	strmap_init(&t.all);
@@ -320,11 +401,15 @@ int hf_load_tokenizer_json(const char *dir, tok_vocab *v, char *err, size_t errl
 	}
 	if (normalizer(cJSON_GetObjectItemCaseSensitive(j, "normalizer"), nm, sizeof nm, err, errlen) < 0 ||
 	    pretok(cJSON_GetObjectItemCaseSensitive(j, "pre_tokenizer"), pt, sizeof pt, err, errlen) < 0 ||
-	    postproc(cJSON_GetObjectItemCaseSensitive(j, "post_processor"), &beg, &end, err, errlen) < 0)
+	    postproc(cJSON_GetObjectItemCaseSensitive(j, "post_processor"), &beg, &end, err, errlen) < 0 ||
+	    decoder(cJSON_GetObjectItemCaseSensitive(j, "decoder"), dc, sizeof dc, err, errlen) < 0)
 		goto out;
 	if (beg >= t.n || end >= t.n) FAIL("post_processor: a special token id outside the vocabulary");
-	snprintf(f, sizeof f, "\tNM:%s\tPT:%s\tMU:%d\tFU:%d\tIM:%d", *nm ? nm : "-", *pt ? pt : "-", munk, fuse, ign);
-	if (add_field(v->params, sizeof v->params, f) < 0) FAIL("normalizer and pre_tokenizer too long");
+	/* DC: only where there is a decoder: the vocabularies without one keep
+	 * the @TK line (and hash) they had before decoders were kept */
+	snprintf(f, sizeof f, "\tNM:%s\tPT:%s\tMU:%d\tFU:%d\tIM:%d%s%s", *nm ? nm : "-", *pt ? pt : "-", munk, fuse, ign,
+	         *dc ? "\tDC:" : "", dc);
+	if (add_field(v->params, sizeof v->params, f) < 0) FAIL("normalizer, pre_tokenizer and decoder too long for the @TK line");
 	for (int i = 0; i < t.n; i++) vocab_add(v, t.tok[i], (int)strlen(t.tok[i]), NULL);
 	if (model_merges(m, &t, v, err, errlen) < 0) goto out;
 

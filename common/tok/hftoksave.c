@@ -15,7 +15,11 @@
  *                      first merging gives the same tokens as applying the
  *                      merges in order: a merge never recreates a pair of
  *                      lower rank, since its token is new
- *   hf-bpe             tokenizer.json rebuilt from the @TK fields
+ *   hf-bpe             tokenizer.json rebuilt from the @TK fields: the
+ *                      normalizers (Lowercase, Strip, Replace), the
+ *                      pre-tokenizers (Whitespace, WhitespaceSplit,
+ *                      ByteLevel, Split) as a Sequence of them, the
+ *                      decoder (BPEDecoder, ByteLevel) where DC: has one
  * Refused: overlapping seqtok k-mers, byte-level text vocabularies (bytes
  * above 0x7f are not text) and seqtok's text BPE (its pre-split is not
  * GPT-2's). */
@@ -27,6 +31,8 @@
 #include "base/util.h"
 #include "tok/hftok.h"
 #include "base/strmap.h"
+#include "tok/hfenc.h"
+#include "tok/hfpat.h"
 
 /* writes s to dir/name through name.tmp */
 static int put_file(const char *dir, const char *name, const char *s, size_t n, char *err, size_t errlen)
@@ -191,29 +197,66 @@ static cJSON *sequence_json(const char *spec, const char *list, cJSON *(*item)(c
 	if (!strcmp(spec, "-")) return cJSON_CreateNull();
 	cJSON *seq = cJSON_CreateObject(), *l = cJSON_CreateArray();
 	cJSON_AddStringToObject(seq, "type", "Sequence");
-	char buf[128];
+	char buf[256], *save;
 	snprintf(buf, sizeof buf, "%s", spec);
-	for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) cJSON_AddItemToArray(l, item(p));
+	for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) cJSON_AddItemToArray(l, item(p));
 	cJSON_AddItemToObject(seq, list, l);
 	return seq;
 }
 
-/* a normalizer of the spec: lowercasing is the one kind kept */
+/* an escaped string of a spec (hfpat.h) as a JSON string */
+static cJSON *unescaped(const char *s, long n)
+{
+	char *raw = xmalloc(n + 1);
+	if (hfpat_unescape(s, n, raw) < 0) raw[0] = 0;   /* not reached: hfbpe.c checked the spec */
+	cJSON *x = cJSON_CreateString(raw);
+	free(raw);
+	return x;
+}
+
+/* "<s|r><escaped>" as {"String": ...} or {"Regex": ...} */
+static cJSON *pattern_json(const char *p, long n)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, *p == 'r' ? "Regex" : "String", unescaped(p + 1, n - 1));
+	return o;
+}
+
+/* a normalizer of the spec (hftokjson.c): lc, st<l><r>, r<s|r><pattern>=<content> */
 static cJSON *normalizer_item(const char *p)
 {
-	(void)p;
 	cJSON *n = cJSON_CreateObject();
-	cJSON_AddStringToObject(n, "type", "Lowercase");
+	if (!strncmp(p, "st", 2)) {
+		cJSON_AddStringToObject(n, "type", "Strip");
+		cJSON_AddBoolToObject(n, "strip_left", p[2] == '1');
+		cJSON_AddBoolToObject(n, "strip_right", p[3] == '1');
+	} else if (p[0] == 'r') {
+		const char *eq = strchr(p, '=');
+		cJSON_AddStringToObject(n, "type", "Replace");
+		cJSON_AddItemToObject(n, "pattern", pattern_json(p + 1, eq - p - 1));
+		cJSON_AddItemToObject(n, "content", unescaped(eq + 1, (long)strlen(eq + 1)));
+	} else
+		cJSON_AddStringToObject(n, "type", "Lowercase");
 	return n;
 }
 
-/* a pre-tokenizer of the spec: ws, wss, or bl<prefix space><regex> */
+/* a pre-tokenizer of the spec: ws, wss, bl<prefix space><regex>, or
+ * s<s|r><behavior><invert><pattern> */
 static cJSON *pretok_item(const char *p)
 {
+	static const char beh[] = "RIPNC";
+	static const char *const names[] = {"Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"};
 	cJSON *n = cJSON_CreateObject();
 	if (!strcmp(p, "ws")) cJSON_AddStringToObject(n, "type", "Whitespace");
 	else if (!strcmp(p, "wss")) cJSON_AddStringToObject(n, "type", "WhitespaceSplit");
-	else {
+	else if (p[0] == 's') {
+		char x[256];
+		snprintf(x, sizeof x, "%c%s", p[1], p + 4);
+		cJSON_AddStringToObject(n, "type", "Split");
+		cJSON_AddItemToObject(n, "pattern", pattern_json(x, (long)strlen(x)));
+		cJSON_AddStringToObject(n, "behavior", names[strchr(beh, p[2]) - beh]);
+		cJSON_AddBoolToObject(n, "invert", p[3] == '1');
+	} else {
 		cJSON_AddStringToObject(n, "type", "ByteLevel");
 		cJSON_AddBoolToObject(n, "add_prefix_space", p[2] == '1');
 		cJSON_AddBoolToObject(n, "trim_offsets", 1);
@@ -222,10 +265,29 @@ static cJSON *pretok_item(const char *p)
 	return n;
 }
 
+/* the decoder of the DC: field ("" none): bpe<suffix> or bl<p><t><r> */
+static cJSON *decoder_json(const char *dc)
+{
+	cJSON *d = cJSON_CreateObject();
+	if (!strncmp(dc, "bpe", 3)) {
+		cJSON_AddStringToObject(d, "type", "BPEDecoder");
+		cJSON_AddItemToObject(d, "suffix", unescaped(dc + 3, (long)strlen(dc + 3)));
+	} else if (!strncmp(dc, "bl", 2) && strlen(dc) == 5) {
+		cJSON_AddStringToObject(d, "type", "ByteLevel");
+		cJSON_AddBoolToObject(d, "add_prefix_space", dc[2] == '1');
+		cJSON_AddBoolToObject(d, "trim_offsets", dc[3] == '1');
+		cJSON_AddBoolToObject(d, "use_regex", dc[4] == '1');
+	} else {
+		cJSON_Delete(d);
+		return cJSON_CreateNull();
+	}
+	return d;
+}
+
 /* tokenizer.json of a BPE vocabulary: merges (pairs of ids, by rank),
  * the added tokens' flags, the normalizer and pre-tokenizer specs */
 static int put_tokenizer_json(const char *dir, const tok_vocab *v, const int32_t *merge, int nmerge,
-                              const char *nm, const char *pt, int munk, int fuse, int ignore,
+                              const char *nm, const char *pt, const char *dc, int munk, int fuse, int ignore,
                               char *err, size_t errlen)
 {
 	strmap seen;
@@ -252,7 +314,7 @@ static int put_tokenizer_json(const char *dir, const tok_vocab *v, const int32_t
 	cJSON_AddItemToObject(j, "normalizer", sequence_json(nm, "normalizers", normalizer_item));
 	cJSON_AddItemToObject(j, "pre_tokenizer", sequence_json(pt, "pretokenizers", pretok_item));
 	cJSON_AddItemToObject(j, "post_processor", template(v, v->id.beg, v->id.end));
-	cJSON_AddNullToObject(j, "decoder");
+	cJSON_AddItemToObject(j, "decoder", decoder_json(dc));
 	cJSON_AddStringToObject(m, "type", "BPE");
 	cJSON_AddNullToObject(m, "dropout");
 	add_tok(m, "unk_token", tok_or_null(v, munk));
@@ -300,7 +362,7 @@ int hfsave_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 	}
 	c.extra = extra;
 	c.id = v->id;
-	rc = put_tokenizer_json(dir, &c, merge, nm, "-", "-", TOK_UNK, 0, 0, err, errlen);
+	rc = put_tokenizer_json(dir, &c, merge, nm, "-", "-", "", TOK_UNK, 0, 0, err, errlen);
 	if (!rc) {
 		const char *role[7] = {"<UNK>", "<PAD>", "<CLS>", "<SEP>", "<MASK>", NULL, NULL};
 		rc = put_configs(dir, v, "PreTrainedTokenizerFast", role, -1, err, errlen);
@@ -313,7 +375,7 @@ out:
 
 int hfsave_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 {
-	char nm[128], pt[128], buf[32];
+	char nm[256], pt[256], dc[256] = "", buf[32];
 	if (!tns_line_field(v->params, "NM", nm, sizeof nm) || !tns_line_field(v->params, "PT", pt, sizeof pt) ||
 	    !tns_line_field(v->params, "MU", buf, sizeof buf)) {
 		snprintf(err, errlen, "hf-bpe vocabulary without NM:, PT: and MU: fields");
@@ -323,7 +385,11 @@ int hfsave_hf_bpe(const char *dir, const tok_vocab *v, char *err, size_t errlen)
 	if (tns_line_field(v->params, "FU", buf, sizeof buf)) fuse = !strcmp(buf, "1");
 	if (tns_line_field(v->params, "IM", buf, sizeof buf)) ignore = !strcmp(buf, "1");
 	if (munk >= v->n) munk = -1;
-	if (put_tokenizer_json(dir, v, v->merge, v->nmerge, nm, pt, munk, fuse, ignore, err, errlen) < 0) return -1;
+	/* the items below are written as the encoder reads them: a spec it
+	 * would refuse (a hand-made header) is refused here too */
+	if (hfbpe_check_spec(v, err, errlen) < 0) return -1;
+	tns_line_field(v->params, "DC", dc, sizeof dc);
+	if (put_tokenizer_json(dir, v, v->merge, v->nmerge, nm, pt, dc, munk, fuse, ignore, err, errlen) < 0) return -1;
 	const char *role[7] = {tok_or_null(v, v->id.unk), tok_or_null(v, v->id.pad), tok_or_null(v, v->id.cls),
 	                       tok_or_null(v, v->id.sep), tok_or_null(v, v->id.mask), NULL, NULL};
 	return put_configs(dir, v, "PreTrainedTokenizerFast", role, -1, err, errlen);

@@ -196,6 +196,14 @@ void vocab_finish(tok_vocab *v)
 	} else
 		for (int i = 0; i < v->n; i++) v->special[i] = strchr(added_flags(v, i), 's') != NULL;
 	char *s = tk_line(v);
+	/* the decoder (DC:, kept only for writing tokenizer.json back) does not
+	 * change an id: it stays out of the hash, so vocabularies read before
+	 * decoders were kept still match the streams made now */
+	char *dc = strstr(s, "\tDC:");
+	if (dc) {
+		char *end = strchr(dc + 1, '\t');
+		memmove(dc, end ? end : dc + strlen(dc), strlen(end ? end : dc + strlen(dc)) + 1);
+	}
 	uint64_t h = fnv_more(0xcbf29ce484222325ULL, s);
 	free(s);
 	for (int i = 0; i < v->n; i++) {

@@ -10,13 +10,22 @@ token ids seqtok must give:
     hftok_ref.py encode FOLDER FILE T [--text]
                                   print the windows of FILE (FASTA, or text
                                   with --text) for the tokenizer in FOLDER
+    hftok_ref.py ntcheck FOLDER FILE K
+                                  "same" if EsmTokenizer's tokens for an NT
+                                  vocab.txt are the Nucleotide Transformer's
+                                  own K-mer rule on every sequence of FILE
+
+tokenizer.json pieces followed from huggingface/tokenizers @3ba8ad0 (Rust,
+tokenizers/src/): normalizers Lowercase, Strip, Replace; pre-tokenizers
+Whitespace, WhitespaceSplit, ByteLevel, Split; BPE; added tokens; the
+Bert/Roberta/Template post-processors (line numbers at each rule).
 
 Each *.expected line is one window as `tnsview -n -1` shows it: the record
 name, a tab, and the window's T ids.  Windows are seqtok's layout (the
 tokenizer's own start/end tokens around each window's tokens, then its pad
 token); the tokens inside are what HF gives for the whole sequence.
 """
-import itertools, json, os, sys, unicodedata
+import itertools, json, os, re, sys, unicodedata
 
 # ---------------------------------------------------------------- input ----
 # what seqtok's reader delivers (seqtok(1)): ACGT either case (U as T)
@@ -378,9 +387,105 @@ class HFBPE:
         return out
 
     def norm_str(self, c):
-        if any(n["type"] == "Lowercase" for n in self.normalizers):
-            return "".join(x.lower() for x in c)
-        return c
+        """added_vocabulary.rs refresh_normalized_tokens (355-373): a
+        normalized added token's content through the whole normalizer"""
+        return text(self.normalize([(x, 0, 1) for x in c]))
+
+    @staticmethod
+    def regex_of(pattern):
+        """normalizers/replace.rs Replace::new (69-72), pre_tokenizers/
+        split.rs Split::new (82-85): a String is regex::escape'd, a Regex
+        taken as written, both compiled by Oniguruma.  Python's re is a
+        backtracking, leftmost-first engine as Oniguruma is; on the
+        expressions seqlm accepts (common/tok/hfpat.h) the two read alike."""
+        if "String" in pattern:
+            return re.compile(re.escape(pattern["String"]))
+        return re.compile(pattern["Regex"])
+
+    @staticmethod
+    def find_matches(rx, s):
+        """tokenizer/pattern.rs, Pattern for &SysRegex (63-83): the
+        matches of find_iter and the text between them, in order, flagged
+        True for a match"""
+        if not s:
+            return [((0, 0), False)]
+        out, prev = [], 0
+        for m in rx.finditer(s):
+            if prev != m.start():
+                out.append(((prev, m.start()), False))
+            out.append(((m.start(), m.end()), True))
+            prev = m.end()
+        if prev != len(s):
+            out.append(((prev, len(s)), False))
+        return out
+
+    def normalize(self, units):
+        """the normalizers in order on one piece (added_vocabulary.rs
+        extract_and_normalize 548-553: each piece between the added tokens
+        that are not normalized is normalized on its own)"""
+        for n in self.normalizers:
+            if n["type"] == "Lowercase":
+                units = self.lowercase(units)
+            elif n["type"] == "Strip":
+                # normalizers/strip.rs 26-40, normalizer.rs lrstrip
+                # (800-835): leading / trailing char::is_whitespace removed
+                a, b = 0, len(units)
+                if n["strip_left"]:
+                    while a < b and is_space(units[a][0]): a += 1
+                if n["strip_right"]:
+                    while b > a and is_space(units[b - 1][0]): b -= 1
+                units = units[a:b]
+            elif n["type"] == "Replace":
+                # normalizers/replace.rs 82-86, normalizer.rs replace
+                # (570-674): each match by the content.  The source aligns
+                # the content with the match's last char; seqtok names a
+                # token by the whole match (the ids are the same)
+                out = []
+                for (a, b), m in self.find_matches(self.regex_of(n["pattern"]), text(units)):
+                    if m:
+                        out += [(c, units[a][1], units[b - 1][2]) for c in n["content"]]
+                    else:
+                        out += units[a:b]
+                units = out
+            else:
+                raise ValueError(n["type"])
+        return units
+
+    def split(self, pt, units):
+        """pre_tokenizers/split.rs 96-103 and normalizer.rs split
+        (694-783): find_matches, the flags flipped by invert (pattern.rs
+        Invert), then the behavior's fold, written as the source has it;
+        "removed" pieces go, empty ones are dropped by
+        PreTokenizedString::split"""
+        matches = self.find_matches(self.regex_of(pt["pattern"]), text(units))
+        if pt["invert"]:
+            matches = [(o, not m) for o, m in matches]
+        beh = pt["behavior"]
+        if beh == "Isolated":
+            splits = [(o, False) for o, _ in matches]
+        elif beh == "Removed":
+            splits = matches
+        elif beh in ("Contiguous", "MergedWithPrevious"):
+            splits, prev = [], False
+            for (a, b), m in matches:
+                join = m == prev if beh == "Contiguous" else m and not prev
+                if join and splits:
+                    splits[-1] = ((splits[-1][0][0], b), False)
+                else:
+                    splits.append(((a, b), False))
+                prev = m
+        elif beh == "MergedWithNext":
+            splits, prev = [], False
+            for (a, b), m in reversed(matches):
+                if m and not prev and splits:
+                    splits[-1] = ((a, splits[-1][0][1]), False)
+                else:
+                    splits.append(((a, b), False))
+                prev = m
+            splits.reverse()
+        else:
+            raise ValueError(beh)
+        return [units[a:b] for (a, b), rm in splits if not rm]
 
     @staticmethod
     def lowercase(units):
@@ -459,6 +564,8 @@ class HFBPE:
                     parts = self.gpt2_split(u) if pt.get("use_regex", True) else [u]
                     for p in parts:
                         out.append([(bc[b], a, e) for c, a, e in p for b in c.encode("utf-8")])
+                elif pt["type"] == "Split":
+                    out += self.split(pt, u)
                 else:
                     raise ValueError(pt["type"])
             pieces = [p for p in out if p]
@@ -510,8 +617,7 @@ class HFBPE:
 
     def encode(self, units):
         pieces = self.split_added([(None, units)], False)
-        if any(n["type"] == "Lowercase" for n in self.normalizers):
-            pieces = [(i, u if i is not None else self.lowercase(u)) for i, u in pieces]
+        pieces = [(i, u if i is not None else self.normalize(u)) for i, u in pieces]
         pieces = self.split_added([(i, u) for i, u in pieces if u], True)
         toks = []
         for i, u in pieces:
@@ -703,6 +809,74 @@ def make_bpe_fixtures(d):
         lines += windows(rn, tk.encode(decode(seq.encode())), tk.beg, tk.end, tk.pad, 20)
     write(os.path.join(d, "dnabpe.expected"), "".join(l + "\n" for l in lines))
 
+def human_dna():
+    """the demo's 100 kb of human chr20 (tests/data/demo), as one string"""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "demo", "human_chr20_100k.fa")
+    return "".join(l.strip() for l in open(path) if not l.startswith(">"))
+
+def family_fasta():
+    """real DNA for the published families' tokenizers: N runs of 10 and
+    more (GENA's Replace N{10,}) and of fewer, soft-masked (lower-case)
+    bases, IUPAC codes, lengths that are not a multiple of 6 (the NT
+    tokenizer's single-base tail), a sequence of only N"""
+    h = human_dna()[100:]
+    recs = [("real149", h[0:149]),
+            ("nruns", h[200:260] + "N" * 12 + h[300:337] + "N" * 9 + h[400:431] + "N" * 10 + h[500:523] + "NNNNNNNNNNN"),
+            ("softmasked", "N" * 25 + h[600:640].lower() + h[640:700] + h[700:733].lower() + "NNNNN"),
+            ("iupac", h[800:830] + "RYKMSWNNNNNN" + h[830:871] + "NBDHVN" + h[871:880]),
+            ("short", h[900:905]),
+            ("onlyn", "N" * 15),
+            ("long", h[1000:1613] + "N" * 40 + h[1700:1900])]
+    return "".join(">%s\n%s\n" % (n, "\n".join(q[i:i + 60] for i in range(0, len(q), 60))) for n, q in recs)
+
+def make_family_fixtures(d):
+    """fam.fa and genabpe/: GENA-LM's tokenizer.json layout (AIRI-Institute/
+    GENA_LM data/tokenizers/t2t_1000h_multi_32k/tokenizer.json: added
+    [UNK] [CLS] [SEP] [PAD] [MASK] "-", normalizer Sequence[Strip,
+    Replace Regex N{10,} -> "-"], pre_tokenizer Split String "-" Isolated,
+    BertProcessing, BPEDecoder " "; its alphabet with the IUPAC letters)
+    with merges trained on the demo's human DNA"""
+    write(os.path.join(d, "fam.fa"), family_fasta())
+    f = os.path.join(d, "genabpe"); os.makedirs(f, exist_ok=True)
+    specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]", "-"]
+    vocab = {t: i for i, t in enumerate(specials + list("ABCGKMNRSTWY"))}
+    h = human_dna()[5000:]
+    merges = train([h[i:i + 400] for i in range(0, 16000, 400)], 90)
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    j = {"version": "1.0", "truncation": None, "padding": None,
+         "added_tokens": [added(t, i) for i, t in enumerate(specials)],
+         "normalizer": {"type": "Sequence", "normalizers": [{"type": "Strip", "strip_left": True, "strip_right": True},
+                                                            {"type": "Replace", "pattern": {"Regex": "N{10,}"}, "content": "-"}]},
+         "pre_tokenizer": {"type": "Split", "pattern": {"String": "-"}, "behavior": "Isolated", "invert": False},
+         "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]},
+         "decoder": {"type": "BPEDecoder", "suffix": " "},
+         "model": bpe_model(vocab, merges, "[UNK]", False)}
+    write(os.path.join(f, "tokenizer.json"), json.dumps(j, indent=2, ensure_ascii=False) + "\n")
+    write(os.path.join(f, "tokenizer_config.json"), json.dumps({"tokenizer_class": "PreTrainedTokenizerFast"}) + "\n")
+    write(os.path.join(f, "special_tokens_map.json"), json.dumps({"unk_token": "[UNK]", "sep_token": "[SEP]",
+          "pad_token": "[PAD]", "cls_token": "[CLS]", "mask_token": "[MASK]"}) + "\n")
+    write(os.path.join(d, "genabpe.expected"), "".join(l + "\n" for l in encode_file(f, os.path.join(d, "fam.fa"), 20, False)))
+
+def nt_kmers(seq, k, tid):
+    """the Nucleotide Transformer's own rule (instadeepai/nucleotide-
+    transformer @393d793, nucleotide_transformer/tokenizers.py,
+    NucleotidesKmersTokenizer.tokenize): split at every N; each part in
+    k-mers from its start, a shorter tail as single nucleotides; an N
+    between parts.  EsmTokenizer's longest match on the HF vocab.txt must
+    give the same tokens (checked by `hftok_ref.py ntcheck`)."""
+    toks, at = [], 0
+    parts = seq.split("N")
+    for i, part in enumerate(parts):
+        full = len(part) // k * k
+        toks += [(tid[part[j:j + k]], at + j, k) for j in range(0, full, k)]
+        toks += [(tid[c], at + full + j, 1) for j, c in enumerate(part[full:])]
+        at += len(part)
+        if i < len(parts) - 1:
+            toks.append((tid["N"], at, 1))
+            at += 1
+    return toks
+
 def write(path, text, enc="utf-8"):
     with open(path, "w", encoding=enc, newline="") as f:
         f.write(text)
@@ -750,6 +924,7 @@ def make_fixtures(d):
             lines += windows(rn, toks, beg, end, pad, 20)
         write(os.path.join(d, name + ".expected"), "".join(l + "\n" for l in lines))
     make_bpe_fixtures(d)
+    make_family_fixtures(d)
 
 def encode_file(folder, path, T, is_text):
     """the windows of a file for whatever tokenizer the folder holds"""
@@ -771,6 +946,15 @@ def encode_file(folder, path, T, is_text):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "fixtures":
         make_fixtures(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "ntcheck":
+        # ntcheck FOLDER FILE K: EsmTokenizer's tokens = NT's own k-mer rule
+        folder, k = sys.argv[2], int(sys.argv[4])
+        tid = {t.strip(): i for i, t in enumerate(open(os.path.join(folder, "vocab.txt")).read().splitlines())}
+        for name, seq in read_fasta(sys.argv[3]):
+            a, b = esm_encode(folder, seq)[0], nt_kmers(seq, k, tid)
+            if a != b:
+                sys.exit("%s: EsmTokenizer %s, NT %s" % (name, a[:8], b[:8]))
+        print("same")
     elif len(sys.argv) in (5, 6) and sys.argv[1] == "encode":
         for l in encode_file(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:] == ["--text"]):
             print(l)

@@ -36,6 +36,11 @@ seqtok -q --vocab nt6 -T 20 -o "$T/nt.tns" dna.fa
 golden "--vocab a stream made with an HF vocabulary gives the same windows" nt6.expected --vocab "$T/nt.tns" -T 20 dna.fa
 seqtok -q --text --binary-ok --vocab textbl -T 24 -o "$T/bl.tns" text.txt
 golden "... and so does a text BPE one" textbl.expected --text --binary-ok --vocab "$T/bl.tns" -T 24 text.txt
+# the decoder (DC:) is kept for writing tokenizer.json back but stays out of
+# the vocabulary hash: a model converted before decoders were kept (this
+# hash) still takes streams made now
+is "$(tnsview --header "$T/bl.tns" | grep '^@TK' | grep -o 'DC:[^	]*	.*H:[0-9a-f]*' | sed 's/	.*H:/ H:/')" "DC:bl111 H:76bb21692a1d93b7" \
+	"a ByteLevel decoder is kept in the @TK line, and the hash is the one it had without it"
 grep -q . /dev/null; tnsview --header "$T/nt.tns" | grep -q "^@TK	TY:hf-esm	N:4105	UNK:0	PAD:1	CLS:3	SEP:-1	MASK:2	BEG:3	END:-1	H:"
 ok $? "the @TK line names the kind and the files' special ids"
 is "$(tnsview --decode "$T/nt.tns" | head -1 | cut -f2 | cut -d' ' -f1-3) $(tnsview --decode "$T/nt.tns" | grep -c '<pad>')" \
@@ -139,6 +144,157 @@ mk nopad; sed 's/"padding": null/"padding": null/' dnabpe/tokenizer.json > "$T/n
 bad "a tokenizer with no pad token (no tokenizer_config.json, no padding section)" "no padding token" "$T/nopad"
 mk sw; sed 's/"single_word": false/"single_word": true/' dnabpe/tokenizer.json > "$T/sw/tokenizer.json"
 bad "an added token with single_word" "single_word is not supported" "$T/sw"
+# ---- the published genomic families' tokenizers (issue 23) ---------------
+# fam.fa: real human DNA with N runs of 10 and more and of fewer, soft-masked
+# bases, IUPAC codes, lengths not a multiple of 6 (hftok_ref.py fixtures)
+golden "GENA-LM's tokenizer.json (Strip, Replace N{10,} -> '-', Split '-' Isolated, BertProcessing) on real DNA" \
+	genabpe.expected --vocab genabpe -T 20 fam.fa
+FAM=$TOP/tests/golden/families
+refwin() { # refwin FOLDER FILE T [--text]: the reference's windows
+	"$PYTHON" "$TOP/tests/golden/hftok_ref.py" encode "$@"
+}
+same_as_ref() { # same_as_ref DESCRIPTION FOLDER FILE T [--text]
+	_d=$1; shift
+	if ids ${4:+--text --binary-ok} --vocab "$1" -T "$3" "$2" > "$T/s.txt" 2> "$T/s.err" && refwin "$@" > "$T/r.txt" &&
+	   test -s "$T/r.txt" && cmp -s "$T/s.txt" "$T/r.txt"; then ok 0 "$_d"
+	else ok 1 "$_d"; sed 's/^/# /' "$T/s.err" | head -3; diff "$T/s.txt" "$T/r.txt" | head -6 | sed 's/^/# /'; fi
+}
+for f in nt1 nt2 esmtd esmln gena gena_lastln dnabert2 dnabert2_h6; do
+	same_as_ref "tests/golden/families/$f: seqtok --vocab gives the reference's ids on real DNA" "$FAM/$f" fam.fa 16
+done
+# the layout the family references assume (NAME.windows.json): the first
+# token, the end token (none for NT v1), pad, mask and the special ids
+for f in nt1 nt2 esmtd esmln gena gena_lastln dnabert2 dnabert2_h6; do
+	seqtok -q --vocab "$FAM/$f" -T 16 -o "$T/fam.tns" fam.fa && tnsview --header "$T/fam.tns" > "$T/fam.hdr"
+	"$PYTHON" - "$FAM/$f.windows.json" "$T/fam.hdr" > "$T/lay.txt" 2>&1 <<'PY'
+import json, sys
+w = json.load(open(sys.argv[1]))
+tk = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.startswith("@TK\t")][0]
+f = dict(x.split(":", 1) for x in tk[1:])
+vo = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if l.startswith("@VO\t")]
+special = [i for i, x in enumerate(vo) if len(x) > 2 and x[2].startswith("A:") and "s" in x[2][2:]]
+t0 = w["tokens"][0]
+end = t0[-1] if t0[-1] not in (w["pad_id"],) and t0[-1] in w["special"] else -1
+got = (int(f["BEG"]), int(f["END"]), int(f["PAD"]), int(f["MASK"]), special)
+want = (t0[0], end, w["pad_id"], w["mask_id"], w["special"])
+print("same" if got == want else "got %s want %s" % (got, want))
+PY
+	is "$(cat "$T/lay.txt")" same "tests/golden/families/$f: begin, end, pad, mask and special ids are the ones of $f.windows.json"
+done
+# the Nucleotide Transformer's own rule (its repository's
+# NucleotidesKmersTokenizer: split at N, k-mers from each part's start, the
+# tail as single bases) is what EsmTokenizer's longest match gives
+for x in "$FAM/nt1 6" "$FAM/nt2 3" "nt6 6"; do
+	set -- $x
+	is "$("$PYTHON" "$TOP/tests/golden/hftok_ref.py" ntcheck "$1" fam.fa "$2" 2>&1)" same "$(basename "$1"): EsmTokenizer's tokens are NT's own $2-mer rule on fam.fa"
+done
+
+# every Split behavior, with and without invert, on String and Regex
+# patterns: seqtok = the reference written from split.rs / normalizer.rs
+jpatch() { # jpatch SRC DST PYTHON: a copy of folder SRC whose tokenizer.json j the statements change
+	rm -rf "$2"; cp -r "$1" "$2"
+	"$PYTHON" -c 'import json, sys
+p = sys.argv[1] + "/tokenizer.json"
+j = json.load(open(p, encoding="utf-8"))
+exec(sys.argv[2])
+json.dump(j, open(p, "w", encoding="utf-8"), ensure_ascii=False)' "$2" "$3"
+}
+for pat in '{"String": "-"}' '{"Regex": "[AT]{3}"}' '{"Regex": "N+"}'; do
+	for beh in Removed Isolated MergedWithPrevious MergedWithNext Contiguous; do
+		for inv in False True; do
+			case "$pat$inv" in *'"-"'*True|*N+*True) continue ;; esac
+			jpatch genabpe "$T/sp" "j['pre_tokenizer'] = {'type': 'Split', 'pattern': $pat, 'behavior': '$beh', 'invert': $inv}"
+			same_as_ref "Split $pat $beh invert $inv" "$T/sp" fam.fa 20
+		done
+	done
+done
+# normalizers on text: Strip of one side, Replace of a String by a
+# multi-byte content and of a Regex, a Split Regex before ByteLevel; the
+# normalized added token <Mask> is matched as the whole normalizer leaves
+# it (<MASK>, as the text's <mask> becomes)
+jpatch textlc "$T/nt" "j['normalizer'] = {'type': 'Sequence', 'normalizers': [{'type': 'Strip', 'strip_left': True, 'strip_right': False},
+	{'type': 'Lowercase'}, {'type': 'Replace', 'pattern': {'String': '  '}, 'content': ' \u00e9 '},
+	{'type': 'Replace', 'pattern': {'Regex': '[0-9]+'}, 'content': '#'}, {'type': 'Replace', 'pattern': {'String': 'mask'}, 'content': 'MASK'}]}
+j['pre_tokenizer']['pretokenizers'].insert(0, {'type': 'Split', 'pattern': {'Regex': '[,.;:!?]+'}, 'behavior': 'MergedWithNext', 'invert': False})
+n = max(list(j['model']['vocab'].values()) + [a['id'] for a in j['added_tokens']]) + 1
+j['added_tokens'].append({'id': n, 'content': '<Mask>', 'single_word': False, 'lstrip': False, 'rstrip': False, 'normalized': True, 'special': True})"
+same_as_ref "text: Strip left, Lowercase, Replace String and Regex, Split Regex, a normalized added token" "$T/nt" text.txt 24 --text
+# GENA's tokenizer on text: no pre-tokenizer drops white space, so what
+# Strip leaves is [UNK] (each piece between added tokens stripped alone)
+same_as_ref "text through GENA's tokenizer: Strip both sides" genabpe text.txt 24 --text
+for lr in "True False" "False True"; do
+	set -- $lr
+	jpatch genabpe "$T/nt2" "j['normalizer']['normalizers'][0] = {'type': 'Strip', 'strip_left': $1, 'strip_right': $2}"
+	same_as_ref "text through GENA's tokenizer: Strip left $1, right $2" "$T/nt2" text.txt 24 --text
+done
+
+# all of them chained: each Replace sees what the one before left, Split
+# after Split, an rstrip'd normalized added token that the normalizer turns
+# into <-> (as it turns the text's <nn>)
+jpatch genabpe "$T/ch" "j['normalizer'] = {'type': 'Sequence', 'normalizers': [{'type': 'Strip', 'strip_left': True, 'strip_right': False},
+	{'type': 'Lowercase'}, {'type': 'Replace', 'pattern': {'String': 'n'}, 'content': 'NN'},
+	{'type': 'Replace', 'pattern': {'Regex': 'N{2,4}'}, 'content': '-'}, {'type': 'Replace', 'pattern': {'Regex': '[acgt]+'}, 'content': 'A'}]}
+j['pre_tokenizer'] = {'type': 'Sequence', 'pretokenizers': [{'type': 'Split', 'pattern': {'Regex': '[AT]{3}'}, 'behavior': 'MergedWithNext', 'invert': True},
+	{'type': 'Split', 'pattern': {'String': '-'}, 'behavior': 'Contiguous', 'invert': False},
+	{'type': 'Split', 'pattern': {'String': 'G'}, 'behavior': 'MergedWithPrevious', 'invert': False},
+	{'type': 'Split', 'pattern': {'String': 'C'}, 'behavior': 'Removed', 'invert': False}]}
+j['added_tokens'].append({'id': len(j['model']['vocab']), 'content': '<Nn>', 'single_word': False, 'lstrip': False, 'rstrip': True, 'normalized': True, 'special': True})"
+printf 'ACGTNNNNNNNNNNNNNNACGTAAATTTCCCGGG <nn> acgtn\n  nnnAATTTGGGCCC--AC<Nn>  GATTACA \n' > "$T/ch.txt"
+same_as_ref "a chain of Strip, Lowercase, three Replaces and four Splits" "$T/ch" "$T/ch.txt" 30 --text
+same_as_ref "... on the test text too" "$T/ch" text.txt 24 --text
+
+# written back (tokenizer_save_hf, what lmconvert --to-hf uses): the same
+# pieces, the same ids, the same @TK line; the reference agrees on the copy
+for f in genabpe "$FAM/gena" "$T/nt"; do
+	rm -rf "$T/rt"; "$HS" "$f" "$T/rt" 2> "$T/rt.err"
+	a=$(seqtok -q --vocab "$f" -T 20 fam.fa | tnsview --header | grep '^@TK'; ids --text --binary-ok --vocab "$f" -T 24 text.txt | md5sum)
+	b=$(seqtok -q --vocab "$T/rt" -T 20 fam.fa | tnsview --header | grep '^@TK'; ids --text --binary-ok --vocab "$T/rt" -T 24 text.txt | md5sum)
+	test -n "$a" && test "$a" = "$b"; ok $? "$(basename "$f") written back: the same @TK line and windows"; sed 's/^/# /' "$T/rt.err" | head -3
+done
+same_as_ref "... and the reference reads the written tokenizer.json as the original" "$T/rt" text.txt 24 --text
+rm -rf "$T/rt"; "$HS" genabpe "$T/rt"
+"$PYTHON" -c 'import json, sys
+a, b = (json.load(open(d + "/tokenizer.json")) for d in sys.argv[1:])
+seq = lambda x, k: x[k] if x and x["type"] == "Sequence" else [x]
+same = seq(a["normalizer"], "normalizers") == seq(b["normalizer"], "normalizers") and \
+    seq(a["pre_tokenizer"], "pretokenizers") == seq(b["pre_tokenizer"], "pretokenizers") and a["decoder"] == b["decoder"]
+print("same" if same else "%s\n%s" % (b["normalizer"], b["pre_tokenizer"]))' genabpe "$T/rt" > "$T/cmp.txt" 2>&1
+is "$(cat "$T/cmp.txt")" same "GENA's normalizer, pre-tokenizer and BPEDecoder written back as they were"
+
+# lmconvert imports and exports the tokenizer with the same code: a BERT
+# checkpoint whose tokenizer.json has GENA's pieces keeps them in the model
+# (seqtok --vocab MODEL = --vocab FOLDER) and writes them back with --to-hf
+jpatch "$DATA/lmconvert/bpe" "$T/lmc" "g = json.load(open('genabpe/tokenizer.json'))
+for k in ('normalizer', 'pre_tokenizer', 'decoder'): j[k] = g[k]"
+if lmconvert -q --from-hf "$T/lmc" -o "$T/lmc.tns" 2> "$T/lmc.err" && lmconvert -q --to-hf "$T/lmc_hf" "$T/lmc.tns" 2>> "$T/lmc.err"; then
+	a=$(ids --vocab "$T/lmc" -T 20 fam.fa) b=$(ids --vocab "$T/lmc.tns" -T 20 fam.fa) c=$(ids --vocab "$T/lmc_hf" -T 20 fam.fa)
+	test -n "$a" && test "$a" = "$b" && test "$a" = "$c"; ok $? "lmconvert --from-hf keeps GENA's pieces in the model, --to-hf writes them back: the same windows"
+	is "$("$PYTHON" -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["decoder"], [n["type"] for n in j["normalizer"]["normalizers"]], [p["type"] for p in j["pre_tokenizer"]["pretokenizers"]])' "$T/lmc_hf/tokenizer.json")" \
+		"{'type': 'BPEDecoder', 'suffix': ' '} ['Strip', 'Replace'] ['Split']" "... the written tokenizer.json has Strip, Replace, Split and the BPEDecoder"
+else
+	ok 1 "lmconvert with GENA's tokenizer pieces"; sed 's/^/# /' "$T/lmc.err" | head -5
+	ok 1 "... (not run)"
+fi
+
+# pieces seqlm cannot run exactly: refused by name, exit 1, no output
+for re in 'N.' '(NN)+' 'A|T' '\\d+' '[^N]+' 'N*' 'A+T+' 'N{,5}' '^N' '[[:alpha:]]+' 'N+?' ''; do
+	jpatch genabpe "$T/rx" "j['normalizer']['normalizers'][1]['pattern'] = {'Regex': '$re'}"
+	bad "Replace regex /$re/" "normalizer Replace: (regex /.*/ is not supported|an empty pattern)" "$T/rx"
+done
+jpatch genabpe "$T/rx" "j['pre_tokenizer'] = {'type': 'Split', 'pattern': {'Regex': 'N{3}|A'}, 'behavior': 'Isolated', 'invert': False}"
+bad "Split regex with an alternative" "pre_tokenizer Split: regex /N\\{3\\}\\|A/ is not supported: \\| \\(POSIX takes the longest" "$T/rx"
+jpatch genabpe "$T/rx" "j['pre_tokenizer']['behavior'] = 'Merged'"
+bad "an unknown Split behavior" "pre_tokenizer Split: behavior Merged is not one of Removed, Isolated" "$T/rx"
+jpatch genabpe "$T/rx" "del j['pre_tokenizer']['invert']"
+bad "a Split without invert (split.rs requires it)" "pre_tokenizer Split: invert must be true or false" "$T/rx"
+jpatch genabpe "$T/rx" "del j['normalizer']['normalizers'][0]['strip_right']"
+bad "a Strip without strip_right" "normalizer Strip: strip_left and strip_right must be true or false" "$T/rx"
+jpatch genabpe "$T/rx" "j['normalizer']['normalizers'][1]['pattern'] = {'Glob': 'N*'}"
+bad "a Replace pattern that is neither String nor Regex" "normalizer Replace: pattern must be" "$T/rx"
+jpatch genabpe "$T/rx" "j['decoder'] = {'type': 'BPEDecoder'}"
+bad "a BPEDecoder without its suffix" "decoder BPEDecoder without a suffix string" "$T/rx"
+jpatch genabpe "$T/rx" "j['normalizer']['normalizers'].append({'type': 'Prepend', 'prepend': '_'})"
+bad "a Prepend normalizer" "normalizer Prepend is not supported" "$T/rx"
 fails_with "a DNA-only HF vocabulary cannot encode --text" 2 "DNA vocabulary" seqtok --text --vocab nt6 text.txt
 
 done_testing

@@ -263,7 +263,7 @@ static void test_variants_refused(void)
 	/* implemented (issue 23): accepted, and the table follows */
 	static const struct { int field, v, np; const char *what; } taken[] = {
 		{ 2, BERT_POS_ROTARY, -1, "rotary" }, { 2, BERT_POS_ALIBI, -1, "ALiBi" }, { 2, BERT_POS_NONE, -1, "no positions" },
-		{ 3, BERT_FFN_GEGLU, 0, "GeGLU" }, { 3, BERT_FFN_SWIGLU, 0, "SwiGLU" },
+		{ 3, BERT_FFN_GEGLU, -2, "GeGLU (MosaicBERT's gate has no bias)" }, { 3, BERT_FFN_SWIGLU, 0, "SwiGLU" },
 		{ 4, 1, -8, "attention without biases" }, { 5, 1, -4, "an FFN without biases" },
 	};
 	bert_model b;

@@ -468,10 +468,13 @@ static void rotary_golden(void)
 		snprintf(nm, sizeof nm, "g.%s", m.p[i].name);
 		if (strstr(nm, "key.bias")) continue;          /* zero but for rounding */
 		double e = fix_worst(m.grads + m.p[i].off, fixture_f32(&fx, nm), (long)m.p[i].n, &x);
-		if (e > 1e-5 || x > 1e-5) diag("%s: worst %.2g, norm-wise %.2g", m.p[i].name, e, x);
+		if (e > 5e-5 || x > 1e-5) diag("%s: worst %.2g, norm-wise %.2g", m.p[i].name, e, x);
 		w = fmax(w, e), nw = fmax(nw, x);
 	}
-	ok(w <= 1e-5 && nw <= 1e-5, "rotary reference: every gradient (relative: worst %.2g, norm-wise %.2g)", w, nw);
+	/* the worst element to 5e-5: a float32 backward's sums round to about
+	 * that in single elements (1.8e-5 seen in the sanitizer build, whose
+	 * code is not vectorised alike); a wrong gradient is off by O(1) */
+	ok(w <= 5e-5 && nw <= 1e-5, "rotary reference: every gradient (relative: worst %.2g, norm-wise %.2g)", w, nw);
 	free(pr);
 	bert_acts_free(a);
 	bert_free(&m);
