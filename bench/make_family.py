@@ -89,11 +89,8 @@ def esm(name, seed):
 
 def gena(name, seed):
     """gena (pre-LN, last LayerNorm) / bert (pre_layer_norm false): gena_ref's
-    config and tokenizer.  The normalizer and pre-tokenizer are left out
-    (ids unchanged: the windows come from WINDOWS.json, tokenizing is not
-    what is timed) while seqlm's GENA tokenizer is being written."""
+    config and tokenizer (its normalizer and pre-tokenizer too)"""
     tk = grow_bpe(gena_ref.tokenizer(), BPE_V)
-    tk["normalizer"], tk["pre_tokenizer"] = None, None
     c = dict(gena_ref.config(len(tk["model"]["vocab"]), True), max_position_embeddings=512, **SIZE)
     if name == "bert":
         c["pre_layer_norm"] = False
