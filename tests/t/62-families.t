@@ -114,30 +114,49 @@ is "$(ls "$B" | grep -vc MANIFEST.tsv)" "$(tail -n +2 "$B/MANIFEST.tsv" | wc -l)
 # more: made from the good folders
 mkbad() { rm -rf "$T/bad"; cp -r "$F/$1" "$T/bad"; }
 S=$T/bad/model.safetensors
-mkbad esmtd; sed -i 's/"mask_token_id": 4/"mask_token_id": 3/' "$T/bad/config.json"
-bad_in "ESM: mask_token_id must be the tokenizer's mask (token dropout finds <mask> by it)" "$T/bad/config.json: mask_token_id 3 is not the tokenizer's mask token \(4\)" "$T/bad"
-mkbad esmln; sed -i 's/"pad_token_id": 1,//' "$T/bad/config.json"
-bad_in "ESM without pad_token_id (its positions count from it)" "$T/bad/config.json: pad_token_id is missing" "$T/bad"
-mkbad esmln; sed -i 's/"position_embedding_type": "absolute"/"position_embedding_type": "relative_key"/' "$T/bad/config.json"
-bad_in "ESM with relative positions" "$T/bad/config.json: position_embedding_type \"relative_key\" is not supported for ESM" "$T/bad"
-mkbad gena; sed -i 's/"position_embedding_type": "absolute"/"position_embedding_type": "rotary"/' "$T/bad/config.json"
-bad_in "rotary outside ESM (GENA-LM's code has none)" "$T/bad/config.json: position_embedding_type \"rotary\" is not supported \(absolute only\)" "$T/bad"
-mkbad dnabert2; sed -i 's/"layer_norm_eps": 1e-12/"layer_norm_eps": 1e-05/' "$T/bad/config.json"
-bad_in "DNABERT-2 with another layer_norm_eps (its head's is written in)" "$T/bad/config.json: layer_norm_eps 1e-05: DNABERT-2's head LayerNorm uses 1e-12" "$T/bad"
-mkbad nt1; sed -i 's/"model_type": "esm"/"model_type": "esm", "alibi_starting_size": 512/' "$T/bad/config.json"
-bad_in "an ESM config with MosaicBERT's key" "$T/bad/config.json: config.json mixes families: alibi_starting_size is DNABERT-2 \(MosaicBERT\)'s, but model_type esm makes it ESM" "$T/bad"
+bad_config() { # bad_config FOLDER SED DESCRIPTION REGEX: FOLDER with SED applied to its config.json is refused for REGEX
+	mkbad "$1"; sed -i "$2" "$T/bad/config.json"
+	bad_in "$3" "$T/bad/config.json: $4" "$T/bad"
+}
+bad_config esmtd 's/"mask_token_id": 4/"mask_token_id": 3/' \
+	"ESM: mask_token_id must be the tokenizer's mask (token dropout finds <mask> by it)" \
+	"mask_token_id 3 is not the tokenizer's mask token \(4\)"
+bad_config esmln 's/"pad_token_id": 1,//' \
+	"ESM without pad_token_id (its positions count from it)" \
+	"pad_token_id is missing"
+bad_config esmln 's/"position_embedding_type": "absolute"/"position_embedding_type": "relative_key"/' \
+	"ESM with relative positions" \
+	"position_embedding_type \"relative_key\" is not supported for ESM"
+bad_config gena 's/"position_embedding_type": "absolute"/"position_embedding_type": "rotary"/' \
+	"rotary outside ESM (GENA-LM's code has none)" \
+	"position_embedding_type \"rotary\" is not supported \(absolute only\)"
+bad_config dnabert2 's/"layer_norm_eps": 1e-12/"layer_norm_eps": 1e-05/' \
+	"DNABERT-2 with another layer_norm_eps (its head's is written in)" \
+	"layer_norm_eps 1e-05: DNABERT-2's head LayerNorm uses 1e-12"
+bad_config nt1 's/"model_type": "esm"/"model_type": "esm", "alibi_starting_size": 512/' \
+	"an ESM config with MosaicBERT's key" \
+	"config.json mixes families: alibi_starting_size is DNABERT-2 \(MosaicBERT\)'s, but model_type esm makes it ESM"
 if have_python_numpy; then
 	st_edit() { "$PYTHON" "$F/st_edit.py" "$@"; }
-	mkbad nt2; st_edit "$F/nt2/model.safetensors" "$S" 'k = "esm.encoder.layer.1.attention.self.rotary_embeddings.inv_freq"; t[k] = (1.0 / 500000 ** (np.arange(0, 8, 2) / 8)).astype("<f4")'
-	bad_in "a rotary base other than 10000 (inv_freq)" "$S: tensor esm.encoder.layer.1.attention.self.rotary_embeddings.inv_freq: entry 1 is .*only rotary base 10000 is supported" "$T/bad"
-	mkbad dnabert2; st_edit "$F/dnabert2/model.safetensors" "$S" 't["cls.predictions.decoder.weight"][3, 2] += 1'
-	bad_in "DNABERT-2's decoder weight must be the word embeddings (it ties them always)" "$S: tensor cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight" "$T/bad"
-	mkbad dnabert2; st_edit "$F/dnabert2/model.safetensors" "$S" 'k = "bert.encoder.layer.0.attention.self.Wqkv.weight"; t[k] = t[k][:32]'
-	bad_in "a fused Wqkv of the wrong shape names it and the shape [3d, d]" "$S: tensor bert.encoder.layer.0.attention.self.Wqkv.weight has shape \[32, 16\] but the config wants \[48, 16\]" "$T/bad"
-	mkbad dnabert2; st_edit "$F/dnabert2/model.safetensors" "$S" 't["bert.encoder.layer.0.mlp.gated_layers.bias"] = np.zeros(64, "<f4")'
-	bad_in "a GeGLU with a gate bias (MosaicBERT's has none)" "$S: unexpected tensor bert.encoder.layer.0.mlp.gated_layers.bias \(not a BertForMaskedLM parameter\)" "$T/bad"
-	mkbad esmtd; st_edit "$F/esmtd/model.safetensors" "$S" 't["esm.embeddings.position_embeddings.weight"] = np.zeros((18, 24), "<f4")'
-	bad_in "position embeddings in an upstream rotary ESM (its code has none)" "$S: unexpected tensor esm.embeddings.position_embeddings.weight \(not a EsmForMaskedLM parameter\)" "$T/bad"
+	bad_st() { # bad_st FOLDER PYTHON DESCRIPTION REGEX: FOLDER with its model.safetensors edited by PYTHON (st_edit.py) is refused for REGEX
+		mkbad "$1"; st_edit "$F/$1/model.safetensors" "$S" "$2"
+		bad_in "$3" "$S: $4" "$T/bad"
+	}
+	bad_st nt2 'k = "esm.encoder.layer.1.attention.self.rotary_embeddings.inv_freq"; t[k] = (1.0 / 500000 ** (np.arange(0, 8, 2) / 8)).astype("<f4")' \
+		"a rotary base other than 10000 (inv_freq)" \
+		"tensor esm.encoder.layer.1.attention.self.rotary_embeddings.inv_freq: entry 1 is .*only rotary base 10000 is supported"
+	bad_st dnabert2 't["cls.predictions.decoder.weight"][3, 2] += 1' \
+		"DNABERT-2's decoder weight must be the word embeddings (it ties them always)" \
+		"tensor cls.predictions.decoder.weight differs from bert.embeddings.word_embeddings.weight"
+	bad_st dnabert2 'k = "bert.encoder.layer.0.attention.self.Wqkv.weight"; t[k] = t[k][:32]' \
+		"a fused Wqkv of the wrong shape names it and the shape [3d, d]" \
+		"tensor bert.encoder.layer.0.attention.self.Wqkv.weight has shape \[32, 16\] but the config wants \[48, 16\]"
+	bad_st dnabert2 't["bert.encoder.layer.0.mlp.gated_layers.bias"] = np.zeros(64, "<f4")' \
+		"a GeGLU with a gate bias (MosaicBERT's has none)" \
+		"unexpected tensor bert.encoder.layer.0.mlp.gated_layers.bias \(not a BertForMaskedLM parameter\)"
+	bad_st esmtd 't["esm.embeddings.position_embeddings.weight"] = np.zeros((18, 24), "<f4")' \
+		"position embeddings in an upstream rotary ESM (its code has none)" \
+		"unexpected tensor esm.embeddings.position_embeddings.weight \(not a EsmForMaskedLM parameter\)"
 else
 	for i in 1 2 3 4 5; do skip "no NumPy: safetensors edits"; done
 fi

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
+#include "bertcheck.h"
 #include "model/bert.h"
 #include "model/mlm.h"
 #include "model/adamw.h"
@@ -82,14 +83,7 @@ static double rows_vs_full(int nthreads, int nr, const int *rws, int bf16)
 			int len = T - 4 * b;
 			tok[b * T + t] = t == 0 ? 2 : t == len - 1 ? 3 : t >= len ? 1 : 4 + (int)rng_below(rng_hash4(5, b, t, 0), V - 4);
 		}
-	float *p1 = malloc(sizeof(float) * nr * V), *p2 = malloc(sizeof(float) * nr * V);
-	bert_forward(&m, a, tok, B, T, NULL);
-	bert_head(&m, a, rws, nr, p1, 1);
-	bert_forward_rows(&m, a, tok, B, T, rws, nr);
-	bert_head(&m, a, rws, nr, p2, 1);
-	double mx = 0;
-	for (int i = 0; i < nr * V; i++) if (fabs(p1[i] - p2[i]) > mx || isnan(p2[i])) mx = isnan(p2[i]) ? INFINITY : fabs(p1[i] - p2[i]);
-	free(p1); free(p2);
+	double mx = rows_vs_full_diff(&m, a, tok, B, T, rws, nr);
 	bert_acts_free(a);
 	bert_free(&m);
 	return mx;

@@ -1,48 +1,22 @@
 /* test_bert_fd.c -- the analytic gradients against finite differences of
  * the loss, for a handful of entries of every kind of parameter, with
- * dropout on (its masks are fixed by the key, so the loss is a smooth
- * function of the weights).
- *
- * The engine computes in float32 only, so the difference quotient is taken
- * on a loss whose rounding is about 1e-7 relative: a central difference
- * with h = 1e-2 and one Richardson step, (4 D(h/2) - D(h)) / 3, makes the
- * truncation error O(h^4) and keeps the rounding error near 1e-5 of the
- * gradient scale; the tolerance is 2e-3 of the tensor's largest gradient
- * plus 2e-3 relative.  (A wrong gradient is off by O(1); the float64-level
- * agreement is what the golden test against the float64 PyTorch reference
- * shows.)  Also: the per-window backward slices used by the window Fisher
- * add up to the whole-batch backward. */
+ * dropout on: central differences with h = 1e-2 and one Richardson step,
+ * to 2e-3 of the tensor's largest gradient plus 2e-3 relative (the method
+ * of bertcheck.h).  (The float64-level agreement is what the golden test
+ * against the float64 PyTorch reference shows.)  Also: the per-window
+ * backward slices used by the window Fisher add up to the whole-batch
+ * backward. */
 #include <math.h>
 #include <string.h>
 #include "tap.h"
 #include "fixture.h"
+#include "bertcheck.h"
 #include "model/bert.h"
-
-static fixture fx;
-static bert_model m;
-static bert_acts *a;
-static const int32_t *tokens, *labels;
-static int B, T;
-static bert_drop dr = { 11, 5, 0 };
-
-static double loss_at(void)
-{
-	bert_forward(&m, a, tokens, B, T, &dr);
-	return bert_mlm_loss(&m, a, labels);
-}
-
-static double fd(float *w, double h)
-{
-	float w0 = *w;
-	*w = w0 + (float)h; double lp = loss_at();
-	*w = w0 - (float)h; double lm = loss_at();
-	double hp = (double)(w0 + (float)h) - w0, hm = (double)w0 - (float)(w0 - (float)h);
-	*w = w0;
-	return (lp - lm) / (hp + hm);
-}
 
 int main(void)
 {
+	static fixture fx;
+	bert_model m;
 	char path[512];
 	snprintf(path, sizeof path, "%s/engine/bert_tiny.fix", fixture_dir());
 	if (fixture_load(&fx, path) != 0) { ok(0, "load %s", path); return done_testing(); }
@@ -57,15 +31,11 @@ int main(void)
 		memcpy(m.params + m.p[i].off, fixture_f32(&fx, nm), m.p[i].n * sizeof(float));
 	}
 	const fix_tensor *tk = fixture_get(&fx, "tokens");
-	tokens = tk->data, labels = fixture_get(&fx, "labels")->data;
-	B = (int)tk->dim[0], T = (int)tk->dim[1];
-	a = bert_acts_new(&m, B, T, 1);
+	int B = (int)tk->dim[0], T = (int)tk->dim[1];
+	fd_batch x = { &m, bert_acts_new(&m, B, T, 1), tk->data, fixture_get(&fx, "labels")->data, B, T, { 11, 5, 0 } };
 
-	loss_at();
-	int nm = bert_nmasked(a, 0, B);
-	bert_backward(&m, a, 0, B, 1.0f / nm);
-	float *grad = malloc(m.n * sizeof(float));
-	memcpy(grad, m.grads, m.n * sizeof(float));
+	int nm;
+	float *grad = fd_grad(&x, &nm);
 
 	static const char *pick[] = {
 		"bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
@@ -81,36 +51,17 @@ int main(void)
 	for (size_t k = 0; k < sizeof pick / sizeof pick[0]; k++) {
 		int i = bert_param_find(&m, pick[k]);
 		if (!ok(i >= 0, "parameter %s exists", pick[k])) continue;
-		const bert_param *p = &m.p[i];
-		size_t jmax = 0;
-		double gmax = 0;
-		for (size_t j = 0; j < p->n; j++)
-			if (fabs(grad[p->off + j]) > gmax) gmax = fabs(grad[p->off + j]), jmax = j;
-		size_t js[2] = { jmax, (jmax * 7 + p->n / 3) % p->n };
-		for (int q = 0; q < 2; q++) {
-			size_t j = js[q];
-			float *w = m.params + p->off + j;
-			double d1 = fd(w, 1e-2), d2 = fd(w, 5e-3);
-			double num = (4 * d2 - d1) / 3, an = grad[p->off + j];
-			double tol = 2e-3 * gmax + 2e-3 * fabs(an);
-			ok(fabs(num - an) <= tol, "%s[%zu]: analytic %.6g, finite difference %.6g",
-			   p->name, j, an, num);
-		}
+		fd_entry e[2];
+		fd_tensor(&x, &m.p[i], grad, 1e-2, 0, e);
+		for (int q = 0; q < 2; q++)
+			ok(fd_entry_ok(&e[q]), "%s[%zu]: analytic %.6g, finite difference %.6g", m.p[i].name, e[q].j, e[q].an,
+			   e[q].num);
 	}
 
-	/* per-window backward slices sum to the whole-batch backward */
-	bert_zero_grads(&m);
-	loss_at();
-	for (int b = 0; b < B; b++) bert_backward(&m, a, b, 1, 1.0f / nm);
-	double se = 0, sr = 0;
-	for (size_t i = 0; i < m.n; i++) {
-		double e = (double)m.grads[i] - grad[i];
-		se += e * e, sr += (double)grad[i] * grad[i];
-	}
-	ok(sqrt(se / sr) < 1e-6, "per-window backward slices add up to the batch gradient (rel. %.2g)",
-	   sqrt(se / sr));
+	double rel = fd_slices(&x, grad, nm);
+	ok(rel < 1e-6, "per-window backward slices add up to the batch gradient (rel. %.2g)", rel);
 	free(grad);
-	bert_acts_free(a);
+	bert_acts_free(x.a);
 	bert_free(&m);
 	fixture_free(&fx);
 	return done_testing();

@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include "tap.h"
 #include "fixture.h"
+#include "bertcheck.h"
 #include "model/bert.h"
 #include "model/model.h"
 #include "base/rng.h"
@@ -82,23 +83,8 @@ static void batch(int32_t *tok, int32_t *lab)
 
 static bert_drop dr = { 11, 5, 0 };
 
-static double loss_at(bert_model *m, bert_acts *a, const int32_t *tok, const int32_t *lab)
-{
-	bert_forward(m, a, tok, B, T, &dr);
-	return bert_mlm_loss(m, a, lab);
-}
-
-static double fd(bert_model *m, bert_acts *a, const int32_t *tok, const int32_t *lab, float *w, double h)
-{
-	float w0 = *w;
-	*w = w0 + (float)h; double lp = loss_at(m, a, tok, lab);
-	*w = w0 - (float)h; double lm = loss_at(m, a, tok, lab);
-	double hp = (double)(w0 + (float)h) - w0, hm = (double)w0 - (float)(w0 - (float)h);
-	*w = w0;
-	return (lp - lm) / (hp + hm);
-}
-
-/* finite differences at 2 entries of every tensor; returns the failures */
+/* finite differences at 2 entries of every tensor (bertcheck.h); returns
+ * the failures */
 static int check_fd(const char *what, bert_config c)
 {
 	bert_model m;
@@ -106,41 +92,19 @@ static int check_fd(const char *what, bert_config c)
 	c.attn_drop = 0.1f;
 	random_weights(&m, 7);
 	bert_alloc_grads(&m);
-	bert_acts *a = bert_acts_new(&m, B, T, 1);
 	int32_t tok[B * T], lab[B * T];
 	batch(tok, lab);
-	loss_at(&m, a, tok, lab);
-	bert_backward(&m, a, 0, B, 1.0f / bert_nmasked(a, 0, B));
-	float *grad = malloc(m.n * sizeof(float));
-	memcpy(grad, m.grads, m.n * sizeof(float));
-	int bad = 0, n = 0;
+	fd_batch x = { &m, bert_acts_new(&m, B, T, 1), tok, lab, B, T, dr };
+	int nm, n;
+	float *grad = fd_grad(&x, &nm);
 	double gall = 0;                     /* the largest gradient of the model */
 	for (size_t j = 0; j < m.n; j++) gall = fmax(gall, fabs(grad[j]));
-	for (int i = 0; i < m.np; i++) {
-		const bert_param *p = &m.p[i];
-		size_t jmax = 0;
-		double gmax = 0;
-		for (size_t j = 0; j < p->n; j++)
-			if (fabs(grad[p->off + j]) > gmax) gmax = fabs(grad[p->off + j]), jmax = j;
-		size_t js[2] = { jmax, (jmax * 7 + p->n / 3) % p->n };
-		for (int q = 0; q < 2; q++) {
-			size_t j = js[q];
-			float *w = m.params + p->off + j;
-			double d1 = fd(&m, a, tok, lab, w, 1e-2), d2 = fd(&m, a, tok, lab, w, 5e-3);
-			double num = (4 * d2 - d1) / 3, an = grad[p->off + j];
-			/* (+ a floor for the key bias, whose gradient is zero
-			 * but for rounding: the softmax ignores a constant) */
-			double tol = 2e-3 * gmax + 2e-3 * fabs(an) + 1e-4 * gall;
-			n++;
-			if (!(fabs(num - an) <= tol)) {
-				bad++;
-				diag("%s: %s[%zu]: analytic %.6g, finite difference %.6g", what, p->name, j, an, num);
-			}
-		}
-	}
+	/* (+ a floor for the key bias, whose gradient is zero but for
+	 * rounding: the softmax ignores a constant) */
+	int bad = fd_all_tensors(&x, grad, 1e-2, 1e-4 * gall, what, &n);
 	ok(bad == 0, "%s: %d gradient entries of all %d tensors agree with finite differences", what, n, m.np);
 	free(grad);
-	bert_acts_free(a);
+	bert_acts_free(x.a);
 	bert_free(&m);
 	return bad;
 }
@@ -157,7 +121,8 @@ static uint64_t run_hash(const bert_config *c, int nthreads, int bf16, double *l
 	bert_acts *a = bert_acts_new(&m, B, T, 1);
 	int32_t tok[B * T], lab[B * T];
 	batch(tok, lab);
-	*loss = loss_at(&m, a, tok, lab);
+	bert_forward(&m, a, tok, B, T, &dr);
+	*loss = bert_mlm_loss(&m, a, lab);
 	bert_backward(&m, a, 0, B, 1.0f / bert_nmasked(a, 0, B));
 	uint64_t h = rng_fnv1a(m.grads, m.n * sizeof(float)) ^ rng_fnv1a(bert_hidden(a, c->layers), sizeof(float) * B * T * c->hidden);
 	bert_acts_free(a);
@@ -177,14 +142,7 @@ static double rows_vs_full(const bert_config *c, int nthreads)
 	batch(tok, lab);
 	int rws[B * T], nr = 0;
 	for (int r = 0; r < B * T; r++) if (r % 3 == 1 || r == B * T - 1) rws[nr++] = r;
-	float *p1 = malloc(sizeof(float) * nr * V), *p2 = malloc(sizeof(float) * nr * V);
-	bert_forward(&m, a, tok, B, T, NULL);
-	bert_head(&m, a, rws, nr, p1, 1);
-	bert_forward_rows(&m, a, tok, B, T, rws, nr);
-	bert_head(&m, a, rws, nr, p2, 1);
-	double mx = 0;
-	for (int i = 0; i < nr * V; i++) mx = isnan(p2[i]) ? INFINITY : fmax(mx, fabs(p1[i] - p2[i]));
-	free(p1); free(p2);
+	double mx = rows_vs_full_diff(&m, a, tok, B, T, rws, nr);
 	bert_acts_free(a);
 	bert_free(&m);
 	return mx;

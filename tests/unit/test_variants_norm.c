@@ -5,7 +5,8 @@
  *
  * 1. Finite differences of the loss against bert_backward for every
  *    parameter tensor of three variant models (dropout on, <PAD> and
- *    <MASK> tokens in the batch), as test_bert_fd.c does for BERT.
+ *    <MASK> tokens in the batch), as test_bert_fd.c does for BERT
+ *    (bertcheck.h).
  * 2. bert_forward_rows == bert_forward for pre-LN + final LN; -t 1 and
  *    -t 2 give bitwise the same hidden states and gradients; bf16 runs.
  * 3. The PyTorch references of tests/golden/families (gena, gena_lastln,
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
+#include "bertcheck.h"
 #include "model/bert.h"
 #include "base/mm.h"
 #include "base/rng.h"
@@ -36,27 +38,9 @@ static double H = 2e-2, FLOOR = 5e-5;
 
 /* ---- 1. finite differences ------------------------------------------------ */
 
-static bert_model m;
-static bert_acts *a;
 static int32_t *tokens, *labels;
 static int B = 3, T = 8;
 static bert_drop dr = { 11, 5, 0 };
-
-static double loss_at(void)
-{
-	bert_forward(&m, a, tokens, B, T, &dr);
-	return bert_mlm_loss(&m, a, labels);
-}
-
-static double fd(float *w, double h)
-{
-	float w0 = *w;
-	*w = w0 + (float)h; double lp = loss_at();
-	*w = w0 - (float)h; double lm = loss_at();
-	double hp = (double)(w0 + (float)h) - w0, hm = (double)w0 - (float)(w0 - (float)h);
-	*w = w0;
-	return (lp - lm) / (hp + hm);
-}
 
 static bert_config small(void)
 {
@@ -105,49 +89,19 @@ static void make_batch(void)
  * another), analytic vs Richardson-extrapolated central differences */
 static void fd_check(const bert_config *c, const char *what)
 {
+	bert_model m;
 	model_of(&m, c, 7);
 	bert_alloc_grads(&m);
-	a = bert_acts_new(&m, B, T, 1);
-	loss_at();
-	int nm = bert_nmasked(a, 0, B);
-	bert_backward(&m, a, 0, B, 1.0f / nm);
-	float *grad = malloc(m.n * sizeof(float));
-	memcpy(grad, m.grads, m.n * sizeof(float));
-	int bad = 0, n = 0;
-	for (int i = 0; i < m.np; i++) {
-		const bert_param *p = &m.p[i];
-		size_t jmax = 0;
-		double gmax = 0;
-		for (size_t j = 0; j < p->n; j++)
-			if (fabs(grad[p->off + j]) > gmax) gmax = fabs(grad[p->off + j]), jmax = j;
-		size_t js[2] = { jmax, (jmax * 7 + p->n / 3) % p->n };
-		for (int q = 0; q < 2; q++) {
-			size_t j = js[q];
-			float *w = m.params + p->off + j;
-			double d1 = fd(w, H), d2 = fd(w, H / 2);
-			double num = (4 * d2 - d1) / 3, an = grad[p->off + j];
-			double tol = 2e-3 * gmax + 2e-3 * fabs(an) + FLOOR;
-			n++;
-			if (!(fabs(num - an) <= tol)) {
-				bad++;
-				diag("%s: %s[%zu]: analytic %.6g, finite difference %.6g", what, p->name, j, an, num);
-			}
-		}
-	}
+	fd_batch x = { &m, bert_acts_new(&m, B, T, 1), tokens, labels, B, T, dr };
+	int nm, n;
+	float *grad = fd_grad(&x, &nm);
+	int bad = fd_all_tensors(&x, grad, H, FLOOR, what, &n);
 	ok(!bad && n > 0, "%s: analytic gradients = finite differences at %d entries of all %d tensors", what, n, m.np);
 	/* per-window backward slices add up to the batch's */
-	bert_zero_grads(&m);
-	loss_at();
-	for (int b = 0; b < B; b++) bert_backward(&m, a, b, 1, 1.0f / nm);
-	double se = 0, sr = 0;
-	for (size_t i = 0; i < m.n; i++) {
-		double e = (double)m.grads[i] - grad[i];
-		se += e * e, sr += (double)grad[i] * grad[i];
-	}
-	ok(sr > 0 && sqrt(se / sr) < 1e-6, "%s: per-window backward slices add up to the batch gradient (rel. %.2g)",
-	   what, sqrt(se / sr));
+	double rel = fd_slices(&x, grad, nm);
+	ok(rel < 1e-6, "%s: per-window backward slices add up to the batch gradient (rel. %.2g)", what, rel);
 	free(grad);
-	bert_acts_free(a);
+	bert_acts_free(x.a);
 	bert_free(&m);
 }
 
@@ -212,20 +166,16 @@ static void rows_check(const bert_config *c, const char *what)
 	int rws[B * T], nr = 0;
 	for (int r = 0; r < B * T; r++) if (labels[r] >= 0) rws[nr++] = r;
 	int d = c->hidden, L = c->layers;
-	float *p1 = malloc(sizeof(float) * nr * V), *p2 = malloc(sizeof(float) * nr * V);
 	float *h1 = malloc(sizeof(float) * nr * d);
 	bert_forward(&mm, aa, tokens, B, T, NULL);
-	bert_head(&mm, aa, rws, nr, p1, 1);
 	for (int i = 0; i < nr; i++) memcpy(h1 + i * d, bert_hidden(aa, L) + (size_t)rws[i] * d, d * sizeof(float));
-	bert_forward_rows(&mm, aa, tokens, B, T, rws, nr);
-	bert_head(&mm, aa, rws, nr, p2, 1);
-	double mp = 0, mh = 0;
-	for (int i = 0; i < nr * V; i++) mp = fmax(mp, isnan(p2[i]) ? INFINITY : fabs(p1[i] - p2[i]));
+	/* (that leaves the hidden states of bert_forward_rows in aa) */
+	double mp = rows_vs_full_diff(&mm, aa, tokens, B, T, rws, nr), mh = 0;
 	for (int i = 0; i < nr; i++)
 		for (int k = 0; k < d; k++) mh = fmax(mh, fabs(h1[i * d + k] - bert_hidden(aa, L)[(size_t)rws[i] * d + k]));
 	ok(nr > 0 && mp < 1e-6 && mh < 1e-5, "%s: bert_forward_rows at %d rows = bert_forward (probabilities %.2g, hidden:L %.2g)",
 	   what, nr, mp, mh);
-	free(p1), free(p2), free(h1);
+	free(h1);
 	bert_acts_free(aa);
 	bert_free(&mm);
 }
