@@ -1,5 +1,9 @@
 # lib.sh -- helpers for the benchmarks (sourced).  Every benchmark runs our
 # tool and its peer in the same run and prints both and the ratio.
+# They name their fixtures and helper scripts from the repository root, so
+# they run there (make bench does): refuse anywhere else at once, not after
+# an hour of training (precision.sh's comparison did, run from elsewhere).
+[ -f bench/lib.sh ] && [ -d tests/data ] || { echo "bench: run from the repository root (make bench, or sh bench/NAME.sh there)" >&2; exit 2; }
 : "${SEQLM_BIN:=$(cd "$(dirname "$0")/.." && pwd)/bin}"
 PATH=$SEQLM_BIN:$PATH; export PATH
 BENCH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/seqlm-bench.XXXXXX"); trap 'rm -rf "$BENCH_TMP"' EXIT
