@@ -36,8 +36,9 @@ int bert_config_named(bert_config *c, const char *name, int V)
 
 const char *bert_config_unsupported(const bert_config *c)
 {
-	/* issue 23 implements these one by one: each line goes when its
-	 * branch in bert.c (and its table rows) exist */
+	/* every known value is computed (issue 23); a new value of a field is
+	 * refused here, by name, until its branch in bert.c and its table rows
+	 * exist (docs/HACKING.md, "Adding a model-family variant") */
 	if (c->norm != BERT_NORM_POST && c->norm != BERT_NORM_PRE) return "an unknown norm placement";
 	switch (c->pos) {
 	case BERT_POS_ABSOLUTE: case BERT_POS_OFFSET: case BERT_POS_NONE: case BERT_POS_ROTARY: case BERT_POS_ALIBI: break;
