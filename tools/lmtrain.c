@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -735,10 +736,20 @@ typedef struct {
 	long ntok;
 } run;
 
-/* under MPI, a rank other than 0 holds its error message back a moment: an
- * error every rank meets (a bad option, a bad input file) is then reported
- * once, by rank 0, whose MPI_Abort ends the others first */
-static void rank_wait(void) { usleep(300000); }
+/* under MPI, a rank other than 0 about to report an error first waits up to
+ * 5 seconds for rank 0's word that it is failing too: an error every rank
+ * meets (a bad option, a bad input file) is then reported once, by rank 0.
+ * This rank then removes its files and waits, silent, for rank 0's
+ * MPI_Abort to end it (the minute is only a backstop).  An error of this
+ * rank alone is reported after the 5 seconds. */
+static void rank_wait(void)
+{
+	if (!dist_root_failing(5.0)) return;
+	util_cleanup();
+	signal(SIGTERM, SIG_DFL), signal(SIGINT, SIG_DFL), signal(SIGHUP, SIG_DFL);
+	sleep(60);
+	_exit(EXIT_FAILURE);
+}
 
 /* the process: program name, MPI, what --version says */
 static void init_process(run *r, int argc, char **argv)

@@ -1,9 +1,11 @@
 /* dist.c -- MPI for data-parallel training: fixed-order sums (dist.h says
  * why), broadcasts, and the one-rank identity when built or run without
  * MPI.  SEQLM_MPI is defined by the Makefile when mpicc's headers exist. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "base/dist.h"
 #include <limits.h>
 #include "base/util.h"
@@ -176,13 +178,37 @@ void dist_barrier(void)
 	if (d_on) MPI_Barrier(MPI_COMM_WORLD);
 }
 
+/* the tag of rank 0's last words: "I am failing, and have said why" */
+enum { TAG_ROOT_FAILING = 7001 };
+
 void dist_abort(int code)
 {
 	if (d_on && d_size > 1) {
 		fflush(stderr);
+		/* tell every rank first (4 bytes go eagerly: MPI_Send returns once
+		 * they are in the receiver's queue), so that a rank meeting the
+		 * same error stays silent (dist_root_failing) */
+		if (d_rank == 0)
+			for (int r = 1; r < d_size; r++) MPI_Send(&code, 1, MPI_INT, r, TAG_ROOT_FAILING, MPI_COMM_WORLD);
+		/* the cleanup has run: the SIGTERM that MPI_Abort sends this very
+		 * process ends it without an "interrupted" line */
+		signal(SIGTERM, SIG_DFL), signal(SIGINT, SIG_DFL), signal(SIGHUP, SIG_DFL);
 		MPI_Abort(MPI_COMM_WORLD, code);
 	}
 	exit(code);
+}
+
+int dist_root_failing(double seconds)
+{
+	if (!d_on || d_size == 1 || d_rank == 0) return 0;
+	struct timespec nap = { 0, 5000000 };   /* 5 ms */
+	for (double t = 0; t < seconds; t += 0.005) {
+		int flag = 0;
+		MPI_Iprobe(0, TAG_ROOT_FAILING, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
+		if (flag) return 1;
+		nanosleep(&nap, NULL);
+	}
+	return 0;
 }
 
 void dist_finalize(void)
@@ -216,6 +242,7 @@ void dist_share_text(const char *s, size_t len, char **out, size_t *outlen)
 int dist_max_int(int v) { return v; }
 void dist_barrier(void) {}
 void dist_abort(int code) { exit(code); }
+int dist_root_failing(double seconds) { (void)seconds; return 0; }
 void dist_finalize(void) {}
 
 #endif

@@ -53,6 +53,11 @@ int dist_max_int(int v);
 void dist_barrier(void);
 /* every rank stops: MPI_Abort (never returns); exit(code) without MPI */
 void dist_abort(int code) __attribute__((noreturn));
+/* on a rank other than 0, about to report an error: whether rank 0 has
+ * reported one (its dist_abort says so to every rank first), waiting up to
+ * seconds for it.  An error every rank meets is then reported once, by
+ * rank 0, however slow the machine; 0 on rank 0 and without MPI */
+int dist_root_failing(double seconds);
 void dist_finalize(void);
 
 #endif

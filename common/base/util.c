@@ -36,9 +36,16 @@ void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code
 static void (*exit_cleanup)(void);
 void util_at_exit(void (*cleanup)(void)) { exit_cleanup = cleanup; }
 
+void util_cleanup(void)
+{
+	void (*f)(void) = exit_cleanup;
+	exit_cleanup = NULL;
+	if (f) f();
+}
+
 void util_exit(int code)
 {
-	if (exit_cleanup) exit_cleanup();
+	util_cleanup();
 	fflush(stderr);
 	if (proc_end) proc_end(code);
 	_exit(code);

@@ -18,9 +18,9 @@ extern int cli_verbose;           /* -v raises, -q sets -1 */
 
 /* A program run as several processes (lmtrain under MPI) names the process
  * in its messages (where, e.g. "rank 3": "lmtrain: error: rank 3: ..."),
- * may hold an error message back a moment (wait, before printing: an error
- * every process meets is then reported once, by the first, which ends the
- * others) and ends every process after its own cleanup (end; never
+ * may hold an error message back (wait, before printing: an error every
+ * process meets is then reported once, by the first process, which ends the
+ * others; wait may end the process itself, silently) and ends every process after its own cleanup (end; never
  * returns).  Any may be NULL. */
 void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code));
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -41,6 +41,8 @@ int util_stderr_line_open(void);    /* async-signal-safe */
 void util_exit(int code) __attribute__((noreturn));
 void util_msg_start(void);
 void util_at_exit(void (*cleanup)(void));
+/* runs that function now, once: for a process ending without a message */
+void util_cleanup(void);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);

@@ -136,6 +136,11 @@ fails_with "a bad input read by every rank is reported once, by rank 0" 1 "lmtra
 	mpi 2 lmtrain $small --steps 4 -q -o "$T/bad.tns" "$FA"
 is "$(errors)" 1 "with one error line"
 [ ! -e "$T/bad.tns" ]; ok $? "and no output"
+mkdir "$T/d1"   # member 2's folder is missing: an error of rank 1 alone
+fails_with "an error of one rank other than 0 is reported by that rank" 1 "lmtrain: error: rank 1: .*d2/m.tns: cannot be written" \
+	mpi 2 lmtrain $small --steps 4 --seeds 1-2 -q -o "$T/d{seed}/m.tns" "$T/tr.tns"
+is "$(errors)" 1 "with one error line"
+[ -z "$(ls "$T/d1")" ]; ok $? "and no output from the other member"
 fails_with "a pipe is refused under MPI (every rank reads the file itself)" 2 "every rank reads the windows itself" \
 	mpi 2 lmtrain $small --steps 4 -q -o "$T/pipe.tns" -
 done_testing
