@@ -16,7 +16,7 @@
 # written under a temporary name and renamed when whole, so one that exists
 # is complete.  examples/Snakefile runs the same steps.
 #
-# usage: examples/reproduce.sh [--scale small|medium|paper|tiny] [--data DIR] [--out DIR] [-t N] [--steps N] [--precision P]
+# usage: examples/reproduce.sh [--scale small|medium|paper|tiny] [--data DIR] [--out DIR] [-t N] [--steps N] [--precision P] [--only NAMES]
 #   small   the default: 4-layer d=128 models, ~0.8 M training tokens per
 #           condition (equal for all), T=128; about 20-45 min on 2 cores;
 #           its English models do not learn (see examples/RECIPE.md)
@@ -32,11 +32,14 @@
 #   --steps N   train N steps instead of the scale's number
 #   --precision P  fp32 or bf16 instead of the scale's (medium: bf16, which
 #           needs a CPU with AVX512-BF16 or AMX; the others: fp32)
+#   --only NAMES  only these conditions (comma-separated: text-bpe, dna-bpe,
+#           dna-6mer, dna-char), without the plots and REPORT.md, which need
+#           all four: to rerun one condition in a clean folder and compare
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${SEQLM_BIN:=$HERE/../bin}"
 PATH=$SEQLM_BIN:$PATH
-SCALE=small DATA=$HERE/data OUT=$HERE/out THREADS=$(nproc 2>/dev/null || echo 2)
+SCALE=small DATA=$HERE/data OUT=$HERE/out THREADS=$(nproc 2>/dev/null || echo 2) ONLY=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scale) SCALE=$2; shift 2 ;;
@@ -45,7 +48,8 @@ while [ $# -gt 0 ]; do
 	-t) THREADS=$2; shift 2 ;;
 	--steps) STEPS_SET=$2; shift 2 ;;
 	--precision) PREC_SET=$2; shift 2 ;;
-	-h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--only) ONLY=$2; shift 2 ;;
+	-h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -69,6 +73,11 @@ case $PREC in fp32) ;; bf16) TOPTS="$TOPTS --precision bf16" ;;
 *) echo "reproduce.sh: --precision fp32 or bf16" >&2; exit 2 ;;
 esac
 SEEDS="1 2 3 4 5"
+for c in $(echo "$ONLY" | tr ',' ' '); do
+	case $c in text-bpe|dna-bpe|dna-6mer|dna-char) ;;
+	*) echo "reproduce.sh: --only: no condition $c (text-bpe, dna-bpe, dna-6mer, dna-char)" >&2; exit 2 ;;
+	esac
+done
 log() { echo "reproduce: $(date +%H:%M:%S) $*" >&2; }
 
 # train_member DIR S ARGS...: model S of a condition, unless its done-marker
@@ -102,6 +111,7 @@ START=$(date +%s)
 # condition NAME KIND: KIND is text-bpe, dna-bpe, dna-6mer or dna-char
 condition() {
 	c=$1 kind=$2 d=$OUT/$1
+	case ",${ONLY:-$1}," in *",$1,"*) ;; *) return 0 ;; esac
 	mkdir -p "$d"
 	case $kind in
 	text-bpe) in=$TEXT; tok="--text --vocab $d/vocab.tns $PACK" ;;
@@ -147,6 +157,10 @@ condition dna-bpe dna-bpe
 condition dna-6mer dna-6mer
 condition dna-char dna-char
 
+if [ -n "$ONLY" ]; then
+	log "done: $ONLY in $OUT (--only: no plots or report)"
+	exit 0
+fi
 log "plots and report"
 echo "scale=$SCALE threads=$THREADS seconds=$(( $(date +%s) - START )) machine=$(uname -m) nproc=$(nproc)" > "$OUT/run.txt"
 PY=${PYTHON:-/usr/bin/python3}

@@ -39,6 +39,19 @@ rm -rf "$T/repro/text-bpe/disagree.tsv" "$T/repro/REPORT.md"
 sh "$TOP/examples/reproduce.sh" --scale tiny --data "$T/data" --out "$T/repro" -t 2 > /dev/null 2>&1
 sed 's/seconds=[0-9]*//; s/threads=[0-9]*//' "$T/report1.md" > "$T/r1"; sed 's/seconds=[0-9]*//; s/threads=[0-9]*//' "$T/repro/REPORT.md" > "$T/r2"
 cmp -s "$T/r1" "$T/r2"; ok $? "a rerun (resuming, at another -t) gives the same numbers"
+# one condition again, in a clean folder, at another -t: compare-runs.sh
+# finds every file the same, and finds a changed number or a missing file
+sh "$TOP/examples/reproduce.sh" --scale tiny --only dna-char --data "$T/data" --out "$T/again" -t 2 > /dev/null 2> "$T/again.err"
+ok $? "reproduce.sh --only dna-char runs one condition"
+[ ! -e "$T/again/text-bpe" ] && [ ! -e "$T/again/REPORT.md" ]; ok $? "and only it, without a report"
+sh "$TOP/examples/compare-runs.sh" "$T/repro/dna-char" "$T/again/dna-char" > "$T/cmp.out"
+ok $? "compare-runs.sh: the clean rerun of dna-char is the same as the first run"
+is "$(grep -c '^same' "$T/cmp.out")" "$(ls "$T/repro/dna-char" | grep -vc '\.ckpt$')" "every file compared and the same ($(grep -c '^same' "$T/cmp.out") files)"
+awk -F'\t' -v OFS='\t' 'NR == 2 { $3 = $3 + 1e-6 } { print }' "$T/again/dna-char/entropy.tsv" > "$T/e.tsv" && mv "$T/e.tsv" "$T/again/dna-char/entropy.tsv"
+rm "$T/again/dna-char/m3.tns"
+sh "$TOP/examples/compare-runs.sh" "$T/repro/dna-char" "$T/again/dna-char" > "$T/cmp.out"
+is "$? $(grep -v '^same' "$T/cmp.out" | cut -f1,2 | tr '\t\n' ': ')" "1 DIFFERS:entropy.tsv missing:m3.tns " "compare-runs.sh finds a changed number and a missing model"
+fails_with "reproduce.sh --only refuses an unknown condition" 2 "no condition dna-3mer" sh "$TOP/examples/reproduce.sh" --only dna-3mer
 
 # report.py checks before it concludes: on the committed results (English
 # models that did not learn) every finding is "not shown"; with the English
