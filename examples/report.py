@@ -98,6 +98,56 @@ def learned(out, c):
     return True, ""
 
 
+# options of lmtrain's command line that name files, not the recipe
+FILE_OPTS = {"--eval", "--log", "-o", "--fisher-log", "--checkpoint", "--resume"}
+# the paper's model, for the deviations below: BERT's learned absolute
+# positions, post-LN layers, dropout 0.1, fp32
+PAPER_MODEL = "BERT (post-LN, learned absolute positions, dropout 0.1), fp32"
+
+
+def recipe(out, c, s=1):
+    """lmtrain's options for member s of condition c, from its log's command
+    line, without the files, the per-member seed, what is only logged (the
+    Fisher flow of member 1) and -t/-q; None without a log"""
+    try:
+        with open(os.path.join(out, c, "train%d.tsv" % s)) as f:
+            line = f.readline()
+    except OSError:
+        return None
+    if " CL: " not in line:
+        return None
+    w = line.split(" CL: ", 1)[1].split()[1:]
+    keep, i = [], 0
+    while i < len(w):
+        if w[i] in FILE_OPTS or w[i] in ("--seed", "-t", "--fisher-every", "--fisher-estimator"):
+            i += 2
+            continue
+        if w[i] == "-q":
+            i += 1
+            continue
+        if not w[i].startswith("-") and i == len(w) - 1:      # the training windows
+            break
+        keep.append(w[i])
+        i += 1
+    return " ".join(keep)
+
+
+def deviations(opts):
+    """how a recipe's model differs from the paper's, in words"""
+    w = opts.split()
+    val = {w[i]: w[i + 1] for i in range(len(w) - 1) if w[i].startswith("--")}
+    d = []
+    if val.get("--pos") and val["--pos"] != "absolute":
+        d.append("%s positions instead of learned absolute ones" % val["--pos"])
+    if val.get("--norm") == "pre":
+        d.append("pre-LN layers" + (" with a final LayerNorm" if "--final-ln" in w else "") + " instead of post-LN")
+    if val.get("--dropout") not in (None, "0.1"):
+        d.append("dropout %s instead of 0.1" % val["--dropout"])
+    if val.get("--precision") == "bf16":
+        d.append("bf16 matrix products (fp32 weights, optimiser and loss) instead of fp32")
+    return d
+
+
 def verdict(ok, why_not=""):
     """ok: the claim holds and its interval excludes no difference; None:
     the text side did not learn (why_not says how), so it is not shown"""
@@ -119,6 +169,26 @@ def main(out):
     p("Definitions are the textbook ones (docs/METHODS.md): entropy −Σ p log2 p, KL(p‖U) = log2 V − H, "
       "perplexity 2^H, nucleus top-p, symmetric local Spearman, per-window empirical Fisher; "
       "the authors' variants are in the `*_authors.tsv` files and in the last column where shown.\n")
+
+    # how they were trained
+    p("## How the models were trained\n")
+    rec = {c: recipe(out, c) for c, _ in conds}
+    every = {recipe(out, c, s) for c, _ in conds for s in range(1, 6)}
+    same = len(every) == 1 and None not in every
+    if same:
+        r = next(iter(rec.values()))
+        p("Every condition, every member (`--seed` 1-5): `lmtrain %s` (member 1 also logs the Fisher flow). "
+          "The same model, schedule and token budget for every condition, as in the paper.\n" % r)
+        dev = deviations(r)
+        if dev:
+            p("Where this differs from the paper's %s: %s. At this budget, English did not leave the "
+              "unigram plateau with learned absolute positions (examples/RECIPE.md has what was tried); "
+              "the change is the same for DNA and text, so the contrast is between conditions trained alike.\n"
+              % (PAPER_MODEL, "; ".join(dev)))
+    else:
+        for c, label in conds:
+            p("- %s: `lmtrain %s`" % (label, rec[c] or "(no training log)"))
+        p("\n**The conditions were not trained with the same recipe**: their contrast mixes data and recipe.\n")
 
     # did they learn?
     p("## Did the models learn?\n")

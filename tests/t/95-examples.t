@@ -103,6 +103,16 @@ grep -q '| English, BPE | 4.500 | 6.515 .*| yes |' "$T/rep1.md"; ok $? "report: 
 is "$(grep -c 'At this scale.*\*\*reproduced\*\*' "$T/rep1.md")" 3 "report: (a), (b) and (d) clear their intervals: reproduced"
 grep -q 'Jaccard.*At this scale: \*\*not reproduced\*\*' "$T/rep1.md"; ok $? "report: (c) with no DNA-text difference: not reproduced"
 grep -q 'Top-10 Jaccard, text − DNA.*dna-bpe +0.000 \[+0.000, +0.000\]' "$T/rep1.md"; ok $? "report: the difference and its interval are printed"
+grep -q '^Every condition, every member (`--seed` 1-5): `lmtrain --arch 4M --layers 4 .*--steps 188 ' "$T/rep1.md"
+ok $? "report: the recipe, read from the training logs, is the same for every condition"
+sed -i '1s/ --lr 1e-3 / --lr 2e-3 /' "$T/res/dna-6mer/train3.tsv"
+"$PY" "$TOP/examples/report.py" "$T/res" > "$T/rep2.md"
+grep -q '^\*\*The conditions were not trained with the same recipe\*\*' "$T/rep2.md"; ok $? "report: a member trained otherwise is noticed"
+for f in "$T"/res/*/train*.tsv; do sed -i '1s/ --max-pos 128 / --max-pos 128 --norm pre --final-ln --pos rotary --dropout 0 /' "$f"; done
+sed -i '1s/ --lr 2e-3 / --lr 1e-3 /' "$T/res/dna-6mer/train3.tsv"
+"$PY" "$TOP/examples/report.py" "$T/res" > "$T/rep2.md"
+grep -q "^Where this differs from the paper's .*: rotary positions instead of learned absolute ones; pre-LN layers with a final LayerNorm instead of post-LN; dropout 0 instead of 0.1\." "$T/rep2.md"
+ok $? "report: the recipe's departures from the paper's model are named"
 
 # recipe.sh: one model per recipe, the learned check per row
 printf 'plain 32 0 8 4 --layers 1 --hidden 16 --heads 2 --ffn 32 --lr 1e-3\npacked 32 1 8 4 --layers 1 --hidden 16 --heads 2 --ffn 32 --lr 1e-3\n' > "$T/grid.txt"
