@@ -14,6 +14,7 @@
 # any differs or is missing, 2 on a usage error.
 set -u
 PATH=${SEQLM_BIN:+$SEQLM_BIN:}$PATH
+case ${1:-} in -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 if [ $# -ne 2 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
 	echo "usage: compare-runs.sh DIR_A DIR_B (two folders of one condition)" >&2
 	exit 2
