@@ -64,6 +64,14 @@ PY=${PYTHON:-/usr/bin/python3}
 is "$(grep -c 'At this scale.*\*\*not shown\*\* (the English models did not learn' "$T/rep0.md")" 4 \
 	"report: English that did not learn: the four findings are not shown"
 grep -q '| English, BPE | 6.808 | 6.515 .*| \*\*no\*\*: best eval loss' "$T/rep0.md"; ok $? "report: the learned table says why not"
+# the committed medium run: its REPORT.md is report.py's output on its
+# committed tables, every English member learned, and each verdict is the
+# one its interval gives
+"$PY" "$TOP/examples/report.py" "$TOP/examples/medium" > "$T/repm.md"
+cmp -s "$T/repm.md" "$TOP/examples/medium/REPORT.md"; ok $? "examples/medium/REPORT.md is report.py's output on the committed tables"
+grep -q '^| English, BPE | [0-9.]* | 6.442 | .* | yes |$' "$T/repm.md"; ok $? "medium: every English member learned"
+is "$(grep -o 'At this scale[^*]*\*\*[a-z ]*\*\*' "$T/repm.md" | sed 's/.*\*\*\(.*\)\*\*/\1/' | tr '\n' ,)" "reproduced,not reproduced,reproduced,reproduced," \
+	"medium: (a), (c), (d) reproduced, (b) not reproduced"
 cp -r "$TOP/examples/results" "$T/res"
 "$PY" - "$T/res" <<'PYEOF'
 import csv, glob, os, sys
