@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -746,7 +745,7 @@ static void rank_wait(void)
 {
 	if (!dist_root_failing(5.0)) return;
 	util_cleanup();
-	signal(SIGTERM, SIG_DFL), signal(SIGINT, SIG_DFL), signal(SIGHUP, SIG_DFL);
+	cli_signals_restore();
 	sleep(60);
 	_exit(EXIT_FAILURE);
 }

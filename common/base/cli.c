@@ -203,14 +203,18 @@ static void on_signal(int sig)
 	interrupt_end(sig, sig_got != 0);
 }
 
+static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction sig_before[3];   /* what signals_init replaced */
+static int sig_set[3];                   /* which of them it replaced */
+
 static void signals_init(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	main_tid = pthread_self();
 	util_at_exit(reg_remove_all);
 	for (int i = 0; i < 3; i++) {
 		struct sigaction sa, old;
 		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;  /* nohup, & */
+		sig_before[i] = old, sig_set[i] = 1;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_signal;
 		sa.sa_flags = SA_RESTART;
@@ -218,6 +222,12 @@ static void signals_init(void)
 		for (int j = 0; j < 3; j++) sigaddset(&sa.sa_mask, sigs[j]);
 		sigaction(sigs[i], &sa, NULL);
 	}
+}
+
+void cli_signals_restore(void)
+{
+	for (int i = 0; i < 3; i++)
+		if (sig_set[i]) sigaction(sigs[i], &sig_before[i], NULL), sig_set[i] = 0;
 }
 
 void cli_signal_defer(int on) { sig_defer = on; }

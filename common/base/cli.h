@@ -92,6 +92,10 @@ void cli_out_done(const char *path);
  * point -- lmtrain at a step boundary, to write its checkpoint -- and then
  * ends with cli_interrupt_exit(); a second signal ends it at once. */
 void cli_signal_defer(int on);
+/* the signals' handlers back to what they were before cli_init(): for a
+ * process that has cleaned up and is about to be ended by a signal (an MPI
+ * rank in MPI_Abort), so that it ends without an "interrupted" line */
+void cli_signals_restore(void);
 int cli_interrupted(void);
 void cli_interrupt_exit(void) __attribute__((noreturn));
 /* what the interrupt message says is kept, besides the finished outputs

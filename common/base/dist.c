@@ -1,13 +1,13 @@
 /* dist.c -- MPI for data-parallel training: fixed-order sums (dist.h says
  * why), broadcasts, and the one-rank identity when built or run without
  * MPI.  SEQLM_MPI is defined by the Makefile when mpicc's headers exist. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "base/dist.h"
 #include <limits.h>
+#include "base/cli.h"
 #include "base/util.h"
 
 #ifdef SEQLM_MPI
@@ -192,7 +192,7 @@ void dist_abort(int code)
 			for (int r = 1; r < d_size; r++) MPI_Send(&code, 1, MPI_INT, r, TAG_ROOT_FAILING, MPI_COMM_WORLD);
 		/* the cleanup has run: the SIGTERM that MPI_Abort sends this very
 		 * process ends it without an "interrupted" line */
-		signal(SIGTERM, SIG_DFL), signal(SIGINT, SIG_DFL), signal(SIGHUP, SIG_DFL);
+		cli_signals_restore();
 		MPI_Abort(MPI_COMM_WORLD, code);
 	}
 	exit(code);

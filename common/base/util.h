@@ -20,8 +20,8 @@ extern int cli_verbose;           /* -v raises, -q sets -1 */
  * in its messages (where, e.g. "rank 3": "lmtrain: error: rank 3: ..."),
  * may hold an error message back (wait, before printing: an error every
  * process meets is then reported once, by the first process, which ends the
- * others; wait may end the process itself, silently) and ends every process after its own cleanup (end; never
- * returns).  Any may be NULL. */
+ * others; wait may end the process itself, silently) and ends every
+ * process after its own cleanup (end; never returns).  Any may be NULL. */
 void cli_set_process(const char *where, void (*wait)(void), void (*end)(int code));
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -3,6 +3,7 @@
  * FILE.tmp and renamed, nothing partial left on an error.  What dies is
  * run in a child process whose exit status and stderr are checked. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -157,6 +158,26 @@ static void test_tnsout(void)
 	   "an error after cli_tns_create leaves no y.tns nor y.tns.tmp");
 }
 
+/* SIGTERM to this process, with cli's handlers, or with them restored
+ * after the cleanup (an MPI rank in MPI_Abort: cli_signals_restore) */
+static void term_self(void *restore)
+{
+	cli_opts o;
+	char *argv[] = {"test_cli", NULL};
+	cli_init(&o, 1, argv);
+	if (restore) cli_signals_restore();
+	raise(SIGTERM);
+}
+
+static void test_signals(void)
+{
+	char err[1024];
+	ok(child(term_self, NULL, err, sizeof err) == 128 + SIGTERM && strstr(err, "test_cli: interrupted by SIGTERM"),
+	   "SIGTERM: cli's handler says what was kept, and ends by the signal");
+	ok(child(term_self, (void *)1, err, sizeof err) == 128 + SIGTERM && err[0] == 0,
+	   "after cli_signals_restore, SIGTERM ends the process without a line");
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -167,6 +188,7 @@ int main(int argc, char **argv)
 	test_messages();
 	test_out();
 	test_tnsout();
+	test_signals();
 	scratch_done();
 	return done_testing();
 }
