@@ -172,11 +172,10 @@ def main(out):
 
     # how they were trained
     p("## How the models were trained\n")
-    rec = {c: recipe(out, c) for c, _ in conds}
-    every = {recipe(out, c, s) for c, _ in conds for s in range(1, 6)}
-    same = len(every) == 1 and None not in every
-    if same:
-        r = next(iter(rec.values()))
+    recs = {(c, s): recipe(out, c, s) for c, _ in conds for s in range(1, 6)}
+    every = set(recs.values())
+    if len(every) == 1 and None not in every:
+        r = next(iter(every))
         p("Every condition, every member (`--seed` 1-5): `lmtrain %s` (member 1 also logs the Fisher flow). "
           "The same model, schedule and token budget for every condition, as in the paper.\n" % r)
         dev = deviations(r)
@@ -187,7 +186,7 @@ def main(out):
               % (PAPER_MODEL, "; ".join(dev)))
     else:
         for c, label in conds:
-            p("- %s: `lmtrain %s`" % (label, rec[c] or "(no training log)"))
+            p("- %s: `lmtrain %s`" % (label, recs[c, 1] or "(no training log)"))
         p("\n**The conditions were not trained with the same recipe**: their contrast mixes data and recipe.\n")
 
     # did they learn?
