@@ -14,7 +14,9 @@
 # it is trained again, from lmtrain's checkpoint mS.tns.ckpt when an
 # interrupt left one (bitwise as if never stopped).  Every other output is
 # written under a temporary name and renamed when whole, so one that exists
-# is complete.  examples/Snakefile runs the same steps.
+# is complete.  Every step runs in the output folder, so the tables name
+# the models relative to it (text-bpe/m1.tns).  examples/Snakefile runs the
+# same steps.
 #
 # usage: examples/reproduce.sh [--scale small|medium|paper|tiny] [--data DIR] [--out DIR] [-t N] [--steps N] [--precision P] [--only NAMES]
 #   small   the default: 4-layer d=128 models, ~0.8 M training tokens per
@@ -49,7 +51,7 @@ while [ $# -gt 0 ]; do
 	--steps) STEPS_SET=$2; shift 2 ;;
 	--precision) PREC_SET=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
-	-h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -105,12 +107,21 @@ if [ ! -s "$TEXT" ] || [ ! -s "$DATA/dmel_chr2R.fa" ]; then
 	"$HERE/fetch-corpora.sh" "$DATA" core
 fi
 mkdir -p "$OUT"
+# every step runs in $OUT and names its files relative to it, so the tables
+# name the models as text-bpe/m1.tns wherever the run was made (the data,
+# the programs and the scripts by absolute paths, as they stay outside)
+abs() { (cd "$1" && pwd); }
+DATA=$(abs "$DATA") OUT=$(abs "$OUT") SEQLM_BIN=$(abs "$SEQLM_BIN" 2>/dev/null || echo "$SEQLM_BIN")
+PATH=$SEQLM_BIN:$PATH
+TEXT=$DATA/english_core.txt
+DNA="$DATA/dmel_chr2R.fa $DATA/celegans_chrX.fa.gz $DATA/umaydis.fa.gz"
+cd "$OUT"
 START=$(date +%s)
 
 # ---- one condition ------------------------------------------------------------
 # condition NAME KIND: KIND is text-bpe, dna-bpe, dna-6mer or dna-char
 condition() {
-	c=$1 kind=$2 d=$OUT/$1
+	c=$1 kind=$2 d=$1
 	case ",${ONLY:-$1}," in *",$1,"*) ;; *) return 0 ;; esac
 	mkdir -p "$d"
 	case $kind in
