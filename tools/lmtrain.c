@@ -831,18 +831,14 @@ static void set_opt(opts *o, cli_opts *co, int c)
 	case O_CKEVERY: o->ckpt_every = cli_long("--checkpoint-every", optarg, 1, LONG_MAX); break;
 	case O_RESUME: o->resume = optarg; break;
 	case O_PREC: o->bf16 = cli_precision(optarg); break;
-	case O_POS:
-		if (!strcmp(optarg, "absolute")) o->pos = BERT_POS_ABSOLUTE;
-		else if (!strcmp(optarg, "rotary")) o->pos = BERT_POS_ROTARY;
-		else if (!strcmp(optarg, "alibi")) o->pos = BERT_POS_ALIBI;
-		else if (!strcmp(optarg, "none")) o->pos = BERT_POS_NONE;
-		else die_usage("--pos %s: not absolute, rotary, alibi or none", optarg);
+	case O_POS:           /* the model file's names; offset positions come in by import only */
+		o->pos = model_variant_value("position_encoding", optarg);
+		if (o->pos < 0 || o->pos == BERT_POS_OFFSET)
+			die_usage("--pos %s: not absolute, rotary, alibi or none", optarg);
 		break;
 	case O_FFNACT:
-		if (!strcmp(optarg, "gelu")) o->ffn_kind = BERT_FFN_GELU;
-		else if (!strcmp(optarg, "geglu")) o->ffn_kind = BERT_FFN_GEGLU;
-		else if (!strcmp(optarg, "swiglu")) o->ffn_kind = BERT_FFN_SWIGLU;
-		else die_usage("--ffn-act %s: not gelu, geglu or swiglu", optarg);
+		if ((o->ffn_kind = model_variant_value("ffn_kind", optarg)) < 0)
+			die_usage("--ffn-act %s: not gelu, geglu or swiglu", optarg);
 		break;
 	case O_NOBIAS:
 		if (!strcmp(optarg, "attn") || !strcmp(optarg, "all")) o->attn_nobias = 1;
@@ -851,9 +847,8 @@ static void set_opt(opts *o, cli_opts *co, int c)
 			die_usage("--no-bias %s: not attn, ffn or all", optarg);
 		break;
 	case O_NORM:
-		if (!strcmp(optarg, "post")) o->norm = BERT_NORM_POST;
-		else if (!strcmp(optarg, "pre")) o->norm = BERT_NORM_PRE;
-		else die_usage("--norm: post or pre, not '%s'", optarg);
+		if ((o->norm = model_variant_value("layer_norm_placement", optarg)) < 0)
+			die_usage("--norm: post or pre, not '%s'", optarg);
 		break;
 	case O_FINALLN: o->final_ln = 1; break;
 	default: cli_common_opt(co, c, optarg, usage);

@@ -39,6 +39,28 @@ static int variant_nval(const variant_key *k)
 	return n;
 }
 
+/* the variant key named key, NULL if none */
+static const variant_key *variant_find(const char *key)
+{
+	for (int i = 0; i < NVARIANT; i++)
+		if (!strcmp(variant_keys[i].key, key)) return &variant_keys[i];
+	return NULL;
+}
+
+/* the index of value name s of key k, -1 if it has none such */
+static int variant_index(const variant_key *k, const char *s)
+{
+	for (int v = 0; v < variant_nval(k); v++)
+		if (!strcmp(s, k->val[v])) return v;
+	return -1;
+}
+
+int model_variant_value(const char *key, const char *name)
+{
+	const variant_key *k = variant_find(key);
+	return k ? variant_index(k, name) : -1;
+}
+
 static void set_variant(tns_header *h, const bert_config *c)
 {
 	for (int i = 0; i < NVARIANT; i++) {
@@ -113,9 +135,8 @@ static int get_variant(const tns_header *h, bert_config *c, char *err, size_t le
 		const variant_key *k = &variant_keys[i];
 		const char *s = tns_header_get(h, k->key);
 		if (!s) continue;
-		int v = 0, n = variant_nval(k);
-		while (v < n && strcmp(s, k->val[v]) != 0) v++;
-		if (v == n) {
+		int v = variant_index(k, s), n = variant_nval(k);
+		if (v < 0) {
 			char names[128] = "";
 			for (int j = 0; j < n; j++)
 				snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "", k->val[j]);

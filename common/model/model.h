@@ -18,6 +18,11 @@ void model_set_header(tns_header *h, const bert_model *m, uint64_t seed, uint64_
  * bert_hash()'s FNV-1a over them in table order */
 void model_set_header_hash(tns_header *h, const bert_config *c, uint64_t hash, uint64_t seed,
                            uint64_t data_seed, int64_t step);
+/* the value of a variant @KV key by its name in model files, e.g.
+ * ("position_encoding", "rotary") -> BERT_POS_ROTARY; -1 for a key or name
+ * it does not have.  The one table of those names, for the command lines
+ * that set them (lmtrain --pos, --ffn-act, --norm) */
+int model_variant_value(const char *key, const char *name);
 /* the config from @KV lines; 0 ok, -1 with a message naming the key */
 int model_config_from_header(const tns_header *h, bert_config *c, char *err, size_t errlen);
 

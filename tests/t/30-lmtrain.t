@@ -88,6 +88,8 @@ for v in "rotary swiglu ffn" "alibi geglu attn" "none gelu all"; do
 done
 fails_with "--pos takes absolute, rotary, alibi or none" 2 "lmtrain: error: --pos sideways" lmtrain $small --pos sideways --steps 1 -o "$T/x.tns" "$W"
 fails_with "--ffn-act takes gelu, geglu or swiglu" 2 "lmtrain: error: --ffn-act relu" lmtrain $small --ffn-act relu --steps 1 -o "$T/x.tns" "$W"
+fails_with "--pos offset (a model file's value, ESM's, by import only) is refused" 2 "lmtrain: error: --pos offset: not absolute" lmtrain $small --pos offset --steps 1 -o "$T/x.tns" "$W"
+fails_with "--norm takes post or pre" 2 "lmtrain: error: --norm: post or pre, not 'middle'" lmtrain $small --norm middle --steps 1 -o "$T/x.tns" "$W"
 fails_with "--no-bias takes attn, ffn or all" 2 "lmtrain: error: --no-bias qkv" lmtrain $small --no-bias qkv --steps 1 -o "$T/x.tns" "$W"
 fails_with "rotary with an odd head size is refused" 2 "rotary position embeddings need an even head size" lmtrain $small --pos rotary --heads 32 --steps 1 -o "$T/x.tns" "$W"
 # pre-LN layers and a final LayerNorm (--norm pre --final-ln): it learns at a
