@@ -78,6 +78,10 @@ static void usage(FILE *fp)
 "      --clip X          gradient-norm clipping, 0 = off (default 0.5)\n"
 "      --weight-decay X  AdamW weight decay, not on biases/LayerNorm (default 0)\n"
 "      --mask-prob X     MLM selection probability (default 0.15)\n"
+"      --mask-replace-prob X  of the selected, the fraction made <MASK>\n"
+"                        (default 0.8)\n"
+"      --random-replace-prob X  of the selected, the fraction made a random\n"
+"                        token (default 0.1); the rest stay as they are\n"
 "Data:\n"
 "      --data-seed N     data order seed (default 42)\n"
 "      --shuffle-buffer N  windows held for shuffling a pipe (default 10000);\n"
@@ -125,7 +129,7 @@ static void usage(FILE *fp)
 
 enum {
 	O_ARCH = 0x2000, O_LAYERS, O_HIDDEN, O_HEADS, O_FFN, O_MAXPOS, O_DROPOUT, O_SEED, O_STEPS,
-	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_DSEED, O_SHUF, O_LOG,
+	O_EPOCHS, O_LR, O_MINLR, O_WARMUP, O_CLIP, O_WD, O_MASKP, O_MASKREP, O_RANDREP, O_DSEED, O_SHUF, O_LOG,
 	O_SEEDS, O_ACCUM, O_EVAL, O_EVERY, O_ESEED, O_EMASKP, O_FEVERY, O_FLOG, O_FEST, O_CKPT, O_CKEVERY,
 	O_RESUME, O_PREC, O_POS, O_FFNACT, O_NOBIAS, O_NORM, O_FINALLN
 };
@@ -137,7 +141,7 @@ typedef struct {
 	double dropout;
 	uint64_t seed, data_seed;
 	long steps, epochs, batch, shuffle;
-	double lr, min_lr, warmup, clip, wd, mask_prob;
+	double lr, min_lr, warmup, clip, wd, mask_prob, mask_rep, rand_rep;
 	const char *log;
 	const char *seeds, *eval, *flog, *ckpt, *resume;
 	long accum, eval_every, fisher_every, ckpt_every;
@@ -471,9 +475,10 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 {
 	bert_model *m = &k->m;
 	long nm = 0;
+	const mlm_rule rule = { o->mask_prob, o->mask_rep, o->rand_rep };
 	for (int b = 0; b < nb; b++)
 		nm += mlm_mask(k->voc, tok + (size_t)b * T, T, k->seed, (uint64_t)step, (uint64_t)b,
-		               o->mask_prob, inp + (size_t)b * T, lab + (size_t)b * T);
+		               &rule, inp + (size_t)b * T, lab + (size_t)b * T);
 	bert_zero_grads(m);
 	double lsum = 0;
 	for (int j = 0, b0 = 0; b0 < nb; j++, b0 += mb) {
@@ -545,6 +550,10 @@ static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, 
 	tns_header_set(h, "train_clip", "%.17g", o->clip);
 	tns_header_set(h, "train_weight_decay", "%.17g", o->wd);
 	tns_header_set(h, "train_mask_prob", "%.17g", o->mask_prob);
+	if (o->mask_rep != 0.8 || o->rand_rep != 0.1) {   /* BERT's 80/10/10: not written, as before */
+		tns_header_set(h, "train_mask_replace_prob", "%.17g", o->mask_rep);
+		tns_header_set(h, "train_random_replace_prob", "%.17g", o->rand_rep);
+	}
 	tns_header_set(h, "train_window", "%d", T);
 	tns_header_set(h, "train_eval_hash", "%016" PRIx64, e->n ? e->hash : 0);
 	tns_header_set(h, "train_eval_every", "%ld", o->eval_every);
@@ -553,7 +562,8 @@ static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, 
 static const char *const train_keys[] = {
 	"seed", "data_seed", "train_steps", "train_batch", "train_accum", "train_lr", "train_min_lr",
 	"train_warmup_steps", "train_clip", "train_weight_decay", "train_mask_prob", "train_window",
-	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", "train_ranks", NULL
+	"train_eval_hash", "train_eval_every", "train_fisher_every", "hidden_dropout_prob", "train_ranks",
+	"train_mask_replace_prob", "train_random_replace_prob", NULL
 };
 
 /* the header of member k's model or checkpoint at step */
@@ -678,7 +688,7 @@ static void member_resume(member *k, const char *path, const tns_header *want, u
 		die_file(path, "the checkpoint was trained on another vocabulary than these windows");
 	for (int i = 0; train_keys[i]; i++) {
 		const char *a = tns_header_get(&ch, train_keys[i]), *b = tns_header_get(want, train_keys[i]);
-		if (!a && !b) continue;   /* train_ranks: one process both times */
+		if (!a && !b) continue;   /* train_ranks: one process both times; the replace probs: 80/10/10 */
 		if (!strcmp(train_keys[i], "train_ranks") && (!a || !b || strcmp(a, b)))
 			die_file(path, "written by %s MPI ranks per member, resumed with %s: resume with the same mpirun -np",
 			         a ? a : "1", b ? b : "1");
@@ -778,7 +788,8 @@ static const struct option longopts[] = {
 	{ "batch", required_argument, 0, 'b' }, { "lr", required_argument, 0, O_LR },
 	{ "min-lr", required_argument, 0, O_MINLR }, { "warmup", required_argument, 0, O_WARMUP },
 	{ "clip", required_argument, 0, O_CLIP }, { "weight-decay", required_argument, 0, O_WD },
-	{ "mask-prob", required_argument, 0, O_MASKP }, { "data-seed", required_argument, 0, O_DSEED },
+	{ "mask-prob", required_argument, 0, O_MASKP }, { "mask-replace-prob", required_argument, 0, O_MASKREP },
+	{ "random-replace-prob", required_argument, 0, O_RANDREP }, { "data-seed", required_argument, 0, O_DSEED },
 	{ "shuffle-buffer", required_argument, 0, O_SHUF }, { "log", required_argument, 0, O_LOG },
 	{ "seeds", required_argument, 0, O_SEEDS }, { "accum", required_argument, 0, O_ACCUM },
 	{ "eval", required_argument, 0, O_EVAL }, { "eval-every", required_argument, 0, O_EVERY },
@@ -813,6 +824,8 @@ static void set_opt(opts *o, cli_opts *co, int c)
 	case O_CLIP: o->clip = cli_double("--clip", optarg, 0, 1e12); break;
 	case O_WD: o->wd = cli_double("--weight-decay", optarg, 0, 10); break;
 	case O_MASKP: o->mask_prob = cli_double("--mask-prob", optarg, 1e-6, 1); break;
+	case O_MASKREP: o->mask_rep = cli_double("--mask-replace-prob", optarg, 0, 1); break;
+	case O_RANDREP: o->rand_rep = cli_double("--random-replace-prob", optarg, 0, 1); break;
 	case O_SHUF: o->shuffle = cli_long("--shuffle-buffer", optarg, 1, 1L << 30); break;
 	case O_LOG: o->log = optarg; break;
 	case O_SEEDS: o->seeds = optarg; break;
@@ -860,6 +873,7 @@ static void parse_opts(run *r)
 	opts *o = &r->o;
 	*o = (opts){ .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
 	             .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
+	             .mask_rep = 0.8, .rand_rep = 0.1,
 	             .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
 	int c, argc = r->argc;
 	while ((c = getopt_long(argc, r->argv, CLI_SHORTOPTS "b:", longopts, NULL)) != -1) set_opt(o, &r->co, c);
@@ -867,6 +881,8 @@ static void parse_opts(run *r)
 	cli_need_input(argc - optind, usage);
 	r->in = optind < argc ? r->argv[optind] : "-";
 	if (o->min_lr > o->lr) die_usage("--min-lr %g is above --lr %g", o->min_lr, o->lr);
+	if (o->mask_rep + o->rand_rep > 1)
+		die_usage("--mask-replace-prob %g and --random-replace-prob %g add up to more than 1", o->mask_rep, o->rand_rep);
 	if (o->accum > o->batch) die_usage("--accum %ld is more than the batch (-b %ld)", o->accum, o->batch);
 	if (o->fisher_every && !o->eval) die_usage("--fisher-every measures on the eval set: give --eval FILE");
 	/* GENA-LM refuses last_layer_norm without pre_layer_norm (its

@@ -17,7 +17,7 @@ static int32_t nth_content(const tok_vocab *v, uint32_t r)
 }
 
 int mlm_mask(const tok_vocab *v, const int32_t *tok, int T, uint64_t seed, uint64_t step,
-             uint64_t record, double prob, int32_t *in, int32_t *labels)
+             uint64_t record, const mlm_rule *r, int32_t *in, int32_t *labels)
 {
 	uint32_t ncontent = (uint32_t)vocab_ncontent(v);
 	uint64_t s = rng_mix(seed ^ MLM_SALT);
@@ -28,14 +28,14 @@ int mlm_mask(const tok_vocab *v, const int32_t *tok, int T, uint64_t seed, uint6
 		in[t] = x;
 		if (vocab_is_special(v, x)) continue;
 		uint64_t h = rng_hash4(s, step, record, (uint64_t)t);
-		if (rng_u01(h) >= prob) continue;
+		if (rng_u01(h) >= r->prob) continue;
 		labels[t] = x;
 		n++;
 		uint64_t h2 = rng_mix(h ^ 0x243f6a8885a308d3ULL);
 		double u = rng_u01(h2);
-		if (u < 0.8)
+		if (u < r->mask)           /* BERT's 0.8 and 0.8 + 0.1 == 0.9 exactly: the draws of before */
 			in[t] = v->id.mask;
-		else if (u < 0.9)
+		else if (u < r->mask + r->random)
 			in[t] = nth_content(v, rng_below(rng_mix(h2 + 1), ncontent));
 	}
 	return n;

@@ -89,6 +89,16 @@ done
 fails_with "--pos takes absolute, rotary, alibi or none" 2 "lmtrain: error: --pos sideways" lmtrain $small --pos sideways --steps 1 -o "$T/x.tns" "$W"
 fails_with "--ffn-act takes gelu, geglu or swiglu" 2 "lmtrain: error: --ffn-act relu" lmtrain $small --ffn-act relu --steps 1 -o "$T/x.tns" "$W"
 fails_with "--pos offset (a model file's value, ESM's, by import only) is refused" 2 "lmtrain: error: --pos offset: not absolute" lmtrain $small --pos offset --steps 1 -o "$T/x.tns" "$W"
+# the masking rule: 80/10/10 by default (the same model as asking for it),
+# another rule another model; fractions adding up to more than 1 refused
+mhash() { tnsview --header "$1" | awk '$2 == "model_hash" {print $3}'; }
+lmtrain $small --steps 4 --seed 5 -q -o "$T/r0.tns" "$W"
+lmtrain $small --steps 4 --seed 5 -q --mask-replace-prob 0.8 --random-replace-prob 0.1 -o "$T/r1.tns" "$W"
+lmtrain $small --steps 4 --seed 5 -q --mask-replace-prob 1 --random-replace-prob 0 -o "$T/r2.tns" "$W"
+h0=$(mhash "$T/r0.tns")
+[ -n "$h0" ] && [ "$(mhash "$T/r1.tns")" = "$h0" ]; ok $? "--mask-replace-prob 0.8 --random-replace-prob 0.1 is the default model ($h0)"
+[ -n "$(mhash "$T/r2.tns")" ] && [ "$(mhash "$T/r2.tns")" != "$h0" ]; ok $? "--mask-replace-prob 1 --random-replace-prob 0 trains another model"
+fails_with "replace probabilities over 1 in all are refused" 2 "add up to more than 1" lmtrain $small --mask-replace-prob 0.95 --steps 1 -o "$T/x.tns" "$W"
 fails_with "--norm takes post or pre" 2 "lmtrain: error: --norm: post or pre, not 'middle'" lmtrain $small --norm middle --steps 1 -o "$T/x.tns" "$W"
 fails_with "--no-bias takes attn, ffn or all" 2 "lmtrain: error: --no-bias qkv" lmtrain $small --no-bias qkv --steps 1 -o "$T/x.tns" "$W"
 fails_with "rotary with an odd head size is refused" 2 "rotary position embeddings need an even head size" lmtrain $small --pos rotary --heads 32 --steps 1 -o "$T/x.tns" "$W"

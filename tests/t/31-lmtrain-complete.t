@@ -72,6 +72,8 @@ fails_with "another architecture is refused, naming it" 1 "lmtrain: error: .*c.c
 	lmtrain $run --hidden 16 -q -o "$T/x.tns" --resume "$T/c.ckpt" "$T/tr.tns"
 fails_with "another learning rate is refused, naming it" 1 "train_lr is 0.002.* in the checkpoint, 0.001 in this run" \
 	lmtrain $run --lr 1e-3 -q -o "$T/x.tns" --resume "$T/c.ckpt" "$T/tr.tns"
+fails_with "another masking rule is refused, naming it" 1 "train_mask_replace_prob is missing in the checkpoint, 1 in this run" \
+	lmtrain $run --mask-replace-prob 1 --random-replace-prob 0 -q -o "$T/x.tns" --resume "$T/c.ckpt" "$T/tr.tns"
 fails_with "another data seed is refused" 1 "data_seed is 42 in the checkpoint, 7 in this run" \
 	lmtrain $run --data-seed 7 -q -o "$T/x.tns" --resume "$T/c.ckpt" "$T/tr.tns"
 fails_with "other windows (same vocabulary) are refused" 1 "not the data the checkpoint" \

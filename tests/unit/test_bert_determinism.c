@@ -51,7 +51,7 @@ static uint64_t train(int nthreads, uint64_t seed, int bf16)
 				uint64_t h = rng_hash4(99, step, b, t);
 				tok[b * T + t] = t == 0 ? 2 : t == len - 1 ? 3 : t >= len ? 1 : 5 + (int)rng_below(h, V - 5);
 			}
-			mlm_mask(&voc, tok + b * T, T, seed, step, b, 0.15, in + b * T, lab + b * T);
+			mlm_mask(&voc, tok + b * T, T, seed, step, b, &MLM_RULE_BERT(0.15), in + b * T, lab + b * T);
 		}
 		bert_drop dr = { seed, (uint64_t)step, 0 };
 		bert_forward(&m, a, in, B, T, &dr);
