@@ -143,6 +143,12 @@ def deviations(opts):
         d.append("pre-LN layers" + (" with a final LayerNorm" if "--final-ln" in w else "") + " instead of post-LN")
     if val.get("--dropout") not in (None, "0.1"):
         d.append("dropout %s instead of 0.1" % val["--dropout"])
+    if val.get("--mask-prob") not in (None, "0.15"):
+        d.append("%s of the positions selected for the loss instead of 15%%" % val["--mask-prob"])
+    mr, rr = float(val.get("--mask-replace-prob", 0.8)), float(val.get("--random-replace-prob", 0.1))
+    if (mr, rr) != (0.8, 0.1):
+        d.append("of the selected positions %g%% <MASK>, %g%% random and %g%% unchanged instead of 80/10/10"
+                 % (100 * mr, 100 * rr, round(100 * (1 - mr - rr), 6)))
     if val.get("--precision") == "bf16":
         d.append("bf16 matrix products (fp32 weights, optimiser and loss) instead of fp32")
     return d

@@ -127,6 +127,10 @@ sed -i '1s/ --lr 2e-3 / --lr 1e-3 /' "$T/res/dna-6mer/train3.tsv"
 "$PY" "$TOP/examples/report.py" "$T/res" > "$T/rep2.md"
 grep -q "^Where this differs from the paper's .*: rotary positions instead of learned absolute ones; pre-LN layers with a final LayerNorm instead of post-LN; dropout 0 instead of 0.1\." "$T/rep2.md"
 ok $? "report: the recipe's departures from the paper's model are named"
+for f in "$T"/res/*/train*.tsv; do sed -i '1s/ --dropout 0 / --dropout 0 --mask-replace-prob 1 --random-replace-prob 0 /' "$f"; done
+"$PY" "$TOP/examples/report.py" "$T/res" > "$T/rep2.md"
+grep -q "^Where this differs from the paper's .*dropout 0 instead of 0.1; of the selected positions 100% <MASK>, 0% random and 0% unchanged instead of 80/10/10\." "$T/rep2.md"
+ok $? "report: another masking rule is named as a departure"
 
 # recipe.sh: one model per recipe, the learned check per row
 printf 'plain 32 0 8 4 --layers 1 --hidden 16 --heads 2 --ffn 32 --lr 1e-3\npacked 32 1 8 4 --layers 1 --hidden 16 --heads 2 --ffn 32 --lr 1e-3\n' > "$T/grid.txt"
