@@ -624,10 +624,14 @@ static void write_checkpoint(member *k, const train_ctx *c, long step)
 }
 
 /* what an interrupt now keeps (cli_signal_note): no model, the checkpoint
- * at step and how to go on from it */
-static void interrupt_note(const member *mem, int nmem, const char *ckpat, long step)
+ * at step and how to go on from it; nothing where the rank does not write
+ * them (mine 0: under MPI a rank other than its group's rank 0, which says
+ * nothing then, cli_signal_quiet_empty) */
+static void interrupt_note(const member *mem, int nmem, const char *ckpat, long step, int mine)
 {
-	if (!ckpat)
+	if (!mine)
+		cli_signal_note("%s", "");
+	else if (!ckpat)
 		cli_signal_note("no model and no checkpoint (the model was to go to standard output; --checkpoint FILE names one)");
 	else if (nmem == 1)
 		cli_signal_note("no model (-o is written when training ends); kept the checkpoint %s at step %ld "
@@ -639,11 +643,11 @@ static void interrupt_note(const member *mem, int nmem, const char *ckpat, long 
 
 /* a signal arrived: the state after the steps done goes to the checkpoint
  * (save 0: it just did), then the program ends, saying what was kept */
-static void interrupted(member *mem, int nmem, const char *ckpat, int save, long step, const train_ctx *c)
+static void interrupted(member *mem, int nmem, const char *ckpat, int save, int mine, long step, const train_ctx *c)
 {
 	if (ckpat && save)
 		for (int i = 0; i < nmem; i++) write_checkpoint(&mem[i], c, step);
-	interrupt_note(mem, nmem, ckpat, step);
+	interrupt_note(mem, nmem, ckpat, step, mine);
 	cli_interrupt_exit();
 }
 
@@ -1184,7 +1188,7 @@ static int train_one(run *r)
 	int nb = next_batch(&r->d, r->tok, r->B, &r->chain, &r->bh);
 	if (r->d.broken) {
 		train_ctx cx = ctx_now(r, r->windows, chain0);
-		interrupted(r->mem, r->nmem, r->ckpat, 1, step, &cx);
+		interrupted(r->mem, r->nmem, r->ckpat, 1, r->dg.rank == 0, step, &cx);
 	}
 	if (nb == 0) return 1;
 	r->windows += nb;
@@ -1201,7 +1205,7 @@ static int train_one(run *r)
 	int saved = r->want_ckpt && ((o->ckpt_every && (step + 1) % o->ckpt_every == 0) || last);
 	if (saved) {
 		for (int i = 0; i < r->nmem && r->dg.rank == 0; i++) write_checkpoint(&r->mem[i], &cx, step + 1);
-		interrupt_note(r->mem, r->nmem, r->ckpat, step + 1);
+		interrupt_note(r->mem, r->nmem, r->ckpat, step + 1, r->dg.rank == 0);
 	}
 	r->loss_avg = step == r->start ? r->mem[0].loss : 0.95 * r->loss_avg + 0.05 * r->mem[0].loss;
 	if ((r->tty && (now - r->tlast > 0.5 || last)) || (cli_verbose > 0 && ((step + 1) % 10 == 0 || last))) {
@@ -1210,7 +1214,7 @@ static int train_one(run *r)
 		r->tlast = now;
 	}
 	/* every rank stops at the same step, whichever got the signal */
-	if (dist_max_int(cli_interrupted())) interrupted(r->mem, r->nmem, r->ckpat, !saved && r->dg.rank == 0, step + 1, &cx);
+	if (dist_max_int(cli_interrupted())) interrupted(r->mem, r->nmem, r->ckpat, !saved && r->dg.rank == 0, r->dg.rank == 0, step + 1, &cx);
 	return last ? 2 : 0;
 }
 
@@ -1222,7 +1226,7 @@ static void train_loop(run *r)
 	/* from here a signal waits for the end of the step under way, which is
 	 * then saved in the checkpoint (see interrupted()); a second one stops
 	 * at once, leaving the last checkpoint */
-	if (r->mem[0].ckpt_written) interrupt_note(r->mem, r->nmem, r->ckpat, r->start);
+	if (r->mem[0].ckpt_written) interrupt_note(r->mem, r->nmem, r->ckpat, r->start, r->dg.rank == 0);
 	cli_signal_defer(1);
 	for (r->step = r->start; !r->steps || r->step < r->steps; r->step++) {
 		int rc = train_one(r);
@@ -1241,7 +1245,7 @@ static void train_loop(run *r)
 static void save(run *r)
 {
 	cli_signal_defer(0);
-	if (r->mem[0].ckpt_written)
+	if (r->mem[0].ckpt_written && r->dg.rank == 0)
 		cli_signal_note(r->nmem == 1 ? "the checkpoint %s at the last step (add --resume %s to the same command to write the model)"
 		                             : "the checkpoints %s at the last step (add --resume '%s' to the same command to write the models)",
 		                r->nmem == 1 ? r->mem[0].ckpt : r->ckpat, r->nmem == 1 ? r->mem[0].ckpt : r->ckpat);

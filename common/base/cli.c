@@ -78,6 +78,7 @@ static int nreg, mreg;
 static pthread_t main_tid;
 static volatile sig_atomic_t sig_got, sig_defer;
 static char sig_note[1024];              /* what is kept, for the message */
+static volatile sig_atomic_t sig_quiet_empty;  /* no line when nothing was kept or removed */
 
 void cli_reg_hold(sigset_t *old)
 {
@@ -176,6 +177,7 @@ static void interrupt_end(int sig, int again)
 		while (k) { char c[2] = { num[--k], 0 }; sb_put(&b, c); }
 		sb_put(&b, " more finished files");
 	}
+	int said = nk;
 	if (!nk) sb_put(&b, "nothing kept");
 	for (int i = 0; i < nreg; i++)
 		if (reg[i].kind == REG_TMP && unlink(reg[i].name) == 0) {
@@ -183,7 +185,7 @@ static void interrupt_end(int sig, int again)
 			sb_put(&b, reg[i].name);
 		}
 	sb_put(&b, "\n");
-	if (write(STDERR_FILENO, line, b.n) < 0) { /* nothing to do about it */ }
+	if ((said || nr || !sig_quiet_empty) && write(STDERR_FILENO, line, b.n) < 0) { /* nothing to do about it */ }
 	signal(sig, SIG_DFL);
 	sigset_t s;
 	sigemptyset(&s);
@@ -231,6 +233,7 @@ void cli_signals_restore(void)
 }
 
 void cli_signal_defer(int on) { sig_defer = on; }
+void cli_signal_quiet_empty(int on) { sig_quiet_empty = on; }
 int cli_interrupted(void) { return sig_got; }
 
 void cli_signal_note(const char *fmt, ...)

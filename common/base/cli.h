@@ -92,6 +92,10 @@ void cli_out_done(const char *path);
  * point -- lmtrain at a step boundary, to write its checkpoint -- and then
  * ends with cli_interrupt_exit(); a second signal ends it at once. */
 void cli_signal_defer(int on);
+/* on: an interruption that kept and removed nothing says nothing (an MPI
+ * rank other than 0: rank 0 says it for the job, and Open MPI ends every
+ * rank with SIGTERM after MPI_Abort); files kept or removed are still said */
+void cli_signal_quiet_empty(int on);
 /* the signals' handlers back to what they were before cli_init(): for a
  * process that has cleaned up and is about to be ended by a signal (an MPI
  * rank in MPI_Abort), so that it ends without an "interrupted" line */

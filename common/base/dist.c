@@ -52,6 +52,7 @@ int dist_init(int *argc, char ***argv)
 	}
 	MPI_Comm_rank(MPI_COMM_WORLD, &d_rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &d_size);
+	cli_signal_quiet_empty(d_rank != 0);   /* rank 0 reports an interrupted job */
 	/* errors stop the job (the default handler for MPI_COMM_WORLD) */
 	d_on = 1;
 	return d_size;

@@ -121,6 +121,16 @@ for victim in rank mpirun; do
 	is "$(grep -v '^#' "$T/k.log" | cut -f1-4,6- | md5sum)" "$(grep -v '^#' "$T/full.tsv" | cut -f1-4,6- | md5sum)" \
 		"kill -9 of a $victim: the resumed log has every step, values equal"
 done
+# SIGTERM to mpirun (as a batch system's cancel): the checkpoint is written
+# at the step under way and said once, by the rank that wrote it
+rm -f "$T"/s.*
+mpirun -np 2 lmtrain $small --steps 100000 --checkpoint-every 20 -q -o "$T/s.tns" "$T/tr.tns" 2> "$T/s.err" &   # $!: mpirun itself
+job=$!
+for i in $(seq 1 600); do [ -e "$T/s.tns.ckpt" ] && break; sleep 0.05; done
+kill -TERM $job; wait $job
+tnsview -c "$T/s.tns.ckpt" > /dev/null 2>&1 && [ ! -e "$T/s.tns" ]; ok $? "SIGTERM to mpirun: the checkpoint is whole, no model"
+is "$(grep -c 'interrupted by SIGTERM' "$T/s.err") $(grep -c 'kept the checkpoint .*s.tns.ckpt at step' "$T/s.err")" "1 1" \
+	"and one line says so, from the rank that wrote it"
 fails_with "resuming with another number of ranks is refused" 1 "lmtrain: error: rank 0: .*full.tns.ckpt: written by 2 MPI ranks per member, resumed with 3" \
 	mpi 3 lmtrain $ck -q -o "$T/y.tns" --resume "$T/full.tns.ckpt" "$T/tr.tns"
 fails_with "and a one-process resume of it" 1 "written by 2 MPI ranks per member, resumed with 1" \
@@ -136,6 +146,9 @@ fails_with "a bad input read by every rank is reported once, by rank 0" 1 "lmtra
 	mpi 2 lmtrain $small --steps 4 -q -o "$T/bad.tns" "$FA"
 is "$(errors)" 1 "with one error line"
 [ ! -e "$T/bad.tns" ]; ok $? "and no output"
+fails_with "a missing eval set is reported by rank 0" 1 "lmtrain: error: rank 0: .*none.tns: " \
+	mpi 2 lmtrain $small --steps 4 -q --eval "$T/none.tns" -o "$T/ne.tns" "$T/tr.tns"
+is "$(errors) $(grep -c 'interrupted by' "$T/.err")" "1 0" "with one error line, and none from the rank Open MPI ends after it"
 mkdir "$T/d1"   # member 2's folder is missing: an error of rank 1 alone
 fails_with "an error of one rank other than 0 is reported by that rank" 1 "lmtrain: error: rank 1: .*d2/m.tns: cannot be written" \
 	mpi 2 lmtrain $small --steps 4 --seeds 1-2 -q -o "$T/d{seed}/m.tns" "$T/tr.tns"
