@@ -169,6 +169,22 @@ static void term_self(void *restore)
 	raise(SIGTERM);
 }
 
+/* SIGTERM with cli_signal_quiet_empty on (an MPI rank other than 0):
+ * nothing to say, or (arg set) a temporary file to remove */
+static void term_quiet(void *tmp)
+{
+	cli_opts o;
+	char *argv[] = {"test_cli", NULL};
+	cli_init(&o, 1, argv);
+	cli_signal_quiet_empty(1);
+	if (tmp) {
+		FILE *f = fopen(tmp, "w");
+		if (f) fclose(f);
+		cli_tmp_add(tmp);
+	}
+	raise(SIGTERM);
+}
+
 static void test_signals(void)
 {
 	char err[1024];
@@ -176,6 +192,11 @@ static void test_signals(void)
 	   "SIGTERM: cli's handler says what was kept, and ends by the signal");
 	ok(child(term_self, (void *)1, err, sizeof err) == 128 + SIGTERM && err[0] == 0,
 	   "after cli_signals_restore, SIGTERM ends the process without a line");
+	ok(child(term_quiet, NULL, err, sizeof err) == 128 + SIGTERM && err[0] == 0,
+	   "cli_signal_quiet_empty: an interruption that kept and removed nothing says nothing");
+	const char *t = scratch_path("q.tns.tmp");
+	ok(child(term_quiet, (void *)t, err, sizeof err) == 128 + SIGTERM && strstr(err, "removed the unfinished") &&
+	   !exists("q.tns.tmp"), "... one that removed a file still says so");
 }
 
 int main(int argc, char **argv)
@@ -184,11 +205,11 @@ int main(int argc, char **argv)
 	cli_prog = "test_cli";
 	(void)argv;
 	if (scratch_init("cli") < 0) return 1;
+	test_signals();       /* first: the children inherit the outputs the others finish */
 	test_parse();
 	test_messages();
 	test_out();
 	test_tnsout();
-	test_signals();
 	scratch_done();
 	return done_testing();
 }
