@@ -141,7 +141,8 @@ typedef struct {
 	double dropout;
 	uint64_t seed, data_seed;
 	long steps, epochs, batch, shuffle;
-	double lr, min_lr, warmup, clip, wd, mask_prob, mask_rep, rand_rep;
+	double lr, min_lr, warmup, clip, wd;
+	mlm_rule mlm;                 /* --mask-prob, --mask-replace-prob, --random-replace-prob */
 	const char *log;
 	const char *seeds, *eval, *flog, *ckpt, *resume;
 	long accum, eval_every, fisher_every, ckpt_every;
@@ -475,10 +476,9 @@ static void train_step(member *k, bert_acts *a, const int32_t *tok, int nb, int 
 {
 	bert_model *m = &k->m;
 	long nm = 0;
-	const mlm_rule rule = { o->mask_prob, o->mask_rep, o->rand_rep };
 	for (int b = 0; b < nb; b++)
 		nm += mlm_mask(k->voc, tok + (size_t)b * T, T, k->seed, (uint64_t)step, (uint64_t)b,
-		               &rule, inp + (size_t)b * T, lab + (size_t)b * T);
+		               &o->mlm, inp + (size_t)b * T, lab + (size_t)b * T);
 	bert_zero_grads(m);
 	double lsum = 0;
 	for (int j = 0, b0 = 0; b0 < nb; j++, b0 += mb) {
@@ -549,10 +549,11 @@ static void set_train_keys(tns_header *h, const opts *o, long steps, long warm, 
 	tns_header_set(h, "train_warmup_steps", "%ld", warm);
 	tns_header_set(h, "train_clip", "%.17g", o->clip);
 	tns_header_set(h, "train_weight_decay", "%.17g", o->wd);
-	tns_header_set(h, "train_mask_prob", "%.17g", o->mask_prob);
-	if (o->mask_rep != 0.8 || o->rand_rep != 0.1) {   /* BERT's 80/10/10: not written, as before */
-		tns_header_set(h, "train_mask_replace_prob", "%.17g", o->mask_rep);
-		tns_header_set(h, "train_random_replace_prob", "%.17g", o->rand_rep);
+	tns_header_set(h, "train_mask_prob", "%.17g", o->mlm.prob);
+	const mlm_rule bert = MLM_RULE_BERT(o->mlm.prob);
+	if (o->mlm.mask != bert.mask || o->mlm.random != bert.random) {   /* BERT's 80/10/10: not written, as before */
+		tns_header_set(h, "train_mask_replace_prob", "%.17g", o->mlm.mask);
+		tns_header_set(h, "train_random_replace_prob", "%.17g", o->mlm.random);
 	}
 	tns_header_set(h, "train_window", "%d", T);
 	tns_header_set(h, "train_eval_hash", "%016" PRIx64, e->n ? e->hash : 0);
@@ -827,9 +828,9 @@ static void set_opt(opts *o, cli_opts *co, int c)
 	case O_WARMUP: o->warmup = cli_double("--warmup", optarg, 0, 1e12); break;
 	case O_CLIP: o->clip = cli_double("--clip", optarg, 0, 1e12); break;
 	case O_WD: o->wd = cli_double("--weight-decay", optarg, 0, 10); break;
-	case O_MASKP: o->mask_prob = cli_double("--mask-prob", optarg, 1e-6, 1); break;
-	case O_MASKREP: o->mask_rep = cli_double("--mask-replace-prob", optarg, 0, 1); break;
-	case O_RANDREP: o->rand_rep = cli_double("--random-replace-prob", optarg, 0, 1); break;
+	case O_MASKP: o->mlm.prob = cli_double("--mask-prob", optarg, 1e-6, 1); break;
+	case O_MASKREP: o->mlm.mask = cli_double("--mask-replace-prob", optarg, 0, 1); break;
+	case O_RANDREP: o->mlm.random = cli_double("--random-replace-prob", optarg, 0, 1); break;
 	case O_SHUF: o->shuffle = cli_long("--shuffle-buffer", optarg, 1, 1L << 30); break;
 	case O_LOG: o->log = optarg; break;
 	case O_SEEDS: o->seeds = optarg; break;
@@ -876,8 +877,7 @@ static void parse_opts(run *r)
 {
 	opts *o = &r->o;
 	*o = (opts){ .arch = "4M", .dropout = 0.1, .seed = 1, .data_seed = 42, .epochs = 0, .batch = 64,
-	             .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mask_prob = 0.15,
-	             .mask_rep = 0.8, .rand_rep = 0.1,
+	             .shuffle = 10000, .lr = 1e-4, .warmup = 0.1, .clip = 0.5, .mlm = MLM_RULE_BERT(0.15),
 	             .accum = 1, .eval_seed = 1, .eval_q = 0.15, .fest = FISHER_WINDOW };
 	int c, argc = r->argc;
 	while ((c = getopt_long(argc, r->argv, CLI_SHORTOPTS "b:", longopts, NULL)) != -1) set_opt(o, &r->co, c);
@@ -885,8 +885,8 @@ static void parse_opts(run *r)
 	cli_need_input(argc - optind, usage);
 	r->in = optind < argc ? r->argv[optind] : "-";
 	if (o->min_lr > o->lr) die_usage("--min-lr %g is above --lr %g", o->min_lr, o->lr);
-	if (o->mask_rep + o->rand_rep > 1)
-		die_usage("--mask-replace-prob %g and --random-replace-prob %g add up to more than 1", o->mask_rep, o->rand_rep);
+	if (o->mlm.mask + o->mlm.random > 1)
+		die_usage("--mask-replace-prob %g and --random-replace-prob %g add up to more than 1", o->mlm.mask, o->mlm.random);
 	if (o->accum > o->batch) die_usage("--accum %ld is more than the batch (-b %ld)", o->accum, o->batch);
 	if (o->fisher_every && !o->eval) die_usage("--fisher-every measures on the eval set: give --eval FILE");
 	/* GENA-LM refuses last_layer_norm without pre_layer_norm (its

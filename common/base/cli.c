@@ -177,7 +177,6 @@ static void interrupt_end(int sig, int again)
 		while (k) { char c[2] = { num[--k], 0 }; sb_put(&b, c); }
 		sb_put(&b, " more finished files");
 	}
-	int said = nk;
 	if (!nk) sb_put(&b, "nothing kept");
 	for (int i = 0; i < nreg; i++)
 		if (reg[i].kind == REG_TMP && unlink(reg[i].name) == 0) {
@@ -185,7 +184,7 @@ static void interrupt_end(int sig, int again)
 			sb_put(&b, reg[i].name);
 		}
 	sb_put(&b, "\n");
-	if ((said || nr || !sig_quiet_empty) && write(STDERR_FILENO, line, b.n) < 0) { /* nothing to do about it */ }
+	if ((nk || nr || !sig_quiet_empty) && write(STDERR_FILENO, line, b.n) < 0) { /* nothing to do about it */ }
 	signal(sig, SIG_DFL);
 	sigset_t s;
 	sigemptyset(&s);
