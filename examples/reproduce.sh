@@ -40,7 +40,6 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 : "${SEQLM_BIN:=$HERE/../bin}"
-PATH=$SEQLM_BIN:$PATH
 SCALE=small DATA=$HERE/data OUT=$HERE/out THREADS=$(nproc 2>/dev/null || echo 2) ONLY=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -99,22 +98,20 @@ train_member() {
 	rm -f "$_d/m$_s.tns.ckpt"       # the last state, for --resume; not needed now
 }
 
-# ---- data -------------------------------------------------------------------
+# ---- data and the output folder -----------------------------------------------
+# every step runs in $OUT and names its files relative to it, so the tables
+# name the models as text-bpe/m1.tns wherever the run was made (the data,
+# the programs and the scripts by absolute paths, as they stay outside)
+mkdir -p "$DATA" "$OUT"
+abs() { (cd "$1" && pwd); }
+DATA=$(abs "$DATA") OUT=$(abs "$OUT") SEQLM_BIN=$(abs "$SEQLM_BIN" 2>/dev/null || echo "$SEQLM_BIN")
+PATH=$SEQLM_BIN:$PATH
 TEXT=$DATA/english_core.txt
 DNA="$DATA/dmel_chr2R.fa $DATA/celegans_chrX.fa.gz $DATA/umaydis.fa.gz"
 if [ ! -s "$TEXT" ] || [ ! -s "$DATA/dmel_chr2R.fa" ]; then
 	log "fetching the corpora into $DATA"
 	"$HERE/fetch-corpora.sh" "$DATA" core
 fi
-mkdir -p "$OUT"
-# every step runs in $OUT and names its files relative to it, so the tables
-# name the models as text-bpe/m1.tns wherever the run was made (the data,
-# the programs and the scripts by absolute paths, as they stay outside)
-abs() { (cd "$1" && pwd); }
-DATA=$(abs "$DATA") OUT=$(abs "$OUT") SEQLM_BIN=$(abs "$SEQLM_BIN" 2>/dev/null || echo "$SEQLM_BIN")
-PATH=$SEQLM_BIN:$PATH
-TEXT=$DATA/english_core.txt
-DNA="$DATA/dmel_chr2R.fa $DATA/celegans_chrX.fa.gz $DATA/umaydis.fa.gz"
 cd "$OUT"
 START=$(date +%s)
 
